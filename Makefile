@@ -1,0 +1,78 @@
+# Beacon: `make run` (set up everything and serve the Camden demo) and `make test` (the whole suite).
+# Python is pinned to 3.12 (Django 6 needs 3.12+; this machine's default python3 is 3.11).
+PYTHON_VERSION := 3.12
+PY_SYSTEM := $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || ls -d $$HOME/.pyenv/versions/$(PYTHON_VERSION).*/bin/python 2>/dev/null | tail -n 1)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+LA ?= 202
+PG_URL ?= postgres://postgres@127.0.0.1:5432/beacon
+export BEACON_DATA_DIR ?= $(abspath ..)/shared/data/raw
+
+.PHONY: run test install assets browser migrate demo users lint typecheck test-sqlite test-postgres bench lock clean
+
+run: install assets migrate demo users
+	$(PY) manage.py collectstatic --noinput -v0
+	@echo "Beacon is at http://$(HOST):$(PORT)/ - demo sign-ins are in var/demo-credentials.txt"
+	$(VENV)/bin/gunicorn beacon.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+
+test: install assets browser lint typecheck test-sqlite test-postgres
+
+$(PY):
+	@test -n "$(PY_SYSTEM)" || (echo "Python $(PYTHON_VERSION) not found (install it or pyenv install $(PYTHON_VERSION))" && exit 1)
+	$(PY_SYSTEM) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+install: $(PY) $(VENV)/.installed
+$(VENV)/.installed: requirements.lock
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $@
+
+assets: node_modules/.package-lock.json
+	mkdir -p beacon/static/vendor/govuk beacon/static/vendor/leaflet beacon/static/vendor/axe
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js beacon/static/vendor/govuk/
+	cp -r node_modules/govuk-frontend/dist/govuk/assets beacon/static/vendor/govuk/
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css beacon/static/vendor/leaflet/
+	cp -r node_modules/leaflet/dist/images beacon/static/vendor/leaflet/
+	cp node_modules/axe-core/axe.min.js beacon/static/vendor/axe/
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# Debian's Chromium for the browser tests (Playwright's own browser download does not work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null)
+
+migrate: install
+	$(PY) manage.py migrate --noinput -v0
+
+demo: install
+	$(PY) manage.py load_demo --la $(LA)
+
+users: install
+	$(PY) manage.py create_demo_users --la $(LA) --output var/demo-credentials.txt
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy beacon
+
+test-sqlite: install assets
+	$(PY) manage.py collectstatic --noinput -v0
+	DATABASE_URL= $(VENV)/bin/pytest -q -p no:cacheprovider
+
+test-postgres: install assets
+	$(PY) manage.py collectstatic --noinput -v0
+	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q -p no:cacheprovider
+
+bench: install
+	$(PY) bench/run.py
+
+lock: $(PY)
+	$(PY) -m pip install --quiet -r requirements.in
+	$(PY) -m pip freeze | grep -v '^-e' > requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles beacon/static/vendor var

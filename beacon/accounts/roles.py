@@ -1,0 +1,26 @@
+"""The people who use Beacon, in the words of the School Support and Development Strategy."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    COMMISSIONER = "commissioner", "Commissioner (local authority)"
+    CEO = "ceo", "Chief executive (education partnership)"
+    DIRECTOR = "director", "Director of Learning and Impact"
+    ADVISER = "adviser", "Professional partner (CPP / adviser)"
+    SRAS = "sras", "SRAS panel member"
+    HEADTEACHER = "headteacher", "Headteacher"
+    CHAIR = "chair", "Chair of governors"
+    DATA_MANAGER = "data_manager", "Data manager (imports)"
+
+
+# Roles that see every school of their local authority.
+LA_WIDE_ROLES: frozenset[str] = frozenset(
+    {Role.COMMISSIONER, Role.CEO, Role.DIRECTOR, Role.SRAS, Role.DATA_MANAGER}
+)
+# Roles that see only the schools they are assigned to (an adviser's caseload, a head's own school).
+ASSIGNED_ROLES: frozenset[str] = frozenset({Role.ADVISER, Role.HEADTEACHER, Role.CHAIR})
+# Roles that may import data files.
+IMPORT_ROLES: frozenset[str] = frozenset({Role.DATA_MANAGER, Role.DIRECTOR})

@@ -1,0 +1,32 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("schools:list")
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/accessibility.html", {"page_title": "Accessibility statement"})
+
+
+def data_sources(request: HttpRequest) -> HttpResponse:
+    from beacon.imports.framework import load_all_sources
+
+    return render(
+        request,
+        "core/data_sources.html",
+        {
+            "page_title": "Data sources and licences",
+            "sources": sorted(load_all_sources().values(), key=lambda s: s.key),
+        },
+    )
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "database": connection.vendor})

@@ -1,0 +1,41 @@
+"""Loads the real files in ../shared/data for one LA, in dependency order (register first)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from beacon.imports.framework import load_all_sources, run_import
+from beacon.imports.models import ImportRun
+
+# Area/benchmark sources first (so LA names resolve), then the register, then school-level data.
+DEMO_ORDER: tuple[str, ...] = (
+    "lait_benchmarks",
+    "statistical_neighbours",
+    "school_census",
+    "gias_establishments",
+    "csp_census",
+    "ks2_results",
+    "ks4_results",
+    "csp_absence",
+    "ofsted_inspection_history",
+    "ofsted_latest",
+    "ofsted_management_information",
+)
+
+
+def load_demo(
+    data_dir: str | Path, *, la_code: int | None, log: Callable[[str], object] = print
+) -> list[ImportRun]:
+    sources = load_all_sources()
+    runs: list[ImportRun] = []
+    for key in [k for k in DEMO_ORDER if k in sources] + sorted(set(sources) - set(DEMO_ORDER)):
+        for rel, year in sources[key].demo_files:
+            path = Path(data_dir) / rel
+            if not path.exists():
+                log(f"  skip {key}: {path} not found")
+                continue
+            run = run_import(key, path, year=year, la_code=la_code)
+            log(f"  {key:32} {rel}: {run.get_status_display()} - {run.message}")
+            runs.append(run)
+    return runs

@@ -1,0 +1,372 @@
+"""The import pipeline shared by every data source.
+
+read file (polars, all text) -> match headers to the source's column registry -> parse and validate
+every cell (vectorised) -> if anything is wrong, reject with row/column/reason and write nothing ->
+otherwise load inside one transaction (upserts, so the same file twice gives no duplicates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+from django.core.cache import cache
+from django.db import models, transaction
+from django.utils import timezone
+
+from beacon.imports import parsing
+from beacon.imports.models import ImportRun, RunStatus
+
+logger = logging.getLogger(__name__)
+
+ColumnKind = Literal["str", "int", "number", "date"]
+MAX_STORED_ERRORS = 200
+ROW_COL = "__row"
+
+
+class ImportRejected(Exception):
+    """The file cannot be imported; nothing was written."""
+
+    def __init__(self, errors: list[dict[str, Any]], message: str = "") -> None:
+        self.errors = errors
+        super().__init__(message or f"{len(errors)} problem(s) in the file")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a source's registry.
+
+    `name` is what loaders use; `aliases` are the headers accepted in files (matched ignoring case,
+    spaces and punctuation). Number columns get a companion `<name>__status` column.
+    """
+
+    name: str
+    aliases: tuple[str, ...]
+    kind: ColumnKind = "str"
+    required: bool = True
+
+    def matches(self, header: str) -> bool:
+        key = normalise_header(header)
+        return any(normalise_header(a) == key for a in (self.name, *self.aliases))
+
+
+def normalise_header(header: str) -> str:
+    return re.sub(r"[^a-z0-9%]", "", header.lower())
+
+
+@dataclass
+class LoadResult:
+    inserted: int = 0
+    updated: int = 0
+    skipped: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportContext:
+    run: ImportRun
+    year: int | None = None
+    la_code: int | None = None
+    file_name: str = ""
+
+    def progress(self, done: int, total: int, phase: str = "loading") -> None:
+        cache.set(progress_key(self.run.pk), {"done": done, "total": total, "phase": phase}, 3600)
+
+
+Loader = Callable[[pl.DataFrame, ImportContext], LoadResult]
+Reader = Callable[[Path], pl.DataFrame]
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """Read CSV (UTF-8, falling back to Windows-1252), Excel or Parquet with every column as text."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        df = pl.read_parquet(path)
+        return df.with_columns(pl.all().cast(pl.Utf8))
+    if suffix in {".xlsx", ".xls"}:
+        return pl.read_excel(path, infer_schema_length=0)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    return pl.read_csv(text.encode("utf-8"), infer_schema_length=0, truncate_ragged_lines=False)
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    label: str
+    description: str
+    columns: tuple[Column, ...]
+    loader: Loader
+    needs_year: bool = False
+    reader: Reader = read_table
+    demo_files: tuple[tuple[str, int | None], ...] = ()  # (path under DATA_DIR, year) for `load_demo`
+    la_filter_column: str | None = None  # canonical column holding the LA code, if any
+
+    def match_columns(self, headers: Sequence[str]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        """Map canonical name -> file header. Errors name each missing required column."""
+        mapping: dict[str, str] = {}
+        errors: list[dict[str, Any]] = []
+        for col in self.columns:
+            found = [h for h in headers if col.matches(h)]
+            if found:
+                mapping[col.name] = found[0]
+            elif col.required:
+                errors.append(
+                    {
+                        "row": 1,
+                        "column": col.name,
+                        "value": "",
+                        "reason": f"Required column missing (accepted headers: {', '.join(col.aliases)})",
+                    }
+                )
+        return mapping, errors
+
+
+REGISTRY: dict[str, Source] = {}
+
+
+def register(source: Source) -> Source:
+    if source.key in REGISTRY:
+        raise ValueError(f"Duplicate import source {source.key}")
+    REGISTRY[source.key] = source
+    return source
+
+
+def get_source(key: str) -> Source:
+    load_all_sources()
+    try:
+        return REGISTRY[key]
+    except KeyError as exc:
+        raise KeyError(f"Unknown source '{key}'. Known: {', '.join(sorted(REGISTRY))}") from exc
+
+
+def load_all_sources() -> dict[str, Source]:
+    """Import every app's `importers` module so its sources register themselves."""
+    from importlib import import_module
+
+    for module in ("beacon.schools.importers", "beacon.indicators.importers", "beacon.inspections.importers"):
+        import_module(module)
+    return REGISTRY
+
+
+def progress_key(run_id: int | None) -> str:
+    return f"beacon:import-progress:{run_id}"
+
+
+def validate(source: Source, raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """Parse every registered column. Returns the typed frame and every error found (all rows)."""
+    mapping, errors = source.match_columns(raw.columns)
+    if errors:
+        return pl.DataFrame(), errors
+    exprs: list[pl.Expr] = [pl.int_range(2, pl.len() + 2).alias(ROW_COL)]
+    checks: list[tuple[str, str, pl.Expr]] = []  # (canonical, header, is_error expr)
+    for col in source.columns:
+        if col.name not in mapping:
+            exprs.append(pl.lit(None, dtype=pl.Utf8).alias(col.name))
+            if col.kind in {"number", "int"}:
+                exprs.append(pl.lit("missing").alias(f"{col.name}__status"))
+            continue
+        header = mapping[col.name]
+        src = pl.col(header)
+        if col.kind == "str":
+            exprs.append(parsing.clean_str(src).alias(col.name))
+        elif col.kind in {"number", "int"}:
+            value, status, is_err = parsing.number_with_status(src)
+            if col.kind == "int":
+                is_err = is_err | (value.is_not_null() & (value != value.round(0)))
+                value = value.cast(pl.Int64, strict=False)
+            exprs += [value.alias(col.name), status.alias(f"{col.name}__status")]
+            checks.append((col.name, header, is_err))
+        elif col.kind == "date":
+            value, is_err = parsing.parse_date(src)
+            exprs.append(value.alias(col.name))
+            checks.append((col.name, header, is_err))
+    err_cols = [e.alias(f"__err__{name}") for name, _, e in checks]
+    parsed = raw.with_columns(*err_cols).select(*exprs, *[pl.col(f"__err__{n}") for n, _, _ in checks])
+    for name, header, _ in checks:
+        bad = parsed.filter(pl.col(f"__err__{name}")).select(ROW_COL)
+        if bad.height:
+            values = (
+                raw.with_row_index("__i")
+                .filter(pl.col("__i").is_in((bad[ROW_COL] - 2).to_list()))[header]
+                .to_list()
+            )
+            kind = next(c.kind for c in source.columns if c.name == name)
+            reason = {"date": "Not a date", "int": "Not a whole number or DfE code"}.get(
+                kind, "Not a number or a recognised DfE code (c, x, z, low, SUPP, NE, NP, NA)"
+            )
+            for row, value in zip(bad[ROW_COL].to_list(), values, strict=False):
+                errors.append({"row": row, "column": header, "value": str(value)[:80], "reason": reason})
+    parsed = parsed.drop([f"__err__{n}" for n, _, _ in checks])
+    errors.sort(key=lambda e: (e["row"], e["column"]))
+    return parsed, errors
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def create_run(
+    source_key: str,
+    path: Path,
+    *,
+    year: int | None = None,
+    la_code: int | None = None,
+    user: Any = None,
+    file_name: str | None = None,
+) -> ImportRun:
+    get_source(source_key)
+    return ImportRun.objects.create(
+        source=source_key,
+        file_name=file_name or path.name,
+        sha256=file_sha256(path),
+        file_size=path.stat().st_size,
+        year=year,
+        la_code=la_code,
+        started_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+
+
+def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun:
+    """Validate and load one file for an existing run. Never raises for bad input: the run says why."""
+    source = get_source(run.source)
+    run.status = RunStatus.RUNNING
+    run.started_at = timezone.now()
+    run.save(update_fields=["status", "started_at"])
+    ctx = ImportContext(run=run, year=run.year, la_code=run.la_code, file_name=run.file_name)
+    try:
+        if source.needs_year and run.year is None:
+            raise ImportRejected(
+                [{"row": 0, "column": "", "value": "", "reason": "This source needs the academic year"}]
+            )
+        previous = (
+            ImportRun.objects.filter(
+                source=run.source,
+                sha256=run.sha256,
+                year=run.year,
+                la_code=run.la_code,
+                status=RunStatus.SUCCEEDED,
+            )
+            .exclude(pk=run.pk)
+            .first()
+        )
+        if previous is not None and not force:
+            run.status = RunStatus.DUPLICATE
+            run.duplicate_of = previous
+            run.message = f"This file was already imported (run {previous.pk}); nothing changed."
+            return run
+        ctx.progress(0, 0, "reading")
+        try:
+            raw = source.reader(path)
+        except Exception as exc:  # a file polars cannot read at all
+            raise ImportRejected(
+                [{"row": 0, "column": "", "value": "", "reason": f"The file could not be read: {exc}"}]
+            ) from exc
+        run.rows_read = raw.height
+        ctx.progress(0, raw.height, "validating")
+        parsed, errors = validate(source, raw)
+        if errors:
+            raise ImportRejected(errors)
+        if raw.height == 0:
+            raise ImportRejected(
+                [{"row": 2, "column": "", "value": "", "reason": "The file has no data rows"}]
+            )
+        if run.la_code is not None and source.la_filter_column:
+            parsed = parsed.filter(
+                pl.col(source.la_filter_column).cast(pl.Int64, strict=False) == run.la_code
+            )
+        with transaction.atomic():
+            result = source.loader(parsed, ctx)
+        run.status = RunStatus.SUCCEEDED
+        run.rows_inserted, run.rows_updated, run.rows_skipped = (
+            result.inserted,
+            result.updated,
+            result.skipped,
+        )
+        run.notes = result.notes
+        run.message = f"{result.inserted} added, {result.updated} updated, {result.skipped} skipped of {run.rows_read} rows."
+    except ImportRejected as rej:
+        run.status = RunStatus.REJECTED
+        run.error_count = len(rej.errors)
+        run.errors = rej.errors[:MAX_STORED_ERRORS]
+        run.message = f"Rejected: {len(rej.errors)} problem(s). Nothing was written."
+    except Exception as exc:
+        logger.exception("Import %s failed", run.pk)
+        run.status = RunStatus.FAILED
+        run.message = f"Failed: {type(exc).__name__}: {exc}. Nothing was written."
+    finally:
+        run.finished_at = timezone.now()
+        run.save()
+        ctx.progress(run.rows_read, run.rows_read, "finished")
+    return run
+
+
+def run_import(
+    source_key: str,
+    path: Path | str,
+    *,
+    year: int | None = None,
+    la_code: int | None = None,
+    user: Any = None,
+    force: bool = False,
+) -> ImportRun:
+    path = Path(path)
+    run = create_run(source_key, path, year=year, la_code=la_code, user=user)
+    return execute_run(run, path, force=force)
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers for loaders
+
+
+def bulk_upsert(
+    model: type[models.Model],
+    objs: Sequence[models.Model],
+    *,
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str],
+    batch_size: int = 2000,
+    ctx: ImportContext | None = None,
+) -> tuple[int, int]:
+    """Insert or update by natural key on SQLite and PostgreSQL alike. Returns (inserted, updated)."""
+    before = model._default_manager.count()
+    total = len(objs)
+    for start in range(0, total, batch_size):
+        model._default_manager.bulk_create(
+            objs[start : start + batch_size],
+            update_conflicts=True,
+            unique_fields=list(unique_fields),
+            update_fields=list(update_fields),
+            batch_size=batch_size,
+        )
+        if ctx is not None:
+            ctx.progress(min(start + batch_size, total), total)
+    inserted = model._default_manager.count() - before
+    return inserted, total - inserted
+
+
+def school_ids_by_urn(urns: Iterable[int] | None = None) -> dict[int, int]:
+    from beacon.schools.models import School
+
+    qs = School.objects.all()
+    if urns is not None:
+        qs = qs.filter(urn__in=list(urns))
+    return dict(qs.values_list("urn", "id"))
+
+
+def today() -> dt.date:
+    return timezone.localdate()

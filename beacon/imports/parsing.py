@@ -1,0 +1,87 @@
+"""Vectorised parsing of DfE/Ofsted values with polars.
+
+DfE publications replace numbers with codes (c = suppressed, x = not available, z = not applicable,
+low, SUPP, NE, NP, ...). These are kept as a *status* beside a null value, never silently dropped,
+and anything else that is not a number is an error the import reports with its row and column.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from beacon.indicators.models import ValueStatus
+
+# Source code -> status. Matching is exact after stripping whitespace.
+SUPPRESSION_CODES: dict[str, str] = {
+    "c": ValueStatus.SUPPRESSED,
+    "SUPP": ValueStatus.SUPPRESSED,
+    "SP": ValueStatus.SUPPRESSED,
+    "low": ValueStatus.LOW,
+    "LOW": ValueStatus.LOW,
+    "z": ValueStatus.NOT_APPLICABLE,
+    "NA": ValueStatus.NOT_APPLICABLE,
+    "N/A": ValueStatus.NOT_APPLICABLE,
+    "x": ValueStatus.NOT_AVAILABLE,
+    ":": ValueStatus.NOT_AVAILABLE,
+    "-": ValueStatus.NOT_AVAILABLE,
+    "..": ValueStatus.NOT_AVAILABLE,
+    "NE": ValueStatus.NO_ENTRIES,
+    "NP": ValueStatus.NOT_PUBLISHED,
+    "LOWCOV": ValueStatus.LOW_COVERAGE,
+    "NULL": ValueStatus.MISSING,
+}
+NULL_STRINGS = ("", "NULL")
+
+
+def clean_str(expr: pl.Expr) -> pl.Expr:
+    """Trim; empty and NULL become null."""
+    s = expr.cast(pl.Utf8).str.strip_chars()
+    return pl.when(s.is_in(NULL_STRINGS)).then(None).otherwise(s)
+
+
+def number_with_status(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Return (value: Float64, status: Utf8, is_error: Boolean) expressions for a raw text column.
+
+    "92%" -> 92.0; "1,234" -> 1234.0; "7.0000000000000007E-2" -> 0.07; codes -> null + status.
+    """
+    s = expr.cast(pl.Utf8).str.strip_chars()
+    code_status = s.replace_strict(SUPPRESSION_CODES, default=None, return_dtype=pl.Utf8)
+    numeric_text = s.str.strip_suffix("%").str.replace_all(",", "", literal=True)
+    value = numeric_text.cast(pl.Float64, strict=False)
+    # polars accepts "inf"/"nan" as floats; DfE never publishes them.
+    value = pl.when(value.is_finite()).then(value).otherwise(None)
+    is_blank = s.is_null() | (s == "")
+    status = (
+        pl.when(is_blank)
+        .then(pl.lit(ValueStatus.MISSING.value))
+        .when(code_status.is_not_null())
+        .then(code_status)
+        .when(value.is_not_null())
+        .then(pl.lit(ValueStatus.OK.value))
+        .otherwise(None)
+    )
+    is_error = status.is_null()
+    return value, status, is_error
+
+
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y%m%d", "%d-%m-%Y")
+
+
+def parse_date(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Return (date, is_error). Blank and NULL are null without error."""
+    s = clean_str(expr)
+    parsed = pl.coalesce([s.str.strptime(pl.Date, fmt, strict=False) for fmt in DATE_FORMATS])
+    return parsed, s.is_not_null() & parsed.is_null()
+
+
+def academic_year_start(label: str) -> int | None:
+    """'2018/19' -> 2018, '201819' -> 2018, '2018-19' -> 2018, '2019' -> None (ambiguous; caller decides)."""
+    t = label.strip()
+    if len(t) == 6 and t.isdigit():
+        return int(t[:4])
+    for sep in ("/", "-"):
+        if sep in t:
+            head = t.split(sep, 1)[0].strip()
+            if len(head) == 4 and head.isdigit():
+                return int(head)
+    return None

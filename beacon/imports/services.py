@@ -1,0 +1,54 @@
+"""Starting imports from the web: the upload is saved, then validated and loaded off the request."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import close_old_connections
+
+from beacon.imports.framework import create_run, execute_run
+from beacon.imports.models import ImportRun
+
+UPLOAD_SUFFIXES = {".csv", ".xlsx", ".parquet"}
+
+
+def save_upload(upload: UploadedFile) -> Path:
+    target_dir = Path(settings.MEDIA_ROOT) / "imports"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    import uuid
+
+    suffix = Path(upload.name or "").suffix.lower()
+    target = target_dir / f"{uuid.uuid4().hex}{suffix}"
+    with target.open("wb") as fh:
+        for chunk in upload.chunks():
+            fh.write(chunk)
+    return target
+
+
+def start_upload_import(
+    source_key: str,
+    upload: UploadedFile,
+    *,
+    year: int | None,
+    la_code: int | None,
+    user: Any,
+    background: bool = True,
+) -> ImportRun:
+    path = save_upload(upload)
+    run = create_run(source_key, path, year=year, la_code=la_code, user=user, file_name=upload.name)
+    if background:
+
+        def work() -> None:
+            try:
+                execute_run(ImportRun.objects.get(pk=run.pk), path)
+            finally:
+                close_old_connections()
+
+        threading.Thread(target=work, name=f"import-{run.pk}", daemon=True).start()
+    else:
+        execute_run(run, path)
+    return run

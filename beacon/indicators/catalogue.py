@@ -1,0 +1,88 @@
+"""Beacon's measure catalogue: every measure any importer writes, with its polarity and unit.
+
+Importers map source columns onto these codes; the risk rules (issue 3) and pages read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from beacon.indicators.models import Measure, Polarity
+
+
+@dataclass(frozen=True)
+class MeasureDef:
+    code: str
+    label: str
+    topic: str
+    unit: str = "%"
+    polarity: str = Polarity.HIGH_GOOD
+    decimals: int = 1
+    description: str = ""
+
+
+H, L, N = Polarity.HIGH_GOOD, Polarity.LOW_GOOD, Polarity.NEUTRAL
+
+CATALOGUE: tuple[MeasureDef, ...] = (
+    # Key stage 2
+    MeasureDef("ks2_pupils", "KS2 cohort (pupils at end of KS2)", "ks2", "count", N, 0),
+    MeasureDef("ks2_rwm_expected", "KS2 reading, writing and maths: expected standard", "ks2"),
+    MeasureDef("ks2_rwm_higher", "KS2 reading, writing and maths: higher standard", "ks2"),
+    MeasureDef("ks2_reading_expected", "KS2 reading: expected standard", "ks2"),
+    MeasureDef("ks2_writing_expected", "KS2 writing: expected standard", "ks2"),
+    MeasureDef("ks2_maths_expected", "KS2 maths: expected standard", "ks2"),
+    MeasureDef("ks2_reading_progress", "KS2 reading progress", "ks2", "score", H, 1),
+    MeasureDef("ks2_writing_progress", "KS2 writing progress", "ks2", "score", H, 1),
+    MeasureDef("ks2_maths_progress", "KS2 maths progress", "ks2", "score", H, 1),
+    MeasureDef("ks2_reading_score", "KS2 reading average scaled score", "ks2", "score", H, 0),
+    MeasureDef("ks2_maths_score", "KS2 maths average scaled score", "ks2", "score", H, 0),
+    MeasureDef("ks2_rwm_expected_disadvantaged", "KS2 RWM expected standard: disadvantaged pupils", "ks2"),
+    MeasureDef("ks2_rwm_expected_other", "KS2 RWM expected standard: other pupils", "ks2"),
+    # Key stage 4
+    MeasureDef("ks4_pupils", "KS4 cohort (pupils at end of KS4)", "ks4", "count", N, 0),
+    MeasureDef("ks4_attainment8", "Attainment 8 score", "ks4", "score", H, 1),
+    MeasureDef("ks4_progress8", "Progress 8 score", "ks4", "score", H, 2),
+    MeasureDef("ks4_em_grade5", "English and maths grade 5 or above", "ks4"),
+    MeasureDef("ks4_em_grade4", "English and maths grade 4 or above", "ks4"),
+    MeasureDef("ks4_ebacc_entry", "Entering the English Baccalaureate", "ks4"),
+    MeasureDef("ks4_ebacc_aps", "EBacc average point score", "ks4", "score", H, 2),
+    MeasureDef("ks4_attainment8_disadvantaged", "Attainment 8: disadvantaged pupils", "ks4", "score", H, 1),
+    MeasureDef("ks4_attainment8_other", "Attainment 8: other pupils", "ks4", "score", H, 1),
+    # Early years and phonics (LA level in the data on hand)
+    MeasureDef("eyfs_gld", "EYFS good level of development", "eyfs"),
+    MeasureDef("phonics_y1", "Year 1 phonics: expected standard", "phonics"),
+    # Attendance and suspensions
+    MeasureDef("absence_overall", "Overall absence rate", "attendance", "%", L, 1),
+    MeasureDef(
+        "absence_persistent", "Persistent absence (10% or more sessions missed)", "attendance", "%", L, 1
+    ),
+    MeasureDef("suspension_rate", "Suspensions per 100 pupils", "behaviour", "rate", L, 2),
+    MeasureDef("permanent_exclusion_rate", "Permanent exclusions per 100 pupils", "behaviour", "rate", L, 2),
+    # Census context
+    MeasureDef("pupils", "Pupils on roll (headcount)", "context", "count", N, 0),
+    MeasureDef("fsm", "Pupils eligible for free school meals", "context", "%", N, 1),
+    MeasureDef("fsm_ever6", "Disadvantaged (FSM in the last 6 years)", "context", "%", N, 1),
+    MeasureDef("eal", "First language other than English", "context", "%", N, 1),
+    MeasureDef("sen_support", "SEN support", "context", "%", N, 1),
+    MeasureDef("sen_ehcp", "Education, health and care plan", "context", "%", N, 1),
+    MeasureDef("capacity", "School capacity (places)", "context", "count", N, 0),
+)
+
+BY_CODE: dict[str, MeasureDef] = {m.code: m for m in CATALOGUE}
+
+
+def ensure_measures(extra: tuple[MeasureDef, ...] = ()) -> dict[str, int]:
+    """Create or refresh catalogue rows; returns code -> id."""
+    for m in (*CATALOGUE, *extra):
+        Measure.objects.update_or_create(
+            code=m.code,
+            defaults={
+                "label": m.label,
+                "topic": m.topic,
+                "unit": m.unit,
+                "polarity": m.polarity,
+                "decimals": m.decimals,
+                "description": m.description,
+            },
+        )
+    return dict(Measure.objects.values_list("code", "id"))

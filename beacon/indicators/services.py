@@ -1,0 +1,92 @@
+"""Writing measure values. Every school- and area-level importer ends here."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from beacon.imports.framework import ImportContext, LoadResult, bulk_upsert, school_ids_by_urn
+from beacon.indicators.catalogue import ensure_measures
+from beacon.indicators.models import AreaMeasure, SchoolMeasure
+
+LONG_COLUMNS = ("urn", "measure", "year", "value", "status")
+
+
+def wide_to_long(df: pl.DataFrame, measure_columns: dict[str, str], *, year: int | pl.Expr) -> pl.DataFrame:
+    """Turn parsed source columns into (urn, measure, year, value, status) rows.
+
+    `measure_columns` maps a parsed number column to a catalogue code. Its `<col>__status` companion
+    (from framework.validate) travels with it.
+    """
+    year_expr = year if isinstance(year, pl.Expr) else pl.lit(year)
+    parts = [
+        df.select(
+            pl.col("urn").cast(pl.Int64),
+            pl.lit(code).alias("measure"),
+            year_expr.cast(pl.Int64).alias("year"),
+            pl.col(col).cast(pl.Float64).alias("value"),
+            pl.col(f"{col}__status").alias("status"),
+        )
+        for col, code in measure_columns.items()
+    ]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=dict.fromkeys(LONG_COLUMNS, pl.Utf8))
+
+
+def save_school_measures(long: pl.DataFrame, ctx: ImportContext) -> LoadResult:
+    """Upsert school values. Rows for schools not in the register are skipped and counted."""
+    measure_ids = ensure_measures()
+    unknown_measures = set(long["measure"].unique().to_list()) - set(measure_ids)
+    if unknown_measures:
+        raise ValueError(f"Measures not in the catalogue: {sorted(unknown_measures)}")
+    long = long.filter(pl.col("urn").is_not_null())
+    schools = school_ids_by_urn()
+    known = long.filter(pl.col("urn").is_in(list(schools)))
+    skipped_rows = long.height - known.height
+    objs = [
+        SchoolMeasure(
+            school_id=schools[urn],
+            measure_id=measure_ids[code],
+            year=year,
+            value=value,
+            status=status,
+            source_run=ctx.run,
+        )
+        for urn, code, year, value, status in known.select(LONG_COLUMNS).iter_rows()
+    ]
+    inserted, updated = bulk_upsert(
+        SchoolMeasure,
+        objs,
+        unique_fields=["school", "measure", "year"],
+        update_fields=["value", "status", "source_run"],
+        ctx=ctx,
+    )
+    notes = []
+    if skipped_rows:
+        notes.append(f"{skipped_rows} values were for schools not in the register and were not imported.")
+    return LoadResult(inserted=inserted, updated=updated, skipped=skipped_rows, notes=notes)
+
+
+def save_area_measures(long: pl.DataFrame, ctx: ImportContext) -> LoadResult:
+    """Upsert area values from (area_id, measure, year, period_label, value, status) rows."""
+    measure_ids = ensure_measures()
+    objs = [
+        AreaMeasure(
+            area_id=area_id,
+            measure_id=measure_ids[code],
+            year=year,
+            period_label=label or "",
+            value=value,
+            status=status,
+            source_run=ctx.run,
+        )
+        for area_id, code, year, label, value, status in long.select(
+            "area_id", "measure", "year", "period_label", "value", "status"
+        ).iter_rows()
+    ]
+    inserted, updated = bulk_upsert(
+        AreaMeasure,
+        objs,
+        unique_fields=["area", "measure", "year"],
+        update_fields=["value", "status", "period_label", "source_run"],
+        ctx=ctx,
+    )
+    return LoadResult(inserted=inserted, updated=updated)

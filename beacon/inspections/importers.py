@@ -1,0 +1,1 @@
+"""Ofsted inspection importers (legacy single-grade history, report-card management information)."""

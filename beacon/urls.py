@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("beacon.core.urls")),
+    path("account/", include("beacon.accounts.urls")),
+    path("schools/", include("beacon.schools.urls")),
+    path("imports/", include("beacon.imports.urls")),
+    path("admin/", admin.site.urls),
+]

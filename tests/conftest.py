@@ -1,0 +1,161 @@
+"""Shared fixtures. Tests run on real DfE/Ofsted rows from ../shared/data (BEACON_DATA_DIR)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by tests are still
+# synchronous and safe, so tell Django not to refuse them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CAMDEN = 202
+DATA = Path(settings.DATA_DIR)
+CHROMIUM = os.environ.get("BEACON_CHROMIUM", "/usr/bin/chromium")
+AXE_JS = Path(settings.BASE_DIR) / "beacon" / "static" / "vendor" / "axe" / "axe.min.js"
+
+
+@pytest.fixture(autouse=True)
+def _settings_for_tests(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.BEACON_IMPORT_IN_BACKGROUND = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    if not DATA.exists():
+        pytest.fail(f"The shared data directory {DATA} is missing (set BEACON_DATA_DIR)")
+    return DATA
+
+
+@pytest.fixture
+def camden_register(db: None, data_dir: Path) -> None:
+    """The real Camden register: census 2022/23 then GIAS 2022."""
+    from beacon.imports.framework import run_import
+    from beacon.imports.models import RunStatus
+
+    for source, rel in (
+        ("school_census", "helios-census-2022-23/spc_school_level_underlying_data_2022_23.csv"),
+        ("gias_establishments", "clarelgibson-england-school-admissions/dim_school.csv"),
+    ):
+        run = run_import(source, data_dir / rel, la_code=CAMDEN)
+        assert run.status == RunStatus.SUCCEEDED, run.message
+
+
+@pytest.fixture
+def camden_demo(db: None, data_dir: Path) -> None:
+    """Everything `make run` loads for Camden."""
+    from beacon.imports.demo import load_demo
+    from beacon.imports.models import RunStatus
+
+    runs = load_demo(data_dir, la_code=CAMDEN, log=lambda _m: None)
+    bad = [r.message for r in runs if r.status != RunStatus.SUCCEEDED]
+    assert not bad, bad
+
+
+def make_user(
+    username: str, role: str, *, schools: tuple[int, ...] = (), la_code: int | None = CAMDEN
+) -> Any:
+    from beacon.accounts.models import SchoolAssignment, User
+    from beacon.schools.models import School
+
+    user = User.objects.create_user(
+        username=username, password="correct-horse-battery", role=role, la_code=la_code
+    )
+    for urn in schools:
+        SchoolAssignment.objects.create(user=user, school=School.objects.get(urn=urn))
+    return user
+
+
+# ---------------------------------------------------------------------------------------------
+# Browser (Playwright driving Debian's Chromium) and accessibility (axe-core)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser`")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def sign_in(page: Any, live_server: Any, username: str, password: str = "correct-horse-battery") -> None:
+    page.goto(f"{live_server.url}/account/sign-in/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (WCAG 2.0/2.1/2.2 A and AA rules) on the current page."""
+    # Evaluated through the DevTools protocol, so the page's strict CSP stays in force for the test.
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_JS.read_text() + "\n;true")
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"][:5]],
+        }
+        for v in result["violations"]
+    ]
+
+
+def assert_accessible(page: Any) -> None:
+    violations = axe_violations(page)
+    assert violations == [], f"axe found WCAG 2.2 AA violations on {page.url}: {violations}"
+
+
+def assert_no_horizontal_scroll(page: Any) -> None:
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px at {page.viewport_size['width']}px"
