@@ -1,7 +1,8 @@
 # Beacon: `make run` (set up everything and serve the Camden demo) and `make test` (the whole suite).
 # Python is pinned to 3.12 (Django 6 needs 3.12+; this machine's default python3 is 3.11).
 PYTHON_VERSION := 3.12
-PY_SYSTEM := $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || ls -d $$HOME/.pyenv/versions/$(PYTHON_VERSION).*/bin/python 2>/dev/null | tail -n 1)
+comma := ,
+PY_SYSTEM := $(shell for p in $$(ls -d $$HOME/.pyenv/versions/$(PYTHON_VERSION).*/bin/python 2>/dev/null | sort -V -r) $$(command -v python$(PYTHON_VERSION)); do "$$p" -c 'import sys; assert sys.version_info[:2] == ($(subst .,$(comma),$(PYTHON_VERSION)))' 2>/dev/null && echo "$$p" && break; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
