@@ -58,6 +58,14 @@ def can_import(user: Any) -> bool:
     return _active(user) and (user.is_superuser or user.role in IMPORT_ROLES)
 
 
+def can_see_audit_trail(user: Any) -> bool:
+    from beacon.accounts.roles import Role
+
+    return _active(user) and (
+        user.is_superuser or user.role in {Role.COMMISSIONER, Role.CEO, Role.DIRECTOR, Role.DATA_MANAGER}
+    )
+
+
 def navigation_for(user: Any) -> list[dict[str, str]]:
     from django.urls import reverse
 
@@ -68,4 +76,6 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
         items.append({"href": reverse("schools:la_overview"), "text": "Local authority"})
     if can_import(user):
         items.append({"href": reverse("imports:list"), "text": "Data imports"})
+    if can_see_audit_trail(user):
+        items.append({"href": reverse("core:audit"), "text": "Change history"})
     return items

@@ -7,5 +7,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("data-sources/", views.data_sources, name="data_sources"),
+    path("audit/", views.audit_trail, name="audit"),
     path("healthz", views.healthz, name="healthz"),
 ]

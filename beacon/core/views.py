@@ -1,7 +1,10 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+
+from beacon.core import audit, permissions
 
 
 @login_required
@@ -30,3 +33,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cur:
         cur.execute("SELECT 1")
     return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+@login_required
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_see_audit_trail(request.user):
+        raise PermissionDenied
+    return render(
+        request, "core/audit.html", {"page_title": "Change history", "entries": audit.recent_changes(200)}
+    )

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import polars as pl
 from django.core.cache import cache
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from beacon.imports import parsing
@@ -333,30 +333,150 @@ def run_import(
 # Helpers for loaders
 
 
+_PREP_TYPES = (
+    models.DateTimeField,
+    models.DateField,
+    models.TimeField,
+    models.JSONField,
+    models.DecimalField,
+    models.UUIDField,
+)
+
+
+def upsert_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str],
+    batch_size: int = 5000,
+    ctx: ImportContext | None = None,
+    total: int | None = None,
+) -> tuple[int, int]:
+    """INSERT ... ON CONFLICT (natural key) DO UPDATE, in batches of plain tuples.
+
+    The same SQL runs on SQLite and PostgreSQL. `columns`, `unique_fields` and `update_fields` are
+    field names (ForeignKeys by their name, e.g. "school"); values must already be database-ready
+    (ints, floats, str, bool, date). Returns (inserted, updated), counted from the table size.
+    """
+    meta = model._meta
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    col = [str(meta.get_field(n).column) for n in columns]  # type: ignore[union-attr]
+    uniq = [str(meta.get_field(n).column) for n in unique_fields]  # type: ignore[union-attr]
+    upd = [str(meta.get_field(n).column) for n in update_fields]  # type: ignore[union-attr]
+    # Identifiers come from model metadata (quoted); every value is a bound parameter.
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in col)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(col))}) "
+        f"ON CONFLICT ({', '.join(qn(c) for c in uniq)}) DO UPDATE SET "
+        + ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in upd)
+    )
+    before = model._default_manager.count()
+    done = 0
+    batch: list[Sequence[Any]] = []
+    with conn.cursor() as cur:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_size:
+                cur.executemany(sql, batch)
+                done += len(batch)
+                batch = []
+                if ctx is not None:
+                    ctx.progress(done, total or done)
+        if batch:
+            cur.executemany(sql, batch)
+            done += len(batch)
+    if ctx is not None:
+        ctx.progress(done, total or done)
+    inserted = model._default_manager.count() - before
+    return inserted, done - inserted
+
+
+def model_rows(
+    model: type[models.Model], objs: Sequence[models.Model]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Field names and database-ready tuples for unsaved or saved instances (auto pk left out)."""
+    conn = connections[router.db_for_write(model)]
+    fields = [
+        f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))
+    ]
+    prep = {f.name for f in fields if isinstance(f, _PREP_TYPES)}
+    auto = {f.name for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
+    rows = []
+    for obj in objs:
+        values = []
+        for f in fields:
+            v = f.pre_save(obj, add=True) if f.name in auto else getattr(obj, f.attname)
+            if f.name in prep:
+                v = f.get_db_prep_save(v, conn)
+            values.append(v)
+        rows.append(tuple(values))
+    return [f.name for f in fields], rows
+
+
 def bulk_upsert(
     model: type[models.Model],
     objs: Sequence[models.Model],
     *,
     unique_fields: Sequence[str],
     update_fields: Sequence[str],
-    batch_size: int = 2000,
+    batch_size: int = 5000,
     ctx: ImportContext | None = None,
 ) -> tuple[int, int]:
-    """Insert or update by natural key on SQLite and PostgreSQL alike. Returns (inserted, updated)."""
-    before = model._default_manager.count()
-    total = len(objs)
-    for start in range(0, total, batch_size):
-        model._default_manager.bulk_create(
-            objs[start : start + batch_size],
-            update_conflicts=True,
-            unique_fields=list(unique_fields),
-            update_fields=list(update_fields),
-            batch_size=batch_size,
-        )
-        if ctx is not None:
-            ctx.progress(min(start + batch_size, total), total)
-    inserted = model._default_manager.count() - before
-    return inserted, total - inserted
+    """Insert or update model instances by natural key (see upsert_rows). Returns (inserted, updated)."""
+    if not objs:
+        return 0, 0
+    columns, rows = model_rows(model, objs)
+    return upsert_rows(
+        model,
+        columns,
+        rows,
+        unique_fields=unique_fields,
+        update_fields=update_fields,
+        batch_size=batch_size,
+        ctx=ctx,
+        total=len(rows),
+    )
+
+
+def record_history(
+    model: type[models.Model], objs: Sequence[models.Model], *, history_type: str, reason: str
+) -> int:
+    """Write django-simple-history rows for objects changed in bulk (bulk writes skip its signals)."""
+    if not objs:
+        return 0
+    history = model.history.model  # type: ignore[attr-defined]
+    conn = connections[router.db_for_write(history)]
+    now = timezone.now()
+    fields = [f for f in history._meta.concrete_fields if f.name != "history_id"]
+    extra = {"history_date": now, "history_type": history_type, "history_change_reason": reason}
+    prep = {f.name for f in fields if isinstance(f, _PREP_TYPES)}
+    rows: list[Any] = []
+    for obj in objs:
+        values = []
+        for f in fields:
+            if f.name in extra:
+                v = extra[f.name]
+            elif f.name == "history_user":
+                v = None
+            else:
+                v = getattr(obj, f.attname)
+            if f.name in prep:
+                v = f.get_db_prep_save(v, conn)
+            values.append(v)
+        rows.append(tuple(values))
+    qn = conn.ops.quote_name
+    # Identifiers come from model metadata (quoted); every value is a bound parameter.
+    sql = (
+        f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    with conn.cursor() as cur:
+        for start in range(0, len(rows), 5000):
+            cur.executemany(sql, rows[start : start + 5000])
+    return len(rows)
 
 
 def school_ids_by_urn(urns: Iterable[int] | None = None) -> dict[int, int]:

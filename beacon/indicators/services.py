@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from beacon.imports.framework import ImportContext, LoadResult, bulk_upsert, school_ids_by_urn
+from beacon.imports.framework import ImportContext, LoadResult, bulk_upsert, school_ids_by_urn, upsert_rows
 from beacon.indicators.catalogue import ensure_measures
 from beacon.indicators.models import AreaMeasure, SchoolMeasure
 
@@ -41,23 +41,22 @@ def save_school_measures(long: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     schools = school_ids_by_urn()
     known = long.filter(pl.col("urn").is_in(list(schools)))
     skipped_rows = long.height - known.height
-    objs = [
-        SchoolMeasure(
-            school_id=schools[urn],
-            measure_id=measure_ids[code],
-            year=year,
-            value=value,
-            status=status,
-            source_run=ctx.run,
-        )
-        for urn, code, year, value, status in known.select(LONG_COLUMNS).iter_rows()
-    ]
-    inserted, updated = bulk_upsert(
+    rows = known.select(
+        pl.col("urn").replace_strict(schools, return_dtype=pl.Int64),
+        pl.col("measure").replace_strict(measure_ids, return_dtype=pl.Int64),
+        pl.col("year").cast(pl.Int64),
+        pl.col("value").cast(pl.Float64),
+        pl.col("status"),
+        pl.lit(ctx.run.pk, dtype=pl.Int64),
+    ).iter_rows()
+    inserted, updated = upsert_rows(
         SchoolMeasure,
-        objs,
+        ["school", "measure", "year", "value", "status", "source_run"],
+        rows,
         unique_fields=["school", "measure", "year"],
         update_fields=["value", "status", "source_run"],
         ctx=ctx,
+        total=known.height,
     )
     notes = []
     if skipped_rows:

@@ -52,6 +52,42 @@ def state_funded(type_name: str | None, group: str | None) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
+# Audit: imports write in bulk, so they record the register's history themselves.
+
+AUDITED_FIELDS = [
+    f.attname for f in School._meta.concrete_fields if f.attname not in {"id", "updated_at", "source_run_id"}
+]
+
+
+def snapshot(urns: list[int]) -> dict[int, tuple[object, ...]]:
+    return {
+        row[0]: row[1:]
+        for row in School.objects.filter(urn__in=urns).values_list("urn", *AUDITED_FIELDS).iterator()
+    }
+
+
+def record_register_history(
+    before: dict[int, tuple[object, ...]], urns: list[int], ctx: ImportContext
+) -> None:
+    """Write a history row for every school the import created or changed, with the run as the reason."""
+    after = School.objects.filter(urn__in=urns)
+    created, changed = [], []
+    for school in after.iterator():
+        old = before.get(school.urn)
+        if old is None:
+            created.append(school)
+        elif old != tuple(getattr(school, f) for f in AUDITED_FIELDS):
+            changed.append(school)
+    reason = f"Import run {ctx.run.pk}: {ctx.file_name}"
+    if created:
+        School.history.bulk_history_create(created, default_change_reason=reason, batch_size=1000)
+    if changed:
+        School.history.bulk_history_create(
+            changed, update=True, default_change_reason=reason, batch_size=1000
+        )
+
+
+# --------------------------------------------------------------------------------------------
 # School census (Schools, pupils and their characteristics: school-level underlying data)
 
 CENSUS_COLUMNS = (
@@ -136,9 +172,12 @@ def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
                 source_run=ctx.run,
             )
         )
+    urns = [s.urn for s in schools]
+    before = snapshot(urns)
     inserted, updated = bulk_upsert(
         School, schools, unique_fields=["urn"], update_fields=REGISTER_FIELDS, ctx=ctx
     )
+    record_register_history(before, urns, ctx)
     year = pl.col("time_period") // 100  # 202223 -> 2022 (census taken January 2023, academic year 2022/23)
     measures = save_school_measures(
         wide_to_long(df, {"pupils": "pupils", "fsm": "fsm", "eal": "eal"}, year=year), ctx
@@ -228,7 +267,9 @@ def load_gias(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
             df = df.filter((pl.col("la_name") == la_name) | pl.col("urn").is_in(existing))
         else:
             df = df.filter(pl.col("la_code") == ctx.la_code)
-    existing_by_urn = {s.urn: s for s in School.objects.filter(urn__in=df["urn"].to_list())}
+    urns = df["urn"].to_list()
+    before = snapshot(urns)
+    existing_by_urn = {s.urn: s for s in School.objects.filter(urn__in=urns)}
     to_create: list[School] = []
     to_update: list[School] = []
     changed_fields: set[str] = set()
@@ -276,9 +317,8 @@ def load_gias(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
             setattr(school, k, v)
         changed_fields.update(values)
         (to_update if school.pk else to_create).append(school)
-    School.objects.bulk_create(to_create, batch_size=1000)
-    if to_update:
-        School.objects.bulk_update(to_update, sorted(changed_fields), batch_size=500)
+    bulk_upsert(School, [*to_create, *to_update], unique_fields=["urn"], update_fields=sorted(changed_fields))
+    record_register_history(before, urns, ctx)
     ctx.progress(df.height, df.height)
     return LoadResult(inserted=len(to_create), updated=len(to_update))
 
