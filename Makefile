@@ -31,8 +31,10 @@ $(VENV)/.installed: requirements.lock
 	touch $@
 
 assets: node_modules/.package-lock.json
+	# GOV.UK Frontend compiled with council settings (Arial, no GDS Transport), leaflet and axe vendored
 	mkdir -p beacon/static/vendor/govuk beacon/static/vendor/leaflet beacon/static/vendor/axe
-	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js beacon/static/vendor/govuk/
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js beacon/static/vendor/govuk/
+	node_modules/.bin/sass --no-source-map --style=compressed --load-path=node_modules beacon/assets/scss/frontend.scss beacon/static/vendor/govuk/frontend.css
 	cp -r node_modules/govuk-frontend/dist/govuk/assets beacon/static/vendor/govuk/
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css beacon/static/vendor/leaflet/
 	cp -r node_modules/leaflet/dist/images beacon/static/vendor/leaflet/

@@ -22,7 +22,8 @@ def test_sign_in_page_has_csp_nonce_and_no_gov_branding(client: Client) -> None:
     csp = resp["Content-Security-Policy"]
     assert "script-src 'self' 'nonce-" in csp
     html = resp.content.decode()
-    assert "govuk-header__logo" not in html  # no crown
+    assert "govuk-header__logo" not in html  # no crown in the header
+    assert "govuk-footer__crown" not in html and "Crown copyright" not in html
     assert "GOV.UK" not in html
 
 
@@ -40,3 +41,11 @@ def test_sign_in_in_browser_is_accessible(page: Any, live_server: Any, transacti
     sign_in(page, live_server, "dana")
     assert page.url.endswith("/schools/")
     assert page.get_by_role("heading", level=1).inner_text() == "Schools"
+
+
+def test_compiled_frontend_css_uses_no_gds_transport() -> None:
+    from django.conf import settings
+
+    css = (settings.BASE_DIR / "beacon" / "static" / "vendor" / "govuk" / "frontend.css").read_text()
+    assert "govuk-button" in css
+    assert "GDS Transport" not in css  # the GOV.UK typeface is reserved for GOV.UK services
