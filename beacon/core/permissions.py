@@ -37,6 +37,7 @@ def visible_schools(user: Any) -> QuerySet[School]:
         today = dt.date.today()
         return School.objects.filter(
             Q(assignments__user=user),
+            Q(assignments__started_on__isnull=True) | Q(assignments__started_on__lte=today),
             Q(assignments__ended_on__isnull=True) | Q(assignments__ended_on__gte=today),
         ).distinct()
     return School.objects.none()

@@ -24,18 +24,28 @@ DEMO_ORDER: tuple[str, ...] = (
 )
 
 
+def demo_plan() -> list[tuple[str, str, int | None]]:
+    """(source key, path under the data directory, year) for every demo file, in load order.
+
+    The benchmark (bench/run.py) walks the same plan, one file per process."""
+    sources = load_all_sources()
+    return [
+        (key, rel, year)
+        for key in [k for k in DEMO_ORDER if k in sources] + sorted(set(sources) - set(DEMO_ORDER))
+        for rel, year in sources[key].demo_files
+    ]
+
+
 def load_demo(
     data_dir: str | Path, *, la_code: int | None, log: Callable[[str], object] = print
 ) -> list[ImportRun]:
-    sources = load_all_sources()
     runs: list[ImportRun] = []
-    for key in [k for k in DEMO_ORDER if k in sources] + sorted(set(sources) - set(DEMO_ORDER)):
-        for rel, year in sources[key].demo_files:
-            path = Path(data_dir) / rel
-            if not path.exists():
-                log(f"  skip {key}: {path} not found")
-                continue
-            run = run_import(key, path, year=year, la_code=la_code)
-            log(f"  {key:32} {rel}: {run.get_status_display()} - {run.message}")
-            runs.append(run)
+    for key, rel, year in demo_plan():
+        path = Path(data_dir) / rel
+        if not path.exists():
+            log(f"  skip {key}: {path} not found")
+            continue
+        run = run_import(key, path, year=year, la_code=la_code)
+        log(f"  {key:32} {rel}: {run.get_status_display()} - {run.message}")
+        runs.append(run)
     return runs

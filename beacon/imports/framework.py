@@ -97,7 +97,42 @@ def read_table(path: Path) -> pl.DataFrame:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
-    return pl.read_csv(text.encode("utf-8"), infer_schema_length=0, truncate_ragged_lines=False)
+    df = pl.read_csv(text.encode("utf-8"), infer_schema_length=0, truncate_ragged_lines=False)
+    short = short_csv_rows(text, df.width)
+    if short:
+        raise ImportRejected(
+            [
+                {
+                    "row": row,
+                    "column": "",
+                    "value": "",
+                    "reason": f"Row has {fields} of the {df.width} fields in the header row"
+                    + (" (the file looks truncated)" if row == last else ""),
+                }
+                for row, fields, last in short
+            ]
+        )
+    return df
+
+
+def short_csv_rows(text: str, width: int) -> list[tuple[int, int, int]]:
+    """(file row, fields, last row) for each record with fewer fields than the header.
+
+    polars pads a short record with nulls without a word, so a file cut off mid-row (an interrupted
+    download) or a garbled row would otherwise load with silent gaps. Rows are numbered as the
+    validation errors are (header = row 1); blank lines are ignored.
+    """
+    import csv
+    import io
+
+    short: list[tuple[int, int, int]] = []
+    last = 0
+    for number, record in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if record:
+            last = number
+            if len(record) < width:
+                short.append((number, len(record), 0))
+    return [(row, fields, last) for row, fields, _ in short]
 
 
 @dataclass(frozen=True)
@@ -272,6 +307,8 @@ def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun
         ctx.progress(0, 0, "reading")
         try:
             raw = source.reader(path)
+        except ImportRejected:  # the reader found specific problems (e.g. short rows)
+            raise
         except Exception as exc:  # a file polars cannot read at all
             raise ImportRejected(
                 [{"row": 0, "column": "", "value": "", "reason": f"The file could not be read: {exc}"}]

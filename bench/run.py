@@ -1,0 +1,386 @@
+#!/usr/bin/env python
+"""National-scale import benchmark: `make bench` (or `.venv/bin/python bench/run.py --help`).
+
+Imports every demo file of every registered source with no LA filter (the same plan and the same
+`run_import` calls as `manage.py load_demo --national`) into a fresh temporary SQLite database and,
+with `--postgres URL`, into a fresh temporary PostgreSQL database on that server. Each file is
+imported in its own subprocess so that its peak memory (RSS high-water mark, from wait4's rusage)
+belongs to that file alone. For comparison each file is also read with polars only (the source's
+own reader: every cell as text), again in its own subprocess.
+
+See bench/README.md for what the figures mean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+# ----------------------------------------------------------------------------------------------
+# Worker side (runs in a subprocess; prints one JSON line)
+
+
+def _django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beacon.settings")
+    import django
+
+    django.setup()
+
+
+def _self_rss_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+def worker(argv: list[str]) -> None:
+    mode = argv[0]
+    t0 = time.perf_counter()
+    _django()
+    setup_s = time.perf_counter() - t0
+    out: dict[str, Any] = {"mode": mode, "setup_s": setup_s}
+    if mode == "plan":
+        from beacon.imports.demo import demo_plan
+
+        out["plan"] = demo_plan()
+    elif mode == "baseline":
+        from beacon.imports.framework import load_all_sources
+
+        load_all_sources()
+    elif mode == "read":
+        from beacon.imports.framework import get_source
+
+        key, path = argv[1], Path(argv[2])
+        source = get_source(key)
+        t = time.perf_counter()
+        df = source.reader(path)
+        out.update(seconds=time.perf_counter() - t, rows=df.height, columns=df.width)
+    elif mode == "import":
+        from django.db import connection
+
+        from beacon.imports.framework import run_import
+
+        key, path, year = argv[1], Path(argv[2]), (int(argv[3]) if argv[3] != "-" else None)
+        t = time.perf_counter()
+        run = run_import(key, path, year=year, la_code=None)
+        out.update(
+            seconds=time.perf_counter() - t,
+            status=run.status,
+            message=run.message,
+            rows_read=run.rows_read,
+            inserted=run.rows_inserted,
+            updated=run.rows_updated,
+            skipped=run.rows_skipped,
+            errors=run.errors[:3],
+            vendor=connection.vendor,
+        )
+    else:
+        raise SystemExit(f"unknown worker mode {mode}")
+    out["self_maxrss_kib"] = _self_rss_kib()
+    print("BENCH-JSON " + json.dumps(out, default=str), flush=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Driver side
+
+
+@dataclass
+class Result:
+    backend: str
+    source: str
+    file: str
+    status: str = ""
+    rows_read: int = 0
+    seconds: float = 0.0
+    inserted: int = 0
+    updated: int = 0
+    skipped: int = 0
+    peak_rss_mib: float = 0.0
+    read_seconds: float = 0.0
+    read_peak_rss_mib: float = 0.0
+    message: str = ""
+    errors: list[Any] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows_read / self.seconds if self.seconds else 0.0
+
+
+def run_worker(args: list[str], env: dict[str, str], timeout: float) -> tuple[dict[str, Any], float]:
+    """Run one worker; return its JSON and its peak RSS in MiB (from wait4, i.e. this child only)."""
+    proc = subprocess.Popen(
+        [PY, str(Path(__file__).resolve()), "--worker", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
+        raise RuntimeError(f"worker {args} exceeded {timeout:.0f}s") from None
+    # communicate() has reaped the child; its rusage is folded into RUSAGE_CHILDREN, whose maxrss is a
+    # high-water mark over *all* children, so the child also reports its own RUSAGE_SELF maxrss.
+    payload = next((line[11:] for line in stdout.splitlines() if line.startswith("BENCH-JSON ")), None)
+    if proc.returncode != 0 or payload is None:
+        raise RuntimeError(f"worker {args} failed ({proc.returncode}):\n{stderr[-3000:]}")
+    data = json.loads(payload)
+    return data, data["self_maxrss_kib"] / 1024
+
+
+def migrate(env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(
+        [PY, "manage.py", "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    return time.perf_counter() - t
+
+
+def bench_backend(
+    backend: str,
+    env: dict[str, str],
+    plan: list[tuple[str, str, int | None]],
+    data_dir: Path,
+    reads: dict[str, tuple[float, float]],
+    timeout: float,
+    log: Any,
+) -> tuple[list[Result], float]:
+    mig_s = migrate(env)
+    log(f"[{backend}] migrated a fresh database in {mig_s:.1f}s")
+    results = []
+    for key, rel, year in plan:
+        path = data_dir / rel
+        res = Result(backend=backend, source=key, file=rel)
+        if not path.exists():
+            res.status = "missing"
+            results.append(res)
+            log(f"[{backend}] {key}: {rel} not found, skipped")
+            continue
+        data, peak = run_worker(["import", key, str(path), "-" if year is None else str(year)], env, timeout)
+        res.status, res.message, res.errors = data["status"], data["message"], data["errors"]
+        res.rows_read, res.seconds = data["rows_read"], data["seconds"]
+        res.inserted, res.updated, res.skipped = data["inserted"], data["updated"], data["skipped"]
+        res.peak_rss_mib = peak
+        res.read_seconds, res.read_peak_rss_mib = reads.get(rel, (0.0, 0.0))
+        results.append(res)
+        log(
+            f"[{backend}] {key:30} {res.status:9} {res.rows_read:>8} rows in {res.seconds:7.2f}s, "
+            f"peak {peak:6.0f} MiB"
+        )
+    return results, mig_s
+
+
+def table(results: list[Result], markdown: bool) -> str:
+    head = [
+        "backend",
+        "source",
+        "file",
+        "status",
+        "rows read",
+        "import s",
+        "rows/s",
+        "written",
+        "skipped",
+        "peak MiB",
+        "polars read s",
+        "read peak MiB",
+        "import/read",
+    ]
+    rows = []
+    for r in results:
+        rows.append(
+            [
+                r.backend,
+                r.source,
+                Path(r.file).name,
+                r.status,
+                f"{r.rows_read:,}",
+                f"{r.seconds:.2f}",
+                f"{r.rows_per_s:,.0f}",
+                f"{r.written:,}",
+                f"{r.skipped:,}",
+                f"{r.peak_rss_mib:.0f}",
+                f"{r.read_seconds:.3f}",
+                f"{r.read_peak_rss_mib:.0f}",
+                f"{r.seconds / r.read_seconds:.0f}x" if r.read_seconds else "",
+            ]
+        )
+    for backend in dict.fromkeys(r.backend for r in results):
+        sel = [r for r in results if r.backend == backend and r.status]
+        read = sum(r.rows_read for r in sel)
+        secs = sum(r.seconds for r in sel)
+        rsecs = sum(r.read_seconds for r in sel)
+        rows.append(
+            [
+                backend,
+                "TOTAL",
+                f"{len(sel)} files",
+                "",
+                f"{read:,}",
+                f"{secs:.2f}",
+                f"{read / secs:,.0f}" if secs else "",
+                f"{sum(r.written for r in sel):,}",
+                f"{sum(r.skipped for r in sel):,}",
+                f"{max((r.peak_rss_mib for r in sel), default=0):.0f}",
+                f"{rsecs:.3f}",
+                f"{max((r.read_peak_rss_mib for r in sel), default=0):.0f}",
+                f"{secs / rsecs:.0f}x" if rsecs else "",
+            ]
+        )
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
+    numeric = {4, 5, 6, 7, 8, 9, 10, 11, 12}
+
+    def fmt(row: list[str]) -> str:
+        return "  ".join(
+            (c.rjust(w) if i in numeric else c.ljust(w))
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+
+    return "\n".join([fmt(head), "  ".join("-" * w for w in widths), *map(fmt, rows)])
+
+
+def pg_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.encode())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--worker", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--data-dir", default=os.environ.get("BEACON_DATA_DIR", str(ROOT.parent / "shared" / "data" / "raw"))
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also benchmark PostgreSQL: a temporary database is created on this server (the URL's "
+        "database is used only to connect) and dropped afterwards",
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
+    parser.add_argument("--only", action="append", metavar="SOURCE", help="only these source keys")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per file (default 600)")
+    args = parser.parse_args()
+    if args.worker is not None:
+        worker(args.worker)
+        return 0
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    data_dir = Path(args.data_dir)
+    if not data_dir.is_dir():
+        log(f"Data directory {data_dir} not found (set BEACON_DATA_DIR or --data-dir)")
+        return 2
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="beacon-bench-"))
+    base_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BEACON_SQLITE_PATH"}}
+    base_env.update(BEACON_DATA_DIR=str(data_dir), BEACON_VAR_DIR=str(tmp / "var"), BEACON_LOG_LEVEL="ERROR")
+    sqlite_env = {**base_env, "BEACON_SQLITE_PATH": str(tmp / "bench.sqlite3")}
+    pg_db = f"beacon_bench_{secrets.token_hex(4)}"
+    pg_env: dict[str, str] | None = None
+    if args.postgres:
+        parsed = urlparse(args.postgres)
+        pg_env = {**base_env, "DATABASE_URL": urlunparse(parsed._replace(path=f"/{pg_db}"))}
+    try:
+        plan_data, _ = run_worker(["plan"], sqlite_env, 120)
+        plan = [tuple(p) for p in plan_data["plan"]]
+        if args.only:
+            plan = [p for p in plan if p[0] in set(args.only)]
+        _, baseline = run_worker(["baseline"], sqlite_env, 120)
+        log(
+            f"{len(plan)} files from {len({p[0] for p in plan})} sources; baseline process {baseline:.0f} MiB"
+        )
+
+        reads: dict[str, tuple[float, float]] = {}
+        for key, rel, _year in plan:
+            if (data_dir / rel).exists() and rel not in reads:
+                data, peak = run_worker(["read", key, str(data_dir / rel)], sqlite_env, args.timeout)
+                reads[rel] = (data["seconds"], peak)
+                log(
+                    f"[polars] {key:30} {data['rows']:>8} rows x {data['columns']} cols in {data['seconds']:.3f}s"
+                )
+
+        results: list[Result] = []
+        migrations: dict[str, float] = {}
+        if not args.no_sqlite:
+            res, migrations["sqlite"] = bench_backend(
+                "sqlite", sqlite_env, plan, data_dir, reads, args.timeout, log
+            )
+            results += res
+        if pg_env is not None:
+            pg_admin(args.postgres, f'CREATE DATABASE "{pg_db}"')
+            try:
+                res, migrations["postgresql"] = bench_backend(
+                    "postgresql", pg_env, plan, data_dir, reads, args.timeout, log
+                )
+                results += res
+            finally:
+                pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    total = time.perf_counter() - started
+    print(
+        f"Beacon import benchmark - {platform.node()} ({os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}); data {data_dir}"
+    )
+    print(
+        f"Baseline process (Django + polars + sources loaded, no import): {baseline:.0f} MiB peak RSS. "
+        + ", ".join(f"{k} migrate {v:.1f}s" for k, v in migrations.items())
+        + f". Whole benchmark {total:.0f}s."
+    )
+    print()
+    print(table(results, args.markdown))
+    failed = [r for r in results if r.status not in {"succeeded", "missing"}]
+    for r in failed:
+        print(f"\n{r.backend} {r.source} {r.file}: {r.status}: {r.message} {r.errors}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "baseline_mib": baseline,
+                    "migrate_s": migrations,
+                    "total_s": total,
+                    "results": [{**asdict(r), "rows_per_s": r.rows_per_s} for r in results],
+                },
+                indent=2,
+            )
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
