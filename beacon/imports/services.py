@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import close_old_connections
+from django.db import connections
 
 from beacon.imports.framework import create_run, execute_run
 from beacon.imports.models import ImportRun
@@ -46,7 +46,9 @@ def start_upload_import(
             try:
                 execute_run(ImportRun.objects.get(pk=run.pk), path)
             finally:
-                close_old_connections()
+                # This thread's connections are its own and it is ending: close them, whatever
+                # CONN_MAX_AGE says (close_old_connections() would leave them open on PostgreSQL).
+                connections.close_all()
 
         threading.Thread(target=work, name=f"import-{run.pk}", daemon=True).start()
     else:
