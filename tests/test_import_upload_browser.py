@@ -100,6 +100,16 @@ def test_headteacher_gets_403_on_imports(page: Any, live_server: Any, transactio
         assert response is not None and response.status == 403, url
 
 
+def database_sessions() -> int | None:
+    """Open connections to the test database on PostgreSQL (None on SQLite, which has no such view)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        row = cur.fetchone()
+    return int(row[0]) if row else None
+
+
 def test_background_import_thread_finishes_and_writes(
     transactional_db: None, data_dir: Path, tmp_path: Path
 ) -> None:
@@ -109,6 +119,7 @@ def test_background_import_thread_finishes_and_writes(
     SQLite the test database is a shared-cache in-memory database, on PostgreSQL a real one)."""
     from beacon.imports.services import start_upload_import
 
+    sessions_before = database_sessions()
     user = make_user("data", "data_manager")
     content = camden_census(data_dir, tmp_path / "camden.csv").read_bytes()
     run = start_upload_import(
@@ -133,8 +144,5 @@ def test_background_import_thread_finishes_and_writes(
     assert (run.rows_read, run.rows_inserted) == (90, 90)
     assert School.objects.count() == 90
     assert SchoolMeasure.objects.filter(source_run=run).count() == 270
-    if connection.vendor == "postgresql":
-        # The finished thread gave its database connection back: only this test's own remains.
-        with connection.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
-            assert cur.fetchone() == (1,)
+    # The finished thread gave its database connection back (PostgreSQL shows who is connected).
+    assert database_sessions() == sessions_before
