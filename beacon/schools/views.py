@@ -1,27 +1,96 @@
+"""School pages. Thin: scoping comes from beacon.core.permissions, everything else from selectors."""
+
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from beacon.core import permissions
+from beacon.schools import selectors
+
+
+def _page_links(request: HttpRequest, page: Any) -> dict[str, Any]:
+    """govukPagination parameters that keep the filters in each link."""
+
+    def href(number: int) -> str:
+        params = request.GET.copy()
+        params["page"] = str(number)
+        return "?" + params.urlencode()
+
+    paginator = page.paginator
+    items: list[dict[str, Any]] = []
+    for n in paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1):
+        if n == paginator.ELLIPSIS:
+            items.append({"ellipsis": True})
+        else:
+            items.append({"number": n, "href": href(n), "current": n == page.number})
+    params: dict[str, Any] = {"items": items, "landmarkLabel": "Results pages"}
+    if page.has_previous():
+        params["previous"] = {"href": href(page.previous_page_number())}
+    if page.has_next():
+        params["next"] = {"href": href(page.next_page_number())}
+    return params
+
+
+def _filter_items(
+    options: selectors.FilterOptions, f: selectors.SchoolFilters
+) -> dict[str, list[dict[str, Any]]]:
+    """Items for the GOV.UK checkboxes and selects of the filter form, with the current choices set."""
+    return {
+        "phase_items": [{"value": v, "text": t, "checked": v in f.phases} for v, t in options.phases],
+        "type_items": [{"value": "", "text": "Any type"}]
+        + [{"value": t, "text": t, "selected": t in f.types} for t in options.types],
+        "la_items": [{"value": "", "text": "Any local authority"}]
+        + [{"value": c, "text": n, "selected": c in f.las} for c, n in options.las],
+        "ofsted_items": [
+            {"value": v, "text": t, "checked": v in f.judgements} for v, t in selectors.JUDGEMENT_CHOICES
+        ],
+    }
 
 
 @login_required
 def school_list(request: HttpRequest) -> HttpResponse:
-    schools = permissions.visible_schools(request.user).filter(is_state_funded=True)
-    return render(request, "schools/list.html", {"page_title": "Schools", "schools": schools})
+    visible = permissions.visible_schools(request.user)
+    filters = selectors.SchoolFilters.from_query(request.GET)
+    results = selectors.search_schools(visible, filters)
+    page = Paginator(results, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    options = selectors.filter_options(visible)
+    return render(
+        request,
+        "schools/list.html",
+        {
+            "page_title": "Schools",
+            "filters": filters,
+            "options": options,
+            "form": _filter_items(options, filters),
+            "page": page,
+            "rows": selectors.list_rows(list(page.object_list)),
+            "pagination": _page_links(request, page) if page.paginator.num_pages > 1 else None,
+        },
+    )
 
 
 @login_required
 def school_detail(request: HttpRequest, urn: int) -> HttpResponse:
     school = permissions.require_school(request.user, urn)
-    return render(request, "schools/detail.html", {"page_title": school.name, "school": school})
+    profile = selectors.school_profile(school)
+    return render(request, "schools/detail.html", {"page_title": school.name, "school": school, "p": profile})
 
 
 @login_required
 def la_overview(request: HttpRequest) -> HttpResponse:
     if not permissions.can_see_la_overview(request.user):
         raise PermissionDenied
-    return render(request, "schools/la_overview.html", {"page_title": "Local authority overview"})
+    la_code = getattr(request.user, "la_code", None) or settings.BEACON_LA_CODE
+    overview = selectors.la_overview(permissions.visible_schools(request.user), la_code)
+    return render(
+        request,
+        "schools/la_overview.html",
+        {"page_title": f"{overview.la_name}: local authority overview", "o": overview},
+    )

@@ -1,0 +1,804 @@
+"""What the school pages show: search and filters, a school's profile, the LA overview.
+
+Every function takes a queryset that already came from `beacon.core.permissions` (visible_schools /
+require_school); nothing here decides who may see a school.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Value as V
+from django.db.models.functions import Replace, Upper
+
+from beacon.core.formatting import academic_year
+from beacon.imports.models import ImportRun
+from beacon.indicators import selectors as ind
+from beacon.inspections import selectors as inspection_selectors
+from beacon.inspections.models import (
+    EvaluationArea,
+    Framework,
+    Inspection,
+    InspectionGrade,
+    OverallEffectiveness,
+    ReportCardGrade,
+)
+from beacon.schools.models import Phase, School
+
+PAGE_SIZE = 50
+
+# ---------------------------------------------------------------------------------------------
+# Current Ofsted judgement
+
+
+class Judgement:
+    OUTSTANDING = "outstanding"
+    GOOD = "good"
+    REQUIRES_IMPROVEMENT = "requires_improvement"
+    INADEQUATE = "inadequate"
+    REPORT_CARD_CONCERN = "report_card_concern"
+    REPORT_CARD_OK = "report_card_ok"
+    NOT_INSPECTED = "not_inspected"
+
+
+JUDGEMENT_CHOICES: tuple[tuple[str, str], ...] = (
+    (Judgement.OUTSTANDING, "Outstanding"),
+    (Judgement.GOOD, "Good"),
+    (Judgement.REQUIRES_IMPROVEMENT, "Requires improvement"),
+    (Judgement.INADEQUATE, "Inadequate"),
+    (
+        Judgement.REPORT_CARD_CONCERN,
+        "Report card: an area at needs attention or worse, or safeguarding not met",
+    ),
+    (Judgement.REPORT_CARD_OK, "Report card: every area at expected standard or better"),
+    (Judgement.NOT_INSPECTED, "Not inspected (no graded inspection held)"),
+)
+JUDGEMENT_LABELS = dict(JUDGEMENT_CHOICES)
+SHORT_JUDGEMENT = {
+    **JUDGEMENT_LABELS,
+    Judgement.REPORT_CARD_CONCERN: "Needs attention",
+    Judgement.REPORT_CARD_OK: "Expected or better",
+    Judgement.NOT_INSPECTED: "Not inspected",
+}
+MEDIUM_JUDGEMENT = {
+    **SHORT_JUDGEMENT,
+    Judgement.REPORT_CARD_CONCERN: "Report card: needs attention or worse",
+    Judgement.REPORT_CARD_OK: "Report card: expected standard or better",
+}
+OE_TO_JUDGEMENT = {
+    OverallEffectiveness.OUTSTANDING: Judgement.OUTSTANDING,
+    OverallEffectiveness.GOOD: Judgement.GOOD,
+    OverallEffectiveness.REQUIRES_IMPROVEMENT: Judgement.REQUIRES_IMPROVEMENT,
+    OverallEffectiveness.INADEQUATE: Judgement.INADEQUATE,
+}
+GOOD_OR_BETTER = {Judgement.OUTSTANDING, Judgement.GOOD, Judgement.REPORT_CARD_OK}
+
+# Report-card grades and legacy grades as GOV.UK tag colours.
+REPORT_CARD_TAG = {
+    ReportCardGrade.EXCEPTIONAL: "govuk-tag--green",
+    ReportCardGrade.STRONG_STANDARD: "govuk-tag--turquoise",
+    ReportCardGrade.EXPECTED_STANDARD: "govuk-tag--blue",
+    ReportCardGrade.NEEDS_ATTENTION: "govuk-tag--orange",
+    ReportCardGrade.URGENT_IMPROVEMENT: "govuk-tag--red",
+}
+LEGACY_TAG = {
+    OverallEffectiveness.OUTSTANDING: "govuk-tag--green",
+    OverallEffectiveness.GOOD: "govuk-tag--turquoise",
+    OverallEffectiveness.REQUIRES_IMPROVEMENT: "govuk-tag--orange",
+    OverallEffectiveness.INADEQUATE: "govuk-tag--red",
+}
+
+
+def _graded() -> Q:
+    """Inspections that set a judgement: report cards and graded (legacy) inspections with a grade.
+    An ungraded inspection leaves the previous judgement standing."""
+    return Q(framework=Framework.REPORT_CARD) | Q(
+        framework=Framework.LEGACY, overall_effectiveness__isnull=False
+    )
+
+
+def with_current_judgement(qs: QuerySet[School]) -> QuerySet[School]:
+    """Annotate each school with its current judgement (`cj_*`) computed in the database."""
+    rank = Case(When(framework=Framework.REPORT_CARD, then=V(0)), default=V(1), output_field=IntegerField())
+    current = (
+        Inspection.objects.filter(_graded(), school=OuterRef("pk"))
+        .annotate(_rank=rank)
+        .order_by("-start_date", "_rank", "-pk")
+    )
+    qs = qs.annotate(
+        cj_id=Subquery(current.values("pk")[:1]),
+        cj_framework=Subquery(current.values("framework")[:1]),
+        cj_oe=Subquery(current.values("overall_effectiveness")[:1]),
+        cj_date=Subquery(current.values("start_date")[:1]),
+        cj_safeguarding=Subquery(current.values("safeguarding_met")[:1]),
+    )
+    weak_area = InspectionGrade.objects.filter(
+        inspection_id=OuterRef("cj_id"), grade__lte=ReportCardGrade.NEEDS_ATTENTION, not_applicable=False
+    )
+    return qs.annotate(cj_weak=Exists(weak_area))
+
+
+def judgement_q(keys: Iterable[str]) -> Q:
+    """Filter for schools annotated by `with_current_judgement` whose judgement is one of `keys`."""
+    q = Q(pk__in=[])
+    rc = Q(cj_framework=Framework.REPORT_CARD)
+    rc_concern = rc & (Q(cj_weak=True) | Q(cj_safeguarding=False))
+    for key in keys:
+        if key == Judgement.NOT_INSPECTED:
+            q |= Q(cj_id__isnull=True)
+        elif key == Judgement.REPORT_CARD_CONCERN:
+            q |= rc_concern
+        elif key == Judgement.REPORT_CARD_OK:
+            q |= rc & ~Q(cj_weak=True) & ~Q(cj_safeguarding=False)
+        else:
+            oe = next((g for g, k in OE_TO_JUDGEMENT.items() if k == key), None)
+            if oe is not None:
+                q |= Q(cj_framework=Framework.LEGACY, cj_oe=oe)
+    return q
+
+
+def judgement_key(school: Any) -> str:
+    """The judgement category of a school annotated by `with_current_judgement`."""
+    if school.cj_id is None:
+        return Judgement.NOT_INSPECTED
+    if school.cj_framework == Framework.REPORT_CARD:
+        return (
+            Judgement.REPORT_CARD_CONCERN
+            if school.cj_weak or school.cj_safeguarding is False
+            else Judgement.REPORT_CARD_OK
+        )
+    return OE_TO_JUDGEMENT[OverallEffectiveness(school.cj_oe)]
+
+
+def judgement_tag_class(key: str) -> str:
+    return {
+        Judgement.OUTSTANDING: "govuk-tag--green",
+        Judgement.GOOD: "govuk-tag--turquoise",
+        Judgement.REQUIRES_IMPROVEMENT: "govuk-tag--orange",
+        Judgement.INADEQUATE: "govuk-tag--red",
+        Judgement.REPORT_CARD_CONCERN: "govuk-tag--orange",
+        Judgement.REPORT_CARD_OK: "govuk-tag--blue",
+        Judgement.NOT_INSPECTED: "govuk-tag--grey",
+    }[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# School list: search and filters
+
+
+@dataclass
+class SchoolFilters:
+    q: str = ""
+    phases: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    las: list[int] = field(default_factory=list)
+    judgements: list[str] = field(default_factory=list)
+    include_closed: bool = False
+    include_independent: bool = False
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, Any]) -> SchoolFilters:
+        getlist = getattr(params, "getlist", lambda k: [params[k]] if k in params else [])
+        return cls(
+            q=(params.get("q") or "").strip()[:100],
+            phases=[p for p in getlist("phase") if p in Phase.values],
+            types=[t for t in getlist("type") if t][:50],
+            las=[int(c) for c in getlist("la") if str(c).isdigit()],
+            judgements=[j for j in getlist("ofsted") if j in JUDGEMENT_LABELS],
+            include_closed="closed" in getlist("include"),
+            include_independent="independent" in getlist("include"),
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.q
+            or self.phases
+            or self.types
+            or self.las
+            or self.judgements
+            or self.include_closed
+            or self.include_independent
+        )
+
+
+def search_schools(visible: QuerySet[School], f: SchoolFilters) -> QuerySet[School]:
+    """Apply search and filters to the schools a user may see; annotated with current judgement."""
+    qs = visible
+    if not f.include_closed:
+        qs = qs.filter(is_open=True)
+    if not f.include_independent:
+        qs = qs.filter(is_state_funded=True)
+    if f.q:
+        text = f.q
+        compact = text.replace(" ", "").upper()
+        cond = Q(name__icontains=text)
+        if compact:
+            qs = qs.annotate(postcode_compact=Upper(Replace("postcode", V(" "), V(""))))
+            cond |= Q(postcode_compact__startswith=compact)
+        if text.isdigit():
+            cond |= Q(urn=int(text)) | Q(laestab=int(text))
+        qs = qs.filter(cond)
+    if f.phases:
+        qs = qs.filter(phase__in=f.phases)
+    if f.types:
+        qs = qs.filter(establishment_type__in=f.types)
+    if f.las:
+        qs = qs.filter(la_code__in=f.las)
+    qs = with_current_judgement(qs)
+    if f.judgements:
+        qs = qs.filter(judgement_q(f.judgements))
+    return qs.order_by("name", "urn")
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    phases: list[tuple[str, str]]
+    types: list[str]
+    las: list[tuple[int, str]]
+
+
+def filter_options(visible: QuerySet[School]) -> FilterOptions:
+    present_phases = set(visible.values_list("phase", flat=True).distinct())
+    types = sorted(t for t in visible.values_list("establishment_type", flat=True).distinct() if t)
+    las = sorted(
+        {(c, n or str(c)) for c, n in visible.values_list("la_code", "la_name").distinct() if c is not None},
+        key=lambda p: p[1],
+    )
+    return FilterOptions(
+        phases=[(v, label) for v, label in Phase.choices if v in present_phases],
+        types=types,
+        las=las,
+    )
+
+
+@dataclass(frozen=True)
+class ListRow:
+    school: School
+    pupils: ind.Value | None
+    judgement: str
+    judgement_date: dt.date | None
+
+    @property
+    def judgement_label(self) -> str:
+        return SHORT_JUDGEMENT[self.judgement]
+
+    @property
+    def judgement_tag(self) -> str:
+        return judgement_tag_class(self.judgement)
+
+    @property
+    def is_report_card(self) -> bool:
+        return self.judgement in {Judgement.REPORT_CARD_CONCERN, Judgement.REPORT_CARD_OK}
+
+
+def list_rows(schools: Sequence[Any]) -> list[ListRow]:
+    """Rows for the results table: each school with its latest census headcount and judgement."""
+    values = ind.school_values([s.pk for s in schools], ["pupils"])
+    return [
+        ListRow(
+            school=s,
+            pupils=ind.latest_value(values.get((s.pk, "pupils"), {})),
+            judgement=judgement_key(s),
+            judgement_date=s.cj_date,
+        )
+        for s in schools
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Inspections of one school
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    area: str
+    label: str
+    tag_class: str
+
+
+@dataclass(frozen=True)
+class CurrentJudgement:
+    """The standing judgement as `beacon.inspections.selectors.current_judgement` gives it, with tags."""
+
+    is_report_card: bool
+    start_date: dt.date
+    publication_date: dt.date | None
+    inspection_type: str
+    overall_label: str
+    overall_tag: str
+    safeguarding_met: bool | None
+    safeguarding_label: str
+    category_of_concern: str
+    grades: list[GradeRow]
+    later_ungraded: dict[str, Any] | None
+
+
+def _grade_tag(is_report_card: bool, grade: int | None, not_applicable: bool) -> str:
+    if not_applicable or grade is None:
+        return "govuk-tag--grey"
+    if is_report_card:
+        return REPORT_CARD_TAG.get(ReportCardGrade(grade), "govuk-tag--grey")
+    return LEGACY_TAG.get(OverallEffectiveness(grade), "govuk-tag--grey")
+
+
+def current_judgement(school: School) -> CurrentJudgement | None:
+    """The inspection that sets the school's judgement now (latest report card or graded inspection)."""
+    cj = inspection_selectors.current_judgement(school)
+    if cj["framework"] is None:
+        return None
+    is_rc = bool(cj["is_report_card"])
+    oe = cj["overall_effectiveness"]
+    return CurrentJudgement(
+        is_report_card=is_rc,
+        start_date=cj["date"],
+        publication_date=cj["publication_date"],
+        inspection_type=cj["inspection_type"] or "",
+        overall_label=cj["overall_label"] or "No overall grade",
+        overall_tag=LEGACY_TAG[OverallEffectiveness(oe)] if oe else "govuk-tag--grey",
+        safeguarding_met=cj["safeguarding_met"],
+        safeguarding_label=cj["safeguarding_label"] or "Not recorded",
+        category_of_concern=cj["category_of_concern"] or "",
+        grades=[
+            GradeRow(
+                area=g["area_label"].replace(" (legacy)", ""),
+                label=g["label"],
+                tag_class=_grade_tag(is_rc, g["grade"], g["not_applicable"]),
+            )
+            for g in cj["grades"]
+            if not (is_rc and g["area"] == EvaluationArea.SAFEGUARDING)  # shown as met / not met
+        ],
+        later_ungraded=cj["latest_ungraded"],
+    )
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    inspection: Inspection
+    framework_label: str
+    outcome: str
+
+
+def inspection_history(school: School) -> list[HistoryRow]:
+    rows = []
+    for i in inspection_selectors.inspection_history(school):
+        if i.framework == Framework.REPORT_CARD:
+            weak = [
+                g for g in i.grades.all() if g.grade is not None and not g.not_applicable and g.grade <= 2
+            ]
+            outcome = (
+                f"{len(weak)} area{'s' if len(weak) != 1 else ''} at needs attention or worse"
+                if weak
+                else "No area below expected standard"
+            )
+            if i.safeguarding_met is not None:
+                outcome += "; safeguarding " + ("met" if i.safeguarding_met else "not met")
+        elif i.overall_effectiveness:
+            outcome = OverallEffectiveness(i.overall_effectiveness).label
+        else:
+            outcome = i.outcome_text or "No grade given"
+        if i.category_of_concern:
+            outcome += f" ({i.category_of_concern})"
+        rows.append(HistoryRow(inspection=i, framework_label=Framework(i.framework).label, outcome=outcome))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# One school's profile
+
+
+CONTEXT_CODES = ("fsm", "fsm_ever6", "eal", "sen_support", "sen_ehcp")
+KS2_CHART_CODES = ("ks2_rwm_expected", "ks2_rwm_higher")
+KS2_TABLE_CODES = (
+    "ks2_reading_expected",
+    "ks2_writing_expected",
+    "ks2_maths_expected",
+    "ks2_reading_progress",
+    "ks2_writing_progress",
+    "ks2_maths_progress",
+    "ks2_reading_score",
+    "ks2_maths_score",
+)
+KS4_CHART_CODES = ("ks4_attainment8", "ks4_progress8", "ks4_em_grade5")
+KS4_TABLE_CODES = ("ks4_em_grade4", "ks4_ebacc_entry", "ks4_ebacc_aps")
+ATTENDANCE_CODES = ("absence_overall", "absence_persistent")
+GAP_PAIRS = (
+    (
+        "ks2",
+        "KS2 reading, writing and maths: expected standard",
+        "ks2_rwm_expected_disadvantaged",
+        "ks2_rwm_expected_other",
+    ),
+    ("ks4", "Attainment 8", "ks4_attainment8_disadvantaged", "ks4_attainment8_other"),
+)
+SCHOOL_CODES = (
+    "pupils",
+    "capacity",
+    *CONTEXT_CODES,
+    *KS2_CHART_CODES,
+    *KS2_TABLE_CODES,
+    "ks2_pupils",
+    *KS4_CHART_CODES,
+    *KS4_TABLE_CODES,
+    "ks4_pupils",
+    *ATTENDANCE_CODES,
+    *(c for p in GAP_PAIRS for c in p[2:]),
+)
+
+
+@dataclass(frozen=True)
+class LatestRow:
+    """A measure's latest school value with the same year's area figures."""
+
+    label: str
+    year: int
+    school: str
+    comparators: list[str]
+
+
+@dataclass
+class KeyStage:
+    key: str
+    title: str
+    comparisons: list[ind.Comparison]
+    latest: list[LatestRow]
+    cohort: ind.Value | None
+
+    @property
+    def has_data(self) -> bool:
+        return any(c.has_data for c in self.comparisons) or bool(self.latest)
+
+
+@dataclass(frozen=True)
+class GapRow:
+    year: int
+    disadvantaged: str
+    other: str
+    gap: str
+
+
+@dataclass
+class Gap:
+    key: str
+    title: str
+    unit: str
+    school_rows: list[GapRow]
+    la_rows: list[GapRow]
+    england_rows: list[GapRow]
+
+
+@dataclass(frozen=True)
+class DataSource:
+    label: str
+    file_name: str
+    imported: dt.datetime | None
+    year: int | None
+
+
+@dataclass
+class SchoolProfile:
+    school: School
+    la_name: str
+    comparator_labels: list[str]
+    pupils: ind.Value | None
+    capacity: int | None
+    context: list[LatestRow]
+    key_stages: list[KeyStage]
+    gaps: list[Gap]
+    attendance: list[ind.Comparison]
+    current: CurrentJudgement | None
+    history: list[HistoryRow]
+    sources: list[DataSource]
+
+
+def _gap_text(dis: ind.Value | None, other: ind.Value | None, unit: str, decimals: int) -> str:
+    if dis is None or other is None:
+        return ind.NO_DATA
+    if not (dis.is_published and other.is_published):
+        return "Cannot be calculated (a figure is withheld)"
+    assert dis.value is not None and other.value is not None
+    gap = other.value - dis.value
+    suffix = " percentage points" if unit == "%" else " points"
+    return f"{gap:,.{decimals}f}{suffix}"
+
+
+def _gap_rows(dis: ind.Series, other: ind.Series, unit: str, decimals: int) -> list[GapRow]:
+    years = sorted(set(dis) | set(other))
+    return [
+        GapRow(
+            year=y,
+            disadvantaged=dis[y].text(unit, decimals) if y in dis else ind.NO_DATA,
+            other=other[y].text(unit, decimals) if y in other else ind.NO_DATA,
+            gap=_gap_text(dis.get(y), other.get(y), unit, decimals),
+        )
+        for y in years
+    ]
+
+
+def data_sources(run_ids: Iterable[int | None]) -> list[DataSource]:
+    from beacon.imports.framework import load_all_sources
+
+    labels = {k: s.label for k, s in load_all_sources().items()}
+    runs = ImportRun.objects.filter(pk__in=[r for r in set(run_ids) if r]).order_by("source", "-year")
+    return [
+        DataSource(
+            label=labels.get(r.source, r.source),
+            file_name=r.file_name,
+            imported=r.finished_at or r.created_at,
+            year=r.year,
+        )
+        for r in runs
+    ]
+
+
+def school_profile(school: School) -> SchoolProfile:
+    la_code = school.la_code
+    region = ind.region_code_for(la_code) if la_code else ind.LONDON
+    area_codes = [c for c in (la_code, region, ind.ENGLAND) if c]
+    names = {c: ind.area_name(c) for c in area_codes}
+    la_name = school.la_name or (names.get(la_code, "") if la_code else "")
+    if la_code:
+        names[la_code] = la_name or names[la_code]
+    if region == ind.LONDON:
+        names[region] = "London"
+    names[ind.ENGLAND] = "England"
+    comparators = [(names[c], c) for c in area_codes]
+
+    sv = ind.school_values([school.pk], SCHOOL_CODES)
+    mine: dict[str, ind.Series] = {code: sv.get((school.pk, code), {}) for code in SCHOOL_CODES}
+    av = ind.area_values(area_codes, SCHOOL_CODES)
+
+    def comparison(code: str) -> ind.Comparison:
+        return ind.compare(
+            code,
+            (school.name, mine[code]),
+            [(label, av.get((c, code), {})) for label, c in comparators],
+            chart_id=f"chart-{code}",
+        )
+
+    def latest_rows(codes: Sequence[str]) -> list[LatestRow]:
+        rows = []
+        for code in codes:
+            v = ind.latest_value(mine[code])
+            if v is None:
+                continue
+            m = ind.measure_def(code)
+            rows.append(
+                LatestRow(
+                    label=m.label,
+                    year=v.year,
+                    school=v.text(m.unit, m.decimals),
+                    comparators=[
+                        av[(c, code)][v.year].text(m.unit, m.decimals)
+                        if v.year in av.get((c, code), {})
+                        else ind.NO_DATA
+                        for _label, c in comparators
+                    ],
+                )
+            )
+        return rows
+
+    key_stages = []
+    primary_like = school.phase in {Phase.PRIMARY, Phase.MIDDLE, Phase.ALL_THROUGH}
+    secondary_like = school.phase in {Phase.SECONDARY, Phase.MIDDLE, Phase.ALL_THROUGH}
+    ks2 = KeyStage(
+        "ks2",
+        "Key stage 2 (end of primary)",
+        [comparison(c) for c in KS2_CHART_CODES],
+        latest_rows(KS2_TABLE_CODES),
+        ind.latest_value(mine["ks2_pupils"]),
+    )
+    ks4 = KeyStage(
+        "ks4",
+        "Key stage 4 (GCSE)",
+        [comparison(c) for c in KS4_CHART_CODES],
+        latest_rows(KS4_TABLE_CODES),
+        ind.latest_value(mine["ks4_pupils"]),
+    )
+    for ks, expected in ((ks2, primary_like), (ks4, secondary_like)):
+        if ks.has_data or expected:
+            key_stages.append(ks)
+
+    gaps = []
+    gap_area: dict[tuple[int, str], ind.Series] = {}
+    if la_code:
+        gap_area = ind.area_values([la_code, ind.ENGLAND], [c for p in GAP_PAIRS for c in p[2:]])
+    for key, title, dis_code, other_code in GAP_PAIRS:
+        if not any(ks.key == key for ks in key_stages):
+            continue
+        m = ind.measure_def(dis_code)
+        gaps.append(
+            Gap(
+                key=key,
+                title=title,
+                unit=m.unit,
+                school_rows=_gap_rows(mine[dis_code], mine[other_code], m.unit, m.decimals),
+                la_rows=_gap_rows(
+                    gap_area.get((la_code, dis_code), {}),
+                    gap_area.get((la_code, other_code), {}),
+                    m.unit,
+                    m.decimals,
+                )
+                if la_code
+                else [],
+                england_rows=_gap_rows(
+                    gap_area.get((ind.ENGLAND, dis_code), {}),
+                    gap_area.get((ind.ENGLAND, other_code), {}),
+                    m.unit,
+                    m.decimals,
+                )
+                if la_code
+                else [],
+            )
+        )
+
+    run_ids: set[int | None] = {school.source_run_id}
+    run_ids |= set(school.measures.values_list("source_run_id", flat=True).distinct())
+    run_ids |= set(school.inspections.values_list("source_run_id", flat=True).distinct())
+    capacity_value = ind.latest_published(mine["capacity"])
+    return SchoolProfile(
+        school=school,
+        la_name=la_name,
+        comparator_labels=[label for label, _c in comparators],
+        pupils=ind.latest_value(mine["pupils"]),
+        capacity=school.capacity
+        if school.capacity is not None
+        else (int(capacity_value.value) if capacity_value and capacity_value.value is not None else None),
+        context=latest_rows(CONTEXT_CODES),
+        key_stages=key_stages,
+        gaps=gaps,
+        attendance=[comparison(c) for c in ATTENDANCE_CODES],
+        current=current_judgement(school),
+        history=inspection_history(school),
+        sources=data_sources(run_ids),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Local authority overview
+
+HEADLINE_CODES = (
+    "ks2_rwm_expected",
+    "phonics_y1",
+    "eyfs_gld",
+    "ks4_attainment8",
+    "ks4_progress8",
+    "absence_overall",
+    "absence_persistent",
+    "suspension_rate",
+)
+LA_TABLE_CODES = (
+    "pupils",
+    "ks2_rwm_expected",
+    "ks4_attainment8",
+    "ks4_progress8",
+    "absence_overall",
+    "absence_persistent",
+)
+
+
+@dataclass(frozen=True)
+class Count:
+    key: str
+    label: str
+    count: int
+    tag_class: str = ""
+
+
+@dataclass(frozen=True)
+class HeadlineRow:
+    label: str
+    code: str
+    year: int | None
+    cells: list[str]  # LA, then each comparator
+
+
+@dataclass(frozen=True)
+class LASchoolRow:
+    school: School
+    judgement: str
+    judgement_label: str
+    judgement_tag: str
+    cells: list[tuple[str, str]]  # (figure, academic year) per LA_TABLE_CODES
+
+
+@dataclass
+class LAOverview:
+    la_code: int
+    la_name: str
+    school_count: int
+    by_phase: list[Count]
+    by_judgement: list[Count]
+    judged: int
+    good_or_better: int
+    comparator_labels: list[str]
+    headline: list[HeadlineRow]
+    trends: list[ind.Comparison]
+    neighbour_names: list[str]
+    neighbour_model_year: int | None
+    table_columns: list[str]
+    schools: list[LASchoolRow]
+
+    @property
+    def good_or_better_pct(self) -> float | None:
+        return 100.0 * self.good_or_better / self.judged if self.judged else None
+
+
+def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
+    schools_qs = with_current_judgement(visible.filter(la_code=la_code, is_open=True, is_state_funded=True))
+    schools = list(schools_qs.order_by("name", "urn"))
+    la_name = ind.area_name(la_code, default=next((s.la_name for s in schools if s.la_name), str(la_code)))
+
+    phase_counts = Counter(s.phase for s in schools)
+    by_phase = [Count(v, label, phase_counts[v]) for v, label in Phase.choices if phase_counts[v]]
+    judgements = {s.pk: judgement_key(s) for s in schools}
+    j_counts = Counter(judgements.values())
+    by_judgement = [
+        Count(k, MEDIUM_JUDGEMENT[k], j_counts[k], judgement_tag_class(k)) for k, _l in JUDGEMENT_CHOICES
+    ]
+    judged = sum(n for k, n in j_counts.items() if k != Judgement.NOT_INSPECTED)
+    good = sum(n for k, n in j_counts.items() if k in GOOD_OR_BETTER)
+
+    region = ind.region_code_for(la_code)
+    comparators: list[tuple[str, int]] = [
+        ("London" if region == ind.LONDON else ind.area_name(region), region)
+    ]
+    if region == ind.LONDON:
+        comparators.append(("Inner London", ind.INNER_LONDON))
+    comparators.append(("England", ind.ENGLAND))
+    av = ind.area_values([la_code, *(c for _l, c in comparators)], HEADLINE_CODES)
+    sn = ind.neighbour_averages(la_code, HEADLINE_CODES)
+    neighbours, model_year = ind.statistical_neighbours(la_code)
+    labels = [lbl for lbl, _c in comparators] + (["Statistical neighbours (average)"] if neighbours else [])
+
+    headline, trends = [], []
+    for code in HEADLINE_CODES:
+        m = ind.measure_def(code)
+        la_series = av.get((la_code, code), {})
+        comp_series = [(lbl, av.get((c, code), {})) for lbl, c in comparators]
+        if neighbours:
+            comp_series.append(("Statistical neighbours (average)", sn[code].series))
+        latest = ind.latest_value(la_series)
+        year = latest.year if latest else None
+        cells = [latest.text(m.unit, m.decimals) if latest else ind.NO_DATA]
+        for _lbl, comp in comp_series:
+            cells.append(
+                comp[year].text(m.unit, m.decimals) if year is not None and year in comp else ind.NO_DATA
+            )
+        headline.append(HeadlineRow(label=m.label, code=code, year=year, cells=cells))
+        trends.append(ind.compare(code, (la_name, la_series), comp_series, chart_id=f"la-chart-{code}"))
+
+    sv = ind.school_values([s.pk for s in schools], LA_TABLE_CODES)
+    rows = []
+    for s in schools:
+        school_cells: list[tuple[str, str]] = []
+        for code in LA_TABLE_CODES:
+            m = ind.measure_def(code)
+            v = ind.latest_value(sv.get((s.pk, code), {}))
+            school_cells.append(
+                (v.text(m.unit, m.decimals), academic_year(v.year)) if v else (ind.NO_DATA, "")
+            )
+        key = judgements[s.pk]
+        rows.append(LASchoolRow(s, key, SHORT_JUDGEMENT[key], judgement_tag_class(key), school_cells))
+
+    return LAOverview(
+        la_code=la_code,
+        la_name=la_name,
+        school_count=len(schools),
+        by_phase=by_phase,
+        by_judgement=by_judgement,
+        judged=judged,
+        good_or_better=good,
+        comparator_labels=labels,
+        headline=headline,
+        trends=trends,
+        neighbour_names=sn[HEADLINE_CODES[0]].neighbours if neighbours else [],
+        neighbour_model_year=model_year,
+        table_columns=[ind.measure_def(c).label for c in LA_TABLE_CODES],
+        schools=rows,
+    )
