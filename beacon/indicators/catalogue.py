@@ -66,6 +66,29 @@ CATALOGUE: tuple[MeasureDef, ...] = (
     MeasureDef("sen_support", "SEN support", "context", "%", N, 1),
     MeasureDef("sen_ehcp", "Education, health and care plan", "context", "%", N, 1),
     MeasureDef("capacity", "School capacity (places)", "context", "count", N, 0),
+    # Area-level measures from LAIT (polarity from the LAIT data dictionary)
+    MeasureDef("ks4_progress8_disadvantaged", "Progress 8: disadvantaged pupils", "ks4", "score", H, 2),
+    MeasureDef("ks4_progress8_other", "Progress 8: other pupils", "ks4", "score", H, 2),
+    MeasureDef("absence_unauthorised", "Unauthorised absence rate", "attendance", "%", L, 1),
+    # SEND outcomes (LA level, LAIT)
+    MeasureDef("ks2_rwm_expected_sen_support", "KS2 RWM expected standard: SEN support", "send"),
+    MeasureDef("ks2_rwm_expected_ehcp", "KS2 RWM expected standard: EHC plan", "send"),
+    MeasureDef("ks2_rwm_expected_no_sen", "KS2 RWM expected standard: no identified SEN", "send"),
+    MeasureDef("ks4_attainment8_sen_support", "Attainment 8: SEN support", "send", "score", H, 1),
+    MeasureDef("ks4_attainment8_ehcp", "Attainment 8: EHC plan", "send", "score", H, 1),
+    MeasureDef("ks4_attainment8_no_sen", "Attainment 8: no identified SEN", "send", "score", H, 1),
+    MeasureDef("ks4_progress8_sen_support", "Progress 8: SEN support", "send", "score", H, 2),
+    MeasureDef("ks4_progress8_ehcp", "Progress 8: EHC plan", "send", "score", H, 2),
+    MeasureDef("phonics_y1_sen_support", "Year 1 phonics expected standard: SEN support", "send"),
+    MeasureDef("phonics_y1_ehcp", "Year 1 phonics expected standard: EHC plan", "send"),
+    MeasureDef("ehcp_issued_20wks", "New EHC plans issued within 20 weeks", "send", "%", H, 1),
+    # Post-16 (LA level, LAIT)
+    MeasureDef("alevel_aps_per_entry", "A level average point score per entry", "post16", "score", H, 2),
+    MeasureDef("alevel_aab", "A level: AAB or better", "post16"),
+    MeasureDef("level3_age19", "Level 3 qualification by age 19", "post16"),
+    MeasureDef("level2_em_age19", "Level 2 in English and maths by age 19", "post16"),
+    MeasureDef("participation_16_17", "16-17 year olds in education or training", "post16"),
+    MeasureDef("neet_16_17", "16-17 year olds NEET", "post16", "%", L, 1),
 )
 
 BY_CODE: dict[str, MeasureDef] = {m.code: m for m in CATALOGUE}

@@ -80,7 +80,10 @@ class Area(models.Model):
     code = models.PositiveIntegerField(unique=True)
     name = models.CharField(max_length=120)
     area_type = models.CharField(max_length=16, choices=AreaType.choices)
-    region = models.CharField(max_length=120, blank=True)
+    region = models.CharField(max_length=120, blank=True, help_text="Region name for an LA, e.g. 'London'")
+    sub_region = models.CharField(
+        max_length=120, blank=True, help_text="'Inner London' or 'Outer London' for a London borough"
+    )
 
     class Meta:
         ordering = ["name"]
