@@ -1,0 +1,195 @@
+"""Termly risk assessment engine (issue 3): criteria, versioned rulebooks and per-school results.
+
+* `Criterion`: one item of the Camden strategy's Appendix A (or a Cambridgeshire Appendix 4 RAG
+  descriptor), verbatim, marked data-driven or judgement, with the phases it applies to.
+* `Rulebook` / `Rule`: thresholds as data. A rulebook in use is never edited in place; a new
+  version is a copy (`beacon.risk.services.new_rulebook_version`).
+* `CriterionResult`: the outcome of one data-driven criterion for one school in one term under one
+  rulebook, with its evidence. 'met' means the risk criterion applies to the school.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.conf import settings
+from django.db import models
+
+from beacon.inspections.models import EvaluationArea
+
+
+class Season(models.TextChoices):
+    AUTUMN = "autumn", "Autumn"
+    SPRING = "spring", "Spring"
+    SUMMER = "summer", "Summer"
+
+
+SEASON_ORDER = {Season.AUTUMN: 0, Season.SPRING: 1, Season.SUMMER: 2}
+
+
+class Term(models.Model):
+    """A school term; `academic_year` is the year the academic year starts (2025 = 2025/26)."""
+
+    academic_year = models.PositiveSmallIntegerField()
+    term = models.CharField(max_length=8, choices=Season.choices)
+    sort_key = models.PositiveIntegerField(editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["sort_key"]
+        constraints = [models.UniqueConstraint(fields=["academic_year", "term"], name="unique_term")]
+
+    def __str__(self) -> str:
+        return f"{self.get_term_display()} {self.academic_year}/{(self.academic_year + 1) % 100:02d}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.sort_key = self.academic_year * 10 + SEASON_ORDER[Season(self.term)]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def slug(self) -> str:
+        return f"{self.term}-{self.academic_year}"
+
+    @property
+    def start_date(self) -> dt.date:
+        """First day of the term (used as the cut-off for inspections and head changes)."""
+        if self.term == Season.AUTUMN:
+            return dt.date(self.academic_year, 9, 1)
+        if self.term == Season.SPRING:
+            return dt.date(self.academic_year + 1, 1, 1)
+        return dt.date(self.academic_year + 1, 4, 15)
+
+    @property
+    def data_year(self) -> int:
+        """Latest academic year whose results can be used: the one before this term's year."""
+        return self.academic_year - 1
+
+    @classmethod
+    def parse(cls, text: str) -> Term:
+        """'autumn-2025', 'Autumn 2025' or 'autumn-2025/26' -> the (created if need be) Term."""
+        m = re.fullmatch(r"\s*(autumn|spring|summer)[\s\-_]+(\d{4})(/\d{2})?\s*", text.lower())
+        if m is None:
+            raise ValueError(f"Not a term: {text!r} (expected e.g. 'autumn-2025')")
+        term, _ = cls.objects.get_or_create(academic_year=int(m.group(2)), term=m.group(1))
+        return term
+
+    def previous(self) -> Term | None:
+        return Term.objects.filter(sort_key__lt=self.sort_key).order_by("-sort_key").first()
+
+
+class CriterionKind(models.TextChoices):
+    DATA = "data", "Data-driven"
+    JUDGEMENT = "judgement", "Professional judgement"
+
+
+class RiskModel(models.TextChoices):
+    CAMDEN = "camden", "Camden School Support and Development Strategy (2025), Appendix A"
+    CAMBRIDGESHIRE = "cambridgeshire", "Cambridgeshire School Improvement Strategy 2014-16, Appendix 4"
+
+
+class Criterion(models.Model):
+    code = models.CharField(max_length=32, unique=True, help_text="e.g. 'A-vii' or 'A-x-e'")
+    ref = models.CharField(max_length=32, help_text="As in the strategy, e.g. 'x (e)'")
+    group = models.CharField(max_length=120, help_text="Heading the item sits under")
+    text = models.TextField(help_text="Verbatim from the strategy")
+    notes = models.TextField(blank=True)
+    kind = models.CharField(max_length=10, choices=CriterionKind.choices)
+    phases = models.JSONField(
+        default=list, help_text="Phases it applies to: primary, secondary, special, nursery or all"
+    )
+    evaluation_area = models.CharField(
+        max_length=48, choices=EvaluationArea.choices, blank=True, help_text="Ofsted evaluation area"
+    )
+    model = models.CharField(max_length=16, choices=RiskModel.choices, default=RiskModel.CAMDEN)
+    rag = models.CharField(
+        max_length=5, blank=True, help_text="Cambridgeshire: the RAG category the descriptor belongs to"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["model", "sort_order"]
+        verbose_name_plural = "criteria"
+
+    def __str__(self) -> str:
+        return f"{self.ref}: {self.text[:80]}"
+
+    def applies_to(self, phases: set[str]) -> bool:
+        return "all" in self.phases or bool(phases & set(self.phases))
+
+
+class Rulebook(models.Model):
+    model = models.CharField(max_length=16, choices=RiskModel.choices, default=RiskModel.CAMDEN)
+    version = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    is_active = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["model", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "version"], name="unique_rulebook_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class Rule(models.Model):
+    """How one data-driven criterion is evaluated: `params['check']` names the check in
+    `beacon.risk.services.CHECKS`; the rest are its thresholds."""
+
+    rulebook = models.ForeignKey(Rulebook, on_delete=models.CASCADE, related_name="rules")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="rules")
+    enabled = models.BooleanField(default=True)
+    weight = models.FloatField(default=1.0, help_text="Weight in the risk score used to rank schools")
+    params = models.JSONField(default=dict)
+    explanation = models.TextField(blank=True, help_text="Why these thresholds")
+
+    class Meta:
+        ordering = ["criterion__sort_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["rulebook", "criterion"], name="unique_rule_per_criterion")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rulebook} {self.criterion.code}"
+
+
+class Outcome(models.TextChoices):
+    MET = "met", "Criterion applies"
+    NOT_MET = "not_met", "Does not apply"
+    NO_EVIDENCE = "no_evidence", "No evidence (data missing or suppressed)"
+    LOW_CONFIDENCE = "low_confidence", "Low confidence (small cohort): not judged"
+
+
+class CriterionResult(models.Model):
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="risk_results")
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="results")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="results")
+    rulebook = models.ForeignKey(Rulebook, on_delete=models.PROTECT, related_name="results")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    evidence = models.JSONField(default=dict)
+    evaluated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["criterion__sort_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "term", "criterion", "rulebook"], name="unique_criterion_result"
+            )
+        ]
+        indexes = [models.Index(fields=["term", "rulebook"])]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.term} {self.criterion_id}: {self.outcome}"
+
+    @property
+    def explanation(self) -> str:
+        return str(self.evidence.get("explanation", ""))

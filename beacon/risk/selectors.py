@@ -1,0 +1,158 @@
+"""Reading risk results: per school, as frames for the register, and the system's proposals.
+
+The proposal follows the strategy's School Improvement Support Matrix:
+
+* targeted (red): at risk of not being 'secure' in one or more Ofsted evaluation areas AND at risk in
+  one or more other Appendix A areas;
+* focused (amber): some specific areas of development (one or more criteria met) without that
+  combination - the school is assumed to have the capacity to resolve them with specific support;
+* universal (green): no criterion met.
+
+People decide (beacon.assessments); this is only the proposal, with its reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import polars as pl
+
+from beacon.risk.models import Criterion, CriterionResult, Outcome, RiskModel, Rulebook, Term
+from beacon.schools.models import School
+
+# Criteria whose being met means "at risk of not being secure in an Ofsted evaluation area".
+OFSTED_RISK_CODES = frozenset({"A-i", "A-ix", "A-x-e"})
+RAG_FOR_LEVEL = {"targeted": "red", "focused": "amber", "universal": "green"}
+
+
+def _rulebook(rulebook: Rulebook | None, model: str = RiskModel.CAMDEN) -> Rulebook:
+    if rulebook is not None:
+        return rulebook
+    from beacon.risk.services import active_rulebook
+
+    return active_rulebook(model)
+
+
+def results_for_school(school: School, term: Term, rulebook: Rulebook | None = None) -> list[CriterionResult]:
+    """The school's results for the term under the (active) rulebook, in criterion order."""
+    book = _rulebook(rulebook)
+    return list(
+        CriterionResult.objects.filter(school=school, term=term, rulebook=book)
+        .select_related("criterion")
+        .order_by("criterion__sort_order")
+    )
+
+
+def results_frame(term: Term, rulebook: Rulebook | None = None) -> pl.DataFrame:
+    """One row per result: school_id, urn, criterion code, outcome, weight, evaluation area."""
+    book = _rulebook(rulebook)
+    weights = dict(book.rules.values_list("criterion_id", "weight"))
+    rows = CriterionResult.objects.filter(term=term, rulebook=book).values_list(
+        "school_id",
+        "school__urn",
+        "criterion_id",
+        "criterion__code",
+        "criterion__evaluation_area",
+        "outcome",
+    )
+    df = pl.DataFrame(
+        list(rows),
+        schema={
+            "school_id": pl.Int64,
+            "urn": pl.Int64,
+            "criterion_id": pl.Int64,
+            "code": pl.Utf8,
+            "evaluation_area": pl.Utf8,
+            "outcome": pl.Utf8,
+        },
+        orient="row",
+    )
+    return df.with_columns(
+        pl.col("criterion_id").replace_strict(weights, default=1.0, return_dtype=pl.Float64).alias("weight")
+    )
+
+
+def risk_score_frame(term: Term, rulebook: Rulebook | None = None) -> pl.DataFrame:
+    """Per school: weighted score of met criteria (the ranking), counts by outcome, met codes; riskiest first."""
+    df = results_frame(term, rulebook)
+    met = pl.col("outcome") == Outcome.MET
+    return (
+        df.group_by("school_id", "urn")
+        .agg(
+            (pl.col("weight") * met.cast(pl.Float64)).sum().alias("score"),
+            met.sum().alias("met"),
+            (pl.col("outcome") == Outcome.NOT_MET).sum().alias("not_met"),
+            (pl.col("outcome") == Outcome.LOW_CONFIDENCE).sum().alias("low_confidence"),
+            (pl.col("outcome") == Outcome.NO_EVIDENCE).sum().alias("no_evidence"),
+            pl.col("code").filter(met).sort().alias("met_codes"),
+        )
+        .sort(["score", "met", "urn"], descending=[True, True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1).alias("rank"))
+    )
+
+
+def propose(met_codes: Iterable[str]) -> tuple[str, str, list[str]]:
+    """(rag, support level, reasons) from the criteria met (data results plus any judgements)."""
+    met = sorted(set(met_codes))
+    if not met:
+        return "green", "universal", ["No Appendix A criterion is met on the data held."]
+    crit = {c.code: c for c in Criterion.objects.filter(code__in=met)}
+
+    def name(code: str) -> str:
+        c = crit.get(code)
+        return f"{c.ref} ({c.text[:90]}{'...' if len(c.text) > 90 else ''})" if c else code
+
+    ofsted = [c for c in met if c in OFSTED_RISK_CODES]
+    other = [c for c in met if c not in OFSTED_RISK_CODES]
+    reasons: list[str] = []
+    if ofsted and other:
+        reasons.append(
+            "At risk of not being secure in an Ofsted evaluation area: " + "; ".join(name(c) for c in ofsted)
+        )
+        reasons.append("At risk in other Appendix A areas: " + "; ".join(name(c) for c in other))
+        return "red", "targeted", reasons
+    reasons.append("Specific areas of development: " + "; ".join(name(c) for c in met))
+    if ofsted:
+        reasons.append("Ofsted risk without another Appendix A area: focused support, reviewed termly.")
+    if len(met) > 2:
+        reasons.append(f"{len(met)} criteria met: consider whether targeted support is needed.")
+    return "amber", "focused", reasons
+
+
+def met_codes(school: School, term: Term, rulebook: Rulebook | None = None) -> list[str]:
+    book = _rulebook(rulebook)
+    return list(
+        CriterionResult.objects.filter(school=school, term=term, rulebook=book, outcome=Outcome.MET)
+        .order_by("criterion__sort_order")
+        .values_list("criterion__code", flat=True)
+    )
+
+
+def proposed_support_level(
+    school: School, term: Term, rulebook: Rulebook | None = None, extra_met: Iterable[str] = ()
+) -> tuple[str, str, list[str]]:
+    """('red'|'amber'|'green', 'universal'|'focused'|'targeted', reasons). `extra_met`: judgement
+    criteria codes recorded as applying (beacon.assessments), combined with the data results."""
+    return propose([*met_codes(school, term, rulebook), *extra_met])
+
+
+def proposed_rag(
+    school: School, term: Term, rulebook: Rulebook | None = None, extra_met: Iterable[str] = ()
+) -> tuple[str, str, list[str]]:
+    """Same as proposed_support_level; for a Cambridgeshire rulebook the RAG is the worst category met."""
+    book = _rulebook(rulebook)
+    if book.model == RiskModel.CAMBRIDGESHIRE:
+        codes = [*met_codes(school, term, book), *extra_met]
+        rags = dict(Criterion.objects.filter(code__in=codes).values_list("code", "rag"))
+        for rag, level in (("red", "targeted"), ("amber", "focused")):
+            hits = [c for c in codes if rags.get(c) == rag]
+            if hits:
+                return rag, level, [f"{rag.upper()} descriptors met: {', '.join(hits)}"]
+        return "green", "universal", ["No AMBER or RED descriptor met on the data held."]
+    return proposed_support_level(school, term, book, extra_met)
+
+
+def evidence_rows(result: CriterionResult) -> list[dict[str, Any]]:
+    """The per-measure evidence items of a result (for templates)."""
+    return list(result.evidence.get("items", []))

@@ -1,0 +1,938 @@
+"""Evaluating the data-driven criteria for every school, vectorised with polars.
+
+`evaluate(term)` loads the school measures, area benchmarks, inspections and head-teacher history
+into frames once, runs each enabled rule of the rulebook as polars expressions over all schools,
+and upserts one `CriterionResult` per (school, term, criterion, rulebook), each with its evidence.
+
+Principles (issue 3): missing or suppressed data (status other than 'ok') is 'no_evidence', never
+the worst case; a cohort under the rule's `min_cohort` is 'low_confidence' and not judged; every
+result carries values, benchmarks, years, cohort and a plain-English sentence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from beacon.imports.framework import upsert_rows
+from beacon.indicators.catalogue import BY_CODE
+from beacon.indicators.models import AreaMeasure, Polarity, SchoolMeasure
+from beacon.inspections.models import Framework, Inspection, InspectionGrade
+from beacon.risk.models import (
+    Criterion,
+    CriterionKind,
+    CriterionResult,
+    Outcome,
+    RiskModel,
+    Rule,
+    Rulebook,
+    Term,
+)
+from beacon.schools.models import School
+
+ENGLAND, LONDON = 970, 986
+COMPARATOR_AREAS = {"national": ENGLAND, "london": LONDON}
+COMPARATOR_LABELS = {"national": "England", "london": "London", "la": "the LA"}
+
+# Outcome precedence when a criterion has several measures: any 'met' wins, then a judged 'not_met'.
+PRECEDENCE = {Outcome.MET: 3, Outcome.NOT_MET: 2, Outcome.LOW_CONFIDENCE: 1, Outcome.NO_EVIDENCE: 0}
+
+# School phase -> the criterion phases that apply to it.
+PHASE_MAP: dict[str, tuple[str, ...]] = {
+    "primary": ("primary",),
+    "secondary": ("secondary",),
+    "all_through": ("primary", "secondary"),
+    "middle": ("primary", "secondary"),
+    "special": ("special",),
+    "nursery": ("nursery",),
+}
+
+RESULT_SCHEMA = {"school_id": pl.Int64, "outcome": pl.Utf8, "evidence": pl.Utf8}
+
+
+@dataclass
+class EvaluationSummary:
+    term: str
+    rulebook: str
+    schools: int = 0
+    results: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    by_criterion: dict[str, dict[str, int]] = field(default_factory=dict)
+    seconds: float = 0.0
+    load_seconds: float = 0.0
+    write_seconds: float = 0.0
+
+
+@dataclass
+class Frames:
+    """Everything a check needs, loaded once per evaluation."""
+
+    schools: pl.DataFrame  # school_id, urn, la_code, phase
+    school_measures: pl.DataFrame  # school_id, measure, year, value, status
+    area_measures: pl.DataFrame  # area_code, measure, year, value, status
+    inspections: pl.DataFrame  # inspection_id, school_id, framework, start_date, overall, safeguarding_met
+    grades: pl.DataFrame  # inspection_id, area, grade, not_applicable
+    heads: pl.DataFrame  # school_id, history_date, head_name
+    data_year: int
+    cutoff: dt.date
+
+
+# ------------------------------------------------------------------------------------------------
+# Loading
+
+
+def _frame(rows: Iterable[tuple[Any, ...]], schema: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=schema, orient="row")
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def load_frames(*, data_year: int, cutoff: dt.date, school_ids: Iterable[int] | None = None) -> Frames:
+    """Measures up to `data_year` (academic start year) and inspections / history before `cutoff`."""
+    qs = School.objects.all()
+    if school_ids is not None:
+        qs = qs.filter(pk__in=list(school_ids))
+    schools = _frame(
+        qs.values_list("id", "urn", "la_code", "phase"),
+        {"school_id": pl.Int64, "urn": pl.Int64, "la_code": pl.Int64, "phase": pl.Utf8},
+    )
+    # Measures for every school held (national medians need them all), filtered by year only.
+    sm = _frame(
+        SchoolMeasure.objects.filter(year__lte=data_year).values_list(
+            "school_id", "measure__code", "year", "value", "status"
+        ),
+        {"school_id": pl.Int64, "measure": pl.Utf8, "year": pl.Int64, "value": pl.Float64, "status": pl.Utf8},
+    )
+    am = _frame(
+        AreaMeasure.objects.filter(year__lte=data_year).values_list(
+            "area__code", "measure__code", "year", "value", "status"
+        ),
+        {"area_code": pl.Int64, "measure": pl.Utf8, "year": pl.Int64, "value": pl.Float64, "status": pl.Utf8},
+    )
+    ids = schools["school_id"].to_list()
+    insp_rows: list[tuple[Any, ...]] = []
+    grade_rows: list[tuple[Any, ...]] = []
+    head_rows: list[tuple[Any, ...]] = []
+    history = School.history.model
+    for chunk in _chunks(ids):
+        insp_rows += Inspection.objects.filter(school_id__in=chunk, start_date__lt=cutoff).values_list(
+            "id", "school_id", "framework", "start_date", "overall_effectiveness", "safeguarding_met"
+        )
+        grade_rows += InspectionGrade.objects.filter(
+            inspection__school_id__in=chunk, inspection__start_date__lt=cutoff
+        ).values_list("inspection_id", "area", "grade", "not_applicable")
+        head_rows += (
+            history.objects.filter(id__in=chunk, history_date__date__lt=cutoff)
+            .exclude(head_name="")
+            .values_list("id", "history_date", "head_name")
+        )
+    return Frames(
+        schools=schools,
+        school_measures=sm,
+        area_measures=am,
+        inspections=_frame(
+            insp_rows,
+            {
+                "inspection_id": pl.Int64,
+                "school_id": pl.Int64,
+                "framework": pl.Utf8,
+                "start_date": pl.Date,
+                "overall": pl.Int64,
+                "safeguarding_met": pl.Boolean,
+            },
+        ),
+        grades=_frame(
+            grade_rows,
+            {"inspection_id": pl.Int64, "area": pl.Utf8, "grade": pl.Int64, "not_applicable": pl.Boolean},
+        ),
+        heads=_frame(
+            head_rows,
+            {"school_id": pl.Int64, "history_date": pl.Datetime("us", "UTC"), "head_name": pl.Utf8},
+        ),
+        data_year=data_year,
+        cutoff=cutoff,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Helpers shared by the checks
+
+
+def _fmt(v: float | None, measure: str = "") -> str:
+    if v is None:
+        return "-"
+    decimals = BY_CODE[measure].decimals if measure in BY_CODE else 1
+    return f"{v:.{decimals}f}"
+
+
+def _label(measure: str) -> str:
+    return BY_CODE[measure].label if measure in BY_CODE else measure
+
+
+def _high_good(measure: str) -> bool:
+    return BY_CODE[measure].polarity != Polarity.LOW_GOOD if measure in BY_CODE else True
+
+
+def _ok(col: str = "status") -> pl.Expr:
+    return pl.col(col) == "ok"
+
+
+def series(fr: Frames, measure: str, cohort: str = "") -> pl.DataFrame:
+    """school_id, year, value, ok, cohort for one measure (all years up to the data year)."""
+    s = fr.school_measures.filter(pl.col("measure") == measure).select(
+        "school_id", "year", "value", (_ok() & pl.col("value").is_not_null()).alias("ok"), "status"
+    )
+    if cohort:
+        c = fr.school_measures.filter((pl.col("measure") == cohort) & _ok()).select(
+            "school_id", "year", pl.col("value").alias("cohort")
+        )
+        s = s.join(c, on=["school_id", "year"], how="left")
+    else:
+        s = s.with_columns(pl.lit(None, dtype=pl.Float64).alias("cohort"))
+    return s
+
+
+def area_series(fr: Frames, measure: str, area_code: int) -> pl.DataFrame:
+    return fr.area_measures.filter(
+        (pl.col("measure") == measure) & (pl.col("area_code") == area_code) & _ok()
+    ).select("year", pl.col("value").alias("bench"))
+
+
+def combine(parts: list[pl.DataFrame], schools: pl.DataFrame) -> pl.DataFrame:
+    """One row per school in scope: the strongest outcome over the parts, with all their evidence."""
+    if not parts:
+        parts = [pl.DataFrame(schema={"school_id": pl.Int64, "outcome": pl.Utf8, "detail": pl.Utf8})]
+    allp = pl.concat([p.select("school_id", "outcome", "detail") for p in parts])
+    allp = allp.with_columns(
+        pl.col("outcome").replace_strict(PRECEDENCE, return_dtype=pl.Int64).alias("rank")
+    )
+    return (
+        schools.select("school_id")
+        .join(allp, on="school_id", how="left")
+        .group_by("school_id", maintain_order=True)
+        .agg(
+            pl.col("rank").max().alias("rank"),
+            pl.col("detail").drop_nulls().alias("details"),
+            pl.col("outcome").drop_nulls().alias("outcomes"),
+        )
+    )
+
+
+def _evidence_rows(combined: pl.DataFrame, none_text: str) -> pl.DataFrame:
+    """Turn combined details (JSON strings) into the result frame with an explanation sentence."""
+    inverse = {v: k for k, v in PRECEDENCE.items()}
+    out: list[tuple[int, str, str]] = []
+    for school_id, rank, details, outcomes in combined.iter_rows():
+        outcome = inverse[rank] if rank is not None else Outcome.NO_EVIDENCE
+        parsed = [json.loads(d) for d in details]
+        chosen = [d for d, o in zip(parsed, outcomes, strict=False) if o == outcome] or parsed
+        sentence = " ".join(d["explanation"] for d in chosen) if chosen else none_text
+        out.append((school_id, str(outcome), json.dumps({"explanation": sentence, "items": parsed})))
+    return pl.DataFrame(out, schema=RESULT_SCHEMA, orient="row")
+
+
+def _windowed(s: pl.DataFrame, years: int) -> pl.DataFrame:
+    """The latest `years` rows per school (by year) among the rows given."""
+    return (
+        s.sort("school_id", "year", descending=[False, True])
+        .with_columns(pl.int_range(pl.len()).over("school_id").alias("_i"))
+        .filter(pl.col("_i") < years)
+        .drop("_i")
+        .sort("school_id", "year")
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Checks: each returns (school_id, outcome, evidence JSON) for the schools in scope
+
+
+def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
+    years, need, min_cohort = int(p.get("years", 3)), int(p.get("min_years_below", 2)), p.get("min_cohort", 0)
+    parts: list[pl.DataFrame] = []
+    for spec in p["measures"]:
+        m = spec["measure"]
+        s = series(fr, m, spec.get("cohort", "")).filter(
+            pl.col("school_id").is_in(schools["school_id"].implode())
+        )
+        s = _windowed(s, years)
+        comparators = ["threshold"] if "threshold" in spec else list(p.get("comparators", ["national"]))
+        for comp in comparators:
+            if comp == "threshold":
+                t = s.with_columns(pl.lit(float(spec["threshold"])).alias("bench"))
+                line = pl.col("bench")
+                bench_label = f"the threshold {spec['threshold']}"
+            else:
+                t = s.join(area_series(fr, m, COMPARATOR_AREAS[comp]), on="year", how="left")
+                margin = float(spec.get("margin", 0))
+                line = pl.col("bench") - margin if _high_good(m) else pl.col("bench") + margin
+                bench_label = f"{COMPARATOR_LABELS[comp]} by more than {margin:g}"
+            usable = pl.col("ok") & pl.col("bench").is_not_null()
+            below = (pl.col("value") < line) if _high_good(m) else (pl.col("value") > line)
+            t = t.with_columns(usable.alias("usable"), (usable & below).alias("below"))
+            agg = t.group_by("school_id").agg(
+                pl.col("usable").sum().alias("n_ok"),
+                pl.col("below").sum().alias("n_below"),
+                pl.col("year"),
+                pl.col("value"),
+                pl.col("bench"),
+                pl.col("cohort"),
+                pl.col("status"),
+                pl.col("cohort").filter(pl.col("usable")).last().alias("cohort_latest"),
+            )
+            need_ok = min(need, years)
+            agg = agg.with_columns(
+                pl.when(pl.col("n_ok") < need_ok)
+                .then(pl.lit(Outcome.NO_EVIDENCE.value))
+                .when(pl.col("cohort_latest").is_not_null() & (pl.col("cohort_latest") < min_cohort))
+                .then(pl.lit(Outcome.LOW_CONFIDENCE.value))
+                .when(pl.col("n_below") >= need)
+                .then(pl.lit(Outcome.MET.value))
+                .otherwise(pl.lit(Outcome.NOT_MET.value))
+                .alias("outcome")
+            )
+            rows = []
+            for r in agg.iter_rows(named=True):
+                pairs = "; ".join(
+                    f"{y + 1}: {_fmt(v, m)} vs {_fmt(b, m)}"
+                    if st == "ok"
+                    else f"{y + 1}: {st.replace('_', ' ')}"
+                    for y, v, b, st in zip(r["year"], r["value"], r["bench"], r["status"], strict=False)
+                )
+                o = r["outcome"]
+                name = _label(m)
+                if o == Outcome.NO_EVIDENCE:
+                    text = f"{name}: not enough published years to compare ({pairs or 'no data'})."
+                elif o == Outcome.LOW_CONFIDENCE:
+                    text = (
+                        f"{name}: cohort of {r['cohort_latest']:.0f} pupils is under {min_cohort}, "
+                        f"so not judged ({pairs})."
+                    )
+                else:
+                    verb = "below" if o == Outcome.MET else "not below"
+                    text = (
+                        f"{name} was {verb} {bench_label} in {r['n_below']} of {r['n_ok']} year(s) "
+                        f"(needs {need}); exam years {pairs}."
+                    )
+                detail = {
+                    "measure": m,
+                    "comparator": comp,
+                    "years": list(r["year"]),
+                    "values": r["value"],
+                    "benchmark": r["bench"],
+                    "cohort": r["cohort"],
+                    "statuses": r["status"],
+                    "years_below": r["n_below"],
+                    "explanation": text,
+                }
+                rows.append((r["school_id"], o, json.dumps(detail)))
+            parts.append(
+                pl.DataFrame(
+                    rows, schema={"school_id": pl.Int64, "outcome": pl.Utf8, "detail": pl.Utf8}, orient="row"
+                )
+            )
+    return _evidence_rows(combine(parts, schools), "No published results for this measure.")
+
+
+DETAIL_SCHEMA = {"school_id": pl.Int64, "outcome": pl.Utf8, "detail": pl.Utf8}
+
+
+def _detail_frame(rows: list[tuple[int, str, dict[str, Any]]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(s, o, json.dumps(d, default=str)) for s, o, d in rows], schema=DETAIL_SCHEMA, orient="row"
+    )
+
+
+def check_declining(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
+    """Falling over the school's latest `years` published years (strict: every year lower)."""
+    years, min_cohort, strict = int(p.get("years", 3)), p.get("min_cohort", 0), bool(p.get("strict", True))
+    parts = []
+    for spec in p["measures"]:
+        m = spec["measure"]
+        sign = 1.0 if _high_good(m) else -1.0
+        s = series(fr, m, spec.get("cohort", "")).filter(
+            pl.col("school_id").is_in(schools["school_id"].implode()) & pl.col("ok")
+        )
+        s = _windowed(s, years)
+        agg = s.group_by("school_id").agg(
+            pl.len().alias("n"),
+            pl.col("year"),
+            pl.col("value"),
+            pl.col("cohort"),
+            pl.col("cohort").last().alias("cohort_latest"),
+            ((pl.col("value").first() - pl.col("value").last()) * sign).alias("drop"),
+            ((pl.col("value").diff().drop_nulls() * sign) <= 0).all().alias("monotone"),
+        )
+        min_drop = float(spec.get("min_drop", 0))
+        falling = (pl.col("drop") >= min_drop) & (pl.col("monotone") if strict else pl.lit(True))
+        agg = agg.with_columns(
+            pl.when(pl.col("n") < years)
+            .then(pl.lit(Outcome.NO_EVIDENCE.value))
+            .when(pl.col("cohort_latest").is_not_null() & (pl.col("cohort_latest") < min_cohort))
+            .then(pl.lit(Outcome.LOW_CONFIDENCE.value))
+            .when(falling)
+            .then(pl.lit(Outcome.MET.value))
+            .otherwise(pl.lit(Outcome.NOT_MET.value))
+            .alias("outcome")
+        )
+        rows = []
+        for r in agg.iter_rows(named=True):
+            pairs = ", ".join(f"{y + 1}: {_fmt(v, m)}" for y, v in zip(r["year"], r["value"], strict=False))
+            o = r["outcome"]
+            if o == Outcome.NO_EVIDENCE:
+                text = f"{_label(m)}: fewer than {years} published years ({pairs})."
+            elif o == Outcome.LOW_CONFIDENCE:
+                text = f"{_label(m)}: cohort of {r['cohort_latest']:.0f} under {min_cohort}, not judged ({pairs})."
+            elif o == Outcome.MET:
+                text = f"{_label(m)} declined by {r['drop']:.1f} over {years} years ({pairs})."
+            else:
+                text = f"{_label(m)} did not decline by {min_drop:g} or more ({pairs})."
+            rows.append(
+                (
+                    r["school_id"],
+                    o,
+                    {
+                        "measure": m,
+                        "years": r["year"],
+                        "values": r["value"],
+                        "cohort": r["cohort"],
+                        "drop": r["drop"],
+                        "min_drop": min_drop,
+                        "explanation": text,
+                    },
+                )
+            )
+        parts.append(_detail_frame(rows))
+    return _evidence_rows(combine(parts, schools), "No published results to show a trend.")
+
+
+def check_gap_widening(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
+    """Gap = national other pupils minus the school's disadvantaged pupils; widening over the window."""
+    years, min_cohort, widen = int(p.get("years", 3)), p.get("min_cohort", 0), float(p.get("min_widening", 3))
+    area = COMPARATOR_AREAS[p.get("comparator", "national")]
+    parts = []
+    for spec in p["measures"]:
+        m, bm = spec["measure"], spec["benchmark_measure"]
+        s = series(fr, m, spec.get("cohort", "")).filter(
+            pl.col("school_id").is_in(schools["school_id"].implode()) & pl.col("ok")
+        )
+        s = s.join(area_series(fr, bm, area), on="year", how="inner")
+        s = _windowed(s.with_columns((pl.col("bench") - pl.col("value")).alias("gap")), years)
+        agg = s.group_by("school_id").agg(
+            pl.len().alias("n"),
+            pl.col("year"),
+            pl.col("value"),
+            pl.col("bench"),
+            pl.col("gap"),
+            pl.col("cohort").last().alias("cohort_latest"),
+            (pl.col("gap").last() - pl.col("gap").first()).alias("widening"),
+            pl.col("gap").last().alias("gap_latest"),
+        )
+        agg = agg.with_columns(
+            pl.when(pl.col("n") < 2)
+            .then(pl.lit(Outcome.NO_EVIDENCE.value))
+            .when(pl.col("cohort_latest").is_not_null() & (pl.col("cohort_latest") < min_cohort))
+            .then(pl.lit(Outcome.LOW_CONFIDENCE.value))
+            .when((pl.col("widening") >= widen) & (pl.col("gap_latest") > 0))
+            .then(pl.lit(Outcome.MET.value))
+            .otherwise(pl.lit(Outcome.NOT_MET.value))
+            .alias("outcome")
+        )
+        rows = []
+        for r in agg.iter_rows(named=True):
+            o = r["outcome"]
+            text = (
+                f"Gap between the school's disadvantaged pupils ({_label(m)}) and other pupils nationally: "
+                + ", ".join(f"{y + 1}: {g:.1f}" for y, g in zip(r["year"], r["gap"], strict=False))
+                + (f"; widened by {r['widening']:.1f}." if o == Outcome.MET else ".")
+            )
+            rows.append(
+                (
+                    r["school_id"],
+                    o,
+                    {
+                        "measure": m,
+                        "benchmark_measure": bm,
+                        "years": r["year"],
+                        "values": r["value"],
+                        "benchmark": r["bench"],
+                        "gaps": r["gap"],
+                        "explanation": text,
+                    },
+                )
+            )
+        parts.append(_detail_frame(rows))
+    return _evidence_rows(
+        combine(parts, schools),
+        "No school-level results for disadvantaged pupils are held, so the gap cannot be measured.",
+    )
+
+
+def check_absence_high(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
+    """Latest absence vs the national median of same-phase schools (or England's rate) and the LA's rate."""
+    om, pm = float(p.get("overall_margin", 1.0)), float(p.get("persistent_margin", 5.0))
+    min_las = int(p.get("min_las_for_national_median", 20))
+    las_held = fr.schools.select(pl.col("la_code").n_unique()).item()
+    all_schools = (
+        School.objects.values_list("la_code", flat=True).distinct().count()
+        if las_held < min_las
+        else las_held
+    )
+    national_median = all_schools >= min_las
+    phase = (
+        pl.DataFrame(
+            list(School.objects.values_list("id", "phase")),
+            schema={"school_id": pl.Int64, "phase": pl.Utf8},
+            orient="row",
+        )
+        if national_median
+        else fr.schools.select("school_id", "phase")
+    )
+    parts = []
+    for m, margin in (("absence_overall", om), ("absence_persistent", pm)):
+        s = series(fr, m).join(phase, on="school_id", how="left")
+        medians = (
+            s.filter(pl.col("ok"))
+            .group_by("phase", "year")
+            .agg(pl.col("value").median().alias("median"), pl.len().alias("n_schools"))
+        )
+        mine = _windowed(s.filter(pl.col("school_id").is_in(schools["school_id"].implode())), 1)
+        mine = mine.join(medians, on=["phase", "year"], how="left")
+        mine = mine.join(area_series(fr, m, ENGLAND).rename({"bench": "england"}), on="year", how="left")
+        la = fr.area_measures.filter((pl.col("measure") == m) & _ok()).select(
+            pl.col("area_code").alias("la_code"), "year", pl.col("value").alias("la_rate")
+        )
+        mine = mine.join(fr.schools.select("school_id", "la_code"), on="school_id", how="left").join(
+            la, on=["la_code", "year"], how="left"
+        )
+        bench = pl.col("median") if national_median else pl.col("england")
+        mine = mine.with_columns(bench.alias("bench")).with_columns(
+            pl.when(~pl.col("ok") | pl.col("bench").is_null())
+            .then(pl.lit(Outcome.NO_EVIDENCE.value))
+            .when(pl.col("value") > pl.col("bench") + margin)
+            .then(pl.lit(Outcome.MET.value))
+            .otherwise(pl.lit(Outcome.NOT_MET.value))
+            .alias("outcome")
+        )
+        bench_label = "the national median of same-phase schools" if national_median else "England's rate"
+        rows = []
+        for r in mine.iter_rows(named=True):
+            o = r["outcome"]
+            if o == Outcome.NO_EVIDENCE:
+                text = (
+                    f"{_label(m)} {r['year']}/{(r['year'] + 1) % 100:02d}: {r['status'].replace('_', ' ')}."
+                )
+            else:
+                text = (
+                    f"{_label(m)} {r['year']}/{(r['year'] + 1) % 100:02d}: {r['value']:.1f}% vs {bench_label} "
+                    f"{r['bench']:.1f}% (margin {margin:g})"
+                    + (f", LA {r['la_rate']:.1f}%" if r["la_rate"] is not None else "")
+                    + ("; significantly above." if o == Outcome.MET else ".")
+                )
+            rows.append(
+                (
+                    r["school_id"],
+                    o,
+                    {
+                        "measure": m,
+                        "years": [r["year"]],
+                        "values": [r["value"]],
+                        "status": r["status"],
+                        "benchmark": r["bench"],
+                        "benchmark_kind": "national_median" if national_median else "england",
+                        "median_schools": r["n_schools"],
+                        "england": r["england"],
+                        "la": r["la_rate"],
+                        "explanation": text,
+                    },
+                )
+            )
+        parts.append(_detail_frame(rows))
+    return _evidence_rows(combine(parts, schools), "No school-level absence data is held.")
+
+
+def check_suspensions(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
+    m, factor = p.get("measure", "suspension_rate"), float(p.get("factor", 1.5))
+    s = series(fr, m).filter(pl.col("school_id").is_in(schools["school_id"].implode()) & pl.col("ok"))
+    s = _windowed(s, 2).join(area_series(fr, m, ENGLAND), on="year", how="left")
+    agg = s.group_by("school_id").agg(
+        pl.len().alias("n"),
+        pl.col("year"),
+        pl.col("value"),
+        pl.col("bench"),
+        (pl.col("value").last() > pl.col("bench").last() * factor).alias("high"),
+        (pl.col("value").last() > pl.col("value").first()).alias("rising"),
+    )
+    agg = agg.with_columns(
+        pl.when((pl.col("n") < 2) | pl.col("high").is_null())
+        .then(pl.lit(Outcome.NO_EVIDENCE.value))
+        .when(pl.col("high") & pl.col("rising"))
+        .then(pl.lit(Outcome.MET.value))
+        .otherwise(pl.lit(Outcome.NOT_MET.value))
+        .alias("outcome")
+    )
+    rows = [
+        (
+            r["school_id"],
+            r["outcome"],
+            {
+                "measure": m,
+                "years": r["year"],
+                "values": r["value"],
+                "benchmark": r["bench"],
+                "explanation": f"Suspensions per 100 pupils {r['value']} vs England x{factor:g} {r['bench']}.",
+            },
+        )
+        for r in agg.iter_rows(named=True)
+    ]
+    return _evidence_rows(
+        combine([_detail_frame(rows)], schools),
+        "No school-level suspension data is held (LAIT has LA rates only).",
+    )
+
+
+def _latest_graded(fr: Frames, schools: pl.DataFrame) -> pl.DataFrame:
+    """The latest graded inspection per school: a report card, or a legacy one with an overall grade."""
+    i = fr.inspections.filter(pl.col("school_id").is_in(schools["school_id"].implode()))
+    graded = i.filter(
+        (pl.col("framework") == Framework.REPORT_CARD.value)
+        | ((pl.col("framework") == Framework.LEGACY.value) & pl.col("overall").is_not_null())
+    )
+    return graded.sort("start_date").group_by("school_id").agg(pl.all().last())
+
+
+def check_ofsted_below(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
+    legacy_in = [int(x) for x in p.get("legacy_overall_in", [3, 4])]
+    rc_in = [int(x) for x in p.get("report_card_grades_in", [1, 2])]
+    area_in = [int(x) for x in p.get("legacy_area_grades_in", [])] if p.get("scope") == "areas" else []
+    latest = _latest_graded(fr, schools)
+    g = fr.grades.filter(~pl.col("not_applicable") & pl.col("grade").is_not_null())
+    g = g.join(latest.select("inspection_id", "framework"), on="inspection_id", how="inner")
+    bad_area = (
+        pl.when(pl.col("framework") == Framework.REPORT_CARD.value)
+        .then(pl.col("grade").is_in(rc_in))
+        .otherwise(pl.col("grade").is_in(area_in))
+    )
+    flagged = g.filter(bad_area).group_by("inspection_id").agg(pl.col("area"), pl.col("grade"))
+    grades = g.group_by("inspection_id").agg(pl.struct("area", "grade").alias("all_grades"))
+    latest = latest.join(flagged, on="inspection_id", how="left").join(grades, on="inspection_id", how="left")
+    rows = []
+    for r in latest.iter_rows(named=True):
+        areas = r["area"] or []
+        when = r["start_date"].isoformat()
+        if r["framework"] == Framework.LEGACY.value:
+            overall_bad = r["overall"] in legacy_in
+            met = overall_bad or bool(areas)
+            from beacon.inspections.models import OverallEffectiveness
+
+            word = OverallEffectiveness(r["overall"]).label if r["overall"] in (1, 2, 3, 4) else "not judged"
+            text = f"Latest graded inspection {when} (legacy): overall effectiveness {word.lower()}" + (
+                f"; key judgements below good: {', '.join(areas)}." if areas else "."
+            )
+        else:
+            met = bool(areas)
+            text = f"Latest report card {when}: " + (
+                f"{', '.join(a.replace('_', ' ') for a in areas)} at needs attention or worse."
+                if areas
+                else "no evaluation area at needs attention or worse."
+            )
+        rows.append(
+            (
+                r["school_id"],
+                Outcome.MET.value if met else Outcome.NOT_MET.value,
+                {
+                    "inspection_date": when,
+                    "framework": r["framework"],
+                    "overall": r["overall"],
+                    "areas_flagged": areas,
+                    "grades": r["all_grades"] or [],
+                    "explanation": text,
+                },
+            )
+        )
+    return _evidence_rows(
+        combine([_detail_frame(rows)], schools), "No graded inspection is held for this school."
+    )
+
+
+def check_safeguarding(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
+    i = fr.inspections.filter(
+        pl.col("school_id").is_in(schools["school_id"].implode()) & pl.col("safeguarding_met").is_not_null()
+    )
+    latest = i.sort("start_date").group_by("school_id").agg(pl.all().last())
+    rows = [
+        (
+            r["school_id"],
+            Outcome.NOT_MET.value if r["safeguarding_met"] else Outcome.MET.value,
+            {
+                "inspection_date": r["start_date"].isoformat(),
+                "framework": r["framework"],
+                "safeguarding_met": r["safeguarding_met"],
+                "explanation": f"Inspection {r['start_date'].isoformat()}: safeguarding "
+                + ("met." if r["safeguarding_met"] else "NOT met."),
+            },
+        )
+        for r in latest.iter_rows(named=True)
+    ]
+    return _evidence_rows(
+        combine([_detail_frame(rows)], schools), "No inspection with a safeguarding judgement is held."
+    )
+
+
+def check_head_change(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
+    months = int(p.get("months", 24))
+    since = dt.datetime.combine(fr.cutoff, dt.time(), tzinfo=dt.UTC) - dt.timedelta(
+        days=round(months * 30.44)
+    )
+    h = (
+        fr.heads.filter(pl.col("school_id").is_in(schools["school_id"].implode()))
+        .with_columns(pl.col("head_name").str.strip_chars().alias("head_name"))
+        .sort("school_id", "history_date")
+        .with_columns(
+            (
+                pl.col("head_name").str.to_lowercase()
+                != pl.col("head_name").str.to_lowercase().shift(1).over("school_id")
+            )
+            .fill_null(False)
+            .alias("changed")
+        )
+    )
+    agg = h.group_by("school_id").agg(
+        pl.len().alias("n"),
+        pl.col("head_name").unique(maintain_order=True).alias("names"),
+        pl.col("history_date").filter(pl.col("changed")).alias("change_dates"),
+        pl.col("history_date").min().alias("first_seen"),
+    )
+    rows = []
+    for r in agg.iter_rows(named=True):
+        recent = [d for d in r["change_dates"] if d >= since]
+        if r["n"] < 2:
+            o, text = (
+                Outcome.NO_EVIDENCE.value,
+                "Only one record of the head's name, so a change cannot be seen.",
+            )
+        elif recent:
+            o = Outcome.MET.value
+            text = f"Head changed on {recent[-1].date().isoformat()} (register: {' then '.join(r['names'])})."
+        else:
+            o = Outcome.NOT_MET.value
+            text = f"No change of head in the {months} months before the term ({r['n']} register records)."
+        rows.append(
+            (
+                r["school_id"],
+                o,
+                {
+                    "names": r["names"],
+                    "change_dates": [d.isoformat() for d in r["change_dates"]],
+                    "explanation": text,
+                },
+            )
+        )
+    return _evidence_rows(combine([_detail_frame(rows)], schools), "No head's name is recorded.")
+
+
+def check_falling_rolls(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
+    m, pct, span = p.get("measure", "pupils"), float(p.get("min_fall_pct", 10)), int(p.get("years", 5))
+    s = series(fr, m).filter(pl.col("school_id").is_in(schools["school_id"].implode()) & pl.col("ok"))
+    s = s.with_columns(pl.col("year").max().over("school_id").alias("latest")).filter(
+        pl.col("year") >= pl.col("latest") - span
+    )
+    agg = (
+        s.sort("year")
+        .group_by("school_id")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("year"),
+            pl.col("value"),
+            ((pl.col("value").first() - pl.col("value").last()) / pl.col("value").first() * 100).alias(
+                "fall"
+            ),
+        )
+    )
+    agg = agg.with_columns(
+        pl.when(pl.col("n") < 2)
+        .then(pl.lit(Outcome.NO_EVIDENCE.value))
+        .when(pl.col("fall") >= pct)
+        .then(pl.lit(Outcome.MET.value))
+        .otherwise(pl.lit(Outcome.NOT_MET.value))
+        .alias("outcome")
+    )
+    rows = []
+    for r in agg.iter_rows(named=True):
+        pairs = ", ".join(f"January {y + 1}: {v:.0f}" for y, v in zip(r["year"], r["value"], strict=False))
+        if r["outcome"] == Outcome.NO_EVIDENCE:
+            text = f"Only one census year held ({pairs})."
+        else:
+            text = f"Pupils on roll {pairs}: " + (
+                f"fell {r['fall']:.1f}%." if r["fall"] > 0 else f"rose {-r['fall']:.1f}%."
+            )
+        rows.append(
+            (
+                r["school_id"],
+                r["outcome"],
+                {
+                    "measure": m,
+                    "years": r["year"],
+                    "values": r["value"],
+                    "fall_pct": r["fall"],
+                    "explanation": text,
+                },
+            )
+        )
+    return _evidence_rows(combine([_detail_frame(rows)], schools), "No pupil numbers are held.")
+
+
+Check = Callable[[Frames, dict[str, Any], pl.DataFrame], pl.DataFrame]
+
+CHECKS: dict[str, Check] = {
+    "below_benchmark": check_below_benchmark,
+    "declining": check_declining,
+    "gap_widening": check_gap_widening,
+    "absence_high": check_absence_high,
+    "suspensions_high_rising": check_suspensions,
+    "ofsted_below": check_ofsted_below,
+    "safeguarding_not_met": check_safeguarding,
+    "head_change": check_head_change,
+    "falling_rolls": check_falling_rolls,
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# Evaluation
+
+
+def active_rulebook(model: str = RiskModel.CAMDEN) -> Rulebook:
+    from beacon.risk.catalogue import ensure_catalogue
+
+    books = ensure_catalogue()
+    active = Rulebook.objects.filter(model=model, is_active=True).order_by("-version").first()
+    return active or books[model]
+
+
+def schools_in_scope(schools: pl.DataFrame, criterion: Criterion) -> pl.DataFrame:
+    if "all" in criterion.phases:
+        return schools
+    wanted = set(criterion.phases)
+    phases = [ph for ph, mapped in PHASE_MAP.items() if wanted & set(mapped)]
+    return schools.filter(pl.col("phase").is_in(phases))
+
+
+def run_rules(fr: Frames, rules: list[Rule]) -> dict[int, pl.DataFrame]:
+    """criterion id -> (school_id, outcome, evidence) for the schools the criterion applies to."""
+    out: dict[int, pl.DataFrame] = {}
+    for rule in rules:
+        if not rule.enabled or rule.criterion.kind != CriterionKind.DATA:
+            continue
+        check = CHECKS[rule.params["check"]]
+        scope = schools_in_scope(fr.schools, rule.criterion)
+        if scope.height == 0:
+            continue
+        out[rule.criterion_id] = check(fr, rule.params, scope)
+    return out
+
+
+def evaluate(
+    term: Term,
+    rulebook: Rulebook | None = None,
+    school_ids: Iterable[int] | None = None,
+    *,
+    data_year: int | None = None,
+    cutoff: dt.date | None = None,
+) -> EvaluationSummary:
+    """Evaluate every enabled data rule for every school (or `school_ids`) and upsert the results.
+
+    `data_year` / `cutoff` default to the term's (results up to the previous academic year,
+    inspections and register history before the term starts); the backtest overrides them."""
+    started = time.perf_counter()
+    rulebook = rulebook or active_rulebook()
+    rules = list(rulebook.rules.select_related("criterion"))
+    fr = load_frames(
+        data_year=term.data_year if data_year is None else data_year,
+        cutoff=term.start_date if cutoff is None else cutoff,
+        school_ids=school_ids,
+    )
+    loaded = time.perf_counter()
+    results = run_rules(fr, rules)
+    summary = EvaluationSummary(term=str(term), rulebook=str(rulebook), schools=fr.schools.height)
+    now = timezone.now()
+    conn = connections[router.db_for_write(CriterionResult)]
+    now_db = conn.ops.adapt_datetimefield_value(now)
+    codes = {r.criterion_id: r.criterion.code for r in rules}
+    frames = []
+    for criterion_id, frame in results.items():
+        counts = frame.group_by("outcome").len()
+        summary.by_criterion[codes[criterion_id]] = dict(counts.iter_rows())
+        frames.append(frame.with_columns(pl.lit(criterion_id, dtype=pl.Int64).alias("criterion_id")))
+    write_started = time.perf_counter()
+    if frames:
+        allres = pl.concat(frames)
+        summary.results = allres.height
+        summary.counts = dict(allres.group_by("outcome").len().iter_rows())
+        rows = allres.select(
+            "school_id",
+            pl.lit(term.pk, dtype=pl.Int64),
+            "criterion_id",
+            pl.lit(rulebook.pk, dtype=pl.Int64),
+            "outcome",
+            "evidence",
+        ).iter_rows()
+        with transaction.atomic():
+            upsert_rows(
+                CriterionResult,
+                ["school", "term", "criterion", "rulebook", "outcome", "evidence", "evaluated_at"],
+                ((*row, now_db) for row in rows),
+                unique_fields=["school", "term", "criterion", "rulebook"],
+                update_fields=["outcome", "evidence", "evaluated_at"],
+            )
+    done = time.perf_counter()
+    summary.load_seconds = loaded - started
+    summary.write_seconds = done - write_started
+    summary.seconds = done - started
+    return summary
+
+
+@transaction.atomic
+def new_rulebook_version(from_rulebook: Rulebook, user: Any = None, *, activate: bool = True) -> Rulebook:
+    """Copy a rulebook (all its rules) into the next version; the old one and its results stay as they are."""
+    latest = Rulebook.objects.filter(model=from_rulebook.model).order_by("-version").first()
+    version = (latest.version if latest else 0) + 1
+    book = Rulebook.objects.create(
+        model=from_rulebook.model,
+        version=version,
+        name=from_rulebook.name,
+        notes=f"Copied from version {from_rulebook.version}.",
+        is_active=False,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    Rule.objects.bulk_create(
+        [
+            Rule(
+                rulebook=book,
+                criterion_id=r.criterion_id,
+                enabled=r.enabled,
+                weight=r.weight,
+                params=json.loads(json.dumps(r.params)),
+                explanation=r.explanation,
+            )
+            for r in from_rulebook.rules.all()
+        ]
+    )
+    if activate:
+        activate_rulebook(book)
+    return book
+
+
+def activate_rulebook(book: Rulebook) -> None:
+    Rulebook.objects.filter(model=book.model).exclude(pk=book.pk).update(is_active=False)
+    Rulebook.objects.filter(pk=book.pk).update(is_active=True)
+    book.is_active = True
