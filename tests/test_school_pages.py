@@ -113,11 +113,12 @@ def school_value(urn: int, code: str, year: int, value: float | None, status: st
     )
 
 
-def area(code: int, name: str, area_type: str, region: str = "") -> Any:
+def area(code: int, name: str, area_type: str, region: str = "", sub_region: str = "") -> Any:
     from beacon.indicators.models import Area
 
     return Area.objects.get_or_create(
-        code=code, defaults={"name": name, "area_type": area_type, "region": region}
+        code=code,
+        defaults={"name": name, "area_type": area_type, "region": region, "sub_region": sub_region},
     )[0]
 
 
@@ -487,9 +488,10 @@ def test_school_page_key_facts_and_sources(director: Any, argyle_results: None) 
 def test_la_overview_numbers(director: Any, inspections: dict[str, set[int]]) -> None:
     from beacon.indicators.models import Area, StatisticalNeighbour
 
-    camden = area(CAMDEN, "Camden", "la", "London")
+    camden = area(CAMDEN, "Camden", "la", "London", sub_region="Inner London")
     area(986, "London", "region")
-    area(987, "Inner London", "sub_region")
+    area(987, "London (Inner)", "sub_region", "London")
+    area(988, "London (Outer)", "sub_region", "London")
     area(970, "England", "national")
     neighbours = [area(206, "Islington", "la"), area(213, "Westminster", "la"), area(209, "Hackney", "la")]
     for rank, n in enumerate(neighbours, 1):
@@ -503,7 +505,7 @@ def test_la_overview_numbers(director: Any, inspections: dict[str, set[int]]) ->
     area_value(213, "ks4_attainment8", 2023, 53.0)
     area_value(209, "ks4_attainment8", 2023, None, "suppressed")  # left out of the average
     area_value(CAMDEN, "absence_overall", 2023, 6.8)
-    assert Area.objects.count() == 7
+    assert Area.objects.count() == 8
 
     html = signed_in(director).get("/schools/local-authority/").content.decode()
     schools = camden_open_state_funded()

@@ -121,6 +121,22 @@ def region_code_for(la_code: int) -> int:
     return LONDON
 
 
+def sub_region_for(la_code: int) -> tuple[str, int] | None:
+    """('Inner London', 987) or ('Outer London', 988) for a London borough, else None."""
+    sub = Area.objects.filter(code=la_code).values_list("sub_region", flat=True).first()
+    if not sub:
+        return None
+    code = (
+        Area.objects.filter(area_type=AreaType.INNER_OUTER, region__iexact="London")
+        .filter(name__icontains=sub.split()[0])
+        .values_list("code", flat=True)
+        .first()
+    )
+    if code is None:
+        code = INNER_LONDON if sub.lower().startswith("inner") else OUTER_LONDON
+    return sub, code
+
+
 @dataclass(frozen=True)
 class NeighbourAverage:
     """Mean of the statistical neighbours' published values, with how many contributed."""

@@ -748,8 +748,9 @@ def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
     comparators: list[tuple[str, int]] = [
         ("London" if region == ind.LONDON else ind.area_name(region), region)
     ]
-    if region == ind.LONDON:
-        comparators.append(("Inner London", ind.INNER_LONDON))
+    sub_region = ind.sub_region_for(la_code)
+    if sub_region is not None:
+        comparators.append(sub_region)
     comparators.append(("England", ind.ENGLAND))
     av = ind.area_values([la_code, *(c for _l, c in comparators)], HEADLINE_CODES)
     sn = ind.neighbour_averages(la_code, HEADLINE_CODES)
