@@ -1869,6 +1869,7 @@ ALL_CRITERIA: tuple[CriterionDef, ...] = CAMDEN + CAMBRIDGESHIRE
 # ------------------------------------------------------------------------------------------------
 # Default thresholds (rulebook version 1). Percentages are percentage points.
 
+NOT_NATIONAL_BENCHMARKS = ["special", "alternative"]  # judged against similar needs (A-spe-2)
 MIN_COHORT = 11  # fewer pupils than this: a percentage moves ~9 points per pupil; flagged, not judged
 
 KS2_RWM = {"measure": "ks2_rwm_expected", "cohort": "ks2_pupils", "margin": 5.0}
@@ -1877,6 +1878,7 @@ KS4_EM5 = {"measure": "ks4_em_grade5", "cohort": "ks4_pupils", "margin": 5.0}
 KS4_P8 = {"measure": "ks4_progress8", "cohort": "ks4_pupils", "threshold": -0.5}
 
 BELOW_OVER_TIME: dict[str, Any] = {
+    "exclude_phases": NOT_NATIONAL_BENCHMARKS,
     "check": "below_benchmark",
     "measures": [KS2_RWM, KS4_A8, KS4_EM5, KS4_P8],
     "comparators": ["national"],
@@ -1885,6 +1887,7 @@ BELOW_OVER_TIME: dict[str, Any] = {
     "min_cohort": MIN_COHORT,
 }
 DECLINING: dict[str, Any] = {
+    "exclude_phases": NOT_NATIONAL_BENCHMARKS,
     "check": "declining",
     "measures": [
         {"measure": "ks2_rwm_expected", "cohort": "ks2_pupils", "min_drop": 10.0},
@@ -1896,6 +1899,7 @@ DECLINING: dict[str, Any] = {
     "min_cohort": MIN_COHORT,
 }
 GAP_WIDENING: dict[str, Any] = {
+    "exclude_phases": NOT_NATIONAL_BENCHMARKS,
     "check": "gap_widening",
     "measures": [
         {
@@ -1946,6 +1950,7 @@ DEFAULT_RULES: dict[str, dict[str, tuple[dict[str, Any], float, str]]] = {
         "A-sec-1": (
             {
                 "check": "below_benchmark",
+                "exclude_phases": NOT_NATIONAL_BENCHMARKS,
                 "measures": [KS4_A8, KS4_EM5, KS4_P8],
                 "comparators": ["national", "london"],
                 "years": 1,
@@ -1978,6 +1983,7 @@ DEFAULT_RULES: dict[str, dict[str, tuple[dict[str, Any], float, str]]] = {
         "A-pri-1": (
             {
                 "check": "below_benchmark",
+                "exclude_phases": NOT_NATIONAL_BENCHMARKS,
                 "measures": [KS2_RWM],
                 "comparators": ["national", "london"],
                 "years": 1,
@@ -1991,6 +1997,7 @@ DEFAULT_RULES: dict[str, dict[str, tuple[dict[str, Any], float, str]]] = {
         "A-pri-2": (
             {
                 "check": "below_benchmark",
+                "exclude_phases": NOT_NATIONAL_BENCHMARKS,
                 "measures": [{"measure": "phonics_y1", "cohort": "", "margin": 5.0}],
                 "comparators": ["national"],
                 "years": 1,

@@ -98,9 +98,20 @@ def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
         yield ids[start : start + size]
 
 
-def load_frames(*, data_year: int, cutoff: dt.date, school_ids: Iterable[int] | None = None) -> Frames:
-    """Measures up to `data_year` (academic start year) and inspections / history before `cutoff`."""
+def load_frames(
+    *,
+    data_year: int,
+    cutoff: dt.date,
+    school_ids: Iterable[int] | None = None,
+    state_funded_only: bool = True,
+) -> Frames:
+    """Measures up to `data_year` (academic start year) and inspections / history before `cutoff`.
+
+    Independent schools are left out by default: the strategy is for state-funded schools, and
+    their published measures (e.g. iGCSEs not counted in KS4 tables) would read as failure."""
     qs = School.objects.all()
+    if state_funded_only:
+        qs = qs.filter(is_state_funded=True)
     if school_ids is not None:
         qs = qs.filter(pk__in=list(school_ids))
     schools = _frame(
@@ -819,7 +830,13 @@ def active_rulebook(model: str = RiskModel.CAMDEN) -> Rulebook:
     return active or books[model]
 
 
-def schools_in_scope(schools: pl.DataFrame, criterion: Criterion) -> pl.DataFrame:
+def schools_in_scope(schools: pl.DataFrame, criterion: Criterion, params: dict[str, Any]) -> pl.DataFrame:
+    """Schools of the phases the criterion applies to, less any phase the rule excludes (special
+    schools and alternative provision are not judged against national attainment benchmarks: the
+    strategy compares them with pupils with similar needs, A-spe-2)."""
+    excluded = list(params.get("exclude_phases", []))
+    if excluded:
+        schools = schools.filter(~pl.col("phase").is_in(excluded))
     if "all" in criterion.phases:
         return schools
     wanted = set(criterion.phases)
@@ -834,7 +851,7 @@ def run_rules(fr: Frames, rules: list[Rule]) -> dict[int, pl.DataFrame]:
         if not rule.enabled or rule.criterion.kind != CriterionKind.DATA:
             continue
         check = CHECKS[rule.params["check"]]
-        scope = schools_in_scope(fr.schools, rule.criterion)
+        scope = schools_in_scope(fr.schools, rule.criterion, rule.params)
         if scope.height == 0:
             continue
         out[rule.criterion_id] = check(fr, rule.params, scope)
@@ -848,6 +865,7 @@ def evaluate(
     *,
     data_year: int | None = None,
     cutoff: dt.date | None = None,
+    state_funded_only: bool = True,
 ) -> EvaluationSummary:
     """Evaluate every enabled data rule for every school (or `school_ids`) and upsert the results.
 
@@ -860,6 +878,7 @@ def evaluate(
         data_year=term.data_year if data_year is None else data_year,
         cutoff=term.start_date if cutoff is None else cutoff,
         school_ids=school_ids,
+        state_funded_only=state_funded_only,
     )
     loaded = time.perf_counter()
     results = run_rules(fr, rules)
@@ -880,9 +899,9 @@ def evaluate(
         summary.counts = dict(allres.group_by("outcome").len().iter_rows())
         rows = allres.select(
             "school_id",
-            pl.lit(term.pk, dtype=pl.Int64),
+            pl.lit(term.pk, dtype=pl.Int64).alias("term_id"),
             "criterion_id",
-            pl.lit(rulebook.pk, dtype=pl.Int64),
+            pl.lit(rulebook.pk, dtype=pl.Int64).alias("rulebook_id"),
             "outcome",
             "evidence",
         ).iter_rows()
