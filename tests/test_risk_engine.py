@@ -217,6 +217,23 @@ def test_attainment_absence_rolls_and_missing_data(camden_demo: None, data_dir: 
     assert r.evidence["items"][0]["values"] == [nor_2019, nor_2023]
     assert r.evidence["items"][0]["fall_pct"] == pytest.approx(fall)
 
+    # A-iii declining, Acland Burghley (100053): Attainment 8 in 2017, 2018 (CSP) and 2019 (final).
+    a8s = [
+        float(csv_row(data_dir / "waiky8-schools-data/ks4_perf_2017.csv", 100053)["Attainment 8"]),
+        float(csv_row(data_dir / "waiky8-schools-data/ks4_perf_2018.csv", 100053)["Attainment 8"]),
+        float(csv_row(data_dir / "waiky8-eng-schools/england_ks4final.csv", 100053)["ATT8SCR"]),
+    ]
+    assert a8s[0] > a8s[1] > a8s[2] and a8s[0] - a8s[2] >= 3  # 51.2 > 48.0 > 47.5: down 3.7
+    r = result(100053, "A-iii", term)
+    assert r.outcome == "met"
+    item = next(i for i in r.evidence["items"] if i["measure"] == "ks4_attainment8")
+    assert item["values"] == a8s and item["drop"] == pytest.approx(a8s[0] - a8s[2])
+    # Christ Church's KS2 RWM rose then fell (43, 71, 52): not a decline.
+    assert next(
+        i for i in result(100029, "A-iii", term).evidence["items"] if i["measure"] == "ks2_rwm_expected"
+    )["values"] == [43.0, 71.0, 52.0]
+    assert result(100029, "A-iii", term).outcome == "not_met"
+
     # No school-level phonics, suspensions or disadvantaged results are held: no evidence for all.
     for code in ("A-pri-2", "A-pri-3", "A-vii", "A-sec-3"):
         outcomes = set(CriterionResult.objects.filter(criterion__code=code).values_list("outcome", flat=True))
@@ -284,6 +301,11 @@ def test_small_cohorts_versions_and_proposals(camden_demo: None, data_dir: Path)
     rag, level, reasons = proposed_rag(christ_church, term, extra_met=["A-i"])
     assert (rag, level) == ("red", "targeted")
     assert any("Ofsted evaluation area" in r for r in reasons)
+    # The Cambridgeshire model runs on the same engine; its RAG is the worst category met.
+    cambs = active_rulebook("cambridgeshire")
+    evaluate(term, cambs)
+    assert result(100053, "C-ws-red-4", term, cambs).outcome == "met"  # A8 declining 3 years
+    assert proposed_rag(School.objects.get(urn=100053), term, cambs)[0] == "red"
     clean = scores.filter(pl.col("met") == 0)["urn"].to_list()
     assert clean, "some Camden school meets no data criterion"
     assert proposed_rag(School.objects.get(urn=clean[0]), term)[:2] == ("green", "universal")
