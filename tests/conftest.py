@@ -24,6 +24,8 @@ AXE_JS = Path(settings.BASE_DIR) / "beacon" / "static" / "vendor" / "axe" / "axe
 def _settings_for_tests(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.BEACON_IMPORT_IN_BACKGROUND = False
+    # Memoise parsing of identical files across tests (loading still runs in full every time).
+    settings.BEACON_IMPORT_PARSE_CACHE = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connections, models, router, transaction
 from django.utils import timezone
@@ -276,6 +277,33 @@ def create_run(
     )
 
 
+# Parsed files by (source, SHA-256): only used when settings.BEACON_IMPORT_PARSE_CACHE is on (the test
+# suite, which imports the same national files for every Camden fixture). Loading is never cached.
+_PARSE_CACHE: dict[tuple[str, str], tuple[int, pl.DataFrame, list[dict[str, Any]]]] = {}
+
+
+def _read_and_validate(
+    source: Source, path: Path, sha256: str, ctx: ImportContext
+) -> tuple[int, pl.DataFrame, list[dict[str, Any]]]:
+    use_cache = getattr(settings, "BEACON_IMPORT_PARSE_CACHE", False)
+    if use_cache and (source.key, sha256) in _PARSE_CACHE:
+        return _PARSE_CACHE[(source.key, sha256)]
+    try:
+        raw = source.reader(path)
+    except ImportRejected:  # the reader found specific problems (e.g. short rows)
+        raise
+    except Exception as exc:  # a file polars cannot read at all
+        raise ImportRejected(
+            [{"row": 0, "column": "", "value": "", "reason": f"The file could not be read: {exc}"}]
+        ) from exc
+    ctx.progress(0, raw.height, "validating")
+    parsed, errors = validate(source, raw)
+    result = (raw.height, parsed, errors)
+    if use_cache:
+        _PARSE_CACHE[(source.key, sha256)] = result
+    return result
+
+
 def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun:
     """Validate and load one file for an existing run. Never raises for bad input: the run says why."""
     source = get_source(run.source)
@@ -305,20 +333,11 @@ def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun
             run.message = f"This file was already imported (run {previous.pk}); nothing changed."
             return run
         ctx.progress(0, 0, "reading")
-        try:
-            raw = source.reader(path)
-        except ImportRejected:  # the reader found specific problems (e.g. short rows)
-            raise
-        except Exception as exc:  # a file polars cannot read at all
-            raise ImportRejected(
-                [{"row": 0, "column": "", "value": "", "reason": f"The file could not be read: {exc}"}]
-            ) from exc
-        run.rows_read = raw.height
-        ctx.progress(0, raw.height, "validating")
-        parsed, errors = validate(source, raw)
+        height, parsed, errors = _read_and_validate(source, path, run.sha256, ctx)
+        run.rows_read = height
         if errors:
             raise ImportRejected(errors)
-        if raw.height == 0:
+        if height == 0:
             raise ImportRejected(
                 [{"row": 2, "column": "", "value": "", "reason": "The file has no data rows"}]
             )
