@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -180,6 +181,23 @@ def load_frames(
 # Helpers shared by the checks
 
 
+def _clean(obj: Any) -> Any:
+    """JSON-safe copy: NaN and infinities (e.g. a fall from a roll of 0) become null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, dt.date | dt.datetime):
+        return obj.isoformat()
+    return obj
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(_clean(obj), allow_nan=False)
+
+
 def _fmt(v: float | None, measure: str = "") -> str:
     if v is None:
         return "-"
@@ -249,7 +267,7 @@ def _evidence_rows(combined: pl.DataFrame, none_text: str) -> pl.DataFrame:
         parsed = [json.loads(d) for d in details]
         chosen = [d for d, o in zip(parsed, outcomes, strict=False) if o == outcome] or parsed
         sentence = " ".join(d["explanation"] for d in chosen) if chosen else none_text
-        out.append((school_id, str(outcome), json.dumps({"explanation": sentence, "items": parsed})))
+        out.append((school_id, str(outcome), _dumps({"explanation": sentence, "items": parsed})))
     return pl.DataFrame(out, schema=RESULT_SCHEMA, orient="row")
 
 
@@ -346,7 +364,7 @@ def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) 
                     "years_below": r["n_below"],
                     "explanation": text,
                 }
-                rows.append((r["school_id"], o, json.dumps(detail)))
+                rows.append((r["school_id"], o, _dumps(detail)))
             parts.append(
                 pl.DataFrame(
                     rows, schema={"school_id": pl.Int64, "outcome": pl.Utf8, "detail": pl.Utf8}, orient="row"
@@ -359,9 +377,7 @@ DETAIL_SCHEMA = {"school_id": pl.Int64, "outcome": pl.Utf8, "detail": pl.Utf8}
 
 
 def _detail_frame(rows: list[tuple[int, str, dict[str, Any]]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [(s, o, json.dumps(d, default=str)) for s, o, d in rows], schema=DETAIL_SCHEMA, orient="row"
-    )
+    return pl.DataFrame([(s, o, _dumps(d)) for s, o, d in rows], schema=DETAIL_SCHEMA, orient="row")
 
 
 def check_declining(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
@@ -754,7 +770,9 @@ def check_head_change(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> p
 
 def check_falling_rolls(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
     m, pct, span = p.get("measure", "pupils"), float(p.get("min_fall_pct", 10)), int(p.get("years", 5))
-    s = series(fr, m).filter(pl.col("school_id").is_in(schools["school_id"].implode()) & pl.col("ok"))
+    s = series(fr, m).filter(
+        pl.col("school_id").is_in(schools["school_id"].implode()) & pl.col("ok") & (pl.col("value") > 0)
+    )
     s = s.with_columns(pl.col("year").max().over("school_id").alias("latest")).filter(
         pl.col("year") >= pl.col("latest") - span
     )
