@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "beacon.indicators",
     "beacon.inspections",
     "beacon.imports",
+    "beacon.assessments",
     "beacon.risk",
 ]
 

@@ -6,5 +6,6 @@ urlpatterns = [
     path("account/", include("beacon.accounts.urls")),
     path("schools/", include("beacon.schools.urls")),
     path("imports/", include("beacon.imports.urls")),
+    path("risk/", include("beacon.assessments.urls")),
     path("admin/", admin.site.urls),
 ]

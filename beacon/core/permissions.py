@@ -75,8 +75,108 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
     items = [{"href": reverse("schools:list"), "text": "Schools"}]
     if can_see_la_overview(user):
         items.append({"href": reverse("schools:la_overview"), "text": "Local authority"})
+    if can_see_risk_register(user):
+        items.append({"href": reverse("assessments:register"), "text": "Risk register"})
     if can_import(user):
         items.append({"href": reverse("imports:list"), "text": "Data imports"})
     if can_see_audit_trail(user):
         items.append({"href": reverse("core:audit"), "text": "Change history"})
     return items
+
+
+# ---------------------------------------------------------------------------------------------
+# Termly risk assessment and soft intelligence (beacon.assessments)
+#
+# Who reads which sensitivity of intelligence (a school must first be in visible_schools(user)):
+#   general       LA-wide school-improvement roles (commissioner, CEO, director, SRAS member), the
+#                 school's assigned adviser; the school's own headteacher / chair only when the note is
+#                 marked "shared with the school" (and not withdrawn).
+#   safeguarding  commissioner, CEO, director and the school's assigned adviser.
+#   personnel     commissioner, CEO, director.
+#   finance       commissioner, CEO, director.
+# The person who recorded a note always keeps sight of it while they can see the school. The data
+# manager role sees no intelligence and no risk register (no need to know). Headteachers and chairs never
+# see restricted notes, nor anything about another school (visible_schools already scopes them).
+
+RISK_LEADERSHIP_ROLES: frozenset[str] = frozenset({"commissioner", "ceo", "director"})
+RISK_REGISTER_ROLES: frozenset[str] = RISK_LEADERSHIP_ROLES | {"sras", "adviser"}
+_INTELLIGENCE_BY_ROLE: dict[str, frozenset[str]] = {
+    "commissioner": frozenset({"general", "safeguarding", "personnel", "finance"}),
+    "ceo": frozenset({"general", "safeguarding", "personnel", "finance"}),
+    "director": frozenset({"general", "safeguarding", "personnel", "finance"}),
+    "adviser": frozenset({"general", "safeguarding"}),
+    "sras": frozenset({"general"}),
+}
+
+
+def can_see_risk_register(user: Any) -> bool:
+    """The LA risk register: LA-wide school-improvement roles, and advisers (their caseload only)."""
+    return _active(user) and (user.is_superuser or user.role in RISK_REGISTER_ROLES)
+
+
+def risk_register_schools(user: Any) -> QuerySet[School]:
+    """Schools whose full risk assessment the user may read (an adviser's caseload)."""
+    from beacon.schools.models import School
+
+    if not can_see_risk_register(user):
+        return School.objects.none()
+    return visible_schools(user)
+
+
+def can_decide_assessment(user: Any) -> bool:
+    """Deciding a school's RAG and support level: the Director of Learning and Impact, the CEO, the
+    commissioner (the risk register meeting / SRAS chairs). Advisers propose through judgements."""
+    return _active(user) and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES)
+
+
+def can_record_judgement(user: Any, school: School) -> bool:
+    return (
+        _active(user)
+        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or user.role == "adviser")
+        and risk_register_schools(user).filter(pk=school.pk).exists()
+    )
+
+
+def can_record_intelligence(user: Any, school: School) -> bool:
+    return can_see_risk_register(user) and risk_register_schools(user).filter(pk=school.pk).exists()
+
+
+def intelligence_sensitivities(user: Any) -> frozenset[str]:
+    """Sensitivities this user may read (for schools they may see)."""
+    if not _active(user):
+        return frozenset()
+    if user.is_superuser:
+        return _INTELLIGENCE_BY_ROLE["director"]
+    return _INTELLIGENCE_BY_ROLE.get(user.role, frozenset())
+
+
+def visible_intelligence(user: Any, school: School) -> QuerySet[Any]:
+    """The intelligence about `school` this user may read (see the table above)."""
+    from beacon.accounts.roles import Role
+    from beacon.assessments.models import Intelligence, Sensitivity
+
+    qs = Intelligence.objects.filter(school=school)
+    if not _active(user) or not visible_schools(user).filter(pk=school.pk).exists():
+        return qs.none()
+    if user.role in {Role.HEADTEACHER, Role.CHAIR} and not user.is_superuser:
+        return qs.filter(sensitivity=Sensitivity.GENERAL, shared_with_school=True, withdrawn_at__isnull=True)
+    allowed = intelligence_sensitivities(user)
+    return qs.filter(Q(sensitivity__in=allowed) | Q(recorded_by=user))
+
+
+def can_withdraw_intelligence(user: Any, note: Any) -> bool:
+    return (
+        visible_intelligence(user, note.school).filter(pk=note.pk).exists()
+        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or note.recorded_by_id == user.pk)
+    )
+
+
+def can_see_own_school_category(user: Any, school: School) -> bool:
+    """Headteachers and chairs see their own school's decided category (and nothing else of the process)."""
+    from beacon.accounts.roles import Role
+
+    return (
+        _active(user)
+        and user.role in {Role.HEADTEACHER, Role.CHAIR}
+        and visible_schools(user).filter(pk=school.pk).exists()
+    )

@@ -1,0 +1,66 @@
+"""The seam to the risk engine (beacon.risk): proposal, criterion results and risk scores.
+
+Kept in one module so the people half of the process reads the engine's selectors in one place. The
+active rulebook is looked up once per call here and passed to the engine explicitly."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import polars as pl
+
+from beacon.risk.models import CriterionResult, RiskModel, Rulebook, Term
+from beacon.schools.models import School
+
+
+def _selectors() -> Any:
+    from beacon.risk import selectors
+
+    return selectors
+
+
+def active_rulebook() -> Rulebook:
+    """The active Camden rulebook (the engine's own lookup also re-seeds the catalogue: only if none)."""
+    book = Rulebook.objects.filter(model=RiskModel.CAMDEN, is_active=True).order_by("-version").first()
+    if book is not None:
+        return book
+    from beacon.risk.services import active_rulebook as engine_active
+
+    return engine_active()
+
+
+def engine_proposal(
+    school: School, term: Term, extra_met: list[str], rulebook: Rulebook | None = None
+) -> tuple[str, str, list[Any]]:
+    """(rag, level, reasons) from the engine's `proposed_rag` under the rulebook, with the judgement
+    criteria recorded as applying added to the data results."""
+    book = rulebook or active_rulebook()
+    if book.model == RiskModel.CAMDEN:
+        codes = tuple(sorted({*_selectors().met_codes(school, term, book), *extra_met}))
+        rag, level, reasons = _propose_cached(codes)
+    else:
+        rag, level, reasons = _selectors().proposed_rag(school, term, book, extra_met=extra_met)
+    return str(rag), str(level), list(reasons or [])
+
+
+@lru_cache(maxsize=512)
+def _propose_cached(codes: tuple[str, ...]) -> tuple[str, str, tuple[str, ...]]:
+    # The matrix depends only on the codes met and the (verbatim, fixed) criterion texts.
+    rag, level, reasons = _selectors().propose(codes)
+    return rag, level, tuple(reasons)
+
+
+def results_for_school(school: School, term: Term, rulebook: Rulebook | None = None) -> list[CriterionResult]:
+    return list(_selectors().results_for_school(school, term, rulebook or active_rulebook()))
+
+
+def risk_scores(term: Term, rulebook: Rulebook | None = None) -> dict[int, float]:
+    """school_id -> risk score (weighted criteria met) for the term; empty when the engine has not run."""
+    frame: pl.DataFrame = _selectors().risk_score_frame(term, rulebook or active_rulebook())
+    if frame.height == 0:
+        return {}
+    return {
+        int(a): float(b or 0)
+        for a, b in zip(frame["school_id"].to_list(), frame["score"].to_list(), strict=True)
+    }

@@ -1,0 +1,182 @@
+"""The people half of the termly risk process (issue 3).
+
+* `JudgementRecord`: an adviser's professional judgement on one Appendix A judgement criterion.
+* `Intelligence`: soft intelligence about a school, with a sensitivity level. Never deleted: withdrawn
+  with a reason. Who may read which sensitivity is decided in `beacon.core.permissions`.
+* `SRASMeeting`: the termly School Risk Assessment and Support meeting.
+* `TermlyAssessment`: the system's proposal (RAG, support level, reasons) and the human decision with its
+  rationale. Every decision is kept (django-simple-history); `version` guards against lost updates.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class Rag(models.TextChoices):
+    RED = "red", "Red"
+    AMBER = "amber", "Amber"
+    GREEN = "green", "Green"
+
+
+# Higher is more concern.
+RAG_SEVERITY = {Rag.GREEN.value: 0, Rag.AMBER.value: 1, Rag.RED.value: 2}
+
+
+class SupportLevel(models.TextChoices):
+    UNIVERSAL = "universal", "Universal"
+    FOCUSED = "focused", "Focused"
+    TARGETED = "targeted", "Targeted"
+
+
+LEVEL_SEVERITY = {
+    SupportLevel.UNIVERSAL.value: 0,
+    SupportLevel.FOCUSED.value: 1,
+    SupportLevel.TARGETED.value: 2,
+}
+
+
+class Source(models.TextChoices):
+    CPP_VISIT = "cpp_visit", "CPP visit"
+    HEADTEACHER = "headteacher", "Headteacher"
+    PARENT_COMPLAINT = "parent_complaint", "Parent complaint"
+    LA_OFFICER = "la_officer", "Local authority officer"
+    OFSTED = "ofsted", "Ofsted"
+    OTHER = "other", "Other"
+
+
+class Sensitivity(models.TextChoices):
+    GENERAL = "general", "General"
+    SAFEGUARDING = "safeguarding", "Safeguarding (restricted)"
+    PERSONNEL = "personnel", "Personnel (restricted)"
+    FINANCE = "finance", "Finance (restricted)"
+
+
+class JudgementRecord(models.Model):
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="judgement_records")
+    term = models.ForeignKey("risk.Term", on_delete=models.PROTECT, related_name="judgement_records")
+    criterion = models.ForeignKey(
+        "risk.Criterion",
+        on_delete=models.PROTECT,
+        related_name="judgement_records",
+        limit_choices_to={"kind": "judgement"},
+    )
+    applies = models.BooleanField(help_text="Does the criterion apply to the school this term?")
+    reason = models.TextField()
+    source = models.CharField(max_length=20, choices=Source.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["criterion__sort_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "term", "criterion"], name="unique_judgement_per_term")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.term_id} {self.criterion_id}: {'applies' if self.applies else 'no'}"
+
+
+class Intelligence(models.Model):
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="intelligence")
+    date = models.DateField(help_text="When the information was received")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    summary = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    sensitivity = models.CharField(max_length=16, choices=Sensitivity.choices, default=Sensitivity.GENERAL)
+    shared_with_school = models.BooleanField(
+        default=False, help_text="General notes only: the school's headteacher and chair may read it"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-created_at"]
+        verbose_name_plural = "intelligence"
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.date} {self.sensitivity}: {self.summary}"
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.sensitivity != Sensitivity.GENERAL
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("Intelligence is never deleted: withdraw it with a reason instead.")
+
+
+class SRASMeeting(models.Model):
+    term = models.ForeignKey("risk.Term", on_delete=models.PROTECT, related_name="sras_meetings")
+    date = models.DateField()
+    attendees = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = "SRAS meeting"
+
+    def __str__(self) -> str:
+        return f"SRAS meeting {self.date:%d %B %Y}"
+
+
+class TermlyAssessment(models.Model):
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="termly_assessments")
+    term = models.ForeignKey("risk.Term", on_delete=models.PROTECT, related_name="assessments")
+    proposed_rag = models.CharField(max_length=5, choices=Rag.choices, blank=True)
+    proposed_level = models.CharField(max_length=10, choices=SupportLevel.choices, blank=True)
+    proposal_reasons = models.JSONField(default=list)
+    proposal_rulebook = models.ForeignKey(
+        "risk.Rulebook", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    decided_rag = models.CharField(max_length=5, choices=Rag.choices, blank=True)
+    decided_level = models.CharField(max_length=10, choices=SupportLevel.choices, blank=True)
+    school_requested_focused = models.BooleanField(default=False)
+    rationale = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    meeting = models.ForeignKey(
+        SRASMeeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="assessments"
+    )
+    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["term__sort_key", "school__name"]
+        constraints = [models.UniqueConstraint(fields=["school", "term"], name="unique_assessment_per_term")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.term_id}: {self.decided_rag or 'undecided'}"
+
+    @property
+    def is_decided(self) -> bool:
+        return self.decided_at is not None
+
+    @property
+    def rag(self) -> str:
+        """The decided RAG, or the proposal while no decision has been made."""
+        return self.decided_rag or self.proposed_rag
+
+    @property
+    def level(self) -> str:
+        return self.decided_level or self.proposed_level

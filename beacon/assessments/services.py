@@ -1,0 +1,181 @@
+"""Writes for the termly risk process: proposals, decisions (optimistic locking), judgements, intelligence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from beacon.assessments import engine
+from beacon.assessments.models import (
+    Intelligence,
+    JudgementRecord,
+    Rag,
+    SRASMeeting,
+    SupportLevel,
+    TermlyAssessment,
+)
+from beacon.risk.models import Criterion, CriterionKind, Rulebook, Term
+from beacon.schools.models import School
+
+
+class StaleAssessmentError(Exception):
+    """The assessment changed since the form was opened: nothing was saved."""
+
+    def __init__(self, current: TermlyAssessment) -> None:
+        super().__init__("Someone else has changed this assessment since you opened it.")
+        self.current = current
+
+
+def compute_proposal(
+    school: School, term: Term, rulebook: Rulebook | None = None
+) -> tuple[str, str, list[dict[str, Any]]]:
+    """The engine's proposal (School Improvement Support Matrix) from the data results combined with the
+    judgement criteria advisers have recorded as applying this term."""
+    judgements = list(
+        JudgementRecord.objects.filter(school=school, term=term, applies=True)
+        .select_related("criterion")
+        .order_by("criterion__sort_order")
+    )
+    rag, level, raw = engine.engine_proposal(school, term, [j.criterion.code for j in judgements], rulebook)
+    reasons: list[dict[str, Any]] = [
+        r if isinstance(r, dict) else {"source": "data", "text": str(r)} for r in raw
+    ]
+    for jr in judgements:
+        reasons.append(
+            {
+                "source": "judgement",
+                "code": jr.criterion.code,
+                "text": f"Judgement recorded ({jr.criterion.ref}): {jr.reason}",
+            }
+        )
+    return rag or Rag.GREEN, level or SupportLevel.UNIVERSAL, reasons
+
+
+def refresh_proposal(school: School, term: Term, rulebook: Rulebook | None = None) -> TermlyAssessment:
+    """Create the term's assessment or refresh its proposal. A decision already made is never touched."""
+    book = rulebook or engine.active_rulebook()
+    rag, level, reasons = compute_proposal(school, term, book)
+
+    def unchanged(a: TermlyAssessment) -> bool:
+        return a.proposed_rag == rag and a.proposed_level == level and a.proposal_reasons == reasons
+
+    current = TermlyAssessment.objects.filter(school=school, term=term).first()
+    if current is not None and unchanged(current):
+        return current
+    with transaction.atomic():
+        assessment, _ = TermlyAssessment.objects.select_for_update().get_or_create(school=school, term=term)
+        if unchanged(assessment):
+            return assessment
+        assessment.proposed_rag = rag
+        assessment.proposed_level = level
+        assessment.proposal_reasons = reasons
+        assessment.proposal_rulebook = book
+        assessment.proposed_at = timezone.now()
+        assessment.version += 1
+        assessment._change_reason = "Proposal refreshed"  # type: ignore[attr-defined]
+        assessment.save()
+    return assessment
+
+
+def refresh_proposals(term: Term, schools: Any) -> None:
+    """Refresh the proposal of every school given (the register calls this for what the user sees)."""
+    book = engine.active_rulebook()
+    for school in schools:
+        refresh_proposal(school, term, book)
+
+
+def proposal_text(assessment: TermlyAssessment) -> str:
+    return "\n".join(str(r.get("text", "")) for r in assessment.proposal_reasons if isinstance(r, dict))
+
+
+@dataclass(frozen=True)
+class Decision:
+    rag: str
+    level: str
+    rationale: str
+    school_requested_focused: bool = False
+    meeting: SRASMeeting | None = None
+
+
+def validate_decision(assessment: TermlyAssessment, decision: Decision) -> dict[str, str]:
+    """Field errors (field name -> message)."""
+    errors: dict[str, str] = {}
+    if decision.rag not in Rag.values:
+        errors["decided_rag"] = "Select a RAG rating"
+    if decision.level not in SupportLevel.values:
+        errors["decided_level"] = "Select a support level"
+    rationale = " ".join(decision.rationale.split())
+    if not rationale:
+        errors["rationale"] = "Enter the rationale for this decision"
+    elif len(rationale) < 20:
+        errors["rationale"] = "The rationale must be at least 20 characters and explain the decision"
+    elif rationale == " ".join(proposal_text(assessment).split()):
+        errors["rationale"] = (
+            "Explain the decision in your own words: the rationale cannot repeat the proposal"
+        )
+    elif assessment.is_decided and rationale == " ".join(assessment.rationale.split()):
+        errors["rationale"] = "A new decision needs a new rationale: say what has changed"
+    return errors
+
+
+def decide(assessment_id: int, decision: Decision, *, user: Any, expected_version: int) -> TermlyAssessment:
+    """Record a human decision. Refuses (StaleAssessmentError) if the assessment changed since
+    `expected_version`; raises ValidationError for a missing or repeated rationale. Every decision is kept
+    in the history table; a re-decision replaces the current one only with a new rationale."""
+    with transaction.atomic():
+        assessment = TermlyAssessment.objects.select_for_update().get(pk=assessment_id)
+        if assessment.version != expected_version:
+            raise StaleAssessmentError(assessment)
+        errors = validate_decision(assessment, decision)
+        if errors:
+            raise ValidationError(errors)
+        redecision = assessment.is_decided
+        assessment.decided_rag = decision.rag
+        assessment.decided_level = decision.level
+        assessment.rationale = decision.rationale.strip()
+        assessment.school_requested_focused = decision.school_requested_focused
+        assessment.meeting = decision.meeting
+        assessment.decided_by = user
+        assessment.decided_at = timezone.now()
+        assessment.version += 1
+        assessment._change_reason = (  # type: ignore[attr-defined]
+            "Decision changed" if redecision else "Decision recorded"
+        )
+        assessment.save()
+    return assessment
+
+
+def judgement_criteria() -> list[Criterion]:
+    return list(Criterion.objects.filter(model="camden", kind=CriterionKind.JUDGEMENT).order_by("sort_order"))
+
+
+def record_judgement(
+    *, school: School, term: Term, criterion: Criterion, applies: bool, reason: str, source: str, user: Any
+) -> JudgementRecord:
+    if criterion.kind != CriterionKind.JUDGEMENT:
+        raise ValidationError({"criterion": "Only judgement criteria are recorded by hand"})
+    if not reason.strip():
+        raise ValidationError({"reason": "Enter the reason for this judgement"})
+    record, _ = JudgementRecord.objects.update_or_create(
+        school=school,
+        term=term,
+        criterion=criterion,
+        defaults={"applies": applies, "reason": reason.strip(), "source": source, "recorded_by": user},
+    )
+    return record
+
+
+def withdraw_intelligence(note: Intelligence, *, user: Any, reason: str) -> Intelligence:
+    if not reason.strip():
+        raise ValidationError({"withdrawn_reason": "Enter why this note is withdrawn"})
+    if note.is_withdrawn:
+        raise ValidationError({"withdrawn_reason": "This note has already been withdrawn"})
+    note.withdrawn_at = timezone.now()
+    note.withdrawn_by = user
+    note.withdrawn_reason = reason.strip()
+    note.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
+    return note

@@ -1,0 +1,378 @@
+"""Risk register, school assessment, decisions, judgements, intelligence and the SRAS meeting pack.
+
+Thin views: who may do what comes from beacon.core.permissions; reads from selectors; writes from
+services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from beacon.assessments import engine, selectors, services
+from beacon.assessments.eligibility import eligibility_flags, is_eligible_for_intervention
+from beacon.assessments.forms import DecisionForm, IntelligenceForm, JudgementForm, MeetingForm, WithdrawForm
+from beacon.assessments.models import (
+    Intelligence,
+    JudgementRecord,
+    Rag,
+    SRASMeeting,
+    SupportLevel,
+    TermlyAssessment,
+)
+from beacon.core import permissions
+from beacon.risk.models import Term
+from beacon.schools.models import Phase, School
+
+
+def _register_school(user: Any, urn: int) -> School:
+    """A school whose full assessment the user may read (advisers: caseload only)."""
+    if not permissions.can_see_risk_register(user):
+        raise PermissionDenied
+    school = permissions.risk_register_schools(user).filter(urn=urn).first()
+    if school is None:
+        raise PermissionDenied("You do not have access to this school.")
+    return school
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.user
+
+
+def _term(request: HttpRequest) -> Term:
+    return selectors.current_term(request.GET.get("term") or request.POST.get("term"))
+
+
+def _error_list(*forms: Any) -> list[dict[str, str]]:
+    items = []
+    for form in forms:
+        if form is None:
+            continue
+        prefix = f"{form.prefix}-" if form.prefix else ""
+        for name, errs in form.errors.items():
+            anchor = f"#id_{prefix}{name}" if name != "__all__" else "#main-content"
+            items.append({"text": " ".join(errs), "href": anchor})
+    return items
+
+
+@login_required
+def register(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_see_risk_register(request.user):
+        raise PermissionDenied
+    term = _term(request)
+    schools = permissions.risk_register_schools(request.user)
+    services.refresh_proposals(term, schools)
+    phases = set(schools.values_list("phase", flat=True))
+    filters = selectors.RegisterFilters.from_query(request.GET)
+    rows = selectors.register_rows(request.user, term, filters)
+    return render(
+        request,
+        "assessments/register.html",
+        {
+            "page_title": f"Risk register: {term}",
+            "term": term,
+            "terms": list(Term.objects.order_by("-sort_key")),
+            "rows": rows,
+            "filters": filters,
+            "rag_items": [{"value": v, "text": t, "checked": v in filters.rags} for v, t in Rag.choices],
+            "level_items": [
+                {"value": v, "text": t, "checked": v in filters.levels} for v, t in SupportLevel.choices
+            ],
+            "phase_items": [
+                {"value": v, "text": t, "checked": v in filters.phases}
+                for v, t in Phase.choices
+                if v in phases
+            ],
+            "adviser_items": [{"value": "", "text": "Any adviser"}]
+            + [
+                {"value": v, "text": t, "selected": v == filters.adviser}
+                for v, t in selectors.adviser_choices(request.user)
+            ],
+            "directions": selectors.DIRECTION_LABELS,
+            "can_pack": True,
+        },
+    )
+
+
+def _assessment_context(
+    request: HttpRequest,
+    school: School,
+    term: Term,
+    *,
+    decision_form: DecisionForm | None = None,
+    judgement_form: JudgementForm | None = None,
+    stale: TermlyAssessment | None = None,
+) -> dict[str, Any]:
+    user = request.user
+    book = engine.active_rulebook()
+    assessment = services.refresh_proposal(school, term, book)
+    if decision_form is None:
+        initial = {
+            "decided_rag": assessment.decided_rag or assessment.proposed_rag,
+            "decided_level": assessment.decided_level or assessment.proposed_level,
+            "school_requested_focused": assessment.school_requested_focused,
+            "meeting": assessment.meeting_id,
+            "version": assessment.version,
+        }
+        decision_form = DecisionForm(initial=initial, term=term)
+    results = engine.results_for_school(school, term, book)
+    flags = eligibility_flags(school)
+    prev = selectors.previous_assessment(school, term)
+    return {
+        "page_title": f"{school.name}: risk assessment",
+        "school": school,
+        "term": term,
+        "terms": list(Term.objects.order_by("-sort_key")),
+        "assessment": assessment,
+        "can_withdraw_all": permissions.can_decide_assessment(user),
+        "decision_history": _decision_history(assessment),
+        "results": results,
+        "judgements": list(
+            JudgementRecord.objects.filter(school=school, term=term).select_related(
+                "criterion", "recorded_by"
+            )
+        ),
+        "intelligence": list(
+            permissions.visible_intelligence(user, school).select_related("recorded_by", "withdrawn_by")
+        ),
+        "flags": flags,
+        "eligible": is_eligible_for_intervention(flags),
+        "previous": prev,
+        "direction": selectors.direction(assessment.rag, prev.decided_rag if prev else None),
+        "directions": selectors.DIRECTION_LABELS,
+        "diff": selectors.term_diff(school, term),
+        "decision_form": decision_form,
+        "judgement_form": judgement_form or JudgementForm(prefix="j", school=school),
+        "can_decide": permissions.can_decide_assessment(user),
+        "can_judge": permissions.can_record_judgement(user, school),
+        "can_add_intelligence": permissions.can_record_intelligence(user, school),
+        "stale": stale,
+        "errors": _error_list(decision_form if decision_form.is_bound else None, judgement_form),
+    }
+
+
+def _decision_history(assessment: TermlyAssessment) -> list[Any]:
+    """One row per decision made (history rows where the decision itself changed), newest first."""
+    rows = list(assessment.history.exclude(decided_at__isnull=True).order_by("history_date", "history_id"))
+    out: list[Any] = []
+    last_key = None
+    for h in rows:
+        key = (h.decided_at, h.decided_rag, h.decided_level, h.rationale)
+        if key != last_key:
+            out.append(h)
+            last_key = key
+    return list(reversed(out))
+
+
+@login_required
+def school_assessment(request: HttpRequest, urn: int) -> HttpResponse:
+    user = request.user
+    if not permissions.can_see_risk_register(user):
+        school = permissions.require_school(user, urn)
+        if not permissions.can_see_own_school_category(user, school):
+            raise PermissionDenied
+        decided = (
+            TermlyAssessment.objects.filter(school=school)
+            .exclude(decided_at__isnull=True)
+            .select_related("term")
+            .order_by("-term__sort_key")
+            .first()
+        )
+        return render(
+            request,
+            "assessments/own_school.html",
+            {
+                "page_title": f"{school.name}: support category",
+                "school": school,
+                "decided": decided,
+                "intelligence": list(permissions.visible_intelligence(user, school)),
+            },
+        )
+    school = _register_school(user, urn)
+    term = _term(request)
+    return render(request, "assessments/school.html", _assessment_context(request, school, term))
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, urn: int) -> HttpResponse:
+    school = _register_school(request.user, urn)
+    if not permissions.can_decide_assessment(request.user):
+        raise PermissionDenied
+    term = _term(request)
+    assessment = TermlyAssessment.objects.filter(school=school, term=term).first()
+    if assessment is None:
+        assessment = services.refresh_proposal(school, term)
+    form = DecisionForm(request.POST, term=term)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.decide(
+                assessment.pk,
+                services.Decision(
+                    rag=d["decided_rag"],
+                    level=d["decided_level"],
+                    rationale=d["rationale"],
+                    school_requested_focused=d["school_requested_focused"],
+                    meeting=d["meeting"],
+                ),
+                user=request.user,
+                expected_version=d["version"],
+            )
+        except services.StaleAssessmentError as exc:
+            form.add_error(
+                None,
+                "This assessment was changed by someone else (or its proposal was refreshed) after you opened "
+                "it. Your decision has not been saved. Read the current assessment below; your entries are "
+                "still in the form — submit again to record your decision.",
+            )
+            data = request.POST.copy()
+            data["version"] = str(exc.current.version)
+            form.data = data
+            ctx = _assessment_context(request, school, term, decision_form=form, stale=exc.current)
+            return render(request, "assessments/school.html", ctx, status=409)
+        except ValidationError as exc:
+            for field, msgs in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, msgs)
+        else:
+            messages.success(request, f"Decision recorded for {school.name}.")
+            return redirect(f"{reverse('assessments:school', args=[urn])}?term={term.slug}")
+    ctx = _assessment_context(request, school, term, decision_form=form)
+    return render(request, "assessments/school.html", ctx, status=400)
+
+
+@login_required
+@require_POST
+def record_judgement(request: HttpRequest, urn: int) -> HttpResponse:
+    school = _register_school(request.user, urn)
+    if not permissions.can_record_judgement(request.user, school):
+        raise PermissionDenied
+    term = _term(request)
+    form = JudgementForm(request.POST, prefix="j", school=school)
+    if form.is_valid():
+        d = form.cleaned_data
+        services.record_judgement(
+            school=school,
+            term=term,
+            criterion=d["criterion"],
+            applies=d["applies"],
+            reason=d["reason"],
+            source=d["source"],
+            user=request.user,
+        )
+        messages.success(request, f"Judgement recorded: {d['criterion'].ref}.")
+        return redirect(f"{reverse('assessments:school', args=[urn])}?term={term.slug}#judgements")
+    ctx = _assessment_context(request, school, term, judgement_form=form)
+    return render(request, "assessments/school.html", ctx, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add_intelligence(request: HttpRequest, urn: int) -> HttpResponse:
+    school = _register_school(request.user, urn)
+    if not permissions.can_record_intelligence(request.user, school):
+        raise PermissionDenied
+    form = IntelligenceForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        Intelligence.objects.create(school=school, recorded_by=_user(request), **d)
+        messages.success(request, "Intelligence recorded.")
+        return redirect(f"{reverse('assessments:school', args=[urn])}#intelligence")
+    return render(
+        request,
+        "assessments/intelligence_form.html",
+        {
+            "page_title": f"Record intelligence: {school.name}",
+            "school": school,
+            "form": form,
+            "errors": _error_list(form) if form.is_bound else [],
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def withdraw_intelligence(request: HttpRequest, pk: int) -> HttpResponse:
+    note = get_object_or_404(Intelligence, pk=pk)
+    if not permissions.can_withdraw_intelligence(request.user, note):
+        raise PermissionDenied
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.withdraw_intelligence(
+                note, user=request.user, reason=form.cleaned_data["withdrawn_reason"]
+            )
+        except ValidationError as exc:
+            form.add_error("withdrawn_reason", exc.message_dict.get("withdrawn_reason", exc.messages))
+        else:
+            messages.success(request, "The note has been withdrawn. It is kept in the record.")
+            return redirect(f"{reverse('assessments:school', args=[note.school.urn])}#intelligence")
+    return render(
+        request,
+        "assessments/withdraw.html",
+        {
+            "page_title": "Withdraw a note",
+            "note": note,
+            "form": form,
+            "errors": _error_list(form) if form.is_bound else [],
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meetings(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_see_risk_register(request.user):
+        raise PermissionDenied
+    term = _term(request)
+    can_add = permissions.can_decide_assessment(request.user)
+    form = MeetingForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not can_add:
+            raise PermissionDenied
+        if form.is_valid():
+            SRASMeeting.objects.create(term=term, **form.cleaned_data)
+            messages.success(request, "SRAS meeting added.")
+            return redirect(f"{reverse('assessments:meetings')}?term={term.slug}")
+    return render(
+        request,
+        "assessments/meetings.html",
+        {
+            "page_title": f"SRAS meetings: {term}",
+            "term": term,
+            "meetings": list(SRASMeeting.objects.filter(term=term)),
+            "form": form,
+            "can_add": can_add,
+            "errors": _error_list(form) if form.is_bound else [],
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+def meeting_pack_pdf(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_see_risk_register(request.user):
+        raise PermissionDenied
+    from beacon.assessments.pdf import render_meeting_pack
+
+    term = _term(request)
+    meeting = None
+    if request.GET.get("meeting"):
+        meeting = get_object_or_404(
+            SRASMeeting, pk=int(request.GET["meeting"]) if request.GET["meeting"].isdigit() else 0
+        )
+        term = meeting.term
+    pack = selectors.meeting_pack(request.user, term, meeting)
+    pdf = render_meeting_pack(pack)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="sras-meeting-pack-{term.slug}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
