@@ -26,7 +26,7 @@ from django.utils import timezone
 from beacon.imports.framework import upsert_rows
 from beacon.indicators.catalogue import BY_CODE
 from beacon.indicators.models import AreaMeasure, Polarity, SchoolMeasure
-from beacon.inspections.models import Framework, Inspection, InspectionGrade
+from beacon.inspections.models import Framework, Inspection, InspectionGrade, OverallEffectiveness
 from beacon.risk.models import (
     Criterion,
     CriterionKind,
@@ -660,8 +660,6 @@ def check_ofsted_below(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
         if r["framework"] == Framework.LEGACY.value:
             overall_bad = r["overall"] in legacy_in
             met = overall_bad or bool(areas)
-            from beacon.inspections.models import OverallEffectiveness
-
             word = OverallEffectiveness(r["overall"]).label if r["overall"] in (1, 2, 3, 4) else "not judged"
             text = f"Latest graded inspection {when} (legacy): overall effectiveness {word.lower()}" + (
                 f"; key judgements below good: {', '.join(areas)}." if areas else "."
@@ -841,6 +839,10 @@ CHECKS: dict[str, Check] = {
 
 
 def active_rulebook(model: str = RiskModel.CAMDEN) -> Rulebook:
+    """The model's active rulebook (the catalogue and version 1 are created if the database has none)."""
+    active = Rulebook.objects.filter(model=model, is_active=True).order_by("-version").first()
+    if active is not None:
+        return active
     from beacon.risk.catalogue import ensure_catalogue
 
     books = ensure_catalogue()
