@@ -610,3 +610,103 @@ def test_judgement_form_http(people: dict[str, Any]) -> None:
     jr = JudgementRecord.objects.get(school__urn=ARGYLE, criterion=crit)
     assert jr.applies and jr.recorded_by == people["adviser"] and jr.history.count() == 1
     assert client_for(people["other_adviser"]).post(f"/risk/{ARGYLE}/judgements/", {}).status_code == 403
+
+
+def test_register_filters_and_sort(people: dict[str, Any]) -> None:
+    t, d = term(), people["director"]
+    # Scores: Acland 2 criteria met (secondary), Argyle 1 (primary), the rest none.
+    result(school(ACLAND), t, "A-vii", "met")
+    result(school(ACLAND), t, "A-viii", "met")
+    result(school(ARGYLE), t, "A-viii", "met")
+    _decided(school(BRECKNOCK), t, "red", "targeted", d)
+    services.refresh_proposals(t, permissions.risk_register_schools(d))  # as the register page does
+    rows = selectors.register_rows(d, t)
+    assert [r.school.urn for r in rows[:2]] == [ACLAND, ARGYLE]
+    assert (rows[0].risk_score, rows[1].risk_score) == (2.0, 1.0)
+    f = selectors.RegisterFilters(rags=["red"])
+    assert [r.school.urn for r in selectors.register_rows(d, t, f)] == [BRECKNOCK]
+    f = selectors.RegisterFilters(levels=["focused"])
+    assert {r.school.urn for r in selectors.register_rows(d, t, f)} == {ACLAND, ARGYLE}
+    f = selectors.RegisterFilters(phases=["secondary"], levels=["focused"])
+    assert [r.school.urn for r in selectors.register_rows(d, t, f)] == [ACLAND]
+    f = selectors.RegisterFilters(adviser=str(people["other_adviser"].pk))
+    assert [r.school.urn for r in selectors.register_rows(d, t, f)] == [BRECKNOCK]
+    body = (
+        client_for(d)
+        .get(f"/risk/?term=autumn-2025&rag=red&adviser={people['other_adviser'].pk}")
+        .content.decode()
+    )
+    assert body.count("data-urn=") == 1 and 'data-urn="100010"' in body
+
+
+def test_meetings_and_withdraw_over_http(people: dict[str, Any], notes: dict[str, Intelligence]) -> None:
+    d = client_for(people["director"])
+    bad = d.post(
+        "/risk/meetings/?term=autumn-2025", {"date-day": "40", "date-month": "1", "date-year": "2026"}
+    )
+    assert bad.status_code == 400 and "Enter a real date" in bad.content.decode()
+    assert (
+        d.post(
+            "/risk/meetings/?term=autumn-2025",
+            {"date-day": "20", "date-month": "11", "date-year": "2025", "attendees": "CEO, director"},
+        ).status_code
+        == 302
+    )
+    meeting = SRASMeeting.objects.get(date=dt.date(2025, 11, 20))
+    assert meeting.term == term()
+    assert client_for(people["sras"]).post("/risk/meetings/?term=autumn-2025", {}).status_code == 403
+    pack = d.get(f"/risk/meeting-pack.pdf?meeting={meeting.pk}")
+    assert pack.status_code == 200 and pack.content.startswith(b"%PDF")
+    assert "meeting of 20 November 2025" in _pdf_text(pack.content)
+    # Withdraw: the head cannot; the adviser who recorded it can, with a reason.
+    note = notes["general_private"]
+    assert (
+        client_for(people["head"])
+        .post(f"/risk/intelligence/{note.pk}/withdraw/", {"withdrawn_reason": "x"})
+        .status_code
+        == 403
+    )
+    a = client_for(people["adviser"])
+    assert a.post(f"/risk/intelligence/{note.pk}/withdraw/", {"withdrawn_reason": ""}).status_code == 400
+    assert (
+        a.post(
+            f"/risk/intelligence/{note.pk}/withdraw/", {"withdrawn_reason": "Duplicate of the 6 Oct note"}
+        ).status_code
+        == 302
+    )
+    note.refresh_from_db()
+    assert note.withdrawn_reason == "Duplicate of the 6 Oct note" and note.withdrawn_by == people["adviser"]
+    # The personnel note was recorded by the director: the adviser may not even open it.
+    assert a.get(f"/risk/intelligence/{notes['personnel'].pk}/withdraw/").status_code == 403
+
+
+def test_register_and_page_on_engine_results_from_real_camden_data(camden_demo: None) -> None:
+    """The engine evaluates the real Camden data; the register ranks by its score and the school page shows
+    each result's evidence sentence; the proposal follows the matrix on the codes met."""
+    from beacon.risk import selectors as risk_selectors
+    from beacon.risk.services import evaluate
+
+    t = term()
+    evaluate(t)
+    director = make_user("director", "director")
+    scores = risk_selectors.risk_score_frame(t)
+    top = scores.row(0, named=True)
+    assert top["score"] > 0
+    body = client_for(director).get("/risk/?term=autumn-2025").content.decode()
+    first_urn = body.split('data-urn="', 1)[1].split('"', 1)[0]
+    assert int(first_urn) == top["urn"]
+    top_school = School.objects.get(urn=top["urn"])
+    page = client_for(director).get(f"/risk/{top['urn']}/?term=autumn-2025").content.decode()
+    from html import unescape
+
+    page = unescape(page)
+    for r in risk_selectors.results_for_school(top_school, t):
+        assert r.evidence["explanation"] in page
+    a = TermlyAssessment.objects.get(school=top_school, term=t)
+    met = sorted(top["met_codes"])
+    rag, level, _ = risk_selectors.propose(met)
+    assert (a.proposed_rag, a.proposed_level) == (rag, level)
+    # Matrix worked by hand: targeted (red) iff an Ofsted-risk code and another code are both met.
+    ofsted = {"A-i", "A-ix", "A-x-e"}
+    expected = "red" if (set(met) & ofsted and set(met) - ofsted) else "amber"
+    assert a.proposed_rag == expected

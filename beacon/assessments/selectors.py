@@ -39,6 +39,10 @@ def current_term(slug: str | None = None) -> Term:
             found = None
         if found is not None:
             return found
+        try:
+            return Term.parse(slug)
+        except ValueError:
+            pass
     latest = (
         Term.objects.filter(results__isnull=False).order_by("-sort_key").first()
         or Term.objects.filter(assessments__isnull=False).order_by("-sort_key").first()
