@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 LA ?= 202
+TERM ?= autumn-2026
 PG_URL ?= postgres://postgres@127.0.0.1:5432/beacon
 export BEACON_DATA_DIR ?= $(abspath ..)/shared/data/raw
 
@@ -51,6 +52,7 @@ migrate: install
 
 demo: install
 	$(PY) manage.py load_demo --la $(LA)
+	$(PY) manage.py evaluate_risk --term $(TERM) --la $(LA)
 
 users: install
 	$(PY) manage.py create_demo_users --la $(LA) --output var/demo-credentials.txt
