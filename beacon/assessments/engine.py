@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from beacon.risk.models import CriterionResult, RiskModel, Rulebook, Term
+from beacon.risk.models import CriterionResult, Outcome, RiskModel, Rulebook, Term
 from beacon.schools.models import School
 
 
@@ -37,11 +37,26 @@ def engine_proposal(
     criteria recorded as applying added to the data results."""
     book = rulebook or active_rulebook()
     if book.model == RiskModel.CAMDEN:
-        codes = tuple(sorted({*_selectors().met_codes(school, term, book), *extra_met}))
-        rag, level, reasons = _propose_cached(codes)
+        return proposal_from_codes({*_selectors().met_codes(school, term, book), *extra_met})
     else:
         rag, level, reasons = _selectors().proposed_rag(school, term, book, extra_met=extra_met)
     return str(rag), str(level), list(reasons or [])
+
+
+def proposal_from_codes(codes: set[str] | frozenset[str]) -> tuple[str, str, list[Any]]:
+    """The Camden matrix on a set of criterion codes met (data results and judgements)."""
+    rag, level, reasons = _propose_cached(tuple(sorted(codes)))
+    return rag, level, list(reasons)
+
+
+def met_codes_by_school(term: Term, rulebook: Rulebook, school_ids: list[int]) -> dict[int, set[str]]:
+    """school_id -> codes of the data criteria met this term under the rulebook (one query)."""
+    out: dict[int, set[str]] = {}
+    for school_id, code in CriterionResult.objects.filter(
+        term=term, rulebook=rulebook, outcome=Outcome.MET, school_id__in=school_ids
+    ).values_list("school_id", "criterion__code"):
+        out.setdefault(school_id, set()).add(code)
+    return out
 
 
 @lru_cache(maxsize=512)

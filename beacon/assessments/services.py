@@ -30,17 +30,9 @@ class StaleAssessmentError(Exception):
         self.current = current
 
 
-def compute_proposal(
-    school: School, term: Term, rulebook: Rulebook | None = None
+def _with_judgements(
+    rag: str, level: str, raw: list[Any], judgements: list[JudgementRecord]
 ) -> tuple[str, str, list[dict[str, Any]]]:
-    """The engine's proposal (School Improvement Support Matrix) from the data results combined with the
-    judgement criteria advisers have recorded as applying this term."""
-    judgements = list(
-        JudgementRecord.objects.filter(school=school, term=term, applies=True)
-        .select_related("criterion")
-        .order_by("criterion__sort_order")
-    )
-    rag, level, raw = engine.engine_proposal(school, term, [j.criterion.code for j in judgements], rulebook)
     reasons: list[dict[str, Any]] = [
         r if isinstance(r, dict) else {"source": "data", "text": str(r)} for r in raw
     ]
@@ -55,15 +47,39 @@ def compute_proposal(
     return rag or Rag.GREEN, level or SupportLevel.UNIVERSAL, reasons
 
 
-def refresh_proposal(school: School, term: Term, rulebook: Rulebook | None = None) -> TermlyAssessment:
-    """Create the term's assessment or refresh its proposal. A decision already made is never touched."""
-    book = rulebook or engine.active_rulebook()
-    rag, level, reasons = compute_proposal(school, term, book)
+def _applying_judgements(term: Term, school_ids: list[int]) -> dict[int, list[JudgementRecord]]:
+    out: dict[int, list[JudgementRecord]] = {}
+    for jr in (
+        JudgementRecord.objects.filter(school_id__in=school_ids, term=term, applies=True)
+        .select_related("criterion")
+        .order_by("criterion__sort_order")
+    ):
+        out.setdefault(jr.school_id, []).append(jr)
+    return out
+
+
+def compute_proposal(
+    school: School, term: Term, rulebook: Rulebook | None = None
+) -> tuple[str, str, list[dict[str, Any]]]:
+    """The engine's proposal (School Improvement Support Matrix) from the data results combined with the
+    judgement criteria advisers have recorded as applying this term."""
+    judgements = _applying_judgements(term, [school.pk]).get(school.pk, [])
+    rag, level, raw = engine.engine_proposal(school, term, [j.criterion.code for j in judgements], rulebook)
+    return _with_judgements(rag, level, raw, judgements)
+
+
+def _store_proposal(
+    school: School,
+    term: Term,
+    book: Rulebook,
+    proposal: tuple[str, str, list[dict[str, Any]]],
+    current: TermlyAssessment | None,
+) -> TermlyAssessment:
+    rag, level, reasons = proposal
 
     def unchanged(a: TermlyAssessment) -> bool:
         return a.proposed_rag == rag and a.proposed_level == level and a.proposal_reasons == reasons
 
-    current = TermlyAssessment.objects.filter(school=school, term=term).first()
     if current is not None and unchanged(current):
         return current
     with transaction.atomic():
@@ -81,11 +97,34 @@ def refresh_proposal(school: School, term: Term, rulebook: Rulebook | None = Non
     return assessment
 
 
+def refresh_proposal(school: School, term: Term, rulebook: Rulebook | None = None) -> TermlyAssessment:
+    """Create the term's assessment or refresh its proposal. A decision already made is never touched;
+    a changed proposal bumps the version, so a decision form opened on the old proposal is refused."""
+    book = rulebook or engine.active_rulebook()
+    proposal = compute_proposal(school, term, book)
+    current = TermlyAssessment.objects.filter(school=school, term=term).first()
+    return _store_proposal(school, term, book, proposal, current)
+
+
 def refresh_proposals(term: Term, schools: Any) -> None:
-    """Refresh the proposal of every school given (the register calls this for what the user sees)."""
+    """Refresh the proposal of every school given (the register calls this for what the user sees):
+    three queries for all schools, then writes only where a proposal changed."""
     book = engine.active_rulebook()
+    schools = list(schools)
+    if book.model != "camden":
+        for school in schools:
+            refresh_proposal(school, term, book)
+        return
+    ids = [s.pk for s in schools]
+    met = engine.met_codes_by_school(term, book, ids)
+    judgements = _applying_judgements(term, ids)
+    current = {a.school_id: a for a in TermlyAssessment.objects.filter(term=term, school_id__in=ids)}
     for school in schools:
-        refresh_proposal(school, term, book)
+        js = judgements.get(school.pk, [])
+        rag, level, raw = engine.proposal_from_codes(
+            {*met.get(school.pk, ()), *(j.criterion.code for j in js)}
+        )
+        _store_proposal(school, term, book, _with_judgements(rag, level, raw, js), current.get(school.pk))
 
 
 def proposal_text(assessment: TermlyAssessment) -> str:

@@ -165,9 +165,8 @@ def visible_intelligence(user: Any, school: School) -> QuerySet[Any]:
 
 
 def can_withdraw_intelligence(user: Any, note: Any) -> bool:
-    return (
-        visible_intelligence(user, note.school).filter(pk=note.pk).exists()
-        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or note.recorded_by_id == user.pk)
+    return visible_intelligence(user, note.school).filter(pk=note.pk).exists() and (
+        user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or note.recorded_by_id == user.pk
     )
 
 
