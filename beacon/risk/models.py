@@ -15,6 +15,7 @@ import re
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from beacon.inspections.models import EvaluationArea
 
@@ -130,6 +131,7 @@ class Rulebook(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["model", "-version"]
@@ -151,6 +153,7 @@ class Rule(models.Model):
     weight = models.FloatField(default=1.0, help_text="Weight in the risk score used to rank schools")
     params = models.JSONField(default=dict)
     explanation = models.TextField(blank=True, help_text="Why these thresholds")
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["criterion__sort_order"]
