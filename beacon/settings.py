@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "beacon.imports",
     "beacon.assessments",
     "beacon.risk",
+    "beacon.support",
+    "beacon.interventions",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,53 @@
+"""Warning notices (Education and Inspections Act 2006 s60/s60A) and editable letter templates."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class Ground(models.TextChoices):
+    STANDARDS = "standards", "Unacceptably low standards of performance"
+    MANAGEMENT = "management", "Breakdown in the way the school is managed or governed"
+    SAFETY = "safety", "Safety of pupils or staff is threatened"
+    PAY_CONDITIONS = "pay_conditions", "Teachers' pay and conditions"
+
+
+class NoticeKind(models.TextChoices):
+    PRE_WARNING = "pre_warning", "Pre-warning notice"
+    FORMAL = "formal", "Formal warning notice"
+
+
+class Outcome(models.TextChoices):
+    PENDING = "pending", "Awaiting response"
+    COMPLIED = "complied", "Complied"
+    NOT_COMPLIED = "not_complied", "Failed to comply"
+
+
+class WarningNotice(models.Model):
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="warning_notices")
+    kind = models.CharField(max_length=12, choices=NoticeKind.choices, default=NoticeKind.FORMAL)
+    ground = models.CharField(max_length=16, choices=Ground.choices)
+    concerns = models.TextField(blank=True)
+    required_action = models.TextField(blank=True)
+    issued_on = models.DateField(null=True, blank=True)
+    compliance_ends_on = models.DateField(null=True, blank=True, help_text="Compliance period set by the LA")
+    diocese_informed_on = models.DateField(null=True, blank=True)
+    response = models.TextField(blank=True)
+    response_received_on = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-issued_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_ground_display()}) {self.school_id}"
+
+    @property
+    def eligible_for_intervention(self) -> bool:
+        return self.outcome == Outcome.NOT_COMPLIED
