@@ -51,3 +51,23 @@ class WarningNotice(models.Model):
     @property
     def eligible_for_intervention(self) -> bool:
         return self.outcome == Outcome.NOT_COMPLIED
+
+
+class LetterKind(models.TextChoices):
+    INITIAL_MEETING = "initial_meeting", "Initial meeting letter"
+    MEETING_SUMMARY = "meeting_summary", "Meeting summary"
+    CONGRATULATIONS = "congratulations", "Congratulations letter"
+    SIGNIFICANT_CONCERNS = "significant_concerns", "Significant concerns letter"
+    WARNING_NOTICE = "warning_notice", "Warning notice"
+
+
+class LetterTemplate(models.Model):
+    """An editable letter. `body` uses {{ placeholders }} rendered in a sandboxed Jinja environment."""
+
+    kind = models.CharField(max_length=24, choices=LetterKind.choices, unique=True)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
