@@ -7,5 +7,7 @@ urlpatterns = [
     path("schools/", include("beacon.schools.urls")),
     path("imports/", include("beacon.imports.urls")),
     path("risk/", include("beacon.assessments.urls")),
+    path("support/", include("beacon.support.urls")),
+    path("interventions/", include("beacon.interventions.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -77,6 +77,8 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
         items.append({"href": reverse("schools:la_overview"), "text": "Local authority"})
     if can_see_risk_register(user):
         items.append({"href": reverse("assessments:register"), "text": "Risk register"})
+    if can_see_support(user):
+        items.append({"href": reverse("support:caseload"), "text": "Support"})
     if can_import(user):
         items.append({"href": reverse("imports:list"), "text": "Data imports"})
     if can_see_audit_trail(user):
@@ -179,3 +181,37 @@ def can_see_own_school_category(user: Any, school: School) -> bool:
         and user.role in {Role.HEADTEACHER, Role.CHAIR}
         and visible_schools(user).filter(pk=school.pk).exists()
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# School support and interventions (beacon.support, beacon.interventions)
+#   Support caseloads, cases and meeting reports: the risk-register roles (advisers: their caseload).
+#   Opening a case, recording meetings, priorities and exit: the case chair's roles (Director of Learning
+#   and Impact, CEO) and the commissioner; the school's adviser records meetings and priorities too.
+#   Warning notices: the leadership roles only.
+
+SUPPORT_CHAIR_ROLES: frozenset[str] = frozenset({"director", "ceo"})
+
+
+def can_see_support(user: Any) -> bool:
+    return can_see_risk_register(user)
+
+
+def support_schools(user: Any) -> QuerySet[School]:
+    return risk_register_schools(user)
+
+
+def can_chair_support(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.role in SUPPORT_CHAIR_ROLES)
+
+
+def can_manage_support_case(user: Any, case: Any) -> bool:
+    return (
+        _active(user)
+        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or user.role == "adviser")
+        and support_schools(user).filter(pk=case.school_id).exists()
+    )
+
+
+def can_manage_warning_notices(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES)

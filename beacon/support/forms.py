@@ -5,9 +5,10 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from beacon.assessments.models import SupportLevel
 from beacon.inspections.models import EvaluationArea
 from beacon.support import services
-from beacon.support.models import Priority, SupportCase
+from beacon.support.models import Priority, Progress, SupportCase
 
 
 class PriorityForm(forms.Form):
@@ -35,3 +36,44 @@ class PriorityForm(forms.Form):
         return services.add_priority(
             self.case, area=d["area"], title=d["title"], end_of_year_aim=d["end_of_year_aim"]
         )
+
+
+LEVEL_CHOICES = [("focused", "Focused"), ("targeted", "Targeted")]
+
+
+class NewCaseForm(forms.Form):
+    level = forms.ChoiceField(label="Level of additional support", choices=LEVEL_CHOICES)
+    started_on = forms.DateField(label="Start date", widget=forms.DateInput(attrs={"type": "date"}))
+    planned_exit_on = forms.DateField(label="Planned exit date", required=False)
+    attendees = forms.CharField(label="Usual attendees", required=False, widget=forms.Textarea)
+
+
+class MeetingForm(forms.Form):
+    held_on = forms.DateField(label="Date of meeting")
+    attendees = forms.CharField(label="Present", required=False, widget=forms.Textarea)
+    head_report = forms.CharField(
+        label="Headteacher's pre-meeting report", required=False, widget=forms.Textarea
+    )
+    previous_actions = forms.CharField(label="Previous actions", required=False, widget=forms.Textarea)
+    context_and_impact = forms.CharField(
+        label="Current context and impact", required=False, widget=forms.Textarea
+    )
+    next_steps = forms.CharField(label="Next steps", required=False, widget=forms.Textarea)
+    key_aims = forms.CharField(label="Key aims", required=False, widget=forms.Textarea)
+    progress = forms.ChoiceField(label="Overall progress", choices=Progress.choices)
+
+
+class ExitForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    agreed_on = forms.DateField(label="Date agreed")
+    agreed_with = forms.MultipleChoiceField(
+        label="Agreed with",
+        required=False,
+        choices=[
+            ("head", "The headteacher"),
+            ("chair_of_governors", "The chair of governors"),
+            ("cpp", "The CPP"),
+        ],
+    )
+    recategorise_to = forms.ChoiceField(label="Re-categorise to", choices=SupportLevel.choices)
+    reduction_plan = forms.CharField(label="Planned reduction of support", widget=forms.Textarea)

@@ -1,0 +1,236 @@
+"""Caseload, overdue actions, support cases, meetings, report downloads and exit. Thin views: scoping
+from beacon.core.permissions, rules in beacon.support.services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from beacon.core import permissions
+from beacon.support import documents, services
+from beacon.support.dates import academic_year
+from beacon.support.forms import ExitForm, MeetingForm, NewCaseForm, PriorityForm
+from beacon.support.models import CaseStatus, Entitlement, ReviewMeeting, SupportCase
+
+
+def _errors(form: Any) -> list[dict[str, str]]:
+    return [
+        {"text": " ".join(errs), "href": f"#id_{name}" if name != "__all__" else "#main-content"}
+        for name, errs in form.errors.items()
+    ]
+
+
+def _case(user: Any, pk: int) -> SupportCase:
+    if not permissions.can_see_support(user):
+        raise PermissionDenied
+    case = get_object_or_404(SupportCase.objects.select_related("school", "chair"), pk=pk)
+    if not permissions.support_schools(user).filter(pk=case.school_id).exists():
+        raise PermissionDenied("You do not have access to this school.")
+    return case
+
+
+@login_required
+def caseload(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not permissions.can_see_support(user):
+        raise PermissionDenied
+    today = dt.date.today()
+    year = academic_year(today)
+    schools = permissions.support_schools(user).filter(is_open=True).order_by("name")
+    if getattr(user, "role", "") != "adviser":
+        schools = schools.filter(
+            Q(support_cases__status=CaseStatus.OPEN) | Q(entitlements__academic_year=year)
+        ).distinct()
+    ents = {e.school_id: e for e in Entitlement.objects.filter(academic_year=year, school__in=schools)}
+    cases = {c.school_id: c for c in SupportCase.objects.filter(status=CaseStatus.OPEN, school__in=schools)}
+    rows = []
+    for school in schools.distinct():
+        ent = ents.get(school.pk)
+        case = cases.get(school.pk)
+        due = services.next_meeting_due(case) if case else None
+        rows.append(
+            {
+                "school": school,
+                "level": ent.get_level_display() if ent else "Not set",
+                "entitled": services.entitlement_days(ent).total if ent else Decimal("0"),
+                "used": services.days_used(school.pk, year),
+                "case": case,
+                "due": due,
+                "overdue": bool(due and due.is_overdue(today)),
+            }
+        )
+    load = services.adviser_load(user, year) if getattr(user, "role", "") == "adviser" else None
+    return render(
+        request,
+        "support/caseload.html",
+        {"page_title": "Support caseload", "rows": rows, "year": year, "load": load,
+         "can_open": permissions.can_chair_support(user)},
+    )  # fmt: skip
+
+
+@login_required
+def overdue(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_see_support(request.user):
+        raise PermissionDenied
+    today = dt.date.today()
+    rows = []
+    schools = permissions.support_schools(request.user)
+    for case in SupportCase.objects.filter(status=CaseStatus.OPEN, school__in=schools).select_related(
+        "school"
+    ):
+        due = services.next_meeting_due(case)
+        alert = services.eighteen_month_alert(case, today)
+        if (due and due.is_overdue(today)) or alert:
+            rows.append(
+                {"case": case, "due": due, "overdue": bool(due and due.is_overdue(today)), "alert": alert}
+            )
+    return render(request, "support/overdue.html", {"page_title": "Overdue support actions", "rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_case(request: HttpRequest, urn: int) -> HttpResponse:
+    if not permissions.can_chair_support(request.user):
+        raise PermissionDenied
+    school = permissions.support_schools(request.user).filter(urn=urn).first()
+    if school is None:
+        raise PermissionDenied("You do not have access to this school.")
+    form = NewCaseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.open_case(school=school, chair=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Support case opened.")
+            return redirect("support:case", pk=case.pk)
+    return render(
+        request,
+        "support/new_case.html",
+        {"page_title": f"Open a support case: {school.name}", "school": school, "form": form,
+         "errors": _errors(form) if form.is_bound else []},
+        status=400 if form.is_bound else 200,
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request.user, pk)
+    can_edit = permissions.can_manage_support_case(request.user, case)
+    form = PriorityForm(request.POST if request.method == "POST" else None, case=case)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                form.save()
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Priority added.")
+                return redirect("support:case", pk=case.pk)
+    today = dt.date.today()
+    due = services.next_meeting_due(case)
+    return render(
+        request,
+        "support/case.html",
+        {
+            "page_title": f"{case.get_level_display()} support: {case.school.name}",
+            "case": case,
+            "priorities": list(case.priorities.all()),
+            "meetings": list(case.meetings.all()),
+            "due": due,
+            "overdue": bool(due and due.is_overdue(today)),
+            "alert": services.eighteen_month_alert(case, today),
+            "form": form,
+            "errors": _errors(form) if form.is_bound else [],
+            "can_edit": can_edit,
+            "can_exit": can_edit and case.status == CaseStatus.OPEN and case.chair_id == request.user.pk,
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_meeting(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request.user, pk)
+    if not permissions.can_manage_support_case(request.user, case):
+        raise PermissionDenied
+    form = MeetingForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_meeting(case, recorded_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Meeting recorded.")
+            return redirect("support:case", pk=case.pk)
+    return render(
+        request,
+        "support/meeting_form.html",
+        {"page_title": f"Record a meeting: {case.school.name}", "case": case, "form": form,
+         "errors": _errors(form) if form.is_bound else []},
+        status=400 if form.is_bound else 200,
+    )  # fmt: skip
+
+
+@login_required
+def meeting_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    if fmt not in ("docx", "pdf"):
+        raise Http404
+    meeting = get_object_or_404(ReviewMeeting, pk=pk)
+    _case(request.user, meeting.case_id)
+    report = documents.build_report(meeting)
+    name = f"support-meeting-{meeting.case.school.urn}-{meeting.held_on.isoformat()}"
+    if fmt == "docx":
+        body = documents.report_docx(report)
+        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    else:
+        body, ctype = documents.report_pdf(report), "application/pdf"
+    response = HttpResponse(body, content_type=ctype)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agree_exit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request.user, pk)
+    if not permissions.can_manage_support_case(request.user, case):
+        raise PermissionDenied
+    form = ExitForm(request.POST if request.method == "POST" else None, initial={"version": case.version})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.agree_exit(
+                case, by=request.user, agreed_on=d["agreed_on"], expected_version=d["version"],
+                head="head" in d["agreed_with"], chair_of_governors="chair_of_governors" in d["agreed_with"],
+                cpp="cpp" in d["agreed_with"],
+                recategorise_to=d["recategorise_to"], reduction_plan=d["reduction_plan"],
+            )  # fmt: skip
+        except services.StaleCase as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Exit agreed and the school re-categorised.")
+            return redirect(reverse("support:case", args=[case.pk]))
+    return render(
+        request,
+        "support/exit_form.html",
+        {"page_title": f"Agree exit: {case.school.name}", "case": case, "form": form,
+         "errors": _errors(form) if form.is_bound else []},
+        status=400 if form.is_bound else 200,
+    )  # fmt: skip
