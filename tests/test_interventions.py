@@ -61,3 +61,35 @@ def test_failure_to_comply_makes_school_eligible(camden_register: None) -> None:
     )
     assert notice.eligible_for_intervention
     assert notice.history.count() == 3
+
+
+def test_notice_page_blocks_issue_until_diocese_recorded_and_downloads_letter(
+    client, camden_register: None
+) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from django.urls import reverse
+    from docx import Document
+
+    from tests.conftest import make_user
+
+    notice = WarningNotice.objects.create(school=School.objects.get(urn=100028), ground=Ground.PAY_CONDITIONS)
+    url = reverse("interventions:notice", args=[notice.pk])
+    client.force_login(make_user("cpp", "adviser", schools=(100028,)))
+    assert client.get(url).status_code == 403
+    client.force_login(make_user("dli", "director"))
+    page = client.get(url).content.decode()
+    assert "record that the diocese was informed" in page
+    r = client.post(url, {"issued_on": "2026-01-12", "compliance_ends_on": "2026-12-31"})
+    assert r.status_code == 400 and "Record that the diocese was informed" in r.content.decode()
+    r = client.post(
+        url,
+        {"diocese_informed_on": "2026-01-05", "issued_on": "2026-01-12", "compliance_ends_on": "2026-12-31"},
+    )
+    assert r.status_code == 302
+    page = client.get(url).content.decode()
+    assert "28 February 2027" in page  # two months after 31 December 2026, clamped to month end
+    doc = client.get(reverse("interventions:notice_letter", args=[notice.pk, "docx"]))
+    text = "\n".join(p.text for p in Document(io.BytesIO(doc.content)).paragraphs)
+    assert "Christ Church Primary School, Hampstead" in text and "by 31 December 2026" in text
+    assert "teachers' pay and conditions" in text
