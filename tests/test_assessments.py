@@ -548,6 +548,19 @@ def test_eligibility_report_cards_and_current_stuck(camden_register: None) -> No
     assert flags(hav, warning_notices=[{"status": "failed"}])["failed_warning_notice"]
     assert not flags(hav, warning_notices=[{"status": "complied"}])["failed_warning_notice"]
     assert not flags(hav)["failed_warning_notice"]
+    # A recorded warning notice: pending is not a failure; failed to comply is.
+    from beacon.interventions.models import Ground, Outcome, WarningNotice
+
+    notice = WarningNotice.objects.create(
+        school=hav,
+        ground=Ground.STANDARDS,
+        issued_on=dt.date(2026, 2, 1),
+        compliance_ends_on=dt.date(2026, 3, 1),
+    )
+    assert not flags(hav)["failed_warning_notice"]
+    notice.outcome = Outcome.NOT_COMPLIED
+    notice.save()
+    assert flags(hav)["failed_warning_notice"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ or 'special measures'; is a 'stuck' school; or has failed to comply with a warni
   section 5 inspection and below good at the section 5 inspection immediately before it.
 * 'Stuck', the current definition: 'needs attention' for leadership and governance at the latest report
   card with below good at the previous graded inspection.
-* Failed warning notice: warning notices arrive with casework in a later issue; until then callers may
-  pass them in, and an installed `casework.WarningNotice` model is read when present.
+* Failed warning notice: a `beacon.interventions.WarningNotice` whose outcome is "failed to comply"
+  (callers may also pass notices in, e.g. for a what-if).
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-
-from django.apps import apps
 
 from beacon.inspections.models import (
     EvaluationArea,
@@ -113,13 +111,9 @@ def _category(latest: Inspection | None) -> tuple[str | None, str]:
 def _failed_warning_notices(school: School, given: Iterable[Any] | None) -> list[Any]:
     if given is not None:
         return [w for w in given if _is_failed(w)]
-    if not apps.is_installed("beacon.casework"):
-        return []
-    try:
-        model: Any = apps.get_model("casework." + "WarningNotice")
-    except LookupError:
-        return []
-    return [w for w in model._default_manager.filter(school=school) if _is_failed(w)]
+    from beacon.interventions.models import Outcome, WarningNotice
+
+    return list(WarningNotice.objects.filter(school=school, outcome=Outcome.NOT_COMPLIED))
 
 
 def _is_failed(notice: Any) -> bool:
