@@ -74,6 +74,11 @@ def test_case_workflow_through_views(client: Any, camden_register: None) -> None
     assert (
         client.get(reverse("support:report", args=[meeting.pk, "pdf"]))["Content-Type"] == "application/pdf"
     )
+    letter = client.get(reverse("support:letter", args=[case.pk, "meeting_summary", "docx"]))
+    text = "\n".join(p.text for p in Document(io.BytesIO(letter.content)).paragraphs)
+    assert "Summary of the support meeting on 22 September 2025" in text
+    assert "The agreed priorities are: P0; P1; P2." in text and "Next steps: Phonics audit" in text
+    assert client.get(reverse("support:letter", args=[case.pk, "warning_notice", "pdf"])).status_code == 404
     r = client.post(
         reverse("support:exit", args=[case.pk]),
         {"version": "0", "agreed_on": "2026-07-10", "agreed_with": ["head", "chair_of_governors", "cpp"],
@@ -125,3 +130,20 @@ def test_director_targeted_case_journey(
     assert_accessible(page)
     case = SupportCase.objects.get(school__urn=HAVERSTOCK)
     assert case.status == CaseStatus.CLOSED and case.priorities.count() == 4
+
+
+def test_adviser_caseload_shows_over_allocation(client: Any, camden_register: None) -> None:
+    from decimal import Decimal
+
+    from beacon.support.dates import academic_year
+    from beacon.support.models import AdviserCapacity, Entitlement
+
+    year = academic_year(dt.date.today())
+    adviser = make_user("cpp", "adviser", schools=(ARGYLE, HAVERSTOCK))
+    AdviserCapacity.objects.create(adviser=adviser, academic_year=year, day_budget=Decimal("2"))
+    for urn in (ARGYLE, HAVERSTOCK):
+        Entitlement.objects.create(school=School.objects.get(urn=urn), academic_year=year, adviser=adviser)
+    client.force_login(adviser)
+    page = client.get(reverse("support:caseload")).content.decode()
+    assert "Over-allocated by 1.0 days (3.0 of 2.0)." in page
+    assert "Haverstock School" in page and "Argyle Primary School" in page

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
+from beacon.interventions import letters
+from beacon.interventions.models import LetterKind
 from beacon.support import documents, services
 from beacon.support.dates import academic_year
 from beacon.support.forms import ExitForm, MeetingForm, NewCaseForm, PriorityForm
@@ -156,6 +158,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "errors": _errors(form) if form.is_bound else [],
             "can_edit": can_edit,
+            "letters": [(k, LetterKind(k).label) for k in CASE_LETTERS],
             "can_exit": can_edit and case.status == CaseStatus.OPEN and case.chair_id == request.user.pk,
         },
         status=400 if form.is_bound else 200,
@@ -234,3 +237,43 @@ def agree_exit(request: HttpRequest, pk: int) -> HttpResponse:
          "errors": _errors(form) if form.is_bound else []},
         status=400 if form.is_bound else 200,
     )  # fmt: skip
+
+
+CASE_LETTERS = (
+    LetterKind.INITIAL_MEETING,
+    LetterKind.MEETING_SUMMARY,
+    LetterKind.CONGRATULATIONS,
+    LetterKind.SIGNIFICANT_CONCERNS,
+)
+
+
+@login_required
+def case_letter(request: HttpRequest, pk: int, kind: str, fmt: str) -> HttpResponse:
+    """A letter about this case from its editable template (latest meeting fills the meeting fields)."""
+    if fmt not in ("docx", "pdf") or kind not in CASE_LETTERS:
+        raise Http404
+    case = _case(request.user, pk)
+    last = case.meetings.order_by("-held_on", "-pk").first()
+    letter = letters.render_letter(
+        letters.template_for(kind),
+        {
+            "school_name": case.school.name,
+            "urn": case.school.urn,
+            "head_name": case.school.head_name or "Headteacher",
+            "date": dt.date.today().strftime("%-d %B %Y"),
+            "level": case.get_level_display().lower(),
+            "meeting_date": last.held_on.strftime("%-d %B %Y") if last else "(to be arranged)",
+            "priorities": "; ".join(p.title for p in case.priorities.all()) or "to be agreed",
+            "next_steps": last.next_steps if last else "",
+            "grounds": "",
+            "signatory": str(case.chair),
+        },
+    )
+    if fmt == "docx":
+        body = letters.letter_docx(letter)
+        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    else:
+        body, ctype = letters.letter_pdf(letter), "application/pdf"
+    response = HttpResponse(body, content_type=ctype)
+    response["Content-Disposition"] = f'attachment; filename="{kind}-{case.school.urn}.{fmt}"'
+    return response
