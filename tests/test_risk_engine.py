@@ -14,8 +14,10 @@ from typing import Any
 
 import polars as pl
 import pytest
+from django.conf import settings
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+# The seeds sit beside the data: ../shared/seeds next to ../shared/data/raw (BEACON_DATA_DIR).
+SEED = Path(settings.DATA_DIR).resolve().parents[1] / "seeds"
 
 
 def seed_appendix_a() -> list[str]:
