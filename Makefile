@@ -12,14 +12,14 @@ TERM ?= autumn-2026
 PG_URL ?= postgres://postgres@127.0.0.1:5432/beacon
 export BEACON_DATA_DIR ?= $(abspath ..)/shared/data/raw
 
-.PHONY: run test install assets browser migrate demo users lint typecheck test-sqlite test-postgres bench lock clean
+.PHONY: run test install assets browser migrate demo users lint typecheck check-deploy test-sqlite test-postgres bench lock clean
 
 run: install assets migrate demo users
 	$(PY) manage.py collectstatic --noinput -v0
 	@echo "Beacon is at http://$(HOST):$(PORT)/ - demo sign-ins are in var/demo-credentials.txt"
 	$(VENV)/bin/gunicorn beacon.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
-test: install assets browser lint typecheck test-sqlite test-postgres
+test: install assets browser lint typecheck check-deploy test-sqlite test-postgres
 
 $(PY):
 	@test -n "$(PY_SYSTEM)" || (echo "Python $(PYTHON_VERSION) not found (install it or pyenv install $(PYTHON_VERSION))" && exit 1)
@@ -63,6 +63,12 @@ lint: install
 
 typecheck: install
 	$(VENV)/bin/mypy beacon
+
+# Django's deployment checklist with the production settings (BEACON_PRODUCTION=1): warnings fail.
+check-deploy: install
+	BEACON_PRODUCTION=1 BEACON_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
+	BEACON_ALLOWED_HOSTS=beacon.example.gov.uk BEACON_VAR_DIR=$$(mktemp -d) \
+	$(PY) manage.py check --deploy --fail-level WARNING
 
 test-sqlite: install assets
 	$(PY) manage.py collectstatic --noinput -v0

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "beacon.core",
     "beacon.accounts",
     "beacon.schools",
@@ -74,10 +76,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "beacon.core.middleware.SessionTimeoutMiddleware",
+    "beacon.core.middleware.TwoFactorMiddleware",
+    "beacon.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -189,6 +194,64 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+# --- Security (issue 7, OWASP ASVS 5.0 level 2; see docs/decisions/0012-two-factor-and-single-sign-on.md) ---
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Two-factor sign-in (TOTP, django-otp) for staff: on by default in production, off in the demo and tests.
+BEACON_REQUIRE_2FA = _flag("BEACON_REQUIRE_2FA", PRODUCTION)
+OTP_TOTP_ISSUER = BEACON_SERVICE_NAME
+OTP_TOTP_THROTTLE_FACTOR = 1
+BEACON_RECOVERY_CODES = 10
+# The admin site: staff accounts only, and behind the second factor whenever it is required.
+BEACON_ADMIN_REQUIRE_2FA = _flag("BEACON_ADMIN_REQUIRE_2FA", BEACON_REQUIRE_2FA)
+
+# OpenID Connect single sign-on with the council's identity provider: off unless configured.
+OIDC_RP_CLIENT_ID = os.environ.get("BEACON_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("BEACON_OIDC_CLIENT_SECRET", "")
+BEACON_OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID and os.environ.get("BEACON_OIDC_ISSUER"))
+BEACON_OIDC_ISSUER = os.environ.get("BEACON_OIDC_ISSUER", "").rstrip("/")
+BEACON_OIDC_PROVIDER_NAME = os.environ.get("BEACON_OIDC_PROVIDER_NAME", "your council account")
+# The claim that identifies the person and the Beacon user field it must equal (no accounts are created).
+BEACON_OIDC_CLAIM = os.environ.get("BEACON_OIDC_CLAIM", "email")
+BEACON_OIDC_USER_FIELD = os.environ.get("BEACON_OIDC_USER_FIELD", "email")
+# Accept the provider's multi-factor sign-in (an `amr` claim of mfa/otp/hwk...) in place of Beacon's own TOTP.
+BEACON_OIDC_TRUST_IDP_MFA = _flag("BEACON_OIDC_TRUST_IDP_MFA", True)
+OIDC_RP_SIGN_ALGO = os.environ.get("BEACON_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("BEACON_OIDC_SCOPES", "openid email profile")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get(
+    "BEACON_OIDC_AUTHORIZATION_ENDPOINT", f"{BEACON_OIDC_ISSUER}/authorize"
+)
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("BEACON_OIDC_TOKEN_ENDPOINT", f"{BEACON_OIDC_ISSUER}/token")
+OIDC_OP_USER_ENDPOINT = os.environ.get("BEACON_OIDC_USERINFO_ENDPOINT", f"{BEACON_OIDC_ISSUER}/userinfo")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("BEACON_OIDC_JWKS_ENDPOINT", f"{BEACON_OIDC_ISSUER}/jwks")
+OIDC_CREATE_USER = False
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_VERIFY_SSL = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/account/no-access/"
+if BEACON_OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("beacon.accounts.oidc.BeaconOIDCBackend")
+
+# Cookies and headers. COOP defaults to same-origin in Django; Permissions-Policy is set by core.middleware.
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+BEACON_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), browsing-topics=()"
+)
+if PRODUCTION:
+    # __Host- cookies: Secure, path=/, never shared with another subdomain.
+    SESSION_COOKIE_NAME = "__Host-beacon_session"
+    CSRF_COOKIE_NAME = "__Host-beacon_csrf"
+    if len(SECRET_KEY) < 50:
+        raise RuntimeError("BEACON_SECRET_KEY must be at least 50 characters in production")
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -215,3 +215,16 @@ def can_manage_support_case(user: Any, case: Any) -> bool:
 
 def can_manage_warning_notices(user: Any) -> bool:
     return _active(user) and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Security: sign-in (beacon.accounts)
+#   The second sign-in factor (TOTP) is required, when settings.BEACON_REQUIRE_2FA is on, of every
+#   local-authority role (the LA-wide roles and advisers), of staff (the admin site) and superusers.
+#   Headteachers and chairs may enrol voluntarily; once enrolled their factor is always asked for.
+
+SECOND_FACTOR_ROLES: frozenset[str] = LA_WIDE_ROLES | {"adviser"}
+
+
+def requires_second_factor(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.is_staff or user.role in SECOND_FACTOR_ROLES)
