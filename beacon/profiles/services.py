@@ -1,0 +1,130 @@
+"""Writes for the school's profile narrative: draft, submit, publish, return (optimistic locking).
+
+Who may call which is decided in beacon.core.permissions (profiles section); views check it first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from beacon.profiles.models import MAX_SECTION_CHARS, SECTION_FIELDS, NarrativeStatus, SchoolNarrative
+from beacon.schools.models import School
+
+
+class StaleNarrative(Exception):
+    """Someone else saved the narrative since it was read: nothing was saved."""
+
+    def __init__(self, current: SchoolNarrative) -> None:
+        super().__init__(
+            "Someone else has changed this profile since you opened it. Reload it and try again."
+        )
+        self.current = current
+
+
+def narrative_for(school: School) -> SchoolNarrative:
+    """The school's narrative row (an unsaved, empty one if the school has not started)."""
+    found = SchoolNarrative.objects.filter(school=school).first()
+    return found if found is not None else SchoolNarrative(school=school)
+
+
+def clean_sections(texts: Mapping[str, str]) -> dict[str, str]:
+    """Normalise line endings and outer whitespace; unknown keys are ignored."""
+    return {f: str(texts.get(f, "") or "").replace("\r\n", "\n").strip() for f in SECTION_FIELDS}
+
+
+def validate_sections(texts: Mapping[str, str], *, submitting: bool) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for field in SECTION_FIELDS:
+        if len(texts.get(field, "")) > MAX_SECTION_CHARS:
+            errors[field] = f"Keep this to {MAX_SECTION_CHARS:,} characters or fewer"
+    if submitting and not texts.get("atmosphere") and "atmosphere" not in errors:
+        errors["atmosphere"] = "Enter a few sentences about your school before submitting it for review"
+    return errors
+
+
+def _locked(school: School, expected_version: int) -> SchoolNarrative:
+    narrative, _ = SchoolNarrative.objects.select_for_update().get_or_create(school=school)
+    if narrative.version != expected_version:
+        raise StaleNarrative(narrative)
+    return narrative
+
+
+def _save(narrative: SchoolNarrative, reason: str) -> SchoolNarrative:
+    narrative.version += 1
+    narrative._change_reason = reason  # type: ignore[attr-defined]
+    narrative.save()
+    return narrative
+
+
+def save_draft(
+    school: School, texts: Mapping[str, str], *, user: Any, expected_version: int, submit: bool = False
+) -> SchoolNarrative:
+    """The headteacher saves the draft, and submits it for review when `submit`. A draft that was
+    submitted goes back to draft when edited without submitting again (the reviewer sees the last
+    submitted text only while it stays submitted)."""
+    cleaned = clean_sections(texts)
+    errors = validate_sections(cleaned, submitting=submit)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        narrative = _locked(school, expected_version)
+        for field, text in cleaned.items():
+            setattr(narrative, field, text)
+        narrative.updated_by = user
+        if submit:
+            narrative.status = NarrativeStatus.SUBMITTED
+            narrative.submitted_by = user
+            narrative.submitted_at = timezone.now()
+            return _save(narrative, "Submitted for review")
+        if narrative.status != NarrativeStatus.RETURNED:
+            narrative.status = NarrativeStatus.DRAFT
+        return _save(narrative, "Draft saved")
+
+
+def publish(school: School, *, user: Any, expected_version: int) -> SchoolNarrative:
+    """The reviewer publishes the submitted draft: it becomes the public text."""
+    with transaction.atomic():
+        narrative = _locked(school, expected_version)
+        if narrative.status != NarrativeStatus.SUBMITTED:
+            raise ValidationError({"status": "Only a narrative submitted for review can be published"})
+        errors = validate_sections(narrative.draft(), submitting=True)
+        if errors:
+            raise ValidationError(errors)
+        narrative.published = narrative.draft()
+        narrative.published_by = user
+        narrative.published_at = timezone.now()
+        narrative.status = NarrativeStatus.PUBLISHED
+        narrative.review_note = ""
+        return _save(narrative, "Published")
+
+
+def return_for_changes(school: School, *, user: Any, expected_version: int, note: str) -> SchoolNarrative:
+    """The reviewer sends the draft back with a note; the published text (if any) stays public."""
+    note = note.strip()
+    if not note:
+        raise ValidationError({"review_note": "Say what the school should change"})
+    with transaction.atomic():
+        narrative = _locked(school, expected_version)
+        if narrative.status != NarrativeStatus.SUBMITTED:
+            raise ValidationError({"status": "Only a narrative submitted for review can be returned"})
+        narrative.status = NarrativeStatus.RETURNED
+        narrative.review_note = note
+        narrative.updated_by = user
+        return _save(narrative, "Returned for changes")
+
+
+def unpublish(school: School, *, user: Any, expected_version: int) -> SchoolNarrative:
+    """The reviewer takes the public text down (the draft stays with the school)."""
+    with transaction.atomic():
+        narrative = _locked(school, expected_version)
+        narrative.published = {}
+        narrative.published_at = None
+        narrative.published_by = user
+        if narrative.status == NarrativeStatus.PUBLISHED:
+            narrative.status = NarrativeStatus.DRAFT
+        return _save(narrative, "Unpublished")
