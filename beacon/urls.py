@@ -9,5 +9,6 @@ urlpatterns = [
     path("risk/", include("beacon.assessments.urls")),
     path("support/", include("beacon.support.urls")),
     path("interventions/", include("beacon.interventions.urls")),
+    path("reporting/", include("beacon.reporting.urls")),
     path("admin/", admin.site.urls),
 ]

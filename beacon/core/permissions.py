@@ -79,6 +79,8 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
         items.append({"href": reverse("assessments:register"), "text": "Risk register"})
     if can_see_support(user):
         items.append({"href": reverse("support:caseload"), "text": "Support"})
+    if can_see_reporting(user):
+        items.append({"href": reverse("reporting:dashboard"), "text": "Targets"})
     if can_import(user):
         items.append({"href": reverse("imports:list"), "text": "Data imports"})
     if can_see_audit_trail(user):
@@ -228,3 +230,21 @@ SECOND_FACTOR_ROLES: frozenset[str] = LA_WIDE_ROLES | {"adviser"}
 
 def requires_second_factor(user: Any) -> bool:
     return _active(user) and (user.is_superuser or user.is_staff or user.role in SECOND_FACTOR_ROLES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting: system targets and group gaps (beacon.reporting)
+#   The targets dashboard and the gaps pages show LA-level published figures: the LA-wide roles and
+#   advisers (as for the LA overview). The school-level gap tables list only visible_schools(user).
+#   Editing a target (its comparators, threshold, gap rule): the commissioner and the Director of
+#   Learning and Impact.
+
+TARGET_EDITOR_ROLES: frozenset[str] = frozenset({"commissioner", "director"})
+
+
+def can_see_reporting(user: Any) -> bool:
+    return can_see_la_overview(user)
+
+
+def can_edit_targets(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.role in TARGET_EDITOR_ROLES)
