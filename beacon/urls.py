@@ -10,5 +10,6 @@ urlpatterns = [
     path("support/", include("beacon.support.urls")),
     path("interventions/", include("beacon.interventions.urls")),
     path("reporting/", include("beacon.reporting.urls")),
+    path("find-a-school/", include("beacon.profiles.urls")),
     path("admin/", admin.site.urls),
 ]

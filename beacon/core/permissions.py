@@ -85,6 +85,8 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
         items.append({"href": reverse("imports:list"), "text": "Data imports"})
     if can_see_audit_trail(user):
         items.append({"href": reverse("core:audit"), "text": "Change history"})
+    if can_publish_profile_narratives(user) or user.role == "headteacher":
+        items.append({"href": reverse("profiles:narratives"), "text": "School profiles"})
     return items
 
 
@@ -248,3 +250,55 @@ def can_see_reporting(user: Any) -> bool:
 
 def can_edit_targets(user: Any) -> bool:
     return _active(user) and (user.is_superuser or user.role in TARGET_EDITOR_ROLES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public school profiles (beacon.profiles)
+#   The public, no-sign-in profile shows the deployment LA's open state-funded schools to anyone:
+#   `public_schools()` is the only way public pages reach schools, and the public selectors read only
+#   published data (DfE/Ofsted figures after small-number suppression, the school's *published*
+#   narrative). Nothing from the risk process, support or interventions is ever read by them.
+#   Writing the narrative: the school's own headteacher. Reviewing and publishing it: the Director of
+#   Learning and Impact and the commissioner (for the schools they can see).
+
+PROFILE_PUBLISHER_ROLES: frozenset[str] = frozenset({"director", "commissioner"})
+
+
+def public_schools() -> QuerySet[School]:
+    """Schools with a public profile: open, state-funded, in this deployment's local authority."""
+    from django.conf import settings
+
+    from beacon.schools.models import School
+
+    return School.objects.filter(la_code=settings.BEACON_LA_CODE, is_open=True, is_state_funded=True)
+
+
+def require_public_school(urn: int) -> School:
+    from django.http import Http404
+
+    school = public_schools().filter(urn=urn).first()
+    if school is None:
+        raise Http404("No public profile for this school.")
+    return school
+
+
+def can_write_profile_narrative(user: Any, school: School) -> bool:
+    """The school's own headteacher (assigned to it) writes and submits the narrative."""
+    return (
+        _active(user)
+        and (user.is_superuser or user.role == "headteacher")
+        and visible_schools(user).filter(pk=school.pk).exists()
+    )
+
+
+def can_publish_profile_narratives(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.role in PROFILE_PUBLISHER_ROLES)
+
+
+def profile_narrative_schools(user: Any) -> QuerySet[School]:
+    """Schools whose narrative this user may write (headteacher) or review (publishers)."""
+    from beacon.schools.models import School
+
+    if can_publish_profile_narratives(user) or (_active(user) and user.role == "headteacher"):
+        return visible_schools(user).filter(pk__in=public_schools().values("pk"))
+    return School.objects.none()
