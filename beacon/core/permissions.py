@@ -81,6 +81,8 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
         items.append({"href": reverse("support:caseload"), "text": "Support"})
     if can_see_reporting(user):
         items.append({"href": reverse("reporting:dashboard"), "text": "Targets"})
+    if can_see_future_options(user):
+        items.append({"href": reverse("futureoptions:index"), "text": "Future options"})
     if can_import(user):
         items.append({"href": reverse("imports:list"), "text": "Data imports"})
     if can_see_audit_trail(user):
@@ -302,3 +304,49 @@ def profile_narrative_schools(user: Any) -> QuerySet[School]:
     if can_publish_profile_narratives(user) or (_active(user) and user.role == "headteacher"):
         return visible_schools(user).filter(pk__in=public_schools().values("pk"))
     return School.objects.none()
+
+
+# ---------------------------------------------------------------------------------------------
+# School future options (beacon.futureoptions)
+#   Rolls, surplus places, vulnerability flags, the map, partnerships, the system-leadership register,
+#   partner suggestions and the action-planning summary: the LA-wide school-improvement roles
+#   (commissioner, CEO, director, SRAS member), for the schools of their LA. Editing the summaries,
+#   the partnership register and the system-leadership register: commissioner, CEO, director.
+#   Advisers, heads, chairs and the data manager do not see it (school organisation is an LA matter).
+
+FUTURE_OPTIONS_ROLES: frozenset[str] = frozenset({"commissioner", "ceo", "director", "sras"})
+
+
+def can_see_future_options(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.role in FUTURE_OPTIONS_ROLES)
+
+
+def future_options_schools(user: Any) -> QuerySet[School]:
+    """State-funded, open schools in scope for future options (none for other roles)."""
+    from beacon.schools.models import School
+
+    if not can_see_future_options(user):
+        return School.objects.none()
+    return visible_schools(user).filter(is_open=True, is_state_funded=True)
+
+
+def can_edit_future_options(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting: system targets and group gaps (beacon.reporting)
+#   The targets dashboard and the gaps pages show LA-level published figures: the LA-wide roles and
+#   advisers (as for the LA overview). The school-level gap tables list only visible_schools(user).
+#   Editing a target (its comparators, threshold, gap rule): the commissioner and the Director of
+#   Learning and Impact.
+
+TARGET_EDITOR_ROLES: frozenset[str] = frozenset({"commissioner", "director"})
+
+
+def can_see_reporting(user: Any) -> bool:
+    return can_see_la_overview(user)
+
+
+def can_edit_targets(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.role in TARGET_EDITOR_ROLES)

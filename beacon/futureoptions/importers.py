@@ -1,0 +1,189 @@
+"""Import sources for future options: pupils on roll and capacity from GIAS extracts, and admissions
+(offers and preferences for the entry year) from the DfE school admissions statistics.
+
+The admissions star schema on hand (clarelgibson-england-school-admissions) keys its fact tables by
+`school_key` / `la_key`; the reader joins `dim_school.csv` and `dim_la.csv` from the same folder so the
+rows carry URN and LA code like every other source. Only schools already in the register are loaded
+(the register comes first); other rows are counted as skipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from beacon.futureoptions.models import IntakeYear, RollRecord
+from beacon.imports.framework import (
+    Column,
+    ImportContext,
+    ImportRejected,
+    LoadResult,
+    Source,
+    bulk_upsert,
+    read_table,
+    register,
+)
+from beacon.schools.models import School
+
+ADMISSIONS_DIR = "clarelgibson-england-school-admissions"
+ENTRY_YEAR = {1: "Reception", 2: "Year 7"}
+
+
+def _with_star_keys(path: Path, df: pl.DataFrame) -> pl.DataFrame:
+    """Add `urn` and `la_code` to a fact table keyed by school_key / la_key (dimension files beside it)."""
+    if "school_key" not in df.columns:
+        return df
+    missing = [n for n in ("dim_school.csv", "dim_la.csv") if not (path.parent / n).exists()]
+    if missing:
+        raise ImportRejected(
+            [
+                {
+                    "row": 1,
+                    "column": "school_key",
+                    "value": "",
+                    "reason": f"This fact table needs {', '.join(missing)} in the same folder to find URNs",
+                }
+            ]
+        )
+    schools = read_table(path.parent / "dim_school.csv").select("school_key", "urn")
+    las = read_table(path.parent / "dim_la.csv").select("la_key", "la_code")
+    return df.join(schools, on="school_key", how="left").join(las, on="la_key", how="left")
+
+
+def read_star(path: Path) -> pl.DataFrame:
+    return _with_star_keys(path, read_table(path))
+
+
+def _schools_by_urn(urns: list[int]) -> dict[int, int]:
+    return dict(School.objects.filter(urn__in=urns).values_list("urn", "pk"))
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Pupils on roll and capacity (GIAS "all establishment data" or an extract of it)
+
+ROLL_COLUMNS = (
+    Column("urn", ("URN", "unique_reference_number"), "int"),
+    Column("la_code", ("LA (code)", "authority_code", "la_code"), "int", required=False),
+    Column("pupils", ("NumberOfPupils", "number_of_pupils", "pupil_number"), "number"),
+    Column("capacity", ("SchoolCapacity", "school_capacity"), "number", required=False),
+)
+
+
+def load_roll(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
+    assert ctx.year is not None
+    ids = _schools_by_urn(df["urn"].drop_nulls().to_list())
+    label = f"GIAS extract ({ctx.file_name}), census January {ctx.year + 1}"
+    records = []
+    for r in df.iter_rows(named=True):
+        school_id = ids.get(r["urn"])
+        if school_id is None or (r["pupils"] is None and r.get("capacity") is None):
+            continue
+        records.append(
+            RollRecord(
+                school_id=school_id,
+                year=ctx.year,
+                pupils=_int(r["pupils"]),
+                capacity=_int(r.get("capacity")),
+                source=label[:120],
+                source_run=ctx.run,
+            )
+        )
+    inserted, updated = bulk_upsert(
+        RollRecord,
+        records,
+        unique_fields=["school", "year"],
+        update_fields=["pupils", "capacity", "source", "source_run"],
+        ctx=ctx,
+    )
+    return LoadResult(inserted=inserted, updated=updated, skipped=df.height - len(records))
+
+
+ROLL = register(
+    Source(
+        key="gias_roll_capacity",
+        label="GIAS: pupils on roll and school capacity (future options)",
+        description=(
+            "Number of pupils and school capacity from a GIAS extract, for roll trends and surplus places. "
+            "Give the academic year of the census the pupil numbers come from (a GIAS extract of August "
+            "2022 carries the January 2022 census: 2021)."
+        ),
+        columns=ROLL_COLUMNS,
+        loader=load_roll,
+        needs_year=True,
+        reader=read_star,
+        la_filter_column="la_code",
+        # The wrm65 GIAS extract (c. April 2024) also fits, but its pupil numbers are the January 2023
+        # census the census file already gives, so the demo loads only the August 2022 extract.
+        demo_files=((f"{ADMISSIONS_DIR}/fct_school.csv", 2021),),
+    )
+)
+
+# --------------------------------------------------------------------------------------------
+# Admissions: offers and preferences for the entry year, by year of entry
+
+ADMISSIONS_COLUMNS = (
+    Column("urn", ("urn", "school_urn"), "int"),
+    Column("la_code", ("la_code", "old_la_code"), "int", required=False),
+    Column("year", ("year_key", "entry_year"), "int"),
+    Column("phase_key", ("phase_key",), "int", required=False),
+    Column("offers", ("total_number_places_offered",), "number"),
+    Column("first_preferences", ("times_put_as_1st_preference",), "number", required=False),
+    Column("any_preferences", ("times_put_as_any_preferred_school",), "number", required=False),
+)
+
+
+def load_admissions(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
+    # The star schema averages duplicate source rows, leaving halves and thirds: sum per school, year
+    # and entry point, then round to whole pupils.
+    df = (
+        df.filter(pl.col("urn").is_not_null())
+        .group_by("urn", "year", "phase_key")
+        .agg(pl.col("offers").sum(), pl.col("first_preferences").sum(), pl.col("any_preferences").sum())
+    )
+    ids = _schools_by_urn(df["urn"].to_list())
+    records = []
+    for r in df.iter_rows(named=True):
+        school_id = ids.get(r["urn"])
+        if school_id is None:
+            continue
+        records.append(
+            IntakeYear(
+                school_id=school_id,
+                year=r["year"],
+                entry_year=ENTRY_YEAR.get(r["phase_key"], "Entry year"),
+                places_offered=_int(r["offers"]),
+                first_preferences=_int(r["first_preferences"]),
+                any_preferences=_int(r["any_preferences"]),
+                source_run=ctx.run,
+            )
+        )
+    inserted, updated = bulk_upsert(
+        IntakeYear,
+        records,
+        unique_fields=["school", "year", "entry_year"],
+        update_fields=["places_offered", "first_preferences", "any_preferences", "source_run"],
+        ctx=ctx,
+    )
+    return LoadResult(inserted=inserted, updated=updated, skipped=df.height - len(records))
+
+
+ADMISSIONS = register(
+    Source(
+        key="admissions_offers",
+        label="School admissions: offers and preferences by year of entry (future options)",
+        description=(
+            "DfE school admissions statistics per school and year of entry (Reception or Year 7): places "
+            "offered, first and any preferences. Used for intake trends and roll projections."
+        ),
+        columns=ADMISSIONS_COLUMNS,
+        loader=load_admissions,
+        reader=read_star,
+        la_filter_column="la_code",
+        demo_files=((f"{ADMISSIONS_DIR}/fct_school_year.csv", None),),
+    )
+)
