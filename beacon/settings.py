@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "beacon.risk",
     "beacon.support",
     "beacon.interventions",
+    "beacon.accountability",
     "beacon.futureoptions",
     "beacon.profiles",
     "beacon.reporting",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("risk/", include("beacon.assessments.urls")),
     path("support/", include("beacon.support.urls")),
     path("interventions/", include("beacon.interventions.urls")),
+    path("accountability/", include("beacon.accountability.urls")),
     path("future-options/", include("beacon.futureoptions.urls")),
     path("reporting/", include("beacon.reporting.urls")),
     path("find-a-school/", include("beacon.profiles.urls")),

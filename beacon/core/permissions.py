@@ -83,6 +83,8 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
         items.append({"href": reverse("reporting:dashboard"), "text": "Targets"})
     if can_see_future_options(user):
         items.append({"href": reverse("futureoptions:index"), "text": "Future options"})
+    if can_see_strategy(user):
+        items.append({"href": reverse("accountability:index"), "text": "Accountability"})
     if can_import(user):
         items.append({"href": reverse("imports:list"), "text": "Data imports"})
     if can_see_audit_trail(user):
@@ -350,3 +352,50 @@ def can_see_reporting(user: Any) -> bool:
 
 def can_edit_targets(user: Any) -> bool:
     return _active(user) and (user.is_superuser or user.role in TARGET_EDITOR_ROLES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Accountability (beacon.accountability): commissioner reports, significant concerns, the Building Back
+# Stronger tracker and the Commission's Table 1 outputs.
+#   Commissioner reports, the immediate-notification list and Table 1 outputs: the leadership roles
+#   (commissioner, CEO, Director of Learning and Impact). Restricted intelligence appears on the list only
+#   for the sensitivities the user may read (see the intelligence table above). Only the commissioner
+#   acknowledges a concern.
+#   Strategy tracker and the Education Strategy Board report: the risk-register roles read it (no school
+#   data); the leadership roles add and update actions and record delivery evidence.
+
+
+def can_see_commissioner_reports(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES)
+
+
+def can_acknowledge_concerns(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.role == "commissioner")
+
+
+def significant_intelligence(user: Any, schools: QuerySet[School]) -> QuerySet[Any]:
+    """Restricted (non-general), not withdrawn intelligence about `schools` that this user may read."""
+    from beacon.assessments.models import Intelligence, Sensitivity
+
+    qs = Intelligence.objects.filter(
+        school__in=visible_schools(user).filter(pk__in=schools.values("pk")), withdrawn_at__isnull=True
+    ).exclude(sensitivity=Sensitivity.GENERAL)
+    if not can_see_commissioner_reports(user):
+        return qs.none()
+    return qs.filter(Q(sensitivity__in=intelligence_sensitivities(user)) | Q(recorded_by=user))
+
+
+def can_see_strategy(user: Any) -> bool:
+    return can_see_risk_register(user)
+
+
+def can_edit_strategy(user: Any) -> bool:
+    return can_see_commissioner_reports(user)
+
+
+def can_see_commission_outputs(user: Any) -> bool:
+    return can_see_commissioner_reports(user)
+
+
+def can_record_delivery_evidence(user: Any) -> bool:
+    return can_see_commissioner_reports(user)
