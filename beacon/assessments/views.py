@@ -26,7 +26,7 @@ from beacon.assessments.models import (
     SupportLevel,
     TermlyAssessment,
 )
-from beacon.core import permissions
+from beacon.core import exports, permissions
 from beacon.risk.models import Term
 from beacon.schools.models import Phase, School
 
@@ -61,6 +61,32 @@ def _error_list(*forms: Any) -> list[dict[str, str]]:
     return items
 
 
+def _export_register(fmt: str, term: Term, rows: list[Any]) -> HttpResponse:
+    headers = ["URN", "School", "Phase", "Risk score", "Proposed RAG", "Proposed level", "Decided RAG",
+               "Decided level", "Direction of travel", "Last term RAG", "Advisers"]  # fmt: skip
+    out = []
+    for r in rows:
+        a = r.assessment
+        out.append(
+            [
+                r.school.urn,
+                r.school.name,
+                r.school.get_phase_display(),
+                round(r.risk_score, 1) if r.risk_score is not None else "Not evaluated",
+                a.get_proposed_rag_display() if a and a.proposed_rag else "",
+                a.get_proposed_level_display() if a and a.proposed_level else "",
+                a.get_decided_rag_display() if a and a.decided_rag else "Not decided",
+                a.get_decided_level_display() if a and a.decided_level else "",
+                selectors.DIRECTION_LABELS.get(r.direction, r.direction),
+                r.previous_rag.capitalize() if r.previous_rag else "",
+                ", ".join(r.advisers),
+            ]
+        )
+    return exports.export_response(
+        fmt, f"risk-register-{term.slug}", headers, out, sheet_title="Risk register"
+    )
+
+
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
     if not permissions.can_see_risk_register(request.user):
@@ -71,6 +97,9 @@ def register(request: HttpRequest) -> HttpResponse:
     phases = set(schools.values_list("phase", flat=True))
     filters = selectors.RegisterFilters.from_query(request.GET)
     rows = selectors.register_rows(request.user, term, filters)
+    fmt = exports.requested_format(request)
+    if fmt:  # the rows shown: same term, filters and scoping
+        return _export_register(fmt, term, rows)
     return render(
         request,
         "assessments/register.html",
@@ -96,6 +125,7 @@ def register(request: HttpRequest) -> HttpResponse:
             ],
             "directions": selectors.DIRECTION_LABELS,
             "can_pack": True,
+            "export": exports.export_links(request),
         },
     )
 

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from beacon.core import permissions
+from beacon.core import exports, permissions
 from beacon.schools import selectors
 
 
@@ -54,11 +54,37 @@ def _filter_items(
     }
 
 
+def _export_schools(fmt: str, results: Any) -> HttpResponse:
+    rows = [
+        [
+            r.school.urn,
+            r.school.name,
+            r.school.get_phase_display(),
+            r.school.establishment_type,
+            r.school.la_name,
+            r.school.postcode,
+            "Open" if r.school.is_open else "Closed",
+            r.pupils.value
+            if r.pupils is not None and r.pupils.is_published
+            else (r.pupils.text() if r.pupils else ""),
+            r.judgement_label,
+            r.judgement_date,
+        ]
+        for r in selectors.list_rows(list(results))
+    ]
+    headers = ["URN", "School", "Phase", "Type", "Local authority", "Postcode", "Status", "Pupils",
+               "Latest Ofsted", "Ofsted date"]  # fmt: skip
+    return exports.export_response(fmt, "schools", headers, rows, sheet_title="Schools")
+
+
 @login_required
 def school_list(request: HttpRequest) -> HttpResponse:
     visible = permissions.visible_schools(request.user)
     filters = selectors.SchoolFilters.from_query(request.GET)
     results = selectors.search_schools(visible, filters)
+    fmt = exports.requested_format(request)
+    if fmt:  # every matching school, not just this page: same filters, same scoping
+        return _export_schools(fmt, results)
     page = Paginator(results, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
     options = selectors.filter_options(visible)
     return render(
@@ -72,6 +98,7 @@ def school_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": selectors.list_rows(list(page.object_list)),
             "pagination": _page_links(request, page) if page.paginator.num_pages > 1 else None,
+            "export": exports.export_links(request),
         },
     )
 
