@@ -79,6 +79,8 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
         items.append({"href": reverse("assessments:register"), "text": "Risk register"})
     if can_see_support(user):
         items.append({"href": reverse("support:caseload"), "text": "Support"})
+    if can_manage_warning_notices(user):
+        items.append({"href": reverse("interventions:list"), "text": "Interventions"})
     if can_see_reporting(user):
         items.append({"href": reverse("reporting:dashboard"), "text": "Targets"})
     if can_see_future_options(user):
@@ -223,6 +225,66 @@ def can_manage_support_case(user: Any, case: Any) -> bool:
 
 def can_manage_warning_notices(user: Any) -> bool:
     return _active(user) and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES)
+
+
+#   Entitlement flags (new head/adviser, post-16, ARP) and targeted days: director and commissioner.
+#   Brokered support and adviser day budgets: the leadership roles. Visits: leadership roles and the
+#   school's adviser. Capacity overview: director, CEO, commissioner; an adviser sees their own page.
+#   Letter templates: the director (and the CEO).
+ENTITLEMENT_EDITOR_ROLES: frozenset[str] = frozenset({"director", "commissioner"})
+LETTER_EDITOR_ROLES: frozenset[str] = frozenset({"director", "ceo"})
+
+
+def can_edit_entitlement(user: Any, school: School) -> bool:
+    return (
+        _active(user)
+        and (user.is_superuser or user.role in ENTITLEMENT_EDITOR_ROLES)
+        and support_schools(user).filter(pk=school.pk).exists()
+    )
+
+
+def can_manage_brokered_support(user: Any, school: School) -> bool:
+    return (
+        _active(user)
+        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES)
+        and support_schools(user).filter(pk=school.pk).exists()
+    )
+
+
+def can_record_visit(user: Any, school: School) -> bool:
+    return (
+        _active(user)
+        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or user.role == "adviser")
+        and support_schools(user).filter(pk=school.pk).exists()
+    )
+
+
+def can_see_capacity_overview(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES)
+
+
+def can_see_adviser_capacity(user: Any, adviser: Any) -> bool:
+    return can_see_capacity_overview(user) or (_active(user) and user.pk == adviser.pk)
+
+
+def can_set_capacity(user: Any) -> bool:
+    return can_see_capacity_overview(user)
+
+
+def capacity_advisers(user: Any) -> QuerySet[Any]:
+    """Advisers whose capacity this user may see: all of the LA's for the overview roles, else oneself."""
+    from beacon.accounts.models import User
+
+    qs = User.objects.filter(role="adviser", is_active=True).order_by("last_name", "first_name", "username")
+    if not _active(user):
+        return qs.none()
+    if can_see_capacity_overview(user):
+        return qs.filter(la_code=user.la_code) if user.la_code and not user.is_superuser else qs
+    return qs.filter(pk=user.pk)
+
+
+def can_edit_letter_templates(user: Any) -> bool:
+    return _active(user) and (user.is_superuser or user.role in LETTER_EDITOR_ROLES)
 
 
 # ---------------------------------------------------------------------------------------------

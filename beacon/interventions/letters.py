@@ -54,6 +54,21 @@ DEFAULTS: dict[str, tuple[str, str]] = {
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
+# Used to check and preview an edited template before it is saved.
+SAMPLE_CONTEXT: dict[str, Any] = {
+    "school_name": "Argyle Primary School",
+    "urn": 100008,
+    "head_name": "Ms A. Head",
+    "date": "12 January 2026",
+    "level": "targeted",
+    "meeting_date": "22 September 2025",
+    "priorities": "Reading in key stage 2; attendance of disadvantaged pupils",
+    "next_steps": "Weekly attendance panel",
+    "grounds": "unacceptably low standards of performance",
+    "compliance_ends_on": "9 February 2026",
+    "signatory": "Director of Learning and Impact",
+}
+
 
 @dataclass(frozen=True)
 class Letter:
@@ -71,6 +86,7 @@ def render_letter(tpl: LetterTemplate, context: dict[str, Any]) -> Letter:
     unknown = set(context) - set(PLACEHOLDERS)
     if unknown:
         raise ValidationError(f"Unknown placeholders: {', '.join(sorted(unknown))}")
+    context = dict.fromkeys(PLACEHOLDERS, "") | context  # a known placeholder not given renders empty
     try:
         return Letter(
             _env.from_string(tpl.subject).render(context), _env.from_string(tpl.body).render(context)

@@ -40,6 +40,11 @@ class WarningNotice(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    case = models.ForeignKey(
+        "support.SupportCase", null=True, blank=True, on_delete=models.SET_NULL, related_name="notices"
+    )
+    outcome_recorded_on = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:
@@ -67,6 +72,7 @@ class LetterTemplate(models.Model):
     kind = models.CharField(max_length=24, choices=LetterKind.choices, unique=True)
     subject = models.CharField(max_length=255)
     body = models.TextField()
+    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     def __str__(self) -> str:

@@ -5,10 +5,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from beacon.interventions.models import Ground, Outcome, WarningNotice
+from beacon.interventions.models import Ground, LetterTemplate, NoticeKind, Outcome, WarningNotice
 from beacon.support.dates import add_months
+from beacon.support.locking import StaleRecord, locked_save
 
 NO_RELIGIOUS_CHARACTER = {"", "none", "does not apply", "not applicable"}
+
+__all__ = ["StaleRecord"]
 
 
 def has_religious_character(school: Any) -> bool:
@@ -23,8 +26,7 @@ def pay_conditions_deadline(notice: WarningNotice) -> dt.date | None:
     return add_months(notice.compliance_ends_on, 2)
 
 
-def issue_notice(notice: WarningNotice, *, issued_on: dt.date, compliance_ends_on: dt.date) -> WarningNotice:
-    """Issue a notice. Schools with a religious character: the diocese must be informed first."""
+def _check_issue(notice: WarningNotice, issued_on: dt.date, compliance_ends_on: dt.date) -> None:
     if notice.issued_on is not None:
         raise ValidationError("This notice has already been issued.")
     if has_religious_character(notice.school) and (
@@ -33,19 +35,129 @@ def issue_notice(notice: WarningNotice, *, issued_on: dt.date, compliance_ends_o
         raise ValidationError("Record that the diocese was informed before issuing a notice to this school.")
     if compliance_ends_on <= issued_on:
         raise ValidationError("The compliance period must end after the notice is issued.")
-    notice.issued_on = issued_on
-    notice.compliance_ends_on = compliance_ends_on
+
+
+def issue_notice(
+    notice: WarningNotice,
+    *,
+    issued_on: dt.date,
+    compliance_ends_on: dt.date,
+    expected_version: int | None = None,
+    diocese_informed_on: dt.date | None = None,
+) -> WarningNotice:
+    """Issue a notice. Schools with a religious character: the diocese must be informed first."""
+    if diocese_informed_on is not None:
+        notice.diocese_informed_on = diocese_informed_on
+    _check_issue(notice, issued_on, compliance_ends_on)
+    changes = {
+        "issued_on": issued_on,
+        "compliance_ends_on": compliance_ends_on,
+        "diocese_informed_on": notice.diocese_informed_on,
+    }
+    saved = locked_save(
+        notice,
+        notice.version if expected_version is None else expected_version,
+        changes,
+        reason="Notice issued",
+    )
+    notice.refresh_from_db()
+    return saved
+
+
+def create_notice(
+    *,
+    school: Any,
+    kind: str,
+    ground: str,
+    concerns: str,
+    required_action: str,
+    created_by: Any,
+    case: Any = None,
+    diocese_informed_on: dt.date | None = None,
+    issued_on: dt.date | None = None,
+    compliance_ends_on: dt.date | None = None,
+) -> WarningNotice:
+    """Draft a notice (from a support case when the 18-month alert proposes one); issue it at once when an
+    issue date and the end of the compliance period are given."""
+    if kind not in NoticeKind.values or ground not in Ground.values:
+        raise ValidationError("Choose the kind of notice and its grounds.")
+    if not concerns.strip():
+        raise ValidationError("Describe the concerns the notice sets out.")
+    if case is not None and case.school_id != school.pk:
+        raise ValidationError("The support case is for another school.")
+    if (issued_on is None) != (compliance_ends_on is None):
+        raise ValidationError("To issue the notice now, enter both the issue date and the end of the "
+                              "compliance period; leave both empty to save a draft.")  # fmt: skip
+    notice = WarningNotice(
+        school=school,
+        kind=kind,
+        ground=ground,
+        concerns=concerns,
+        required_action=required_action,
+        created_by=created_by,
+        case=case,
+        diocese_informed_on=diocese_informed_on,
+    )
+    if issued_on is not None and compliance_ends_on is not None:
+        _check_issue(notice, issued_on, compliance_ends_on)
+        notice.issued_on, notice.compliance_ends_on = issued_on, compliance_ends_on
+    notice.full_clean()
     notice.save()
     return notice
 
 
-def record_response(
-    notice: WarningNotice, *, response: str, received_on: dt.date, outcome: str
+def record_diocese_informed(
+    notice: WarningNotice, *, informed_on: dt.date, expected_version: int
 ) -> WarningNotice:
+    if notice.issued_on is not None and informed_on > notice.issued_on:
+        raise ValidationError("The diocese is informed before the notice is issued.")
+    return locked_save(
+        notice, expected_version, {"diocese_informed_on": informed_on}, reason="Diocese informed"
+    )
+
+
+def record_response(
+    notice: WarningNotice,
+    *,
+    response: str,
+    received_on: dt.date | None,
+    outcome: str,
+    expected_version: int | None = None,
+    decided_on: dt.date | None = None,
+) -> WarningNotice:
+    """The governing body's response and the LA's outcome. Failing to comply makes the school eligible for
+    intervention (beacon.assessments.eligibility reads the outcome)."""
     if notice.issued_on is None:
         raise ValidationError("The notice has not been issued.")
     if outcome not in Outcome.values:
         raise ValidationError("Choose an outcome.")
-    notice.response, notice.response_received_on, notice.outcome = response, received_on, outcome
-    notice.save()
-    return notice
+    if received_on is not None and received_on < notice.issued_on:
+        raise ValidationError("The response cannot be received before the notice was issued.")
+    if outcome != Outcome.PENDING and decided_on is not None and decided_on < notice.issued_on:
+        raise ValidationError("The outcome cannot be decided before the notice was issued.")
+    changes = {
+        "response": response,
+        "response_received_on": received_on,
+        "outcome": outcome,
+        "outcome_recorded_on": decided_on if outcome != Outcome.PENDING else None,
+    }
+    saved = locked_save(
+        notice,
+        notice.version if expected_version is None else expected_version,
+        changes,
+        reason=f"Outcome: {Outcome(outcome).label}",
+    )
+    for name, value in changes.items():
+        setattr(notice, name, value)
+    notice.version = saved.version
+    return saved
+
+
+def update_template(tpl: LetterTemplate, expected_version: int, *, subject: str, body: str) -> LetterTemplate:
+    """Save a new version of a letter template (checked by rendering it with sample values first)."""
+    from beacon.interventions.letters import SAMPLE_CONTEXT, render_letter
+
+    if not subject.strip() or not body.strip():
+        raise ValidationError("Enter the subject and the body of the letter.")
+    render_letter(LetterTemplate(kind=tpl.kind, subject=subject, body=body), SAMPLE_CONTEXT)
+    return locked_save(tpl, expected_version, {"subject": subject, "body": body}, reason="Template edited")

@@ -1,6 +1,10 @@
+"""Warning notices (list, prepare from a support case, issue, response and outcome, letter) and letter
+template editing. Thin views: scoping from beacon.core.permissions, rules in services, optimistic locking."""
+
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,45 +15,89 @@ from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
 from beacon.interventions import letters, services
-from beacon.interventions.models import LetterKind, WarningNotice
+from beacon.interventions.forms import IssueForm, NewNoticeForm, ResponseForm, TemplateForm
+from beacon.interventions.models import LetterKind, LetterTemplate, WarningNotice
+from beacon.support.locking import StaleRecord
+from beacon.support.models import SupportCase
+from beacon.support.services import eighteen_month_alert
+
+STALE_STATUS = 409
+
+
+def _errors(form: Any) -> list[dict[str, str]]:
+    return [
+        {"text": " ".join(errs), "href": f"#id_{name}" if name != "__all__" else "#main-content"}
+        for name, errs in form.errors.items()
+    ]
+
+
+def _stale(form: Any, exc: StaleRecord) -> None:
+    form.add_error(None, str(exc))
+    data = form.data.copy()
+    data["version"] = str(getattr(exc.current, "version", 0))
+    form.data = data
 
 
 def _notice(user: object, pk: int) -> WarningNotice:
     if not permissions.can_manage_warning_notices(user):
         raise PermissionDenied
-    n = get_object_or_404(WarningNotice.objects.select_related("school"), pk=pk)
+    n = get_object_or_404(WarningNotice.objects.select_related("school", "case"), pk=pk)
     if not permissions.visible_schools(user).filter(pk=n.school_id).exists():
         raise PermissionDenied("You do not have access to this school.")
     return n
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationError("Enter dates as YYYY-MM-DD.") from exc
+@login_required
+def notice_list(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_manage_warning_notices(request.user):
+        raise PermissionDenied
+    notices = WarningNotice.objects.filter(
+        school__in=permissions.visible_schools(request.user)
+    ).select_related("school")
+    return render(
+        request,
+        "interventions/list.html",
+        {
+            "page_title": "Warning notices",
+            "rows": [(n, services.pay_conditions_deadline(n)) for n in notices],
+            "can_edit_letters": permissions.can_edit_letter_templates(request.user),
+        },
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def notice(request: HttpRequest, pk: int) -> HttpResponse:
-    n = _notice(request.user, pk)
-    errors: list[dict[str, str]] = []
-    if request.method == "POST":
+def new_notice(request: HttpRequest, case_pk: int) -> HttpResponse:
+    user = request.user
+    if not permissions.can_manage_warning_notices(user):
+        raise PermissionDenied
+    case = get_object_or_404(SupportCase.objects.select_related("school"), pk=case_pk)
+    if not permissions.support_schools(user).filter(pk=case.school_id).exists():
+        raise PermissionDenied("You do not have access to this school.")
+    alert = eighteen_month_alert(case, dt.date.today())
+    form = NewNoticeForm(
+        request.POST if request.method == "POST" else None,
+        initial={"kind": "pre_warning" if alert else "formal", "ground": "standards"},
+    )
+    if request.method == "POST" and form.is_valid():
         try:
-            if request.POST.get("diocese_informed_on"):
-                n.diocese_informed_on = _date(request.POST["diocese_informed_on"])
-                n.save()
-            services.issue_notice(
-                n,
-                issued_on=_date(request.POST.get("issued_on", "")),
-                compliance_ends_on=_date(request.POST.get("compliance_ends_on", "")),
-            )
+            n = services.create_notice(school=case.school, case=case, created_by=user, **form.cleaned_data)
         except ValidationError as exc:
-            errors = [{"text": m, "href": "#id_issued_on"} for m in exc.messages]
+            form.add_error(None, exc)
         else:
-            messages.success(request, "Notice issued.")
+            messages.success(request, "Notice issued." if n.issued_on else "Notice saved as a draft.")
             return redirect("interventions:notice", pk=n.pk)
+    return render(
+        request,
+        "interventions/new_notice.html",
+        {"page_title": f"Prepare a warning notice: {case.school.name}", "case": case, "alert": alert,
+         "religious": services.has_religious_character(case.school), "form": form,
+         "errors": _errors(form) if form.is_bound else []},
+        status=400 if form.is_bound else 200,
+    )  # fmt: skip
+
+
+def _notice_page(request: HttpRequest, n: WarningNotice, form: Any, status: int = 200) -> HttpResponse:
     return render(
         request,
         "interventions/notice.html",
@@ -57,11 +105,82 @@ def notice(request: HttpRequest, pk: int) -> HttpResponse:
             "page_title": f"{n.get_kind_display()}: {n.school.name}",
             "notice": n,
             "tpc_deadline": services.pay_conditions_deadline(n),
+            "religious": services.has_religious_character(n.school),
             "needs_diocese": services.has_religious_character(n.school) and n.diocese_informed_on is None,
-            "errors": errors,
+            "form": form,
+            "errors": _errors(form) if form.is_bound else [],
         },
-        status=400 if errors else 200,
+        status=status,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notice(request: HttpRequest, pk: int) -> HttpResponse:
+    n = _notice(request.user, pk)
+    data = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        data.setdefault("version", str(n.version))
+    form = IssueForm(data, initial={"version": n.version})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.issue_notice(
+                    n, issued_on=d["issued_on"], compliance_ends_on=d["compliance_ends_on"],
+                    expected_version=d["version"], diocese_informed_on=d["diocese_informed_on"],
+                )  # fmt: skip
+            except StaleRecord as exc:
+                _stale(form, exc)
+                status = STALE_STATUS
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Notice issued.")
+                return redirect("interventions:notice", pk=n.pk)
+        n.refresh_from_db()
+    return _notice_page(request, n, form, status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notice_response(request: HttpRequest, pk: int) -> HttpResponse:
+    n = _notice(request.user, pk)
+    if n.issued_on is None:
+        raise PermissionDenied("The notice has not been issued.")
+    initial = {
+        "version": n.version, "response": n.response, "response_received_on": n.response_received_on or "",
+        "outcome": n.outcome, "outcome_recorded_on": n.outcome_recorded_on or "",
+    }  # fmt: skip
+    form = ResponseForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.record_response(
+                    n, response=d["response"], received_on=d["response_received_on"], outcome=d["outcome"],
+                    expected_version=d["version"], decided_on=d["outcome_recorded_on"],
+                )  # fmt: skip
+            except StaleRecord as exc:
+                _stale(form, exc)
+                status = STALE_STATUS
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Response and outcome recorded.")
+                return redirect("interventions:notice", pk=n.pk)
+    return render(
+        request,
+        "interventions/response.html",
+        {"page_title": f"Response and outcome: {n.school.name}", "notice": n, "form": form,
+         "errors": _errors(form) if form.is_bound else []},
+        status=status,
+    )  # fmt: skip
 
 
 @login_required
@@ -76,6 +195,7 @@ def notice_letter(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
             "school_name": n.school.name,
             "urn": n.school.urn,
             "head_name": n.school.head_name or "Headteacher",
+            "date": (n.issued_on or dt.date.today()).strftime("%-d %B %Y"),
             "grounds": n.get_ground_display().lower(),
             "compliance_ends_on": n.compliance_ends_on.strftime("%-d %B %Y") if n.compliance_ends_on else "",
             "signatory": str(request.user),
@@ -89,3 +209,68 @@ def notice_letter(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     response = HttpResponse(body, content_type=ctype)
     response["Content-Disposition"] = f'attachment; filename="warning-notice-{n.school.urn}.{fmt}"'
     return response
+
+
+# --- letter templates -----------------------------------------------------------------------------------
+
+
+def _require_letter_editor(user: Any) -> None:
+    if not permissions.can_edit_letter_templates(user):
+        raise PermissionDenied
+
+
+@login_required
+def template_list(request: HttpRequest) -> HttpResponse:
+    _require_letter_editor(request.user)
+    templates = [letters.template_for(kind) for kind in LetterKind.values]
+    return render(
+        request,
+        "interventions/templates.html",
+        {"page_title": "Letter templates", "templates": templates},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
+    _require_letter_editor(request.user)
+    if kind not in LetterKind.values:
+        raise Http404
+    tpl = letters.template_for(kind)
+    form = TemplateForm(
+        request.POST if request.method == "POST" else None,
+        initial={"version": tpl.version, "subject": tpl.subject, "body": tpl.body},
+    )
+    preview: letters.Letter | None = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            subject, body = d["subject"], d["body"].replace("\r\n", "\n")
+            try:
+                if request.POST.get("action") == "preview":
+                    preview = letters.render_letter(
+                        LetterTemplate(kind=kind, subject=subject, body=body), letters.SAMPLE_CONTEXT
+                    )
+                    status = 200
+                else:
+                    services.update_template(tpl, d["version"], subject=subject, body=body)
+                    messages.success(
+                        request, "Letter template saved. The previous version is kept in its history."
+                    )
+                    return redirect("interventions:template", kind=kind)
+            except StaleRecord as exc:
+                _stale(form, exc)
+                status = STALE_STATUS
+            except ValidationError as exc:
+                form.add_error("body", exc)
+    history = list(tpl.history.select_related("history_user").order_by("-history_date")[:20])
+    return render(
+        request,
+        "interventions/template_edit.html",
+        {"page_title": f"Edit letter template: {tpl.get_kind_display()}", "tpl": tpl, "form": form,
+         "preview": preview, "history": history, "placeholders": letters.PLACEHOLDERS,
+         "errors": _errors(form) if form.is_bound else []},
+        status=status,
+    )  # fmt: skip

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -8,7 +9,7 @@ from django.core.exceptions import ValidationError
 from beacon.assessments.models import SupportLevel
 from beacon.inspections.models import EvaluationArea
 from beacon.support import services
-from beacon.support.models import Priority, Progress, SupportCase
+from beacon.support.models import FundingSource, Priority, Progress, SupportCase, VisitType
 
 
 class PriorityForm(forms.Form):
@@ -77,3 +78,63 @@ class ExitForm(forms.Form):
     )
     recategorise_to = forms.ChoiceField(label="Re-categorise to", choices=SupportLevel.choices)
     reduction_plan = forms.CharField(label="Planned reduction of support", widget=forms.Textarea)
+
+
+class EntitlementForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    flags = forms.MultipleChoiceField(
+        label="Additional half days",
+        required=False,
+        choices=[
+            ("new_headteacher", "New headteacher (orientation visit)"),
+            ("new_adviser", "New adviser (orientation visit)"),
+            ("has_post16", "Post-16 provision"),
+            ("has_arp", "Additionally resourced provision (ARP)"),
+        ],
+    )
+    targeted_extra_days = forms.DecimalField(
+        label="Additional targeted days", required=False, min_value=0, max_value=6, decimal_places=1
+    )
+    adviser = forms.ChoiceField(label="Adviser (CPP)", required=False)
+
+    def __init__(self, *args: Any, advisers: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["adviser"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Not allocated"), *advisers]
+
+
+class BrokeredForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    provider = forms.CharField(label="Provider", max_length=200)
+    description = forms.CharField(label="What is provided", required=False, widget=forms.Textarea)
+    cost = forms.DecimalField(label="Cost (£)", min_value=0, max_digits=10, decimal_places=2)
+    funding_source = forms.ChoiceField(label="Funding source", choices=FundingSource.choices)
+
+
+class VisitForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    visited_on = forms.DateField(label="Date of visit")
+    visit_type = forms.ChoiceField(label="Type of visit", choices=VisitType.choices)
+    days = forms.DecimalField(label="Days", min_value=Decimal("0.5"), max_value=5, decimal_places=1)
+    adviser = forms.ChoiceField(label="Adviser (CPP)", required=False)
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea)
+    report_to_head_on = forms.DateField(label="Report sent to the headteacher", required=False)
+    report_to_chair_on = forms.DateField(label="Report sent to the chair of governors", required=False)
+    report_to_director_on = forms.DateField(
+        label="Report sent to the Director of Learning and Impact", required=False
+    )
+    report_to_ceo_on = forms.DateField(label="Report sent to the CEO", required=False)
+
+    def __init__(self, *args: Any, advisers: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["adviser"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Not recorded"), *advisers]
+
+
+class CapacityForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    day_budget = forms.DecimalField(
+        label="Day budget for school visits", min_value=0, max_value=220, decimal_places=1
+    )

@@ -38,6 +38,15 @@ class Entitlement(models.Model):
         default=Decimal("0"),
         help_text="Targeted only: up to 6 additional days",
     )
+    derived_from = models.ForeignKey(
+        "assessments.TermlyAssessment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The decided termly assessment the level was taken from",
+    )
+    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:
@@ -65,7 +74,14 @@ class BrokeredSupport(models.Model):
     description = models.TextField(blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=2)
     funding_source = models.CharField(max_length=10, choices=FundingSource.choices)
+    case = models.ForeignKey(
+        "SupportCase", null=True, blank=True, on_delete=models.SET_NULL, related_name="brokered"
+    )
+    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
 
     def __str__(self) -> str:
         return f"{self.provider} £{self.cost}"
@@ -77,6 +93,7 @@ class AdviserCapacity(models.Model):
     adviser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capacities")
     academic_year = models.PositiveSmallIntegerField()
     day_budget = models.DecimalField(max_digits=5, decimal_places=1)
+    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:
@@ -111,6 +128,15 @@ class Visit(models.Model):
     report_to_chair = models.BooleanField(default=False, verbose_name="Report to chair of governors")
     report_to_director = models.BooleanField(default=False)
     report_to_ceo = models.BooleanField(default=False)
+    # When the visit report was circulated to each reader (the booleans above follow these dates).
+    report_to_head_on = models.DateField(null=True, blank=True)
+    report_to_chair_on = models.DateField(null=True, blank=True)
+    report_to_director_on = models.DateField(null=True, blank=True)
+    report_to_ceo_on = models.DateField(null=True, blank=True)
+    case = models.ForeignKey(
+        "SupportCase", null=True, blank=True, on_delete=models.SET_NULL, related_name="visits"
+    )
+    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:

@@ -14,9 +14,11 @@ from django.db.models import Sum
 from beacon.assessments.models import SupportLevel
 from beacon.inspections.models import EvaluationArea
 from beacon.support.dates import academic_year_bounds, add_months, next_term_end
+from beacon.support.locking import StaleRecord, locked_save
 from beacon.support.models import (
     APPENDIX_B_AGENDA,
     AdviserCapacity,
+    BrokeredSupport,
     CaseStatus,
     Entitlement,
     MeetingKind,
@@ -32,6 +34,11 @@ UNIVERSAL_CPP_DAYS = Decimal("1.5")  # three termly half-day CPP visits
 FOCUSED_EXTRA_DAYS = Decimal("1.5")
 TARGETED_MAX_EXTRA_DAYS = Decimal("6")
 CHAIR_ROLES = frozenset({"director", "ceo"})
+
+
+def as_days(value: Any) -> Decimal:
+    """Days to one decimal place (database sums come back as 2, 2.0 or 2.00 depending on the backend)."""
+    return Decimal(value or 0).quantize(Decimal("0.1"))
 
 
 class StaleCase(Exception):
@@ -83,7 +90,7 @@ def days_used(school_id: int, year: int) -> Decimal:
     total = Visit.objects.filter(school_id=school_id, visited_on__range=(start, end)).aggregate(
         s=Sum("days")
     )["s"]
-    return Decimal(total or 0)
+    return as_days(total)
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,7 @@ def adviser_load(adviser: Any, year: int) -> AdviserLoad:
     allocated = sum((entitlement_days(e).total for e in ents), Decimal("0"))
     start, end = academic_year_bounds(year)
     used = Visit.objects.filter(adviser=adviser, visited_on__range=(start, end)).aggregate(s=Sum("days"))["s"]
-    return AdviserLoad(cap.day_budget if cap else None, allocated, Decimal(used or 0))
+    return AdviserLoad(cap.day_budget if cap else None, allocated, as_days(used))
 
 
 # --- support cases ------------------------------------------------------------------------------
@@ -297,3 +304,275 @@ def agree_exit(
         recategorised_to=recategorise_to,
         support_reduction_plan=reduction_plan,
     )
+
+
+# --- entitlements derived from the termly assessment ----------------------------------------------
+
+ENTITLEMENT_FLAGS = ("new_adviser", "new_headteacher", "has_post16", "has_arp")
+
+
+def latest_decided_assessment(school: Any, year: int) -> Any:
+    """The latest termly assessment with a decision, in academic year `year` or before."""
+    from beacon.assessments.models import TermlyAssessment
+
+    return (
+        TermlyAssessment.objects.filter(
+            school=school, term__academic_year__lte=year, decided_at__isnull=False
+        )
+        .exclude(decided_level="")
+        .select_related("term")
+        .order_by("-term__sort_key", "-decided_at")
+        .first()
+    )
+
+
+def sync_entitlement(school: Any, year: int) -> Entitlement:
+    """The school's entitlement for `year`, its level taken from the decided support level of the latest
+    termly assessment (universal when nothing has been decided). Moving into targeted support starts at
+    the full 6 additional days (editable); leaving it drops them. Flags are kept."""
+    with transaction.atomic():
+        ent, created = Entitlement.objects.select_for_update().get_or_create(
+            school=school, academic_year=year
+        )
+        assessment = latest_decided_assessment(school, year)
+        level = assessment.decided_level if assessment else SupportLevel.UNIVERSAL
+        derived_id = assessment.pk if assessment else None
+        if created or ent.level != level or ent.derived_from_id != derived_id:
+            if level == SupportLevel.TARGETED and ent.level != SupportLevel.TARGETED:
+                ent.targeted_extra_days = TARGETED_MAX_EXTRA_DAYS
+            if level != SupportLevel.TARGETED:
+                ent.targeted_extra_days = Decimal("0")
+            ent.level, ent.derived_from_id = level, derived_id
+            if not created:
+                ent.version += 1
+            ent._change_reason = (  # type: ignore[attr-defined]
+                f"Level from the decision of {assessment.term}"
+                if assessment
+                else "Universal: no decision yet"
+            )
+            ent.save()
+    return ent
+
+
+def update_entitlement(
+    ent: Entitlement,
+    expected_version: int,
+    *,
+    new_adviser: bool,
+    new_headteacher: bool,
+    has_post16: bool,
+    has_arp: bool,
+    targeted_extra_days: Decimal,
+    adviser: Any = None,
+) -> Entitlement:
+    """Director / commissioner edit the flags (and the targeted days, the adviser); the level is derived."""
+    extra = Decimal(targeted_extra_days or 0)
+    if extra and ent.level != SupportLevel.TARGETED:
+        raise ValidationError("Additional targeted days apply only to targeted schools.")
+    if extra < 0 or extra > TARGETED_MAX_EXTRA_DAYS:
+        raise ValidationError("Targeted support is up to 6 additional days.")
+    if extra % HALF:
+        raise ValidationError("Enter additional days in half days.")
+    return locked_save(
+        ent,
+        expected_version,
+        {
+            "new_adviser": new_adviser,
+            "new_headteacher": new_headteacher,
+            "has_post16": has_post16,
+            "has_arp": has_arp,
+            "targeted_extra_days": extra,
+            "adviser": adviser,
+        },
+        reason="Entitlement edited",
+    )
+
+
+# --- brokered support -----------------------------------------------------------------------------
+
+
+def add_brokered(
+    ent: Entitlement,
+    *,
+    provider: str,
+    cost: Decimal,
+    funding_source: str,
+    description: str = "",
+    case: SupportCase | None = None,
+) -> BrokeredSupport:
+    if not provider.strip():
+        raise ValidationError("Enter the provider.")
+    if cost < 0:
+        raise ValidationError("The cost cannot be negative.")
+    if case is not None and case.school_id != ent.school_id:
+        raise ValidationError("The support case is for another school.")
+    b = BrokeredSupport(
+        entitlement=ent,
+        provider=provider.strip(),
+        cost=cost,
+        funding_source=funding_source,
+        description=description,
+        case=case,
+    )
+    b.full_clean()
+    b.save()
+    return b
+
+
+def update_brokered(b: BrokeredSupport, expected_version: int, **changes: Any) -> BrokeredSupport:
+    if Decimal(changes.get("cost", b.cost)) < 0:
+        raise ValidationError("The cost cannot be negative.")
+    return locked_save(b, expected_version, changes, reason="Brokered support edited")
+
+
+def brokered_total(ent: Entitlement) -> Decimal:
+    return Decimal(ent.brokered.aggregate(s=Sum("cost"))["s"] or 0)
+
+
+# --- visits and report circulation ------------------------------------------------------------------
+
+CIRCULATION = (
+    ("report_to_head", "Headteacher"),
+    ("report_to_chair", "Chair of governors"),
+    ("report_to_director", "Director of Learning and Impact"),
+    ("report_to_ceo", "CEO"),
+)
+MAX_VISIT_DAYS = Decimal("5")
+
+
+def _visit_fields(visited_on: dt.date, days: Decimal, dates: dict[str, dt.date | None]) -> dict[str, Any]:
+    if days <= 0 or days > MAX_VISIT_DAYS or days % HALF:
+        raise ValidationError("A visit is between half a day and 5 days, in half days.")
+    fields: dict[str, Any] = {}
+    for name, who in CIRCULATION:
+        when = dates.get(f"{name}_on")
+        if when is not None and when < visited_on:
+            raise ValidationError(f"The report cannot reach the {who.lower()} before the visit.")
+        fields[f"{name}_on"] = when
+        fields[name] = when is not None
+    return fields
+
+
+def record_visit(
+    *,
+    school: Any,
+    adviser: Any,
+    visited_on: dt.date,
+    visit_type: str,
+    days: Decimal,
+    notes: str = "",
+    case: SupportCase | None = None,
+    **circulation: dt.date | None,
+) -> Visit:
+    if case is not None and case.school_id != school.pk:
+        raise ValidationError("The support case is for another school.")
+    visit = Visit(
+        school=school,
+        adviser=adviser,
+        visited_on=visited_on,
+        visit_type=visit_type,
+        days=days,
+        notes=notes,
+        case=case,
+        **_visit_fields(visited_on, days, circulation),
+    )
+    visit.full_clean()
+    visit.save()
+    return visit
+
+
+def update_visit(visit: Visit, expected_version: int, **changes: Any) -> Visit:
+    circulation = {f"{n}_on": changes.pop(f"{n}_on", getattr(visit, f"{n}_on")) for n, _ in CIRCULATION}
+    visited_on = changes.get("visited_on", visit.visited_on)
+    days = Decimal(changes.get("days", visit.days))
+    changes.update(_visit_fields(visited_on, days, circulation))
+    return locked_save(visit, expected_version, changes, reason="Visit edited")
+
+
+def circulation_summary(visit: Visit) -> str:
+    parts = [
+        f"{who} {getattr(visit, f'{n}_on').strftime('%-d %b %Y')}"
+        for n, who in CIRCULATION
+        if getattr(visit, f"{n}_on") is not None
+    ]
+    return "; ".join(parts) or "Not circulated"
+
+
+# --- adviser capacity -------------------------------------------------------------------------------
+
+
+def set_capacity(
+    adviser: Any, year: int, day_budget: Decimal, expected_version: int | None
+) -> AdviserCapacity:
+    if day_budget < 0 or day_budget > 220:
+        raise ValidationError("Enter a day budget between 0 and 220 days.")
+    cap = AdviserCapacity.objects.filter(adviser=adviser, academic_year=year).first()
+    if cap is None:
+        if expected_version not in (None, 0):
+            raise StaleRecord(None)
+        # Version 1: a form read before the budget existed (version 0) is then stale.
+        return AdviserCapacity.objects.create(
+            adviser=adviser, academic_year=year, day_budget=day_budget, version=1
+        )
+    return locked_save(cap, expected_version or 0, {"day_budget": day_budget}, reason="Day budget set")
+
+
+@dataclass(frozen=True)
+class CapacityRow:
+    entitlement: Entitlement
+    entitled: Decimal
+    used: Decimal
+
+    @property
+    def over_used(self) -> bool:
+        return self.used > self.entitled
+
+
+@dataclass(frozen=True)
+class AdviserCapacityView:
+    adviser: Any
+    year: int
+    capacity: AdviserCapacity | None
+    load: AdviserLoad
+    rows: list[CapacityRow]
+
+    @property
+    def warnings(self) -> list[str]:
+        out = [self.load.warning] if self.load.warning else []
+        if self.load.budget is not None and self.load.used > self.load.budget:
+            out.append(f"Days used ({self.load.used}) exceed the budget of {self.load.budget}.")
+        out += [
+            f"{r.entitlement.school.name}: {r.used} days used of {r.entitled} entitled."
+            for r in self.rows
+            if r.over_used
+        ]
+        return out
+
+
+def adviser_capacity(adviser: Any, year: int) -> AdviserCapacityView:
+    """An adviser's year: budget, the entitlements allocated to them (days), days used at each school."""
+    start, end = academic_year_bounds(year)
+    ents = list(
+        Entitlement.objects.filter(adviser=adviser, academic_year=year)
+        .select_related("school")
+        .order_by("school__name")
+    )
+    used_by_school = dict(
+        Visit.objects.filter(adviser=adviser, visited_on__range=(start, end))
+        .order_by()
+        .values("school_id")
+        .annotate(s=Sum("days"))
+        .values_list("school_id", "s")
+    )
+    rows = [CapacityRow(e, entitlement_days(e).total, as_days(used_by_school.get(e.school_id))) for e in ents]
+    return AdviserCapacityView(
+        adviser,
+        year,
+        AdviserCapacity.objects.filter(adviser=adviser, academic_year=year).first(),
+        adviser_load(adviser, year),
+        rows,
+    )
+
+
+def capacity_overview(advisers: Any, year: int) -> list[tuple[Any, AdviserLoad]]:
+    return [(a, adviser_load(a, year)) for a in advisers]

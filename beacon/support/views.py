@@ -18,11 +18,18 @@ from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
 from beacon.interventions import letters
-from beacon.interventions.models import LetterKind
+from beacon.interventions.models import LetterKind, WarningNotice
 from beacon.support import documents, services
-from beacon.support.dates import academic_year
+from beacon.support.dates import academic_year, academic_year_bounds
 from beacon.support.forms import ExitForm, MeetingForm, NewCaseForm, PriorityForm
-from beacon.support.models import CaseStatus, Entitlement, ReviewMeeting, SupportCase
+from beacon.support.models import (
+    BrokeredSupport,
+    CaseStatus,
+    Entitlement,
+    ReviewMeeting,
+    SupportCase,
+    Visit,
+)
 
 
 def _errors(form: Any) -> list[dict[str, str]]:
@@ -71,12 +78,21 @@ def caseload(request: HttpRequest) -> HttpResponse:
                 "overdue": bool(due and due.is_overdue(today)),
             }
         )
-    load = services.adviser_load(user, year) if getattr(user, "role", "") == "adviser" else None
+    is_adviser = getattr(user, "role", "") == "adviser"
+    load = services.adviser_load(user, year) if is_adviser else None
+    start, end = academic_year_bounds(year)
+    visits = Visit.objects.filter(school__in=schools, visited_on__range=(start, end)).select_related(
+        "school", "adviser"
+    )
+    if is_adviser:
+        visits = visits.filter(adviser_id=user.pk)
     return render(
         request,
         "support/caseload.html",
         {"page_title": "Support caseload", "rows": rows, "year": year, "load": load,
-         "can_open": permissions.can_chair_support(user)},
+         "can_open": permissions.can_chair_support(user),
+         "visits": [(v, services.circulation_summary(v)) for v in visits[:20]],
+         "is_adviser": is_adviser, "can_overview": permissions.can_see_capacity_overview(user)},
     )  # fmt: skip
 
 
@@ -160,6 +176,30 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": can_edit,
             "letters": [(k, LetterKind(k).label) for k in CASE_LETTERS],
             "can_exit": can_edit and case.status == CaseStatus.OPEN and case.chair_id == request.user.pk,
+            "visits": [
+                (v, services.circulation_summary(v))
+                for v in Visit.objects.filter(
+                    Q(case=case) | Q(school=case.school, visited_on__gte=case.started_on)
+                )
+                .select_related("adviser")
+                .distinct()
+            ],
+            "brokered": list(
+                BrokeredSupport.objects.filter(
+                    Q(case=case)
+                    | Q(
+                        entitlement__school=case.school,
+                        entitlement__academic_year__gte=academic_year(case.started_on),
+                    )
+                )
+                .select_related("entitlement")
+                .distinct()
+            ),
+            "notices": list(WarningNotice.objects.filter(Q(case=case) | Q(school=case.school)).distinct()),
+            "can_visit": permissions.can_record_visit(request.user, case.school),
+            "can_broker": permissions.can_manage_brokered_support(request.user, case.school),
+            "can_notice": permissions.can_manage_warning_notices(request.user),
+            "year": academic_year(today),
         },
         status=400 if form.is_bound else 200,
     )
