@@ -53,6 +53,7 @@ migrate: install
 demo: install
 	$(PY) manage.py load_demo --la $(LA)
 	$(PY) manage.py evaluate_risk --term $(TERM) --la $(LA)
+	$(PY) manage.py load_accountability
 
 users: install
 	$(PY) manage.py create_demo_users --la $(LA) --output var/demo-credentials.txt

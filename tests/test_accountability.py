@@ -262,6 +262,24 @@ def test_half_termly_update_on_camden(camden_ofsted: None) -> None:
     docx = client.get("/accountability/commissioner/update.docx?period=spring-1-2025")
     assert "Allegation against a member of staff" in _docx_text(docx.content)
     assert client.get("/accountability/commissioner/update.txt?period=spring-1-2025").status_code == 404
+    categories_csv = client.get("/accountability/commissioner/?period=spring-1-2025&table=0&format=csv")
+    lines = categories_csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "School,URN,Support level,RAG,Last term,Change"
+    assert lines[1] == "Haverstock School,100049,Targeted,Red,Universal / Green,More concern"
+    assert len(lines) == 4
+    concerns_csv = client.get("/accountability/notifications/?show=all&format=csv").content.decode(
+        "utf-8-sig"
+    )
+    today = dt.date.today()
+    window = selectors.significant_concerns(
+        commissioner, permissions.visible_schools(commissioner), today - dt.timedelta(days=365), today
+    )
+    csv_rows = list(csv.reader(io.StringIO(concerns_csv)))
+    assert csv_rows[0] == ["Date", "School", "URN", "Concern", "Detail", "Acknowledged by", "Acknowledged at"]
+    assert [r[4] for r in csv_rows[1:]] == [c.summary for c in window]
+    assert (
+        client.get("/accountability/commissioner/?period=spring-1-2025&table=9&format=csv").status_code == 404
+    )
     for role in ("sras", "adviser", "data_manager"):
         other = Client()
         other.force_login(make_user(f"u-{role}", role, schools=(HAVERSTOCK,) if role == "adviser" else ()))
@@ -355,6 +373,14 @@ def test_head_change_from_the_register_and_acknowledgement(camden_ofsted: None, 
     assert b"Ms Ada Example" in client.get("/accountability/notifications/?show=all").content
 
 
+def _term_now() -> str:
+    from beacon.accountability.periods import academic_year_of, season_of
+
+    today = dt.date.today()
+    year = academic_year_of(today)
+    return f"{season_of(today).capitalize()} {year}/{(year + 1) % 100:02d}"
+
+
 # --- strategy tracker ---------------------------------------------------------------------------------
 
 
@@ -444,6 +470,18 @@ def test_strategy_pages_and_roles(db: None) -> None:
     assert stale.status_code == 400 and b"Someone else has changed this action" in stale.content
     action.refresh_from_db()
     assert (action.title, action.rag, action.version) == ("Climate Charter refresh", "green", 1)
+    tracker_csv = list(
+        csv.reader(
+            io.StringIO(client.get("/accountability/strategy/?format=csv").content.decode("utf-8-sig"))
+        )
+    )
+    assert len(tracker_csv) == 1 + 70  # one row per pledge here: one pledge has one action
+    climate = next(r for r in tracker_csv if r[3] == "Climate Charter refresh")
+    assert climate[:2] == [
+        "3. Flourishing Lives",
+        "5. Young people are empowered to play their part in tackling the climate crisis",
+    ]
+    assert climate[5:] == ["2026-06-30", "Green", f"{_term_now()}: Charter relaunched"]
     board = client.get("/accountability/strategy/board-report.docx")
     assert "Charter relaunched" in _docx_text(board.content)
 
@@ -490,6 +528,14 @@ def test_commission_output_evidence_and_status(db: None) -> None:
     assert stale.status_code == 400 and b"Someone else has changed this output" in stale.content
     output.refresh_from_db()
     assert (output.status, output.version) == ("delivered", 1)
+    xlsx = client.get("/accountability/commission/?format=xlsx")
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(xlsx.content)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert len(rows) == 40 and rows[0][:3] == ("Area", "Area title", "Output")
+    safeguarding = next(r for r in rows if r[2] == output.output)
+    assert (safeguarding[4], safeguarding[5]) == ("Delivered", 1)
     listing = client.get("/accountability/commission/")
     assert b"Area 16: PHSE" in listing.content and b"1 item, latest 14 November 2025" in listing.content
     client.force_login(commissioner)

@@ -377,6 +377,37 @@ def strategy_tree() -> list[Ambition]:
     )
 
 
+TRACKER_HEADERS = (
+    "Ambition",
+    "Goal",
+    "Pledge",
+    "Action",
+    "Owner",
+    "Milestone",
+    "Progress (RAG)",
+    "Latest update",
+)
+
+
+def tracker_rows(ambitions: list[Ambition]) -> list[tuple[Any, ...]]:
+    """One row per action (and one per pledge without actions) for the tracker export."""
+    rows: list[tuple[Any, ...]] = []
+    for a in ambitions:
+        for g in a.goals.all():
+            for p in g.pledges.all():
+                base = (f"{a.number}. {a.title}", f"{g.number}. {g.title}", p.text)
+                actions = list(p.actions.all())
+                if not actions:
+                    rows.append((*base, "", "", None, "", ""))
+                for act in actions:
+                    latest = next(iter(act.updates.all()), None)
+                    rows.append(
+                        (*base, act.title, act.owner, act.milestone_on, act.get_rag_display(),
+                         f"{latest.term}: {latest.progress}" if latest else "")
+                    )  # fmt: skip
+    return rows
+
+
 @dataclass(frozen=True)
 class BoardActionRow:
     ambition: str
@@ -462,3 +493,26 @@ def commission_areas() -> list[CommissionArea]:
             )
         )
     )
+
+
+OUTPUT_HEADERS = (
+    "Area",
+    "Area title",
+    "Output",
+    "Expected delivery",
+    "Status",
+    "Evidence items",
+    "Latest evidence",
+)
+
+
+def output_rows(areas: list[CommissionArea]) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for area in areas:
+        for o in area.outputs.all():
+            evidence = list(o.evidence.all())
+            rows.append(
+                (area.number, area.title, o.output, "; ".join(o.delivery_items), o.get_status_display(),
+                 len(evidence), evidence[0].evidenced_on if evidence else None)
+            )  # fmt: skip
+    return rows

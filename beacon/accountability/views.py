@@ -25,7 +25,7 @@ from beacon.accountability.periods import (
     previous_half_term,
     season_of,
 )
-from beacon.core import permissions
+from beacon.core import exports, permissions
 from beacon.risk.models import Term
 
 NOTIFICATION_WINDOW_DAYS = 365
@@ -56,6 +56,26 @@ def _download(doc: documents.Document, fmt: str, name: str) -> HttpResponse:
     response = HttpResponse(body, content_type=ctype)
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
+
+
+def _table_export(request: HttpRequest, doc: documents.Document, name: str) -> HttpResponse | None:
+    """`?format=csv|xlsx&table=N`: the Nth table of the page (the same rows the page and documents show)."""
+    fmt = exports.requested_format(request)
+    if fmt is None:
+        return None
+    tables = [s for s in doc.sections if s.table is not None]
+    try:
+        section = tables[int(request.GET.get("table", "0"))]
+    except (ValueError, IndexError):
+        raise Http404("No such table") from None
+    assert section.table is not None
+    return exports.export_response(
+        fmt,
+        f"{name}-{section.heading}",
+        section.table.headers,
+        section.table.rows,
+        sheet_title=section.heading,
+    )
 
 
 def _current_term() -> Term:
@@ -98,13 +118,17 @@ def _half_termly(request: HttpRequest) -> selectors.CommissionerReport:
 @login_required
 def half_termly(request: HttpRequest) -> HttpResponse:
     report = _half_termly(request)
+    doc = documents.commissioner_document(report)
+    export = _table_export(request, doc, f"commissioner-update-{report.period.slug}")
+    if export is not None:
+        return export
     year = report.period.academic_year
     periods = half_terms_of(year - 1) + half_terms_of(year) + half_terms_of(year + 1)
     return render(
         request,
         "accountability/commissioner_report.html",
         {"page_title": report.title, "report": report, "fmt_view": "accountability:half_termly_document",
-         "doc": documents.commissioner_document(report),
+         "doc": doc,
          "query": f"period={report.period.slug}",
          "period_items": [{"value": p.slug, "text": str(p), "selected": p.slug == report.period.slug}
                           for p in periods],
@@ -136,12 +160,16 @@ def _annual(request: HttpRequest) -> selectors.CommissionerReport:
 @login_required
 def annual(request: HttpRequest) -> HttpResponse:
     report = _annual(request)
+    doc = documents.commissioner_document(report)
+    export = _table_export(request, doc, f"commissioner-annual-{report.period.slug}")
+    if export is not None:
+        return export
     this_year = academic_year_of(dt.date.today())
     return render(
         request,
         "accountability/commissioner_report.html",
         {"page_title": report.title, "report": report, "fmt_view": "accountability:annual_document",
-         "doc": documents.commissioner_document(report),
+         "doc": doc,
          "query": f"year={report.period.academic_year}",
          "year_items": [{"value": y, "text": f"{y}/{(y + 1) % 100:02d}",
                          "selected": y == report.period.academic_year} for y in range(this_year, this_year - 6, -1)]},
@@ -186,12 +214,20 @@ def notifications(request: HttpRequest) -> HttpResponse:
     )
     if not show_all:
         concerns = [c for c in concerns if not c.acknowledged]
+    fmt = exports.requested_format(request)
+    if fmt is not None:
+        return exports.export_response(
+            fmt, "significant-concerns", ("Date", "School", "URN", "Concern", "Detail", "Acknowledged by", "Acknowledged at"),
+            [(c.on, c.school_name, c.urn, c.kind_label, c.summary, c.acknowledged_by,
+              c.acknowledged_at.strftime("%Y-%m-%d %H:%M") if c.acknowledged_at else "") for c in concerns],
+            sheet_title="Significant concerns",
+        )  # fmt: skip
     return render(
         request,
         "accountability/notifications.html",
         {"page_title": "Significant concerns", "concerns": concerns, "show_all": show_all,
          "can_acknowledge": permissions.can_acknowledge_concerns(user),
-         "window": NOTIFICATION_WINDOW_DAYS, "kinds": ConcernKind},
+         "window": NOTIFICATION_WINDOW_DAYS, "kinds": ConcernKind, "exports": exports.export_links(request)},
     )  # fmt: skip
 
 
@@ -201,10 +237,18 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @login_required
 def strategy(request: HttpRequest) -> HttpResponse:
     _require(permissions.can_see_strategy(request.user))
+    ambitions = selectors.strategy_tree()
+    fmt = exports.requested_format(request)
+    if fmt is not None:
+        return exports.export_response(
+            fmt, "building-back-stronger", selectors.TRACKER_HEADERS, selectors.tracker_rows(ambitions),
+            sheet_title="Building Back Stronger",
+        )  # fmt: skip
     return render(
         request,
         "accountability/strategy.html",
-        {"page_title": "Building Back Stronger tracker", "ambitions": selectors.strategy_tree(),
+        {"page_title": "Building Back Stronger tracker", "ambitions": ambitions,
+         "exports": exports.export_links(request),
          "can_edit": permissions.can_edit_strategy(request.user), "today": dt.date.today(),
          "complete": Rag.COMPLETE},
     )  # fmt: skip
@@ -315,11 +359,15 @@ def _board(request: HttpRequest) -> selectors.BoardReport:
 @login_required
 def board_report(request: HttpRequest) -> HttpResponse:
     report = _board(request)
+    doc = documents.board_document(report)
+    export = _table_export(request, doc, f"strategy-board-{report.term.slug}")
+    if export is not None:
+        return export
     terms = list(Term.objects.order_by("-sort_key")[:9])
     return render(
         request,
         "accountability/board_report.html",
-        {"page_title": report.title, "report": report, "doc": documents.board_document(report),
+        {"page_title": report.title, "report": report, "doc": doc,
          "term_items": [{"value": t.slug, "text": str(t), "selected": t.pk == report.term.pk} for t in terms]},
     )  # fmt: skip
 
@@ -336,11 +384,22 @@ def board_report_document(request: HttpRequest, fmt: str) -> HttpResponse:
 @login_required
 def outputs(request: HttpRequest) -> HttpResponse:
     _require(permissions.can_see_commission_outputs(request.user))
+    areas = selectors.commission_areas()
+    fmt = exports.requested_format(request)
+    if fmt is not None:
+        return exports.export_response(
+            fmt,
+            "commission-outputs",
+            selectors.OUTPUT_HEADERS,
+            selectors.output_rows(areas),
+            sheet_title="Commission outputs",
+        )
     return render(
         request,
         "accountability/outputs.html",
-        {"page_title": "Camden Learning Commission outputs", "areas": selectors.commission_areas()},
-    )
+        {"page_title": "Camden Learning Commission outputs", "areas": areas,
+         "exports": exports.export_links(request)},
+    )  # fmt: skip
 
 
 @login_required
