@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 ColumnKind = Literal["str", "int", "number", "date"]
 MAX_STORED_ERRORS = 200
+MAX_TEXT_CHARS = 10_000  # the longest text cell in any real source file is 337 characters
 ROW_COL = "__row"
 
 
@@ -128,11 +129,18 @@ def short_csv_rows(text: str, width: int) -> list[tuple[int, int, int]]:
 
     short: list[tuple[int, int, int]] = []
     last = 0
-    for number, record in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if record:
-            last = number
-            if len(record) < width:
-                short.append((number, len(record), 0))
+    reader = csv.reader(io.StringIO(text))
+    number = 0
+    try:
+        for number, record in enumerate(reader, start=1):
+            if record:
+                last = number
+                if len(record) < width:
+                    short.append((number, len(record), 0))
+    except csv.Error as exc:  # e.g. a field longer than the csv module's limit (131,072 characters)
+        raise ImportRejected(
+            [{"row": number + 1, "column": "", "value": "", "reason": f"The row cannot be read: {exc}"}]
+        ) from exc
     return [(row, fields, last) for row, fields, _ in short]
 
 
@@ -154,7 +162,19 @@ class Source:
         errors: list[dict[str, Any]] = []
         for col in self.columns:
             found = [h for h in headers if col.matches(h)]
-            if found:
+            # polars renames a repeated header "X" to "X_duplicated_0": the column is there twice.
+            found += [h for h in headers for f in found[:1] if h.startswith(f"{f}_duplicated_")]
+            if len(found) > 1:
+                errors.append(
+                    {
+                        "row": 1,
+                        "column": col.name,
+                        "value": ", ".join(h.split("_duplicated_")[0] for h in found)[:80],
+                        "reason": f"The column appears more than once ({len(found)} times): "
+                        "keep only the right one",
+                    }
+                )
+            elif found:
                 mapping[col.name] = found[0]
             elif col.required:
                 errors.append(
@@ -216,6 +236,7 @@ def validate(source: Source, raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict
         src = pl.col(header)
         if col.kind == "str":
             exprs.append(parsing.clean_str(src).alias(col.name))
+            checks.append((col.name, header, src.str.len_chars() > MAX_TEXT_CHARS))
         elif col.kind in {"number", "int"}:
             value, status, is_err = parsing.number_with_status(src)
             if col.kind == "int":
@@ -238,9 +259,11 @@ def validate(source: Source, raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict
                 .to_list()
             )
             kind = next(c.kind for c in source.columns if c.name == name)
-            reason = {"date": "Not a date", "int": "Not a whole number or DfE code"}.get(
-                kind, "Not a number or a recognised DfE code (c, x, z, low, SUPP, NE, NP, NA)"
-            )
+            reason = {
+                "date": "Not a date",
+                "int": "Not a whole number or DfE code",
+                "str": f"Longer than {MAX_TEXT_CHARS:,} characters",
+            }.get(kind, "Not a number or a recognised DfE code (c, x, z, low, SUPP, NE, NP, NA)")
             for row, value in zip(bad[ROW_COL].to_list(), values, strict=False):
                 errors.append({"row": row, "column": header, "value": str(value)[:80], "reason": reason})
     parsed = parsed.drop([f"__err__{n}" for n, _, _ in checks])
