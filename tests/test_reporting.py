@@ -27,6 +27,14 @@ LAIT = DATA / "dfe-lait" / "bds_long_0.parquet"
 _RAW: pl.DataFrame | None = None
 
 
+@pytest.fixture(autouse=True)
+def _targets(db: None) -> None:
+    """The seeded targets (data migration 0002); re-seeded in case a transactional test flushed them."""
+    from beacon.reporting.seeds import seed_targets
+
+    seed_targets(SystemTarget)
+
+
 def raw_lait() -> pl.DataFrame:
     global _RAW
     if _RAW is None:
