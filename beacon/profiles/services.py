@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from beacon.profiles.models import MAX_SECTION_CHARS, SECTION_FIELDS, NarrativeStatus, SchoolNarrative
@@ -48,15 +48,21 @@ def validate_sections(texts: Mapping[str, str], *, submitting: bool) -> dict[str
 
 
 def _locked(school: School, expected_version: int) -> SchoolNarrative:
-    narrative, _ = SchoolNarrative.objects.select_for_update().get_or_create(school=school)
+    """The school's narrative, locked for this transaction (a new, unsaved one at version 0 if none yet:
+    its first save is its creation, recorded with the reason for it)."""
+    narrative = SchoolNarrative.objects.select_for_update().filter(school=school).first()
+    if narrative is None:
+        narrative = SchoolNarrative(school=school)
     if narrative.version != expected_version:
         raise StaleNarrative(narrative)
     return narrative
 
 
-def _save(narrative: SchoolNarrative, reason: str) -> SchoolNarrative:
+def _save(narrative: SchoolNarrative, reason: str, user: Any) -> SchoolNarrative:
     narrative.version += 1
     narrative._change_reason = reason  # type: ignore[attr-defined]
+    if getattr(user, "is_authenticated", False):
+        narrative._history_user = user  # type: ignore[attr-defined]  # also outside a request
     narrative.save()
     return narrative
 
@@ -71,6 +77,15 @@ def save_draft(
     errors = validate_sections(cleaned, submitting=submit)
     if errors:
         raise ValidationError(errors)
+    try:
+        return _save_draft(school, cleaned, user=user, expected_version=expected_version, submit=submit)
+    except IntegrityError:  # two first saves at once: the other one won
+        raise StaleNarrative(narrative_for(school)) from None
+
+
+def _save_draft(
+    school: School, cleaned: dict[str, str], *, user: Any, expected_version: int, submit: bool
+) -> SchoolNarrative:
     with transaction.atomic():
         narrative = _locked(school, expected_version)
         for field, text in cleaned.items():
@@ -80,10 +95,10 @@ def save_draft(
             narrative.status = NarrativeStatus.SUBMITTED
             narrative.submitted_by = user
             narrative.submitted_at = timezone.now()
-            return _save(narrative, "Submitted for review")
+            return _save(narrative, "Submitted for review", user)
         if narrative.status != NarrativeStatus.RETURNED:
             narrative.status = NarrativeStatus.DRAFT
-        return _save(narrative, "Draft saved")
+        return _save(narrative, "Draft saved", user)
 
 
 def publish(school: School, *, user: Any, expected_version: int) -> SchoolNarrative:
@@ -100,7 +115,7 @@ def publish(school: School, *, user: Any, expected_version: int) -> SchoolNarrat
         narrative.published_at = timezone.now()
         narrative.status = NarrativeStatus.PUBLISHED
         narrative.review_note = ""
-        return _save(narrative, "Published")
+        return _save(narrative, "Published", user)
 
 
 def return_for_changes(school: School, *, user: Any, expected_version: int, note: str) -> SchoolNarrative:
@@ -115,7 +130,7 @@ def return_for_changes(school: School, *, user: Any, expected_version: int, note
         narrative.status = NarrativeStatus.RETURNED
         narrative.review_note = note
         narrative.updated_by = user
-        return _save(narrative, "Returned for changes")
+        return _save(narrative, "Returned for changes", user)
 
 
 def unpublish(school: School, *, user: Any, expected_version: int) -> SchoolNarrative:
@@ -127,4 +142,4 @@ def unpublish(school: School, *, user: Any, expected_version: int) -> SchoolNarr
         narrative.published_by = user
         if narrative.status == NarrativeStatus.PUBLISHED:
             narrative.status = NarrativeStatus.DRAFT
-        return _save(narrative, "Unpublished")
+        return _save(narrative, "Unpublished", user)
