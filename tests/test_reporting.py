@@ -144,7 +144,7 @@ def test_targets_on_real_camden_rows(lait_loaded: None) -> None:
     assert lait_value("TotFixedEx", "2021/22", 986) is None
     assert y2021.status == services.NO_DATA
 
-    # CLC-11 HE entry at or near London (within 2 points): 2023/24 '2022-23'? the latest label is '2023-24'.
+    # CLC-11 HE entry at or near London (within 2 points); LAIT's latest label '2023-24' -> 2023.
     r = result_for(d, "CLC-11")
     cam_he, lon_he = lait_value("HE_19_All", "2023-24", 202), lait_value("HE_19_All", "2023-24", 986)
     assert cam_he is not None and lon_he is not None
