@@ -1,0 +1,411 @@
+"""Role × page × school matrix (issue 7): no user reaches another school's data or restricted intelligence.
+
+Every URL pattern of the project is requested (the resolver is iterated, so pages added by other apps are
+covered without editing this file) by every role and by an anonymous visitor, with its parameters filled
+for a school in the user's scope and for schools outside it. Out-of-scope requests must be refused
+(403/404, or a sign-in redirect for anonymous visitors; POSTs write nothing), and no response, in scope
+or not, may show another school's name, link or notes, or intelligence of a sensitivity the role may not
+read. A URL parameter this file cannot fill fails the test: register a filler in FILLERS or PK_FILLERS.
+
+The schools are real rows: Argyle Primary School (URN 100008, Camden) is assigned to the adviser,
+headteacher and chair; Haverstock School (URN 100049, Camden) is assigned to nobody; the Westminster
+school is the first (by URN) in the 2022/23 census for LA 213.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from simple_history.models import registered_models
+
+from tests.conftest import make_user
+
+WESTMINSTER = 213
+ARGYLE, HAVERSTOCK = 100008, 100049
+CENSUS = "helios-census-2022-23/spc_school_level_underlying_data_2022_23.csv"
+LA_WIDE = ("commissioner", "ceo", "director", "sras", "data_manager")
+ASSIGNED = ("adviser", "headteacher", "chair")
+ROLES = (*LA_WIDE, *ASSIGNED)
+SENSITIVITIES = ("general_shared", "general", "safeguarding", "personnel", "finance")
+
+# Who may read which intelligence, written out here independently of beacon.core.permissions
+# (docs: the table in permissions.py, "Termly risk assessment and soft intelligence").
+READS: dict[str, set[str]] = {
+    "commissioner": set(SENSITIVITIES),
+    "ceo": set(SENSITIVITIES),
+    "director": set(SENSITIVITIES),
+    "adviser": {"general_shared", "general", "safeguarding"},
+    "sras": {"general_shared", "general"},
+    "headteacher": {"general_shared"},
+    "chair": {"general_shared"},
+    "data_manager": set(),
+}
+# Which schools each kind of role may see: A (Argyle, assigned), C (Haverstock, Camden, unassigned),
+# B (Westminster).
+SCOPE: dict[str, set[str]] = {r: {"A", "C"} for r in LA_WIDE} | {r: {"A"} for r in ASSIGNED}
+PUBLIC = {
+    "core:accessibility",
+    "core:data_sources",
+    "core:healthz",
+    "accounts:login",
+    "accounts:no_access",
+    "accounts:oidc_start",
+    "accounts:oidc_callback",
+    "admin:login",
+    "admin:logout",
+    "admin:jsi18n",
+}
+
+
+@dataclass
+class World:
+    schools: dict[str, Any]  # "A" / "C" / "B" -> School
+    users: dict[str, Any]
+    notes: dict[tuple[str, str], Any]  # (school key, sensitivity) -> Intelligence
+    cases: dict[str, Any]
+    meetings: dict[str, Any]
+    notices: dict[str, Any]
+    assessments: dict[str, Any]
+    import_run: Any
+    totp_device: Any
+    tokens: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _walk(resolver: URLResolver, prefix: str = "", ns: str = "") -> Iterator[tuple[str, str, URLPattern]]:
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            inner = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+            yield from _walk(p, prefix + str(p.pattern), inner or "")
+        else:
+            name = f"{ns}:{p.name}" if ns else (p.name or "")
+            yield prefix + str(p.pattern), name, p
+
+
+def url_patterns() -> list[tuple[str, str, URLPattern]]:
+    """Every pattern, the admin's last (its pages are checked for writes once per role)."""
+    return sorted(_walk(get_resolver()), key=lambda p: p[1].startswith("admin:"))
+
+
+def route_params(route: str) -> list[str]:
+    """Parameter names of a route: `<int:urn>` / `<pk>` and regex groups `(?P<app_label>...)`."""
+    return re.findall(r"<(?:\w+:)?(\w+)>", route)
+
+
+def build_path(route: str, values: dict[str, Any]) -> str:
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+    if path.startswith("^") or "(?P<" in path:  # a regex route (admin's app index)
+        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), path)
+        path = path.replace("^", "").replace("$", "")
+    return "/" + path
+
+
+# ---------------------------------------------------------------------------------------------
+# Fillers: how each URL parameter is given a value for school variant "A", "C" or "B".
+# Variant None means the URL names no school (one request per role).
+
+Filler = Callable[[World, str], Any]
+
+
+def _admin_object(world: World, name: str, variant: str) -> Any:
+    """An object of the admin page's model, tied to the variant's school when the model is school data."""
+    from django.contrib import admin
+
+    school = world.schools[variant]
+    for model in admin.site._registry:
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
+        if not name.startswith(prefix):
+            continue
+        if model is type(school):
+            return school.pk
+        school_fk = next(
+            (
+                f.name
+                for f in model._meta.get_fields()
+                if isinstance(f, models.ForeignKey) and f.related_model is type(school)
+            ),
+            None,
+        )
+        qs = model._default_manager.all()
+        if school_fk:
+            qs = qs.filter(**{school_fk: school})
+        obj = qs.order_by("pk").first()
+        return obj.pk if obj is not None else 1
+    return school.pk  # the admin's catch-all `<object_id>/` redirect: try the school itself
+
+
+# Parameters that mean the same on every page.
+FILLERS: dict[str, Filler] = {
+    "urn": lambda w, v: w.schools[v].urn,
+    "fmt": lambda w, v: "docx",
+    "year": lambda w, v: 2025,
+    "kind": lambda w, v: "meeting_summary",
+    "app_label": lambda w, v: "schools",
+    "content_type_id": lambda w, v: ContentType.objects.get_for_model(type(w.schools[v])).pk,
+}
+# `pk`-like parameters depend on the page: the object of that page for the variant's school.
+PK_FILLERS: dict[str, dict[str, Filler]] = {
+    "assessments:withdraw_intelligence": {"pk": lambda w, v: w.notes[(v, "safeguarding")].pk},
+    "support:case": {"pk": lambda w, v: w.cases[v].pk},
+    "support:record_meeting": {"pk": lambda w, v: w.cases[v].pk},
+    "support:exit": {"pk": lambda w, v: w.cases[v].pk},
+    "support:letter": {"pk": lambda w, v: w.cases[v].pk},
+    "support:report": {"pk": lambda w, v: w.meetings[v].pk},
+    "interventions:notice": {"pk": lambda w, v: w.notices[v].pk},
+    "interventions:notice_letter": {"pk": lambda w, v: w.notices[v].pk},
+}
+# Pages whose parameters name something that is not a school's (one request per role, no variants).
+NOT_SCHOOL: dict[str, dict[str, Filler]] = {
+    "imports:detail": {"pk": lambda w, v: w.import_run.pk},
+    "admin:auth_user_password_change": {"id": lambda w, v: w.users["director"].pk},
+    "admin:otp_totp_totpdevice_config": {"pk": lambda w, v: w.totp_device.pk},
+    "admin:otp_totp_totpdevice_qrcode": {"pk": lambda w, v: w.totp_device.pk},
+    "admin:None": {"url": lambda w, v: "no-such-page/"},  # the admin's catch-all
+}
+
+
+def fill(world: World, name: str, route: str, variant: str) -> dict[str, Any] | str:
+    """The parameter values for this page and variant, or an error message naming what is missing."""
+    values: dict[str, Any] = {}
+    for param in route_params(route) + re.findall(r"\(\?P<(\w+)>", route):
+        filler = (
+            PK_FILLERS.get(name, {}).get(param)
+            or NOT_SCHOOL.get(name, {}).get(param)
+            or (FILLERS.get(param) if param not in {"pk", "id"} else None)
+        )
+        if filler is None and name.startswith("admin:") and param == "object_id":
+            values[param] = _admin_object(world, name, variant)
+            continue
+        if filler is None:
+            return (
+                f"{name} ({route}): no filler for parameter {param!r}. Register one in "
+                "tests/test_access_matrix.py (FILLERS for a parameter that means the same everywhere, "
+                "PK_FILLERS[url name] for an object of a school, NOT_SCHOOL for anything else)."
+            )
+        values[param] = filler(world, variant)
+    return values
+
+
+def names_a_school(name: str, route: str) -> bool:
+    params = route_params(route) + re.findall(r"\(\?P<(\w+)>", route)
+    return bool(params) and name not in NOT_SCHOOL
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(camden_register: None, data_dir: Any) -> World:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from beacon.assessments.models import Intelligence
+    from beacon.assessments.services import refresh_proposal
+    from beacon.imports.framework import run_import
+    from beacon.imports.models import ImportRun, RunStatus
+    from beacon.interventions.models import Ground, WarningNotice
+    from beacon.risk.models import Term
+    from beacon.schools.models import School
+    from beacon.support import services as support
+
+    run = run_import("school_census", data_dir / CENSUS, la_code=WESTMINSTER)
+    assert run.status == RunStatus.SUCCEEDED, run.message
+    westminster = School.objects.filter(la_code=WESTMINSTER).order_by("urn").first()
+    assert westminster is not None
+    schools = {"A": School.objects.get(urn=ARGYLE), "C": School.objects.get(urn=HAVERSTOCK), "B": westminster}
+    assert schools["A"].name == "Argyle Primary School" and schools["C"].name == "Haverstock School"
+    # Out-of-scope names must be unique, or "not shown" could not be told from a namesake.
+    for key, school in schools.items():
+        assert School.objects.filter(name__icontains=school.name).count() == 1, (key, school.name)
+
+    users = {role: make_user(role, role, schools=(ARGYLE,) if role in ASSIGNED else ()) for role in ROLES}
+    users["data_manager"].is_staff = True  # as in the demo: staff, without model permissions
+    users["data_manager"].save()
+    author = make_user("author", "director")
+    term = Term.parse("autumn-2025")
+    notes, cases, meetings, notices, assessments, tokens = {}, {}, {}, {}, {}, {}
+    for key, school in schools.items():
+        for sens in SENSITIVITIES:
+            token = f"MATRIX-{key}-{sens}-TOKEN"
+            tokens[(key, sens)] = token
+            notes[(key, sens)] = Intelligence.objects.create(
+                school=school,
+                date=dt.date(2025, 10, 6),
+                source="cpp_visit",
+                summary=token,
+                detail=f"Detail {token}",
+                sensitivity="general" if sens == "general_shared" else sens,
+                shared_with_school=sens == "general_shared",
+                recorded_by=author,
+            )
+        cases[key] = support.open_case(
+            school=school, level="targeted", started_on=dt.date(2025, 9, 8), chair=author
+        )
+        meetings[key] = support.record_meeting(
+            cases[key], held_on=dt.date(2025, 9, 22), progress="on_track", next_steps=f"Steps {key}"
+        )
+        notices[key] = WarningNotice.objects.create(
+            school=school, ground=Ground.STANDARDS, issued_on=dt.date(2026, 2, 1)
+        )
+        assessments[key] = refresh_proposal(school, term)
+    return World(
+        schools=schools,
+        users=users,
+        notes=notes,
+        cases=cases,
+        meetings=meetings,
+        notices=notices,
+        assessments=assessments,
+        import_run=ImportRun.objects.order_by("pk").first(),
+        totp_device=TOTPDevice.objects.create(user=author, name="author's app", confirmed=True),
+        tokens=tokens,
+    )
+
+
+def forbidden_strings(world: World, role: str | None) -> dict[str, str]:
+    """Strings that must never appear in a response to `role` (None: anonymous), with why."""
+    scope = SCOPE.get(role, set()) if role else set()
+    reads = READS.get(role, set()) if role else set()
+    out: dict[str, str] = {}
+    for (key, sens), token in world.tokens.items():
+        if key not in scope:
+            out[token] = f"intelligence about out-of-scope school {key}"
+        elif sens not in reads:
+            out[token] = f"{sens} intelligence, which a {role} may not read"
+    for key, school in world.schools.items():
+        if key not in scope:
+            out[school.name] = f"the name of out-of-scope school {key}"
+            out[f"/{school.urn}/"] = f"a link to out-of-scope school {key}"
+    return out
+
+
+def response_text(resp: Any) -> str:
+    ctype = resp.get("Content-Type", "")
+    body = b"".join(resp.streaming_content) if getattr(resp, "streaming", False) else resp.content
+    if "pdf" in ctype:
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(body)).pages)
+    if "wordprocessingml" in ctype:
+        from docx import Document
+
+        doc = Document(io.BytesIO(body))
+        cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+        return "\n".join([p.text for p in doc.paragraphs] + cells)
+    return body.decode("utf-8", errors="replace")
+
+
+def history_rows() -> int:
+    return sum(
+        m.history.model._default_manager.count() for m in registered_models.values() if hasattr(m, "history")
+    )
+
+
+def _signin_redirect(resp: Any) -> bool:
+    return resp.status_code == 302 and resp["Location"].startswith(("/account/sign-in/", "/admin/login/"))
+
+
+def test_every_page_for_every_role_and_school(world: World) -> None:
+    problems: list[str] = []
+    unfillable: list[str] = []
+    statuses: dict[tuple[str, str, str], int] = {}
+    patterns = url_patterns()
+    assert len(patterns) > 100  # the project's pages and the admin's
+    for role in (None, *ROLES):
+        client = Client()
+        if role:
+            client.force_login(world.users[role])
+        who = role or "anonymous"
+        forbidden = forbidden_strings(world, role)
+        scope = SCOPE.get(role, set()) if role else set()
+        admin_writes_before: int | None = None
+        for route, name, _pattern in patterns:
+            is_admin = name.startswith("admin:")
+            if is_admin and admin_writes_before is None:
+                admin_writes_before = history_rows()
+            if name in {"accounts:logout", "admin:logout"}:
+                continue  # signing out ends this client's session; covered by tests/test_security.py
+            variants = ("A", "C", "B") if names_a_school(name, route) else ("A",)
+            for variant in variants:
+                values = fill(world, name, route, variant)
+                if isinstance(values, str):
+                    unfillable.append(values)
+                    break
+                path = build_path(route, values)
+                resp = client.get(path)
+                statuses[(who, name, variant)] = resp.status_code
+                where = f"{who} GET {path} ({name}, school {variant})"
+                if resp.status_code >= 500:
+                    problems.append(f"{where}: server error {resp.status_code}")
+                    continue
+                text = (
+                    response_text(resp) if resp.status_code == 200 else resp.content.decode(errors="replace")
+                )
+                for needle, why in forbidden.items():
+                    if needle in text:
+                        problems.append(f"{where}: shows {why} ({needle!r})")
+                if (
+                    role is None
+                    and name not in PUBLIC
+                    and not _signin_redirect(resp)
+                    and resp.status_code not in {403, 404, 405}
+                ):
+                    problems.append(f"{where}: anonymous got {resp.status_code}, not a sign-in redirect")
+                out_of_scope = names_a_school(name, route) and variant not in scope
+                if out_of_scope and role is not None:
+                    if name.startswith("admin:"):
+                        ok = resp.status_code in {302, 403, 404} or "MATRIX" not in text
+                    else:
+                        ok = resp.status_code in {403, 404, 405}
+                    if not ok:
+                        problems.append(f"{where}: out-of-scope school answered {resp.status_code}")
+                    before = None if is_admin else history_rows()  # admin pages: counted once per role
+                    post = client.post(path, {})
+                    if before is not None and history_rows() != before:
+                        problems.append(f"{where}: POST to out-of-scope school changed recorded data")
+                    if post.status_code not in {302, 400, 403, 404, 405} or (
+                        post.status_code == 302 and not name.startswith("admin:")
+                    ):
+                        problems.append(f"{where}: POST to out-of-scope school answered {post.status_code}")
+        if admin_writes_before is not None and history_rows() != admin_writes_before:
+            problems.append(f"{who}: a request to the admin site changed recorded data")
+    assert not unfillable, "\n".join(sorted(set(unfillable)))
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:80])
+
+    # Worked expectations for the main pages (the whole matrix is in `statuses`).
+    for role in ROLES:
+        assert statuses[(role, "schools:detail", "A")] == 200, role
+        assert statuses[(role, "schools:list", "A")] == 200, role
+    for role in ("commissioner", "ceo", "director", "sras", "data_manager"):
+        assert statuses[(role, "schools:detail", "C")] == 200, role
+    for role in ASSIGNED:
+        assert statuses[(role, "schools:detail", "C")] == 403, role
+    for role in ROLES:
+        assert statuses[(role, "schools:detail", "B")] == 403, role
+    # The risk register and a school's assessment: the risk roles, for schools in their scope only.
+    for role in ("commissioner", "ceo", "director", "sras", "adviser"):
+        assert statuses[(role, "assessments:school", "A")] == 200, role
+    for role in ("data_manager", "headteacher", "chair"):
+        assert statuses[(role, "assessments:register", "A")] == 403, role
+    assert statuses[("adviser", "support:case", "A")] == 200
+    assert statuses[("adviser", "support:case", "C")] == 403
+    assert statuses[("director", "interventions:notice", "C")] == 200
+    assert statuses[("director", "interventions:notice", "B")] in {403, 404}
+    assert statuses[("anonymous", "schools:detail", "A")] == 302
+
+
+def test_an_unknown_parameter_fails_with_a_clear_message(world: World) -> None:
+    message = fill(world, "newapp:thing", "newapp/<int:widget_id>/", "A")
+    assert isinstance(message, str) and "no filler for parameter 'widget_id'" in message
+    assert "PK_FILLERS" in message
+    # A bare `pk` is never guessed: it depends on the page.
+    assert isinstance(fill(world, "newapp:case", "newapp/<int:pk>/", "A"), str)
+    assert fill(world, "schools:detail", "schools/<int:urn>/", "C") == {"urn": HAVERSTOCK}
