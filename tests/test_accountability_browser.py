@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_accessible, make_user, sign_in
+from tests.conftest import assert_accessible, assert_no_horizontal_scroll, make_user, sign_in
 
 HAVERSTOCK = 100049
 
 
 @pytest.mark.browser
 def test_accountability_pages(
-    page: Any, live_server: Any, transactional_db: None, camden_register: None
+    page: Any, phone_page: Any, live_server: Any, transactional_db: None, camden_register: None
 ) -> None:
     from beacon.accountability.models import Action, ConcernAcknowledgement, DeliveryEvidence, Pledge
     from beacon.accountability.seed import load_seed
@@ -55,6 +55,12 @@ def test_accountability_pages(
     page.goto(f"{live_server.url}/accountability/commissioner/annual/")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Annual report to the commissioner")
     assert_accessible(page)
+
+    # On a phone the report's tables scroll inside their own region, not the page.
+    sign_in(phone_page, live_server, "cora")
+    for path in ("commissioner/", "notifications/?show=all", "commission/"):
+        phone_page.goto(f"{live_server.url}/accountability/{path}")
+        assert_no_horizontal_scroll(phone_page)
 
     # The director adds an action to the ECR7 pledge, then records this term's update.
     page.get_by_role("button", name="Sign out").click()
