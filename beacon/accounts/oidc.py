@@ -9,8 +9,11 @@ An unknown person lands on the "no access yet" page.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import jwt
+import requests
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +23,8 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 from beacon.accounts.models import SecurityEventKind, User
 from beacon.accounts.two_factor import record_event
 from beacon.core.middleware import MFA_BY_IDP_KEY
+
+logger = logging.getLogger(__name__)
 
 # Authentication method references (RFC 8176) that mean the provider asked for more than a password.
 MFA_AMR: frozenset[str] = frozenset(
@@ -49,6 +54,16 @@ def idp_asserted_mfa(claims: dict[str, Any]) -> bool:
 
 
 class BeaconOIDCBackend(OIDCAuthenticationBackend):
+    def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> User | None:
+        """A token that fails verification (signature, nonce, provider errors) refuses the sign-on
+        instead of raising: the person lands on the "no access" page and the refusal is logged."""
+        try:
+            return super().authenticate(request, **kwargs)
+        except (SuspiciousOperation, requests.RequestException, jwt.PyJWTError) as exc:
+            logger.warning("Single sign-on refused: %s", exc)
+            record_event(request, None, SecurityEventKind.SSO_REFUSED, f"token rejected: {exc}"[:300])
+            return None
+
     def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]) -> User | None:
         if payload.get("iss", "").rstrip("/") != settings.BEACON_OIDC_ISSUER:
             raise SuspiciousOperation("ID token issuer does not match BEACON_OIDC_ISSUER")
