@@ -40,7 +40,9 @@ def save_summary(school: School, *, user: Any, expected_version: int, **notes: s
     if unknown:
         raise ValueError(f"Unknown summary fields: {sorted(unknown)}")
     with transaction.atomic():
-        summary, _ = FutureOptionsSummary.objects.select_for_update().get_or_create(school=school)
+        summary = FutureOptionsSummary.objects.select_for_update().filter(school=school).first()
+        if summary is None:
+            summary = FutureOptionsSummary(school=school)  # first save below creates it (one history row)
         if summary.version != expected_version:
             raise StaleEdit(summary)
         changed = [k for k, v in notes.items() if getattr(summary, k) != v.strip()]

@@ -1,80 +1,149 @@
-/* Future options map: schools as keyboard-focusable markers on a plain background (no tiles), one
-   overlay per phase and one ring overlay per vulnerability flag. Data from the page's JSON endpoint. */
+/* Future options map: schools as keyboard-focusable markers on a plain background (no tiles).
+   Layers: one per phase and one ring layer per vulnerability flag (Leaflet's layer control).
+   Schools closer than a touch target on screen are grouped into one marker listing them, so that
+   every marker is at least 24px and none overlaps (WCAG 2.2 target size); groups split on zoom. */
 (function () {
   "use strict";
   var el = document.getElementById("fo-map");
   if (!el || !window.L) { return; }
   var PHASES = { primary: "Primary", secondary: "Secondary", all_through: "All-through", special: "Special",
-    alternative: "Alternative provision", nursery: "Nursery" };
+    alternative: "Alternative provision", nursery: "Nursery", other: "Other" };
   var FLAGS = { falling_roll: "Falling roll", small_school: "Small school", surplus: "Surplus places",
     falling_demand: "Falling demand" };
+  var MIN_PX = 30;
 
   var map = L.map(el, { zoomSnap: 0.25, minZoom: 10, maxZoom: 18 });
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution("School locations: DfE GIAS, OGL v3");
   map.setView([51.55, -0.16], 13);
 
-  function phaseClass(phase) {
-    return PHASES[phase] ? phase : "other";
+  var schools = [];
+  var shownPhases = {}, shownFlags = {};
+  var markerLayer = L.layerGroup().addTo(map);
+  var ringLayer = L.layerGroup().addTo(map);
+
+  function phaseOf(s) { return PHASES[s.phase] && s.phase !== "other" ? s.phase : "other"; }
+
+  function describe(s) {
+    return s.name + ", " + s.phase_label + (s.flag_labels.length ? ", flagged: " + s.flag_labels.join(", ") : "");
   }
 
-  function popup(s) {
+  function schoolBlock(s) {
     var box = document.createElement("div");
-    var title = document.createElement("strong");
-    title.textContent = s.name;
-    box.appendChild(title);
-    var facts = document.createElement("p");
-    facts.textContent = s.phase_label + (s.pupils !== null ? ", " + s.pupils + " pupils" : "") +
-      (s.surplus_pct !== null ? ", " + s.surplus_pct + "% surplus places" : "");
-    box.appendChild(facts);
-    var flags = document.createElement("p");
-    flags.textContent = s.flag_labels.length ? "Flags: " + s.flag_labels.join(", ") : "No vulnerability flags";
-    box.appendChild(flags);
     var link = document.createElement("a");
     link.href = s.url;
     link.className = "govuk-link";
-    link.textContent = "Future options for " + s.name;
+    link.textContent = s.name;
     box.appendChild(link);
+    var facts = document.createElement("p");
+    facts.textContent = s.phase_label + (s.pupils !== null ? ", " + s.pupils + " pupils" : "") +
+      (s.surplus_pct !== null ? ", " + s.surplus_pct + "% surplus places" : "") + ". " +
+      (s.flag_labels.length ? "Flags: " + s.flag_labels.join(", ") + "." : "No vulnerability flags.");
+    box.appendChild(facts);
     return box;
+  }
+
+  function popupFor(group) {
+    var box = document.createElement("div");
+    if (group.length > 1) {
+      var h = document.createElement("p");
+      h.textContent = group.length + " schools close together:";
+      box.appendChild(h);
+    }
+    group.forEach(function (s) { box.appendChild(schoolBlock(s)); });
+    return box;
+  }
+
+  function redraw() {
+    markerLayer.clearLayers();
+    ringLayer.clearLayers();
+    var groups = [];
+    schools.forEach(function (s) {
+      if (!shownPhases[phaseOf(s)]) { return; }
+      var p = map.latLngToLayerPoint([s.lat, s.lon]);
+      var g = null;
+      for (var i = 0; i < groups.length; i++) {
+        if (groups[i].point.distanceTo(p) < MIN_PX) { g = groups[i]; break; }
+      }
+      if (g) { g.items.push(s); } else { groups.push({ point: p, latlng: [s.lat, s.lon], items: [s] }); }
+      var flagged = s.flags.filter(function (f) { return shownFlags[f]; });
+      if (flagged.length) {
+        ringLayer.addLayer(L.circleMarker([s.lat, s.lon], {
+          radius: 15, weight: 3, color: "#d4351c", fill: false, interactive: false, className: "beacon-fo-ring"
+        }));
+      }
+    });
+    groups.forEach(function (g) {
+      var first = g.items[0];
+      var many = g.items.length > 1;
+      var label = many ? g.items.length + " schools: " + g.items.map(function (s) { return s.name; }).join("; ")
+        : describe(first);
+      var marker = L.marker(g.latlng, {
+        icon: L.divIcon({
+          className: "beacon-fo-marker beacon-fo-marker--" + (many ? "group" : phaseOf(first)),
+          html: many ? String(g.items.length) : "", iconSize: [24, 24]
+        }),
+        title: label, keyboard: true, riseOnHover: true
+      }).bindPopup(popupFor(g.items), { maxWidth: 260 });
+      marker.on("add", function () {
+        var icon = marker.getElement();
+        if (icon) {
+          icon.setAttribute("aria-label", label);
+          icon.setAttribute("data-urns", g.items.map(function (s) { return s.urn; }).join(" "));
+        }
+      });
+      marker.on("popupopen", function (e) {
+        var link = e.popup.getElement().querySelector(".leaflet-popup-content a");
+        if (link) { link.focus(); }
+      });
+      marker.on("popupclose", function () {
+        var icon = marker.getElement();
+        if (icon) { icon.focus(); }
+      });
+      markerLayer.addLayer(marker);
+    });
+    el.setAttribute("data-markers", String(groups.length));
   }
 
   fetch(el.getAttribute("data-points"), { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (r) { return r.json(); })
     .then(function (data) {
-      var phaseLayers = {}, flagLayers = {}, bounds = [];
-      data.schools.forEach(function (s) {
-        var pc = phaseClass(s.phase);
-        if (!phaseLayers[pc]) { phaseLayers[pc] = L.layerGroup(); }
-        var label = s.name + ", " + s.phase_label + (s.flag_labels.length ? ", flagged: " + s.flag_labels.join(", ") : "");
-        var marker = L.marker([s.lat, s.lon], {
-          icon: L.divIcon({ className: "beacon-fo-marker beacon-fo-marker--" + pc, iconSize: [18, 18] }),
-          title: label, keyboard: true, riseOnHover: true
-        }).bindPopup(popup(s));
-        marker.on("add", function () {
-          var icon = marker.getElement();
-          if (icon) { icon.setAttribute("aria-label", label); icon.setAttribute("data-urn", String(s.urn)); }
-        });
-        phaseLayers[pc].addLayer(marker);
-        s.flags.forEach(function (f) {
-          if (!flagLayers[f]) { flagLayers[f] = L.layerGroup(); }
-          flagLayers[f].addLayer(L.circleMarker([s.lat, s.lon], {
-            radius: 14, weight: 3, color: "#d4351c", fill: false, interactive: false, className: "beacon-fo-ring"
-          }));
-        });
-        bounds.push([s.lat, s.lon]);
+      schools = data.schools;
+      var overlays = {}, byLayer = {};
+      var counts = {}, flagCounts = {};
+      schools.forEach(function (s) {
+        counts[phaseOf(s)] = (counts[phaseOf(s)] || 0) + 1;
+        s.flags.forEach(function (f) { flagCounts[f] = (flagCounts[f] || 0) + 1; });
       });
-      var overlays = {};
-      Object.keys(flagLayers).forEach(function (f) {
-        flagLayers[f].addTo(map);
-        overlays["Flag: " + (FLAGS[f] || f) + " (" + flagLayers[f].getLayers().length + ")"] = flagLayers[f];
+      Object.keys(counts).forEach(function (p) {
+        var layer = L.layerGroup().addTo(map);
+        shownPhases[p] = true;
+        byLayer[L.stamp(layer)] = { kind: "phase", key: p };
+        overlays[PHASES[p] + " schools (" + counts[p] + ")"] = layer;
       });
-      Object.keys(phaseLayers).forEach(function (p) {
-        phaseLayers[p].addTo(map);
-        overlays[(PHASES[p] || "Other") + " schools (" + phaseLayers[p].getLayers().length + ")"] = phaseLayers[p];
+      Object.keys(flagCounts).forEach(function (f) {
+        var layer = L.layerGroup().addTo(map);
+        shownFlags[f] = true;
+        byLayer[L.stamp(layer)] = { kind: "flag", key: f };
+        overlays["Flag: " + (FLAGS[f] || f) + " (" + flagCounts[f] + ")"] = layer;
       });
+      function toggle(on) {
+        return function (e) {
+          var what = byLayer[L.stamp(e.layer)];
+          if (!what) { return; }
+          (what.kind === "phase" ? shownPhases : shownFlags)[what.key] = on;
+          redraw();
+        };
+      }
+      map.on("overlayadd", toggle(true));
+      map.on("overlayremove", toggle(false));
       L.control.layers(null, overlays, { collapsed: false }).addTo(map);
-      if (bounds.length) { map.fitBounds(bounds, { padding: [24, 24], maxZoom: 15 }); }
-      el.setAttribute("data-ready", String(data.schools.length));
+      if (schools.length) {
+        map.fitBounds(schools.map(function (s) { return [s.lat, s.lon]; }), { padding: [24, 24], maxZoom: 15 });
+      }
+      map.on("zoomend", redraw);
+      redraw();
+      el.setAttribute("data-ready", String(schools.length));
     })
     .catch(function () {
       el.setAttribute("data-ready", "error");
