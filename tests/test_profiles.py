@@ -28,6 +28,8 @@ ACLAND = 100053  # Acland Burghley School, secondary, NW5 1UJ
 FRANK_BARNES = 100091  # Frank Barnes School for Deaf Children, special: KS2 cohorts of 2-5 pupils
 THOMAS_CORAM = 100005  # nursery
 PRU = 100007  # Camden Primary Pupil Referral Unit
+HAMPSTEAD = 100052  # Hampstead School, secondary
+CCFL = 100092  # Camden Centre for Learning special school: KS4 cohort of 8
 INDEPENDENT = 100081  # Broadhurst School: independent, no public profile
 CRAWLED = (GOSPEL_OAK, ACLAND, FRANK_BARNES, THOMAS_CORAM, PRU)
 
@@ -295,6 +297,39 @@ def test_profile_figures_years_comparisons_and_suppression(
 
     # Destinations are Camden-wide (LAIT), labelled as such and by year.
     assert "These are figures for all young people in Camden, not for this school." in page
+
+    # School destinations after year 11 (DfE KS4 destinations, CSP 2018/19 release): Acland's overall
+    # figure as published; Hampstead School's apprenticeship share is 'SP' in the file and CCfL's
+    # disadvantaged cohort 'SUPP': both stay "Suppressed", never 0.
+    dest_file = data_dir / "kspdeveloper-csp-2018-19" / "england_ks4-pupdest.csv"
+    acland, hampstead, ccfl = (csv_row(dest_file, u) for u in (ACLAND, HAMPSTEAD, CCFL))
+    assert (acland["OVERALL_DESTPER"], hampstead["APPRENPER"], ccfl["COHORT_DIS"]) == ("95%", "SP", "SUPP")
+
+    def snapshot(urn: int) -> dict[str, str]:
+        sec = selectors.section(
+            selectors.School.objects.get(urn=urn), selectors.GROUP_BY_SLUG["achievement-and-destinations"]
+        )
+        (snap,) = sec.snapshots
+        assert snap.year_label == "2017/18" and "finished year 11 in 2016/17" in snap.caption
+        return {r.code: r.school.text for r in snap.rows}
+
+    assert snapshot(ACLAND)["ks4dest_overall"] == acland["OVERALL_DESTPER"]
+    assert snapshot(ACLAND)["ks4dest_cohort"] == acland["COHORT"] == "160"
+    assert snapshot(HAMPSTEAD)["ks4dest_apprenticeship"] == "Suppressed"
+    ccfl_dest = snapshot(CCFL)
+    assert ccfl_dest["ks4dest_cohort"] == ccfl["COHORT"] == "8"
+    assert ccfl_dest["ks4dest_overall"] == ccfl["OVERALL_DESTPER"] == "63%"
+    assert (
+        ccfl_dest["ks4dest_cohort_disadvantaged"]
+        == ccfl_dest["ks4dest_overall_disadvantaged"]
+        == "Suppressed"
+    )
+    home = next(
+        r
+        for r in selectors.profile(selectors.School.objects.get(urn=ACLAND)).headline
+        if r.code == "ks4dest_overall"
+    )
+    assert (home.year_label, home.school.text, home.areas) == ("2017/18", "95%", [])
 
 
 @pytest.mark.django_db

@@ -26,6 +26,8 @@ from beacon.indicators import selectors as ind
 from beacon.indicators.catalogue import MeasureDef
 from beacon.inspections import selectors as inspections
 from beacon.profiles import suppression
+from beacon.profiles.measures import DESTINATION_CODES as SCHOOL_DESTINATION_CODES
+from beacon.profiles.measures import measure_def
 from beacon.profiles.models import SECTIONS, SchoolNarrative
 from beacon.profiles.suppression import PublicFigure
 from beacon.schools.models import Phase, School
@@ -203,8 +205,16 @@ class Trend:
     area_names: list[str] = field(default_factory=list)  # comparator columns (none for counts)
 
 
-COHORT_FOR: dict[str, str] = {"ks2": "ks2_pupils", "ks4": "ks4_pupils"}
+COHORT_FOR: dict[str, str] = {"ks2": "ks2_pupils", "ks4": "ks4_pupils", "ks4dest": "ks4dest_cohort"}
+COHORT_FOR_CODE: dict[str, str] = {"ks4dest_overall_disadvantaged": "ks4dest_cohort_disadvantaged"}
 WHOLE_SCHOOL_TOPICS = frozenset({"context", "attendance", "behaviour"})
+
+
+def has_area_figures(code: str) -> bool:
+    """Counts (cohort sizes, pupils on roll) are not compared with areas, the sizes are not alike; and
+    school destinations have no area source of the same definition."""
+    m = measure_def(code)
+    return m.unit != "count" and m.topic != "ks4dest"
 
 
 class _Data:
@@ -218,7 +228,7 @@ class _Data:
         self.areas: list[tuple[str, int]] = [(la_name or "Local authority", la)] if la else []
         self.areas += [("London" if region == ind.LONDON else ind.area_name(region), region)]
         self.areas += [("England", ind.ENGLAND)]
-        cohort_codes = {"pupils", *COHORT_FOR.values()}
+        cohort_codes = {"pupils", *COHORT_FOR.values(), *COHORT_FOR_CODE.values()}
         wanted = sorted(set(codes) | cohort_codes)
         sv = ind.school_values([school.pk], wanted)
         self.mine: dict[str, ind.Series] = {c: sv.get((school.pk, c), {}) for c in wanted}
@@ -227,11 +237,15 @@ class _Data:
     def cohort(self, m: MeasureDef, year: int) -> ind.Value | None:
         if m.unit == "count":
             return None
-        code = COHORT_FOR.get(m.topic) or ("pupils" if m.topic in WHOLE_SCHOOL_TOPICS else None)
+        code = (
+            COHORT_FOR_CODE.get(m.code)
+            or COHORT_FOR.get(m.topic)
+            or ("pupils" if m.topic in WHOLE_SCHOOL_TOPICS else None)
+        )
         return self.mine.get(code, {}).get(year) if code else None
 
     def school_figure(self, code: str, year: int | None) -> PublicFigure:
-        m = ind.measure_def(code)
+        m = measure_def(code)
         v = self.mine.get(code, {}).get(year) if year is not None else None
         if v is None:
             return suppression.no_data(year)
@@ -246,16 +260,17 @@ class _Data:
         )
 
     def area_figure(self, code: str, area: int, year: int | None) -> PublicFigure:
-        m = ind.measure_def(code)
+        m = measure_def(code)
         v = self.area_series.get((area, code), {}).get(year) if year is not None else None
         if v is None:
             return suppression.no_data(year)
         return suppression.public_figure(m, v.value, v.status, v.year)
 
     def row(self, code: str, year: int | None, *, with_areas: bool = True, note: str = "") -> FigureRow:
+        with_areas = with_areas and has_area_figures(code)
         return FigureRow(
             code=code,
-            label=ind.measure_def(code).label,
+            label=measure_def(code).label,
             year=year,
             school=self.school_figure(code, year),
             areas=[(name, self.area_figure(code, c, year)) for name, c in self.areas] if with_areas else [],
@@ -275,11 +290,10 @@ class _Data:
         years = sorted(self.mine.get(code, {}))
         if not years:
             return None
-        # Counts (cohort sizes, pupils on roll) are not compared with areas: the sizes are not alike.
-        with_areas = ind.measure_def(code).unit != "count"
+        with_areas = has_area_figures(code)
         return Trend(
             code,
-            ind.measure_def(code).label,
+            measure_def(code).label,
             [self.row(code, y, with_areas=with_areas) for y in years],
             [n for n, _c in self.areas] if with_areas else [],
         )
@@ -293,11 +307,11 @@ class _Data:
             return None
         return Trend(
             code,
-            ind.measure_def(code).label,
+            measure_def(code).label,
             [
                 FigureRow(
                     code=code,
-                    label=ind.measure_def(code).label,
+                    label=measure_def(code).label,
                     year=y,
                     school=suppression.no_data(y),
                     areas=[(name, self.area_figure(code, c, y)) for name, c in self.areas],
@@ -367,7 +381,7 @@ def public_inspection(school: School) -> Inspection | None:
     )
 
 
-HOME_CODES = ("ks2_rwm_expected", "ks4_attainment8", "ks4_progress8", "absence_overall")
+HOME_CODES = ("ks2_rwm_expected", "ks4_attainment8", "ks4_progress8", "ks4dest_overall", "absence_overall")
 CONTEXT_CODES = ("pupils", "capacity", "fsm", "fsm_ever6", "eal")
 SUPPORT_CODES = ("sen_support", "sen_ehcp", "absence_overall", "absence_persistent")
 KS2_CODES = (
@@ -382,7 +396,7 @@ KS2_CODES = (
 )
 KS4_CODES = ("ks4_attainment8", "ks4_progress8", "ks4_em_grade5", "ks4_em_grade4")
 CURRICULUM_CODES = ("ks4_ebacc_entry", "ks4_ebacc_aps")
-DESTINATION_CODES = ("participation_16_17", "neet_16_17", "level3_age19")
+AREA_DESTINATION_CODES = ("participation_16_17", "neet_16_17", "level3_age19")
 ALL_CODES = tuple(
     dict.fromkeys(
         (
@@ -394,7 +408,8 @@ ALL_CODES = tuple(
             *KS4_CODES,
             "ks4_pupils",
             *CURRICULUM_CODES,
-            *DESTINATION_CODES,
+            *AREA_DESTINATION_CODES,
+            *SCHOOL_DESTINATION_CODES,
         )
     )
 )
@@ -412,6 +427,20 @@ class Profile:
     groups: tuple[Group, ...] = GROUPS
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Several measures of one year, one table (e.g. the destinations of one year 11 cohort)."""
+
+    heading: str
+    caption: str
+    year: int
+    rows: list[FigureRow]
+
+    @property
+    def year_label(self) -> str:
+        return academic_year(self.year)
+
+
 @dataclass
 class Section:
     """A detail page under one of the four groups."""
@@ -422,6 +451,7 @@ class Section:
     tables: list[tuple[str, list[FigureRow]]] = field(default_factory=list)  # (caption, rows)
     trends: list[tuple[str, list[Trend]]] = field(default_factory=list)  # (heading, trends)
     area_only: list[Trend] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
     inspection: Inspection | None = None
     area_names: list[str] = field(default_factory=list)
 
@@ -515,7 +545,18 @@ def section(school: School, group: Group) -> Section:
                     [t for t in (data.trend(c) for c in ("ks4_pupils", *KS4_CODES)) if t],
                 )
             )
-        out.area_only = [t for t in (data.area_only(c) for c in DESTINATION_CODES) if t]
+        year = data.latest_year("ks4dest_cohort")
+        if year is not None:
+            out.snapshots.append(
+                Snapshot(
+                    "Where pupils went after year 11",
+                    f"Pupils who finished year 11 in {academic_year(year - 1)}: "
+                    f"where they were in {academic_year(year)}",
+                    year,
+                    [data.row(c, year) for c in SCHOOL_DESTINATION_CODES],
+                )
+            )
+        out.area_only = [t for t in (data.area_only(c) for c in AREA_DESTINATION_CODES) if t]
     elif group.slug == "curriculum-and-teaching":
         out.inspection = public_inspection(school)
         if _is_secondary(school) or data.mine.get("ks4_ebacc_entry"):
