@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from beacon.core import exports, permissions
 from beacon.reporting import services, tables
 from beacon.reporting.forms import TargetForm
-from beacon.reporting.models import Framework, SystemTarget
+from beacon.reporting.models import Comparator, Framework, SystemTarget
 
 
 def _la_code(request: HttpRequest) -> int:
@@ -64,6 +64,7 @@ def _target_context(request: HttpRequest, target: SystemTarget, form: TargetForm
         "can_edit": permissions.can_edit_targets(request.user),
         "export": exports.export_links(request),
         "form": form,
+        "labels": dict(Comparator.choices),
     }
 
 
