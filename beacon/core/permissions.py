@@ -399,24 +399,6 @@ def can_edit_future_options(user: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reporting: system targets and group gaps (beacon.reporting)
-#   The targets dashboard and the gaps pages show LA-level published figures: the LA-wide roles and
-#   advisers (as for the LA overview). The school-level gap tables list only visible_schools(user).
-#   Editing a target (its comparators, threshold, gap rule): the commissioner and the Director of
-#   Learning and Impact.
-
-TARGET_EDITOR_ROLES: frozenset[str] = frozenset({"commissioner", "director"})
-
-
-def can_see_reporting(user: Any) -> bool:
-    return can_see_la_overview(user)
-
-
-def can_edit_targets(user: Any) -> bool:
-    return _active(user) and (user.is_superuser or user.role in TARGET_EDITOR_ROLES)
-
-
-# ---------------------------------------------------------------------------------------------
 # Accountability (beacon.accountability): commissioner reports, significant concerns, the Building Back
 # Stronger tracker and the Commission's Table 1 outputs.
 #   Commissioner reports, the immediate-notification list and Table 1 outputs: the leadership roles
