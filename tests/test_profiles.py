@@ -258,7 +258,7 @@ def test_profile_figures_years_comparisons_and_suppression(
     html = client.get(reverse("profiles:profile", args=[ACLAND])).content.decode()
     text = text_of(html)
     assert "Attainment 8 score, 2018/19" in text
-    assert "Acland Burghley School 47.5 Camden (all schools) 48.6 London 49.7 England 46.7" in text
+    assert "Acland Burghley School 47.5 Camden 48.6 London 49.7 England 46.7" in text
     assert "The latest school-level results held here are for 2018/19" in text
     # Every comparison table names its year.
     for caption in re.findall(r'<caption class="govuk-table__caption[^"]*">(.*?)</caption>', html):
