@@ -178,7 +178,8 @@ ADMISSIONS = register(
         label="School admissions: offers and preferences by year of entry (future options)",
         description=(
             "DfE school admissions statistics per school and year of entry (Reception or Year 7): places "
-            "offered, first and any preferences. Used for intake trends and roll projections."
+            "offered, first and any preferences. Used for intake trends and roll projections. The admissions star schema "
+            "(fct_school_year.csv) needs its dim_school.csv and dim_la.csv in the same folder (command line)."
         ),
         columns=ADMISSIONS_COLUMNS,
         loader=load_admissions,
