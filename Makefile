@@ -12,7 +12,7 @@ TERM ?= autumn-2026
 PG_URL ?= postgres://postgres@127.0.0.1:5432/beacon
 export BEACON_DATA_DIR ?= $(abspath ..)/shared/data/raw
 
-.PHONY: run test install assets browser migrate demo users lint typecheck check-deploy test-sqlite test-postgres bench lock clean
+.PHONY: run test install assets browser migrate demo users lint typecheck check-deploy test-sqlite test-postgres bench load lock clean
 
 run: install assets migrate demo users
 	$(PY) manage.py collectstatic --noinput -v0
@@ -81,6 +81,10 @@ test-postgres: install assets
 
 bench: install
 	$(PY) bench/run.py
+
+# Loopback load test (not part of `make test`): 50 users against gunicorn on SQLite and PostgreSQL.
+load: install
+	$(PY) bench/load.py --postgres $(PG_URL)
 
 lock: $(PY)
 	$(PY) -m pip install --quiet -r requirements.in
