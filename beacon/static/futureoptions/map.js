@@ -66,10 +66,13 @@
         if (groups[i].point.distanceTo(p) < MIN_PX) { g = groups[i]; break; }
       }
       if (g) { g.items.push(s); } else { groups.push({ point: p, latlng: [s.lat, s.lon], items: [s] }); }
-      var flagged = s.flags.filter(function (f) { return shownFlags[f]; });
-      if (flagged.length) {
-        ringLayer.addLayer(L.circleMarker([s.lat, s.lon], {
-          radius: 15, weight: 3, color: "#d4351c", fill: false, interactive: false, className: "beacon-fo-ring"
+    });
+    groups.forEach(function (g) {
+      // One ring round a marker if any school it stands for has a flag that is switched on.
+      var flagged = g.items.some(function (s) { return s.flags.some(function (f) { return shownFlags[f]; }); });
+      if (flagged) {
+        ringLayer.addLayer(L.circleMarker(g.latlng, {
+          radius: 16, weight: 3, color: "#d4351c", fill: false, interactive: false, className: "beacon-fo-ring"
         }));
       }
     });
