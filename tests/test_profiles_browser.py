@@ -13,6 +13,7 @@ from tests.conftest import assert_accessible, assert_no_horizontal_scroll, make_
 
 ACLAND = 100053
 GOSPEL_OAK = 100025
+SWISS_COTTAGE = 100096  # Swiss Cottage School - Development & Research Centre
 
 
 def check(page: Any) -> None:
@@ -63,6 +64,11 @@ def test_search_to_profile_on_a_phone_with_the_keyboard(
         check(page)
         page.go_back()
         page.wait_for_load_state()
+
+    # The longest name and the widest tables (KS2, KS4 and destinations of a special school) still fit.
+    page.goto(f"{live_server.url}/find-a-school/{SWISS_COTTAGE}/achievement-and-destinations/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Achievement and destinations"
+    check(page)
 
     # Search by area and phase on the phone too.
     page.goto(f"{live_server.url}/find-a-school/")
