@@ -56,6 +56,54 @@ def _database_rows() -> int:
     return sum(m._default_manager.count() for m in apps.get_models() if m.__module__.startswith("beacon."))
 
 
+PAGES = (
+    ("school list", "/schools/"),
+    ("school page", "/schools/100008/"),
+    ("LA overview", "/schools/local-authority/"),
+    ("risk register", "/risk/"),
+    ("school risk assessment", "/risk/100008/"),
+    ("caseload", "/support/"),
+)
+PAGE_REPEATS = 5
+
+
+def time_pages(la_code: int) -> list[dict[str, Any]]:
+    """Server-side time of the main pages (Django test client: URL routing, middleware, queries,
+    templates; no network), signed in as the demo director of `la_code`, over the national database."""
+    import statistics
+
+    from django.test import Client
+
+    from beacon.accounts.services import create_demo_users
+
+    _, users = create_demo_users(la_code, secrets.token_urlsafe(16))
+    director = next(u for u in users if u.username == "director")
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(director)
+    rows = []
+    for name, url in PAGES:
+        first = time.perf_counter()
+        res = client.get(url)
+        cold = time.perf_counter() - first
+        times = []
+        for _ in range(PAGE_REPEATS):
+            t = time.perf_counter()
+            res = client.get(url)
+            times.append(time.perf_counter() - t)
+        rows.append(
+            {
+                "page": name,
+                "url": url,
+                "status": res.status_code,
+                "kib": round(len(res.content) / 1024, 1),
+                "first_ms": round(cold * 1000, 1),
+                "median_ms": round(statistics.median(times) * 1000, 1),
+                "max_ms": round(max(times) * 1000, 1),
+            }
+        )
+    return rows
+
+
 def worker(argv: list[str]) -> None:
     mode = argv[0]
     t0 = time.perf_counter()
@@ -112,6 +160,22 @@ def worker(argv: list[str]) -> None:
             errors=run.errors[:3],
             vendor=connection.vendor,
         )
+    elif mode == "risk":
+        from beacon.risk.models import Term
+        from beacon.risk.services import evaluate
+
+        t = time.perf_counter()
+        summary = evaluate(Term.parse(argv[1]))
+        out.update(
+            seconds=time.perf_counter() - t,
+            schools=summary.schools,
+            results=summary.results,
+            counts=summary.counts,
+            load_s=summary.load_seconds,
+            write_s=summary.write_seconds,
+        )
+    elif mode == "pages":
+        out["pages"] = time_pages(int(argv[1]))
     else:
         raise SystemExit(f"unknown worker mode {mode}")
     out["self_maxrss_kib"] = _self_rss_kib()
@@ -173,6 +237,74 @@ def run_worker(args: list[str], env: dict[str, str], timeout: float) -> tuple[di
         raise RuntimeError(f"worker {args} failed ({proc.returncode}):\n{stderr[-3000:]}")
     data = json.loads(payload)
     return data, data["self_maxrss_kib"] / 1024
+
+
+def bench_after_import(
+    backend: str, env: dict[str, str], term: str, la_code: int, timeout: float, log: Any
+) -> dict[str, Any]:
+    """Risk evaluation of every school in England, then page timings, on the database just imported."""
+    risk, risk_peak = run_worker(["risk", term], env, timeout)
+    log(
+        f"[{backend}] risk evaluation ({term}): {risk['schools']:,} schools, {risk['results']:,} results "
+        f"in {risk['seconds']:.1f}s, peak {risk_peak:.0f} MiB"
+    )
+    pages, pages_peak = run_worker(["pages", str(la_code)], env, timeout)
+    for p in pages["pages"]:
+        log(
+            f"[{backend}] {p['page']:24} {p['status']} median {p['median_ms']:7.1f} ms (first {p['first_ms']:.0f} ms)"
+        )
+    return {
+        "risk_s": risk["seconds"],
+        "risk_schools": risk["schools"],
+        "risk_results": risk["results"],
+        "risk_counts": risk["counts"],
+        "risk_load_s": risk["load_s"],
+        "risk_write_s": risk["write_s"],
+        "risk_peak_mib": risk_peak,
+        "pages": pages["pages"],
+        "pages_peak_mib": pages_peak,
+    }
+
+
+def summary(results: list[Result], extras: dict[str, dict[str, Any]], markdown: bool) -> str:
+    """(a) polars-only read of every file, (b) full import + risk evaluation, their ratio, peak memory."""
+    lines = []
+    for backend, extra in extras.items():
+        sel = [r for r in results if r.backend == backend and r.status != "missing"]
+        read_s = sum(r.read_seconds for r in sel)
+        import_s = sum(r.seconds for r in sel)
+        full_s = import_s + extra["risk_s"]
+        peak = max([*(r.peak_rss_mib for r in sel), extra["risk_peak_mib"], extra["pages_peak_mib"]])
+        lines += [
+            f"{backend}: (a) polars read of {len(sel)} files: {read_s:.2f}s; "
+            f"(b) import {import_s:.1f}s + risk evaluation of {extra['risk_schools']:,} schools "
+            f"{extra['risk_s']:.1f}s = {full_s:.1f}s; (b)/(a) = {full_s / read_s:,.0f}x; "
+            f"peak RSS {peak:.0f} MiB (largest single process)",
+        ]
+        head = ["page", "status", "KiB", "first ms", "median ms", "max ms"]
+        rows = [
+            [
+                p["page"],
+                str(p["status"]),
+                f"{p['kib']:.0f}",
+                f"{p['first_ms']:.0f}",
+                f"{p['median_ms']:.0f}",
+                f"{p['max_ms']:.0f}",
+            ]
+            for p in extra["pages"]
+        ]
+        lines.append(
+            f"{backend}: page timings, signed in as the demo director (LA 202), median of {PAGE_REPEATS}:"
+        )
+        if markdown:
+            lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            lines += ["| " + " | ".join(r) + " |" for r in rows]
+        else:
+            widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
+            fmt = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths))
+            lines += ["  " + fmt.format(*head)] + ["  " + fmt.format(*r) for r in rows]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def migrate(env: dict[str, str]) -> float:
@@ -307,6 +439,10 @@ def main() -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per file (default 600)")
+    parser.add_argument(
+        "--term", default="autumn-2026", help="term for the risk evaluation (default autumn-2026)"
+    )
+    parser.add_argument("--la", type=int, default=202, help="LA whose director the page timings sign in as")
     args = parser.parse_args()
     if args.worker is not None:
         worker(args.worker)
@@ -351,11 +487,16 @@ def main() -> int:
 
         results: list[Result] = []
         migrations: dict[str, float] = {}
+        extras: dict[str, dict[str, Any]] = {}
         if not args.no_sqlite:
             res, migrations["sqlite"] = bench_backend(
                 "sqlite", sqlite_env, plan, data_dir, reads, args.timeout, log
             )
             results += res
+            if not args.only:
+                extras["sqlite"] = bench_after_import(
+                    "sqlite", sqlite_env, args.term, args.la, args.timeout, log
+                )
         if pg_env is not None:
             pg_admin(args.postgres, f'CREATE DATABASE "{pg_db}"')
             try:
@@ -363,6 +504,10 @@ def main() -> int:
                     "postgresql", pg_env, plan, data_dir, reads, args.timeout, log
                 )
                 results += res
+                if not args.only:
+                    extras["postgresql"] = bench_after_import(
+                        "postgresql", pg_env, args.term, args.la, args.timeout, log
+                    )
             finally:
                 pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
     finally:
@@ -379,6 +524,7 @@ def main() -> int:
         + f". Whole benchmark {total:.0f}s."
     )
     print()
+    print(summary(results, extras, args.markdown))
     print(table(results, args.markdown))
     failed = [r for r in results if r.status not in {"succeeded", "missing"}]
     for r in failed:
@@ -391,6 +537,7 @@ def main() -> int:
                     "migrate_s": migrations,
                     "total_s": total,
                     "results": [{**asdict(r), "rows_per_s": r.rows_per_s} for r in results],
+                    "after_import": extras,
                 },
                 indent=2,
             )
