@@ -148,6 +148,17 @@ def test_falling_demand_from_admissions_rows(fo_data: None, data_dir: Path) -> N
     assert {i.entry_year for i in intakes} == {"Reception"}
     first, last = round(firsts[2017]), round(firsts[2022])  # window: 5 years before 2022
     change = round(100 * (last - first) / first, 1)
+    # Roll implied by recent intakes: the mean of the last three years' offers times 7 year groups.
+    offers: dict[int, float] = {}
+    for r in _csv_rows(data_dir / ADMISSIONS / "fct_school_year.csv", "school_key", key):
+        offers[int(r["year_key"])] = offers.get(int(r["year_key"]), 0) + float(
+            r["total_number_places_offered"]
+        )
+    recent = [round(offers[y]) for y in (2020, 2021, 2022)]
+    implied = selectors.intake_implied_roll("primary", intakes)
+    assert implied is not None and implied.years == (2020, 2021, 2022)
+    assert implied.roll == round(sum(recent) / 3 * 7) and implied.year_groups == 7
+    assert selectors.intake_implied_roll("special", intakes) is None
     flag = selectors.falling_demand_flag(intakes, selectors.thresholds())
     assert f"{first} first preferences for entry in 2017 to {last} in 2022: {change:+.1f}%" in flag.evidence
     assert flag.status == (selectors.FLAG if change < -20 else selectors.CLEAR)
@@ -253,6 +264,12 @@ def test_admissions_fact_table_needs_its_dimensions(fo_data: None, data_dir: Pat
     assert again.status == RunStatus.DUPLICATE and RollRecord.objects.count() == before
     # Only Camden rows, one per Camden school in the fact table (50 in dim_la 202's key).
     assert before == 50 and not RollRecord.objects.exclude(school__la_code=CAMDEN).exists()
+    # The same source reads the wrm65 GIAS extract (numeric-coded headers, no capacity).
+    rel = "wrm65-gias-ofsted-2024/school_ofsted_rating.csv"
+    _import(data_dir, "gias_roll_capacity", rel, 2023)
+    want = _csv_rows(data_dir / rel, "unique_reference_number", str(BRECKNOCK))[0]["pupil_number"]
+    rec = RollRecord.objects.get(school__urn=BRECKNOCK, year=2023)
+    assert (rec.pupils, rec.capacity) == (int(want), None)
 
 
 # --------------------------------------------------------------------------------------------

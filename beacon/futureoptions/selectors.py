@@ -132,6 +132,35 @@ def surplus(capacity: int | None, pupils: int | None) -> Surplus | None:
     return Surplus(capacity, pupils, places, round(100 * places / capacity, 1))
 
 
+# Year groups fed by one entry point: Reception to Year 6; Year 7 to Year 11 (sixth form not fed by Year 7).
+YEAR_GROUPS: dict[str, int] = {Phase.PRIMARY: 7, Phase.SECONDARY: 5}
+INTAKE_METHOD = (
+    "Roll implied by recent intakes: if every year group were the size of the average entry (places offered "
+    "on national offer day) over the last three years held, the roll would settle at that average times the "
+    "number of year groups fed by the entry point (7 for Reception to Year 6, 5 for Year 7 to Year 11)."
+)
+
+
+@dataclass(frozen=True)
+class IntakeImplied:
+    years: tuple[int, ...]
+    mean_intake: float
+    year_groups: int
+    roll: int
+
+
+def intake_implied_roll(phase: str, intakes: Sequence[IntakeYear], last: int = 3) -> IntakeImplied | None:
+    """Steady-state roll from the mean of the last `last` years' offers (a cohort view of where the roll is
+    heading); None for phases without a single entry point or with no offers held."""
+    groups = YEAR_GROUPS.get(phase)
+    offers = [(i.year, i.places_offered) for i in intakes if i.places_offered is not None]
+    if groups is None or not offers:
+        return None
+    recent = sorted(offers)[-last:]
+    mean = sum(v for _, v in recent) / len(recent)
+    return IntakeImplied(tuple(y for y, _ in recent), round(mean, 1), groups, round(mean * groups))
+
+
 def percent_change(old: float, new: float) -> float:
     return round(100 * (new - old) / old, 1)
 
@@ -298,6 +327,10 @@ class SchoolFutureOptions:
     @property
     def judgement_label(self) -> str:
         return JUDGEMENT_LABELS.get(self.judgement, "")
+
+    @property
+    def intake_implied(self) -> IntakeImplied | None:
+        return intake_implied_roll(self.school.phase, self.intakes)
 
     @property
     def projected_surplus(self) -> Surplus | None:

@@ -132,6 +132,7 @@ def school_detail(request: HttpRequest, urn: int) -> HttpResponse:
             "leaders": SystemLeaderInterest.objects.filter(school=school, withdrawn=False),
             "can_edit": permissions.can_edit_future_options(request.user),
             "method": selectors.PROJECTION_METHOD.format(n=selectors.PROJECTION_YEARS),
+            "intake_method": selectors.INTAKE_METHOD,
             "year_label": selectors.year_label,
             "history": summary.history.select_related("history_user")[:10] if summary.pk else [],
         },
