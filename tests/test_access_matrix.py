@@ -19,6 +19,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -65,6 +66,9 @@ PUBLIC = {
     "admin:logout",
     "admin:jsi18n",
 }
+# Public school profiles (published DfE/Ofsted data of the deployment's own schools, decision 0010): any
+# visitor may read them, so out-of-scope refusal does not apply; intelligence must still never show.
+PUBLIC_SCHOOL_PAGES = {"profiles:search", "profiles:profile", "profiles:section"}
 
 
 @dataclass
@@ -78,6 +82,7 @@ class World:
     assessments: dict[str, Any]
     import_run: Any
     totp_device: Any
+    extra: dict[str, dict[str, Any]]
     tokens: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
@@ -162,6 +167,13 @@ PK_FILLERS: dict[str, dict[str, Filler]] = {
     "support:report": {"pk": lambda w, v: w.meetings[v].pk},
     "interventions:notice": {"pk": lambda w, v: w.notices[v].pk},
     "interventions:notice_letter": {"pk": lambda w, v: w.notices[v].pk},
+    "interventions:response": {"pk": lambda w, v: w.notices[v].pk},
+    "interventions:new_notice": {"case_pk": lambda w, v: w.cases[v].pk},
+    "support:brokered_edit": {"pk": lambda w, v: w.extra["brokered"][v].pk},
+    "support:visit_edit": {"pk": lambda w, v: w.extra["visit"][v].pk},
+    "futureoptions:partnership": {"pk": lambda w, v: w.extra["partnership"][v].pk},
+    "futureoptions:edit_partnership": {"pk": lambda w, v: w.extra["partnership"][v].pk},
+    "profiles:section": {"group": lambda w, v: w.extra["profile_group"]["slug"]},
 }
 # Pages whose parameters name something that is not a school's (one request per role, no variants).
 NOT_SCHOOL: dict[str, dict[str, Filler]] = {
@@ -170,6 +182,13 @@ NOT_SCHOOL: dict[str, dict[str, Filler]] = {
     "admin:otp_totp_totpdevice_config": {"pk": lambda w, v: w.totp_device.pk},
     "admin:otp_totp_totpdevice_qrcode": {"pk": lambda w, v: w.totp_device.pk},
     "admin:None": {"url": lambda w, v: "no-such-page/"},  # the admin's catch-all
+    "support:adviser_capacity": {"adviser_id": lambda w, v: w.users["adviser"].pk},
+    "support:adviser_capacity_year": {"adviser_id": lambda w, v: w.users["adviser"].pk},
+    "accountability:new_action": {"pk": lambda w, v: w.extra["strategy"]["pledge"].pk},
+    "accountability:action": {"pk": lambda w, v: w.extra["strategy"]["action"].pk},
+    "accountability:output": {"pk": lambda w, v: w.extra["strategy"]["output"].pk},
+    "reporting:target": {"ref": lambda w, v: w.extra["strategy"]["target"].ref},
+    "reporting:edit_target": {"ref": lambda w, v: w.extra["strategy"]["target"].ref},
 }
 
 
@@ -196,8 +215,11 @@ def fill(world: World, name: str, route: str, variant: str) -> dict[str, Any] | 
 
 
 def names_a_school(name: str, route: str) -> bool:
-    params = route_params(route) + re.findall(r"\(\?P<(\w+)>", route)
-    return bool(params) and name not in NOT_SCHOOL
+    """Whether the page's parameters pick out one school's data (its URN, or an object of a school)."""
+    params = set(route_params(route) + re.findall(r"\(\?P<(\w+)>", route))
+    if name in NOT_SCHOOL:
+        return False
+    return "urn" in params or bool(params & set(PK_FILLERS.get(name, {}))) or "object_id" in params
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,14 +229,20 @@ def names_a_school(name: str, route: str) -> bool:
 def world(camden_register: None, data_dir: Any) -> World:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from beacon.accountability.models import Action, CommissionOutput, Pledge
+    from beacon.accountability.seed import load_seed
     from beacon.assessments.models import Intelligence
     from beacon.assessments.services import refresh_proposal
+    from beacon.futureoptions.models import Partnership
     from beacon.imports.framework import run_import
     from beacon.imports.models import ImportRun, RunStatus
     from beacon.interventions.models import Ground, WarningNotice
+    from beacon.profiles.selectors import GROUPS
+    from beacon.reporting.models import SystemTarget
     from beacon.risk.models import Term
     from beacon.schools.models import School
     from beacon.support import services as support
+    from beacon.support.models import BrokeredSupport, Entitlement, Visit
 
     run = run_import("school_census", data_dir / CENSUS, la_code=WESTMINSTER)
     assert run.status == RunStatus.SUCCEEDED, run.message
@@ -232,6 +260,7 @@ def world(camden_register: None, data_dir: Any) -> World:
     author = make_user("author", "director")
     term = Term.parse("autumn-2025")
     notes, cases, meetings, notices, assessments, tokens = {}, {}, {}, {}, {}, {}
+    brokered, visits, partnerships = {}, {}, {}
     for key, school in schools.items():
         for sens in SENSITIVITIES:
             token = f"MATRIX-{key}-{sens}-TOKEN"
@@ -253,9 +282,32 @@ def world(camden_register: None, data_dir: Any) -> World:
             cases[key], held_on=dt.date(2025, 9, 22), progress="on_track", next_steps=f"Steps {key}"
         )
         notices[key] = WarningNotice.objects.create(
-            school=school, ground=Ground.STANDARDS, issued_on=dt.date(2026, 2, 1)
+            school=school,
+            ground=Ground.STANDARDS,
+            issued_on=dt.date(2026, 2, 1),
+            compliance_ends_on=dt.date(2026, 3, 1),
         )
         assessments[key] = refresh_proposal(school, term)
+        entitlement = Entitlement.objects.create(school=school, academic_year=2025, level="targeted")
+        brokered[key] = BrokeredSupport.objects.create(
+            entitlement=entitlement, provider=f"Provider {key}", cost=Decimal("500"), funding_source="la"
+        )
+        visits[key] = Visit.objects.create(school=school, visited_on=dt.date(2025, 10, 1), visit_type="cpp")
+        partnership = Partnership.objects.create(name=f"Partnership {key}", kind="collaboration")
+        partnership.schools.add(school)
+        partnerships[key] = partnership
+    load_seed()  # the accountability strategy and commission outputs (not school data)
+    pledge = Pledge.objects.order_by("pk").first()
+    assert pledge is not None
+    strategy = {
+        "pledge": pledge,
+        "action": Action.objects.create(
+            pledge=pledge, title="Matrix action", owner="Director", milestone_on=dt.date(2026, 3, 31)
+        ),
+        "output": CommissionOutput.objects.order_by("pk").first(),
+        "target": SystemTarget.objects.order_by("pk").first(),
+    }
+    assert all(strategy.values()), strategy
     return World(
         schools=schools,
         users=users,
@@ -266,6 +318,13 @@ def world(camden_register: None, data_dir: Any) -> World:
         assessments=assessments,
         import_run=ImportRun.objects.order_by("pk").first(),
         totp_device=TOTPDevice.objects.create(user=author, name="author's app", confirmed=True),
+        extra={
+            "brokered": brokered,
+            "visit": visits,
+            "partnership": partnerships,
+            "strategy": strategy,
+            "profile_group": {"slug": GROUPS[0].slug},
+        },
         tokens=tokens,
     )
 
@@ -325,6 +384,7 @@ def test_every_page_for_every_role_and_school(world: World) -> None:
             client.force_login(world.users[role])
         who = role or "anonymous"
         forbidden = forbidden_strings(world, role)
+        tokens_only = dict.fromkeys(world.tokens.values(), "intelligence on a public page")
         scope = SCOPE.get(role, set()) if role else set()
         admin_writes_before: int | None = None
         for route, name, _pattern in patterns:
@@ -333,7 +393,12 @@ def test_every_page_for_every_role_and_school(world: World) -> None:
                 admin_writes_before = history_rows()
             if name in {"accounts:logout", "admin:logout"}:
                 continue  # signing out ends this client's session; covered by tests/test_security.py
-            variants = ("A", "C", "B") if names_a_school(name, route) else ("A",)
+            if not names_a_school(name, route):
+                variants: tuple[str, ...] = ("A",)
+            elif is_admin:
+                variants = ("B",)  # the admin scopes by model permission, not by school: one school is enough
+            else:
+                variants = ("A", "C", "B")
             for variant in variants:
                 values = fill(world, name, route, variant)
                 if isinstance(values, str):
@@ -349,17 +414,18 @@ def test_every_page_for_every_role_and_school(world: World) -> None:
                 text = (
                     response_text(resp) if resp.status_code == 200 else resp.content.decode(errors="replace")
                 )
-                for needle, why in forbidden.items():
+                public_page = name in PUBLIC_SCHOOL_PAGES
+                for needle, why in (tokens_only if public_page else forbidden).items():
                     if needle in text:
                         problems.append(f"{where}: shows {why} ({needle!r})")
                 if (
                     role is None
-                    and name not in PUBLIC
+                    and name not in PUBLIC | PUBLIC_SCHOOL_PAGES
                     and not _signin_redirect(resp)
                     and resp.status_code not in {403, 404, 405}
                 ):
                     problems.append(f"{where}: anonymous got {resp.status_code}, not a sign-in redirect")
-                out_of_scope = names_a_school(name, route) and variant not in scope
+                out_of_scope = names_a_school(name, route) and variant not in scope and not public_page
                 if out_of_scope and role is not None:
                     if name.startswith("admin:"):
                         ok = resp.status_code in {302, 403, 404} or "MATRIX" not in text

@@ -293,3 +293,15 @@ def test_production_settings_values(tmp_path: Path) -> None:
     # A short secret key is refused outright in production.
     short = _manage(_production_env(tmp_path, BEACON_SECRET_KEY="too-short"), "check")
     assert short.returncode != 0 and "at least 50 characters" in short.stderr
+
+
+@pytest.mark.django_db
+def test_sign_in_security_is_in_the_navigation_of_staff_roles(client: Client) -> None:
+    client.force_login(make_user("dana", "director"))
+    assert 'href="/account/security/"' in client.get("/schools/").content.decode()
+    client.force_login(make_user("hana", "headteacher"))
+    page = client.get("/schools/").content.decode()
+    assert 'href="/account/security/"' not in page
+    # A headteacher can still reach the page to enrol voluntarily.
+    own = client.get("/account/security/")
+    assert own.status_code == 200 and "Set up two-factor authentication" in own.content.decode()

@@ -91,6 +91,8 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
         items.append({"href": reverse("imports:list"), "text": "Data imports"})
     if can_see_audit_trail(user):
         items.append({"href": reverse("core:audit"), "text": "Change history"})
+    if requires_second_factor(user):
+        items.append({"href": reverse("accounts:security"), "text": "Sign-in security"})
     if can_publish_profile_narratives(user) or user.role == "headteacher":
         items.append({"href": reverse("profiles:narratives"), "text": "School profiles"})
     return items
