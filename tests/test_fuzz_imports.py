@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 CAMDEN = 202
 FUZZ = settings(
-    max_examples=60,
+    max_examples=120,
     deadline=None,
     derandomize=True,
     database=None,
