@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from beacon.imports.parsing import SUPPRESSION_CODES
@@ -279,6 +279,7 @@ def test_malformed_files_are_rejected_with_row_and_column_and_nothing_written(
         _SAMPLE_ROWS[key] = read_sample(data_dir, sample, urns)
     header, rows = _SAMPLE_ROWS[key]
     case = mutate(data.draw, sample, source, header, rows)
+    event(case.kind)  # --hypothesis-show-statistics lists how often each break was tried
     path = tmp_path / f"fuzz-{case.kind}.csv"
     path.write_bytes(case.data)
 
