@@ -305,3 +305,21 @@ def test_sign_in_security_is_in_the_navigation_of_staff_roles(client: Client) ->
     # A headteacher can still reach the page to enrol voluntarily.
     own = client.get("/account/security/")
     assert own.status_code == 200 and "Set up two-factor authentication" in own.content.decode()
+
+
+@pytest.mark.django_db
+def test_security_log_is_read_only_in_the_admin(client: Client) -> None:
+    from beacon.accounts import two_factor
+
+    root = make_user("root", "director")
+    root.is_staff = root.is_superuser = True
+    root.save()
+    event = two_factor.record_event(None, root, SecurityEventKind.VERIFY_FAILED, "enrolment")
+    client.force_login(root)
+    listing = client.get("/admin/accounts/securityevent/")
+    assert listing.status_code == 200 and "Wrong second-factor code" in listing.content.decode()
+    assert client.get("/admin/accounts/securityevent/add/").status_code == 403
+    assert (
+        client.post(f"/admin/accounts/securityevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    assert SecurityEvent.objects.filter(pk=event.pk).exists()
