@@ -7,6 +7,7 @@ custom format (one consistent snapshot, compressed), restored with `manage.py re
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sqlite3
@@ -18,6 +19,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 
+logger = logging.getLogger("beacon.ops")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 
@@ -96,6 +98,7 @@ class Command(BaseCommand):
         output = Path(opts["output"])
         started = time.perf_counter()
         vendor = backup_database(output, opts["database"])
+        logger.info("The %s database was backed up to %s", vendor, output)
         self.stdout.write(
             f"Backed up the {vendor} database to {output} ({output.stat().st_size:,} bytes) "
             f"in {time.perf_counter() - started:.1f}s. Restore with: manage.py restore {output}"

@@ -8,6 +8,7 @@ transaction, so a failed restore leaves the database as it was.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import subprocess
 import time
@@ -18,6 +19,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from beacon.core.management.commands.backup import PGDUMP_MAGIC, SQLITE_MAGIC, pg_env_and_args, pg_tool
+
+# The restored database's own history starts at the backup, so the restore itself goes to the log.
+logger = logging.getLogger("beacon.ops")
 
 
 def restore_database(path: Path, alias: str = DEFAULT_DB_ALIAS) -> str:
@@ -87,6 +91,7 @@ class Command(BaseCommand):
                 raise CommandError("Restore cancelled; nothing was changed.")
         started = time.perf_counter()
         vendor = restore_database(path, opts["database"])
+        logger.warning("The %s database was restored from %s (%s bytes)", vendor, path, path.stat().st_size)
         self.stdout.write(
             f"Restored the {vendor} database from {path} in {time.perf_counter() - started:.1f}s."
         )
