@@ -107,20 +107,36 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+def _watch_csp(pg: Any) -> list[str]:
+    """Collect Content Security Policy violations the browser reports while a test runs."""
+    violations: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    pg.on("console", on_console)
+    return violations
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
+    violations = _watch_csp(pg)
     yield pg
     context.close()
+    assert not violations, f"the browser blocked content under the CSP: {violations}"
 
 
 @pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
     pg = context.new_page()
+    violations = _watch_csp(pg)
     yield pg
     context.close()
+    assert not violations, f"the browser blocked content under the CSP: {violations}"
 
 
 def sign_in(page: Any, live_server: Any, username: str, password: str = "correct-horse-battery") -> None:

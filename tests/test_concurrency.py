@@ -106,7 +106,7 @@ def test_exit_form_submitted_twice_second_session_gets_a_conflict(camden_registe
     }
     assert laptop.post(url, form).status_code == 302
     stale = phone.post(url, {**form, "recategorise_to": "universal", "reduction_plan": "Stop all visits now"})
-    assert stale.status_code == 400
+    assert stale.status_code == 409
     body = stale.content.decode()
     assert "changed by someone else" in body
     assert "Stop all visits now" in body  # the second user's entries are kept in the form

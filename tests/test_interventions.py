@@ -81,10 +81,20 @@ def test_notice_page_blocks_issue_until_diocese_recorded_and_downloads_letter(
     page = client.get(url).content.decode()
     assert "record that the diocese was informed" in page
     r = client.post(url, {"issued_on": "2026-01-12", "compliance_ends_on": "2026-12-31"})
+    assert r.status_code == 400 and "version" in r.content.decode().lower()  # no version: never assumed
+    assert WarningNotice.objects.get(pk=notice.pk).issued_on is None
+    r = client.post(
+        url, {"version": notice.version, "issued_on": "2026-01-12", "compliance_ends_on": "2026-12-31"}
+    )
     assert r.status_code == 400 and "Record that the diocese was informed" in r.content.decode()
     r = client.post(
         url,
-        {"diocese_informed_on": "2026-01-05", "issued_on": "2026-01-12", "compliance_ends_on": "2026-12-31"},
+        {
+            "version": notice.version,
+            "diocese_informed_on": "2026-01-05",
+            "issued_on": "2026-01-12",
+            "compliance_ends_on": "2026-12-31",
+        },
     )
     assert r.status_code == 302
     page = client.get(url).content.decode()

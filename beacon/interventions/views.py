@@ -118,10 +118,7 @@ def _notice_page(request: HttpRequest, n: WarningNotice, form: Any, status: int 
 @require_http_methods(["GET", "POST"])
 def notice(request: HttpRequest, pk: int) -> HttpResponse:
     n = _notice(request.user, pk)
-    data = None
-    if request.method == "POST":
-        data = request.POST.copy()
-        data.setdefault("version", str(n.version))
+    data = request.POST if request.method == "POST" else None
     form = IssueForm(data, initial={"version": n.version})
     status = 200
     if request.method == "POST":

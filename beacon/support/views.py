@@ -254,6 +254,7 @@ def agree_exit(request: HttpRequest, pk: int) -> HttpResponse:
     if not permissions.can_manage_support_case(request.user, case):
         raise PermissionDenied
     form = ExitForm(request.POST if request.method == "POST" else None, initial={"version": case.version})
+    status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -265,6 +266,7 @@ def agree_exit(request: HttpRequest, pk: int) -> HttpResponse:
             )  # fmt: skip
         except services.StaleCase as exc:
             form.add_error(None, str(exc))
+            status = 409  # a conflict, as on every other versioned form
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -275,7 +277,7 @@ def agree_exit(request: HttpRequest, pk: int) -> HttpResponse:
         "support/exit_form.html",
         {"page_title": f"Agree exit: {case.school.name}", "case": case, "form": form,
          "errors": _errors(form) if form.is_bound else []},
-        status=400 if form.is_bound else 200,
+        status=status,
     )  # fmt: skip
 
 

@@ -142,7 +142,7 @@
       map.on("overlayremove", toggle(false));
       L.control.layers(null, overlays, { collapsed: false }).addTo(map);
       if (schools.length) {
-        map.fitBounds(schools.map(function (s) { return [s.lat, s.lon]; }), { padding: [24, 24], maxZoom: 15 });
+        map.fitBounds(schools.map(function (s) { return [s.lat, s.lon]; }), { padding: [24, 24], maxZoom: 15, animate: false });
       }
       map.on("zoomend", redraw);
       redraw();
