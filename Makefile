@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 LA ?= 202
-TERM ?= autumn-2026
+# Not TERM: that is the terminal type in every shell's environment.
+RISK_TERM ?= autumn-2026
 PG_URL ?= postgres://postgres@127.0.0.1:5432/beacon
 export BEACON_DATA_DIR ?= $(abspath ..)/shared/data/raw
 
@@ -52,7 +53,7 @@ migrate: install
 
 demo: install
 	$(PY) manage.py load_demo --la $(LA)
-	$(PY) manage.py evaluate_risk --term $(TERM) --la $(LA)
+	$(PY) manage.py evaluate_risk --term $(RISK_TERM) --la $(LA)
 	$(PY) manage.py load_accountability
 
 users: install
