@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
+from beacon.core.pagination import page_links
 from beacon.profiles import selectors, services
 from beacon.profiles.forms import NarrativeForm, ReviewForm
 from beacon.profiles.models import SECTIONS, NarrativeStatus
@@ -24,30 +25,6 @@ from beacon.schools.models import School
 
 # ---------------------------------------------------------------------------------------------
 # Public pages
-
-
-def _page_links(request: HttpRequest, page: Any) -> dict[str, Any] | None:
-    paginator = page.paginator
-    if paginator.num_pages <= 1:
-        return None
-
-    def href(number: int) -> str:
-        params = request.GET.copy()
-        params["page"] = str(number)
-        return "?" + params.urlencode()
-
-    items: list[dict[str, Any]] = []
-    for n in paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1):
-        if n == paginator.ELLIPSIS:
-            items.append({"ellipsis": True})
-        else:
-            items.append({"number": n, "href": href(n), "current": n == page.number})
-    params: dict[str, Any] = {"items": items, "landmarkLabel": "Results pages"}
-    if page.has_previous():
-        params["previous"] = {"href": href(page.previous_page_number())}
-    if page.has_next():
-        params["next"] = {"href": href(page.next_page_number())}
-    return params
 
 
 def search(request: HttpRequest) -> HttpResponse:
@@ -67,7 +44,7 @@ def search(request: HttpRequest) -> HttpResponse:
             ],
             "page": page,
             "rows": selectors.result_rows(list(page.object_list)),
-            "pagination": _page_links(request, page),
+            "pagination": page_links(request, page),
         },
     )
 

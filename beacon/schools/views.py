@@ -12,30 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from beacon.core import exports, permissions
+from beacon.core.pagination import page_links
 from beacon.schools import selectors
-
-
-def _page_links(request: HttpRequest, page: Any) -> dict[str, Any]:
-    """govukPagination parameters that keep the filters in each link."""
-
-    def href(number: int) -> str:
-        params = request.GET.copy()
-        params["page"] = str(number)
-        return "?" + params.urlencode()
-
-    paginator = page.paginator
-    items: list[dict[str, Any]] = []
-    for n in paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1):
-        if n == paginator.ELLIPSIS:
-            items.append({"ellipsis": True})
-        else:
-            items.append({"number": n, "href": href(n), "current": n == page.number})
-    params: dict[str, Any] = {"items": items, "landmarkLabel": "Results pages"}
-    if page.has_previous():
-        params["previous"] = {"href": href(page.previous_page_number())}
-    if page.has_next():
-        params["next"] = {"href": href(page.next_page_number())}
-    return params
 
 
 def _filter_items(
@@ -97,7 +75,7 @@ def school_list(request: HttpRequest) -> HttpResponse:
             "form": _filter_items(options, filters),
             "page": page,
             "rows": selectors.list_rows(list(page.object_list)),
-            "pagination": _page_links(request, page) if page.paginator.num_pages > 1 else None,
+            "pagination": page_links(request, page),
             "export": exports.export_links(request),
         },
     )
