@@ -21,6 +21,7 @@ DEMO_ORDER: tuple[str, ...] = (
     "ofsted_inspection_history",
     "ofsted_latest",
     "ofsted_management_information",
+    "ofsted_official_statistics",  # after the older Ofsted files: it wins for the same inspection
 )
 
 
