@@ -12,13 +12,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from beacon.imports.framework import run_import
 from beacon.imports.models import ImportRun, RunStatus
 from beacon.inspections.models import EvaluationArea, Framework, Inspection, InspectionGrade
 from beacon.inspections.official_statistics import as_at_from_file_name, snapshot_date
 from beacon.schools.models import School
-from tests.conftest import CAMDEN
+from tests.conftest import CAMDEN, make_user
 
 OFSTED_2025 = "ofsted-official-statistics-2025/state_funded_schools_inspections_and_outcomes_as_at_31_august_2025_extract.csv"
 HISTORY = "waiky8-schools-data/ofsted_ratings_2018.csv"
@@ -197,3 +198,55 @@ def test_malformed_file_rejected_with_row_and_column(
     run = run_import("ofsted_official_statistics", path, la_code=CAMDEN, force=True)
     assert run.status == RunStatus.REJECTED
     assert any(e["column"] == "g_start" and "Inspection start date" in e["reason"] for e in run.errors)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inspections as they are (issue 11 item 2): the latest inspection of any kind beside the latest graded one
+
+
+def _director_client() -> Client:
+    client = Client()
+    client.force_login(make_user("director", "director"))
+    return client
+
+
+def test_brookfield_page_shows_its_ungraded_inspection_as_latest(camden_ofsted: ImportRun) -> None:
+    from beacon.inspections import selectors
+
+    latest = selectors.latest_any_inspection(School.objects.get(urn=BROOKFIELD))
+    assert latest is not None
+    assert (latest["kind"], latest["date"], latest["outcome"]) == (
+        "Ungraded inspection",
+        dt.date(2023, 9, 20),
+        "School remains Good",
+    )
+    html = _director_client().get(f"/schools/{BROOKFIELD}/").content.decode()
+    block = html[html.index('id="latest-inspection"') : html.index("Latest graded judgement")]
+    assert "Ungraded inspection" in block and "20 September 2023" in block and "School remains Good" in block
+    graded = html[html.index("Latest graded judgement") :]
+    assert "Graded inspection that started on 5 June 2014" in graded
+    assert ">Good</strong>" in graded
+
+
+def test_not_judged_school_shows_sub_grades_and_no_overall_grade(camden_ofsted: ImportRun) -> None:
+    html = _director_client().get(f"/schools/{HOLY_TRINITY}/").content.decode()
+    graded = html[html.index("Latest graded judgement") :]
+    assert "19 November 2024" in graded
+    assert "No overall grade (from September 2024)" in graded
+    assert ">Outstanding</strong>" in graded  # quality of education 1 etc.
+    # Its previous overall grade (Good, 2013) is not shown as the judgement.
+    head = graded[: graded.index("Inspection history")]
+    assert ">Good</strong>" not in head
+
+
+def test_list_and_la_overview_show_latest_inspection_and_graded_judgement(camden_ofsted: ImportRun) -> None:
+    client = _director_client()
+    html = client.get("/schools/", {"q": "Brookfield"}).content.decode()
+    assert "Latest: Ungraded inspection: School remains Good, 20 September 2023" in html
+    assert ">Good</strong>" in html
+    html = client.get("/schools/", {"ofsted": "no_overall_grade"}).content.decode()
+    assert "Holy Trinity" in html and "Brookfield" not in html
+    overview = client.get("/schools/local-authority/").content.decode()
+    row = overview[overview.index(f'data-urn="{HOLY_TRINITY}"') :]
+    row = row[: row.index("</tr>")]
+    assert "No overall grade" in row and "Latest: Graded inspection: No overall grade" in row
