@@ -25,16 +25,34 @@ DEMO_ORDER: tuple[str, ...] = (
 )
 
 
+# The recent school-level results and context (2022/23-2024/25; beacon/indicators/recent_importers.py) load
+# last, after every other source, so that every register source (listed above or not) has added its schools
+# first. Which file's value wins does not depend on this order (indicators/precedence.py, decision 0014).
+LATE_ORDER: tuple[str, ...] = (
+    "ks2_results_by_urn",
+    "ks2_results_matched",
+    "ks4_results_by_urn",
+    "ks4_results_matched",
+    "ks4_results_csp_prev_years",
+    "ks4_results_provisional",
+    "census_context_by_urn",
+    "ks5_results_by_urn",
+    "ks5_destinations",
+    "destinations_by_urn",
+    "finance_by_urn",
+    "workforce_by_urn",
+)
+
+
 def demo_plan() -> list[tuple[str, str, int | None]]:
     """(source key, path under the data directory, year) for every demo file, in load order.
 
     The benchmark (bench/run.py) walks the same plan, one file per process."""
     sources = load_all_sources()
-    return [
-        (key, rel, year)
-        for key in [k for k in DEMO_ORDER if k in sources] + sorted(set(sources) - set(DEMO_ORDER))
-        for rel, year in sources[key].demo_files
-    ]
+    first = [k for k in DEMO_ORDER if k in sources]
+    last = [k for k in LATE_ORDER if k in sources]
+    middle = sorted(set(sources) - set(first) - set(last))
+    return [(key, rel, year) for key in first + middle + last for rel, year in sources[key].demo_files]
 
 
 def load_demo(

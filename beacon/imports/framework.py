@@ -327,6 +327,20 @@ def _read_and_validate(
     return result
 
 
+def register_changed_since(previous: ImportRun) -> bool:
+    """True when a school joined or changed in the register after `previous` finished.
+
+    The same file is then imported again rather than skipped as a duplicate: rows it had to leave out
+    for schools the register did not hold yet are picked up (decision 0014). Upserts and the precedence
+    rule make the re-run harmless for everything else.
+    """
+    from beacon.schools.models import School
+
+    if previous.finished_at is None:
+        return False
+    return School.objects.filter(updated_at__gt=previous.finished_at).exists()
+
+
 def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun:
     """Validate and load one file for an existing run. Never raises for bad input: the run says why."""
     source = get_source(run.source)
@@ -350,7 +364,7 @@ def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun
             .exclude(pk=run.pk)
             .first()
         )
-        if previous is not None and not force:
+        if previous is not None and not force and not register_changed_since(previous):
             run.status = RunStatus.DUPLICATE
             run.duplicate_of = previous
             run.message = f"This file was already imported (run {previous.pk}); nothing changed."

@@ -89,6 +89,63 @@ CATALOGUE: tuple[MeasureDef, ...] = (
     MeasureDef("level2_em_age19", "Level 2 in English and maths by age 19", "post16"),
     MeasureDef("participation_16_17", "16-17 year olds in education or training", "post16"),
     MeasureDef("neet_16_17", "16-17 year olds NEET", "post16", "%", L, 1),
+    # Recent school-level files, 2022/23-2024/25 (beacon/indicators/recent_importers.py, decision 0014)
+    MeasureDef(
+        "ks2_gps_score", "KS2 grammar, punctuation and spelling average scaled score", "ks2", "score", H, 0
+    ),
+    MeasureDef("ks4_ebacc_94", "EBacc: grade 4 or above in all components", "ks4"),
+    MeasureDef("ks4_ebacc_95", "EBacc: grade 5 or above in all components", "ks4"),
+    MeasureDef("ks4_progress8_pupils", "Pupils included in Progress 8", "ks4", "count", N, 0),
+    MeasureDef("ks4_progress8_ci_lower", "Progress 8: lower 95% confidence limit", "ks4", "score", N, 2),
+    MeasureDef("ks4_progress8_ci_upper", "Progress 8: upper 95% confidence limit", "ks4", "score", N, 2),
+    MeasureDef("ks4_em_grade5_disadvantaged", "English and maths grade 5+: disadvantaged pupils", "ks4"),
+    MeasureDef("ks4_em_grade5_other", "English and maths grade 5+: other pupils", "ks4"),
+    MeasureDef("ks4_disadvantaged_cohort", "Disadvantaged pupils in the KS4 cohort", "ks4", "%", N, 0),
+    MeasureDef(
+        "alevel_aab_facilitating", "A level: AAB or better, at least two facilitating subjects", "post16"
+    ),
+    MeasureDef("alevel_cohort", "A level students (16-18)", "post16", "count", N, 0),
+    MeasureDef(
+        "suspension_one_plus_rate",
+        "Pupils with one or more suspensions per 100 pupils",
+        "behaviour",
+        "rate",
+        L,
+        2,
+    ),
+    MeasureDef("finance_spend_per_pupil", "Total expenditure per pupil", "finance", "£", N, 0),
+    MeasureDef("finance_revenue_reserve", "Revenue reserve (balance carried forward)", "finance", "£", H, 0),
+    MeasureDef("finance_in_year_balance", "In-year revenue balance", "finance", "£", H, 0),
+    MeasureDef("workforce_pupil_teacher_ratio", "Pupil to teacher ratio", "workforce", "ratio", N, 1),
+    MeasureDef("workforce_teachers_fte", "Teachers (full-time equivalent)", "workforce", "count", N, 1),
+    MeasureDef("workforce_staff_fte", "All school staff (full-time equivalent)", "workforce", "count", N, 1),
+    # 16-18 destinations (students who finished 16-18 study in the year before; stored by destination year)
+    MeasureDef(
+        "ks5dest_cohort", "Students who finished 16-18 study (destinations cohort)", "ks5dest", "count", N, 0
+    ),
+    MeasureDef(
+        "ks5dest_overall", "16-18: sustained education, apprenticeship or employment", "ks5dest", "%", H, 0
+    ),
+    MeasureDef("ks5dest_education", "16-18: sustained education", "ks5dest", "%", N, 0),
+    MeasureDef("ks5dest_he", "16-18: higher education", "ks5dest", "%", N, 0),
+    MeasureDef("ks5dest_fe", "16-18: further education", "ks5dest", "%", N, 0),
+    MeasureDef("ks5dest_apprenticeship", "16-18: apprenticeship", "ks5dest", "%", N, 0),
+    MeasureDef("ks5dest_employment", "16-18: employment", "ks5dest", "%", N, 0),
+    MeasureDef("ks5dest_not_sustained", "16-18: not in a sustained destination", "ks5dest", "%", N, 0),
+    MeasureDef(
+        "ks5dest_overall_disadvantaged",
+        "16-18 disadvantaged students: sustained education, apprenticeship or employment",
+        "ks5dest",
+        "%",
+        H,
+        0,
+    ),
+    MeasureDef(
+        "ks5dest_he_progressed", "16-18: progressed to higher education or training", "ks5dest", "%", H, 0
+    ),
+    MeasureDef(
+        "ks5dest_he_top_third", "16-18: higher education at a top third provider", "ks5dest", "%", N, 0
+    ),
 )
 
 BY_CODE: dict[str, MeasureDef] = {m.code: m for m in CATALOGUE}

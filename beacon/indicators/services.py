@@ -7,6 +7,7 @@ import polars as pl
 from beacon.imports.framework import ImportContext, LoadResult, bulk_upsert, school_ids_by_urn, upsert_rows
 from beacon.indicators.catalogue import ensure_measures
 from beacon.indicators.models import AreaMeasure, SchoolMeasure
+from beacon.indicators.precedence import apply_precedence
 
 LONG_COLUMNS = ("urn", "measure", "year", "value", "status")
 
@@ -41,14 +42,17 @@ def save_school_measures(long: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     schools = school_ids_by_urn()
     known = long.filter(pl.col("urn").is_in(list(schools)))
     skipped_rows = long.height - known.height
-    rows = known.select(
-        pl.col("urn").replace_strict(schools, return_dtype=pl.Int64),
-        pl.col("measure").replace_strict(measure_ids, return_dtype=pl.Int64),
+    ids = known.select(
+        pl.col("urn").replace_strict(schools, return_dtype=pl.Int64).alias("school_id"),
+        pl.col("measure").replace_strict(measure_ids, return_dtype=pl.Int64).alias("measure_id"),
         pl.col("year").cast(pl.Int64),
         pl.col("value").cast(pl.Float64),
         pl.col("status"),
-        pl.lit(ctx.run.pk, dtype=pl.Int64),
-    ).iter_rows()
+        pl.lit(ctx.run.pk, dtype=pl.Int64).alias("run_id"),
+    )
+    # A file never overwrites a value from a source of higher standing (decision 0014).
+    ids, precedence_notes = apply_precedence(ids, ctx.run.source)
+    rows = ids.iter_rows()
     inserted, updated = upsert_rows(
         SchoolMeasure,
         ["school", "measure", "year", "value", "status", "source_run"],
@@ -56,9 +60,9 @@ def save_school_measures(long: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         unique_fields=["school", "measure", "year"],
         update_fields=["value", "status", "source_run"],
         ctx=ctx,
-        total=known.height,
+        total=ids.height,
     )
-    notes = []
+    notes = list(precedence_notes)
     if skipped_rows:
         notes.append(f"{skipped_rows} values were for schools not in the register and were not imported.")
     return LoadResult(inserted=inserted, updated=updated, skipped=skipped_rows, notes=notes)

@@ -63,6 +63,10 @@ KS4_DESTINATIONS = _register(
             num("dest_overall_dis", "OVERALL_DESTPER_DIS"),
         ),
         loader=load_ks4_destinations,
-        demo_files=(("kspdeveloper-csp-2018-19/england_ks4-pupdest.csv", 2017),),
+        demo_files=(
+            ("kspdeveloper-csp-2018-19/england_ks4-pupdest.csv", 2017),
+            # CSP 2024-2025 release: pupils who finished KS4 in 2022/23, destinations in 2023/24
+            ("calvinchankf-csp-2024-25/england_ks4-pupdest.csv", 2023),
+        ),
     )
 )
