@@ -158,3 +158,48 @@ def test_freshness_reads_only(camden_register: None, data_dir: Path) -> None:
     before = (ImportRun.objects.count(), SchoolMeasure.objects.count())
     result = source_freshness(CAMDEN, today=ON)
     assert result and (ImportRun.objects.count(), SchoolMeasure.objects.count()) == before
+
+
+def test_data_page_for_la_staff_only(camden_register: None, data_dir: Path, client: Any) -> None:
+    import time_machine
+
+    from tests.conftest import make_user
+
+    imported("ks2_results", data_dir / KS2_2018)
+    users = {
+        name: make_user(name, role, schools=(100008,) if role in ("adviser", "headteacher", "chair") else ())
+        for name, role in (
+            ("director", "director"),
+            ("adviser", "adviser"),
+            ("head", "headteacher"),
+            ("chair", "chair"),
+            ("data", "data_manager"),
+        )
+    }
+    with time_machine.travel(dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC), tick=False):
+        for username in ("director", "adviser", "data"):
+            client.force_login(users[username])
+            page = client.get("/imports/data/")
+            assert page.status_code == 200, username
+            html = page.content.decode()
+            row = html[html.index('data-source="ks2_results"') :]
+            row = row[: row.index("</tr>")]
+            assert "2017/18" in row and "Old" in row and "ks2_perf_2018.csv" in row
+            census = html[html.index('data-source="school_census"') :]
+            census = census[: census.index("</tr>")]
+            assert "2022/23" in census and "Old" in census  # 2022/23 is more than two years before 2026/27
+            absence = html[html.index('data-source="csp_absence"') :]
+            assert "Not imported" in absence[: absence.index("</tr>")]
+            assert "School-level absence and persistent absence end in 2018/19" in html
+            assert "2026/27 academic year" in html
+            assert 'href="/imports/data/"' in html  # linked from the navigation
+            client.logout()
+        for username in ("head", "chair"):
+            client.force_login(users[username])
+            assert client.get("/imports/data/").status_code in (403, 404), username
+            assert 'href="/imports/data/"' not in client.get("/schools/").content.decode()
+            client.logout()
+        assert client.get("/imports/data/").status_code == 302  # anonymous: sign in first
+        # The imports page links to it.
+        client.force_login(users["data"])
+        assert 'href="/imports/data/"' in client.get("/imports/").content.decode()
