@@ -203,3 +203,41 @@ def test_data_page_for_la_staff_only(camden_register: None, data_dir: Path, clie
         # The imports page links to it.
         client.force_login(users["data"])
         assert 'href="/imports/data/"' in client.get("/imports/").content.decode()
+
+
+def test_years_next_to_figures_on_the_school_page_and_in_the_export(
+    camden_register: None, data_dir: Path, client: Any
+) -> None:
+    """Argyle Primary School (URN 100008): ks2_perf_2018.csv and the 2022/23 census, each figure with its year."""
+    import re
+
+    from tests.conftest import make_user
+
+    imported("ks2_results", data_dir / KS2_2018)
+    with (data_dir / KS2_2018).open(encoding="utf-8-sig", newline="") as f:
+        argyle = next(r for r in csv.DictReader(f) if r["URN"] == "100008")
+    with (data_dir / CENSUS).open(encoding="utf-8-sig", newline="") as f:
+        census = next(r for r in csv.DictReader(f) if r["urn"] == "100008")
+    pupils = int(float(census["headcount of pupils"]))
+    client.force_login(make_user("dir", "director"))
+    html = client.get("/schools/100008/").content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert f"{pupils:,} (2022/23 census)" in text
+    # Capacity: the register's figure says so, a census figure its year (not held for Argyle here).
+    assert re.search(r"Capacity ([\d,]+ \((as registered|\d{4}/\d{2})\)|Not recorded)", text)
+    # KS2 'other measures' table: each row carries the year of its figure (exam series 2018 = 2017/18).
+    reading = argyle["Reading Meet Std"].rstrip("%")
+    assert re.search(rf"KS2 reading: expected standard[^<]*?2017/18 {reading}(\.0)?%", text), text
+    # The school list shows the census year beside the pupil count, and the export has a year column.
+    listing = " ".join(
+        re.sub(r"<[^>]+>", " ", client.get("/schools/", {"q": "Argyle"}).content.decode()).split()
+    )
+    assert f"{pupils:,} 2022/23" in listing
+    rows = list(
+        csv.reader(io.StringIO(client.get("/schools/", {"format": "csv"}).content.decode("utf-8-sig")))
+    )
+    header = rows[0]
+    row = next(r for r in rows[1:] if r[0] == "100008")
+    assert header[header.index("Pupils") + 1] == "Pupils: academic year"
+    assert row[header.index("Pupils")] in (str(pupils), f"{pupils}.0")
+    assert row[header.index("Pupils: academic year")] == "2022/23"

@@ -487,6 +487,7 @@ class SchoolProfile:
     comparator_labels: list[str]
     pupils: ind.Value | None
     capacity: int | None
+    capacity_when: str  # "2022/23" for a census figure, "as registered" for the register's (GIAS) figure
     context: list[LatestRow]
     key_stages: list[KeyStage]
     gaps: list[Gap]
@@ -649,6 +650,9 @@ def school_profile(school: School) -> SchoolProfile:
         capacity=school.capacity
         if school.capacity is not None
         else (int(capacity_value.value) if capacity_value and capacity_value.value is not None else None),
+        capacity_when="as registered"
+        if school.capacity is not None
+        else (capacity_value.year_label if capacity_value is not None else ""),
         context=latest_rows(CONTEXT_CODES),
         key_stages=key_stages,
         gaps=gaps,

@@ -42,16 +42,15 @@ def _export_schools(fmt: str, results: Any) -> HttpResponse:
             r.school.la_name,
             r.school.postcode,
             "Open" if r.school.is_open else "Closed",
-            r.pupils.value
-            if r.pupils is not None and r.pupils.is_published
-            else (r.pupils.text() if r.pupils else ""),
+            r.pupils.export_value() if r.pupils is not None else "No data",
+            r.pupils.year_label if r.pupils is not None else "",
             r.judgement_label,
             r.judgement_date,
         ]
         for r in selectors.list_rows(list(results))
     ]
     headers = ["URN", "School", "Phase", "Type", "Local authority", "Postcode", "Status", "Pupils",
-               "Latest Ofsted", "Ofsted date"]  # fmt: skip
+               "Pupils: academic year", "Latest Ofsted", "Ofsted date"]  # fmt: skip
     return exports.export_response(fmt, "schools", headers, rows, sheet_title="Schools")
 
 
