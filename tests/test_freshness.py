@@ -228,6 +228,9 @@ def test_years_next_to_figures_on_the_school_page_and_in_the_export(
     # KS2 'other measures' table: each row carries the year of its figure (exam series 2018 = 2017/18).
     reading = argyle["Reading Meet Std"].rstrip("%")
     assert re.search(rf"KS2 reading: expected standard[^<]*?2017/18 {reading}(\.0)?%", text), text
+    # The sources list gives each file's latest year of this school's figures, from the data.
+    assert "KS2 results by school (Compare School Performance) (2017/18): ks2_perf_2018.csv" in text
+    assert "(2022/23): spc_school_level_underlying_data_2022_23.csv" in text
     # The school list shows the census year beside the pupil count, and the export has a year column.
     listing = " ".join(
         re.sub(r"<[^>]+>", " ", client.get("/schools/", {"q": "Argyle"}).content.decode()).split()

@@ -84,7 +84,16 @@ def school_list(request: HttpRequest) -> HttpResponse:
 def school_detail(request: HttpRequest, urn: int) -> HttpResponse:
     school = permissions.require_school(request.user, urn)
     profile = selectors.school_profile(school)
-    return render(request, "schools/detail.html", {"page_title": school.name, "school": school, "p": profile})
+    return render(
+        request,
+        "schools/detail.html",
+        {
+            "page_title": school.name,
+            "school": school,
+            "p": profile,
+            "can_see_data_held": permissions.can_see_data_freshness(request.user),
+        },
+    )
 
 
 @login_required
