@@ -342,3 +342,47 @@ def test_dashboard_page_and_exports(lait_loaded: None) -> None:
     assert gap03 and float(gap03[0][8]) == 17.0
     page = client.get("/reporting/targets/GAP-02/")
     assert page.status_code == 200 and "gap-chart-GAP-02" in page.content.decode()
+
+
+def test_gap_04_widening_is_never_met(lait_loaded: None) -> None:
+    """Issue 13: GAP-04 (Attainment 8, FSM vs non-FSM) was shown "widening" and "met" at once. Its kind's
+    rule is "narrowing, and at most the comparator's gap": a widening gap is not met."""
+    from beacon.reporting.models import TargetKind
+    from beacon.schools.models import School
+
+    target = SystemTarget.objects.get(ref="GAP-04")
+    assert target.kind == TargetKind.GAP and target.gap_change_points == 2.0
+    assert "narrowing" in TargetKind(target.kind).label
+    # Worked from the raw LAIT rows: LAIT '2016' = 2015/16 ... '2025' = 2024/25.
+    labels = [str(y) for y in range(2016, 2026)]
+    cam = {
+        lab: lait_value("NonFSM_AVG_Attain8_Score", lab, 202) - lait_value("FSM_AVG_Attain8_Score", lab, 202)  # type: ignore[operator]
+        for lab in labels
+    }
+    change = cam["2025"] - cam["2016"]
+    assert change == pytest.approx(53.2 - 40.9 - (53.6 - 43.9))  # 12.3 - 9.7 = +2.6 points: widening
+    lon = lait_value("NonFSM_AVG_Attain8_Score", "2025", 986) - lait_value(
+        "FSM_AVG_Attain8_Score", "2025", 986
+    )  # type: ignore[operator]
+    eng = lait_value("NonFSM_AVG_Attain8_Score", "2025", 970) - lait_value(
+        "FSM_AVG_Attain8_Score", "2025", 970
+    )  # type: ignore[operator]
+    assert cam["2025"] <= lon and cam["2025"] <= eng  # on the comparator test alone it would be "met"
+
+    g = {x.target.ref: x for x in services.gaps_page(CAMDEN, School.objects.none()).gaps}["GAP-04"]
+    assert g.change == pytest.approx(change)
+    assert g.trend == services.WIDENING
+    assert g.status == services.NOT_MET
+    assert "widening" in g.reason and "2015/16" in g.reason
+    # The dashboard and the target page read the same result.
+    d = services.dashboard("camden", CAMDEN, School.objects.none())
+    assert result_for(d, "GAP-04").status == services.NOT_MET
+    # Every gap target: never widening and met at once.
+    for ref, res in {x.target.ref: x for x in services.gaps_page(CAMDEN, School.objects.none()).gaps}.items():
+        assert not (res.trend == services.WIDENING and res.status == services.MET), ref
+
+    # Within the rule's points the gap counts as "no clear change" and can be met (target data, not code).
+    target.gap_change_points = 3.0
+    target.save()
+    g = {x.target.ref: x for x in services.gaps_page(CAMDEN, School.objects.none()).gaps}["GAP-04"]
+    assert (g.trend, g.status) == (services.STABLE, services.MET)

@@ -56,7 +56,9 @@ def test_appendix_d_report_word_and_pdf(camden_demo: None) -> None:
         next_steps="Weekly attendance panel",
     )  # fmt: skip
     report = documents.build_report(meeting)
-    assert report.ofsted == "Good"
+    # With the date it rests on (issue 11): pvhee schools_london_complete.csv `Haverstock School,100049,…,
+    # 2,02/07/2019,Good` and ofsted_ratings_2018.csv `100049,Good,20190702`.
+    assert report.ofsted.startswith("Good (inspection of 2 July 2019")
     assert ("Overall absence rate", "2018/19", "6.9%") in report.data
     assert ("Persistent absence (10% or more sessions missed)", "2018/19", "18.8%") in report.data
     word = _docx_text(documents.report_docx(report))
@@ -69,6 +71,7 @@ def test_appendix_d_report_word_and_pdf(camden_demo: None) -> None:
         assert "Weekly attendance panel" in text and "Attendance officer appointed" in text
         assert "Year 9 absence rising" in text and "Chair of governors" in text
         assert "Not on track" in text
+        assert "Good (inspection of 2 July 2019" in text
         assert "does not yet demonstrate sufficient capacity to meet key aims within 12/24 months" in text
 
 

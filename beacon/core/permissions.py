@@ -55,6 +55,11 @@ def can_see_la_overview(user: Any) -> bool:
     return _active(user) and (user.is_superuser or user.role in LA_WIDE_ROLES or user.role == "adviser")
 
 
+def can_see_data_freshness(user: Any) -> bool:
+    """The data page (how current each source is): LA staff (LA-wide roles and advisers), not schools."""
+    return _active(user) and (user.is_superuser or user.role in LA_WIDE_ROLES or user.role == "adviser")
+
+
 def can_import(user: Any) -> bool:
     return _active(user) and (user.is_superuser or user.role in IMPORT_ROLES)
 
@@ -87,6 +92,8 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
         items.append({"href": reverse("futureoptions:index"), "text": "Future options"})
     if can_see_strategy(user):
         items.append({"href": reverse("accountability:index"), "text": "Accountability"})
+    if can_see_data_freshness(user):
+        items.append({"href": reverse("imports:data"), "text": "Data held"})
     if can_import(user):
         items.append({"href": reverse("imports:list"), "text": "Data imports"})
     if can_see_audit_trail(user):

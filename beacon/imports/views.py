@@ -4,16 +4,20 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from beacon.core import permissions
+from beacon.imports import freshness
 from beacon.imports.framework import load_all_sources, progress_key
 from beacon.imports.models import ImportRun
 from beacon.imports.services import UPLOAD_SUFFIXES, start_upload_import
+from beacon.indicators.selectors import area_name
 
 
 class UploadForm(forms.Form):
@@ -62,6 +66,29 @@ def run_list(request: HttpRequest) -> HttpResponse:
     _require_import(request)
     page = Paginator(ImportRun.objects.select_related("started_by"), 50).get_page(request.GET.get("page"))
     return render(request, "imports/list.html", {"page_title": "Data imports", "page": page})
+
+
+@login_required
+def data_held(request: HttpRequest) -> HttpResponse:
+    """Each import source: file, latest academic year or as-at date, rows, when imported, what it lacks."""
+    if not permissions.can_see_data_freshness(request.user):
+        raise PermissionDenied("Only local authority staff can see the data held.")
+    la_code = getattr(request.user, "la_code", None) or settings.BEACON_LA_CODE
+    today = timezone.localdate()
+    sources = freshness.source_freshness(la_code, today=today)
+    return render(
+        request,
+        "imports/data.html",
+        {
+            "page_title": "Data held and how current it is",
+            "sources": sources,
+            "la_code": la_code,
+            "la_name": area_name(la_code, default=f"local authority {la_code}"),
+            "current_year": freshness.current_academic_year(today),
+            "stale_after": freshness.STALE_AFTER_YEARS,
+            "can_import": permissions.can_import(request.user),
+        },
+    )
 
 
 def upload(request: HttpRequest) -> HttpResponse:

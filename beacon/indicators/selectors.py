@@ -65,6 +65,22 @@ class Value:
     def chart_value(self) -> float | None:
         return self.value if self.is_published else None
 
+    @property
+    def year_label(self) -> str:
+        """The academic year the figure is for, e.g. '2022/23' (issue 11: every figure with its year)."""
+        return academic_year(self.year)
+
+    def dated_text(self, unit: str = "", decimals: int = 1) -> str:
+        """The figure with its academic year: '312 (2022/23)', 'Suppressed (2018/19)'."""
+        return f"{self.text(unit, decimals)} ({self.year_label})"
+
+    def export_value(self) -> float | str:
+        """For CSV / XLSX: the number when published, else the status words (never a blank or 0)."""
+        if self.is_published:
+            assert self.value is not None
+            return self.value
+        return self.text()
+
     def text(self, unit: str = "", decimals: int = 1) -> str:
         if self.is_published:
             assert self.value is not None

@@ -12,9 +12,11 @@ Rules (all of them read the target's own data: kind, comparators, direction, thr
   schools whose latest graded inspection by 31 August of the year (or today) was good or better (or a
   report card with every area at expected standard or above and safeguarding met), at the threshold;
 * `improving`: better than the previous year held;
-* `gap`: gap = comparison group - group (positive: the group is behind); met when the LA's gap is no wider
-  than every named comparator's gap that year; the trend flag compares the first and last years with a
-  gap: a change of more than `gap_change_points` is widening / narrowing, otherwise no clear change.
+* `gap`: gap = comparison group - group (positive: the group is behind); the trend flag compares the first
+  and last years with a gap: a change of more than `gap_change_points` is widening / narrowing, otherwise
+  no clear change; met when the LA's gap is no wider than every named comparator's gap in the latest year
+  AND the gap is not widening (the kind's rule: "narrowing, and at most the comparator's gap"), so a
+  target is never shown "widening" and "met" at once.
 """
 
 from __future__ import annotations
@@ -539,7 +541,19 @@ def evaluate_gap(target: SystemTarget, data: Data) -> GapResult:
             reason = "A comparator's gap cannot be calculated for the latest year"
         else:
             assert latest.gap is not None
-            status = MET if all(latest.gap <= c for c in comp if c is not None) else NOT_MET
+            within = all(latest.gap <= c for c in comp if c is not None)
+            # The kind's own rule: "narrowing, and at most the comparator's gap". A gap that is
+            # widening (by more than the target's gap_change_points) is never met, however it
+            # compares with London or England; no clear change within those points does not fail it.
+            status = MET if within and trend != WIDENING else NOT_MET
+            if within and trend == WIDENING:
+                suffix = " percentage points" if m.unit == "%" else " points"
+                first = next(r.year for r in rows if r.gap is not None)
+                reason = (
+                    f"Not met because the gap is widening ({change:+,.{m.decimals}f}{suffix} since "
+                    f"{academic_year(first)}), although in {academic_year(latest.year)} it is no wider "
+                    "than the comparators' gaps"
+                )
     return GapResult(target, m, other_m, rows, labels, ctx.la_name, trend, change, status, reason)
 
 

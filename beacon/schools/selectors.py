@@ -12,11 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models import Value as V
 from django.db.models.functions import Replace, Upper
 
-from beacon.core.formatting import academic_year
+from beacon.core.formatting import academic_year, govuk_date
 from beacon.imports.models import ImportRun
 from beacon.indicators import selectors as ind
 from beacon.inspections import selectors as inspection_selectors
@@ -553,7 +553,14 @@ class DataSource:
     label: str
     file_name: str
     imported: dt.datetime | None
-    year: int | None
+    year: int | None  # the latest academic year of this school's figures from the file
+    as_at: dt.date | None = None  # a snapshot's date (from the file name, e.g. Ofsted "as at 31 August 2025")
+
+    @property
+    def period_text(self) -> str:
+        if self.year is not None:
+            return academic_year(self.year)
+        return f"as at {govuk_date(self.as_at)}" if self.as_at else ""
 
 
 @dataclass
@@ -563,6 +570,7 @@ class SchoolProfile:
     comparator_labels: list[str]
     pupils: ind.Value | None
     capacity: int | None
+    capacity_when: str  # "2022/23" for a census figure, "as registered" for the register's (GIAS) figure
     context: list[LatestRow]
     key_stages: list[KeyStage]
     gaps: list[Gap]
@@ -598,17 +606,22 @@ def _gap_rows(dis: ind.Series, other: ind.Series, unit: str, decimals: int) -> l
     ]
 
 
-def data_sources(run_ids: Iterable[int | None]) -> list[DataSource]:
+def data_sources(run_ids: Iterable[int | None], years: Mapping[int, int] | None = None) -> list[DataSource]:
+    """The files behind a school's figures; `years`: run id -> latest academic year of the school's
+    figures from that run (from the data, not the run's label)."""
     from beacon.imports.framework import load_all_sources
+    from beacon.imports.freshness import as_at_from_name
 
     labels = {k: s.label for k, s in load_all_sources().items()}
+    years = years or {}
     runs = ImportRun.objects.filter(pk__in=[r for r in set(run_ids) if r]).order_by("source", "-year")
     return [
         DataSource(
             label=labels.get(r.source, r.source),
             file_name=r.file_name,
             imported=r.finished_at or r.created_at,
-            year=r.year,
+            year=years.get(r.pk),
+            as_at=as_at_from_name(r.file_name) if r.pk not in years else None,
         )
         for r in runs
     ]
@@ -716,7 +729,14 @@ def school_profile(school: School) -> SchoolProfile:
         )
 
     run_ids: set[int | None] = {school.source_run_id}
-    run_ids |= set(school.measures.values_list("source_run_id", flat=True).distinct())
+    run_years: dict[int, int] = dict(
+        school.measures.filter(source_run__isnull=False)
+        .values("source_run_id")
+        .annotate(latest=Max("year"))
+        .order_by()
+        .values_list("source_run_id", "latest")
+    )
+    run_ids |= set(run_years)
     run_ids |= set(school.inspections.values_list("source_run_id", flat=True).distinct())
     capacity_value = ind.latest_published(mine["capacity"])
     return SchoolProfile(
@@ -727,13 +747,16 @@ def school_profile(school: School) -> SchoolProfile:
         capacity=school.capacity
         if school.capacity is not None
         else (int(capacity_value.value) if capacity_value and capacity_value.value is not None else None),
+        capacity_when="as registered"
+        if school.capacity is not None
+        else (capacity_value.year_label if capacity_value is not None else ""),
         context=latest_rows(CONTEXT_CODES),
         key_stages=key_stages,
         gaps=gaps,
         attendance=[comparison(c) for c in ATTENDANCE_CODES],
         current=current_judgement(school),
         history=inspection_history(school),
-        sources=data_sources(run_ids),
+        sources=data_sources(run_ids, run_years),
         latest_inspection=inspection_selectors.latest_any_inspection(school),
     )
 
@@ -804,6 +827,7 @@ class LAOverview:
     neighbour_model_year: int | None
     table_columns: list[str]
     schools: list[LASchoolRow]
+    newest_judgement: dt.date | None = None  # the newest inspection the judgement counts rest on
 
     @property
     def no_overall_grade(self) -> int:
@@ -893,4 +917,5 @@ def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
         neighbour_model_year=model_year,
         table_columns=[ind.measure_def(c).label for c in LA_TABLE_CODES],
         schools=rows,
+        newest_judgement=max((s.cj_date for s in schools if s.cj_date), default=None),
     )

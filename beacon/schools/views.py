@@ -42,9 +42,8 @@ def _export_schools(fmt: str, results: Any) -> HttpResponse:
             r.school.la_name,
             r.school.postcode,
             "Open" if r.school.is_open else "Closed",
-            r.pupils.value
-            if r.pupils is not None and r.pupils.is_published
-            else (r.pupils.text() if r.pupils else ""),
+            r.pupils.export_value() if r.pupils is not None else "No data",
+            r.pupils.year_label if r.pupils is not None else "",
             r.judgement_label,
             r.judgement_date,
             r.latest_text,
@@ -53,8 +52,8 @@ def _export_schools(fmt: str, results: Any) -> HttpResponse:
         for r in selectors.list_rows(list(results))
     ]
     headers = ["URN", "School", "Phase", "Type", "Local authority", "Postcode", "Status", "Pupils",
-               "Latest graded Ofsted", "Graded inspection date", "Latest inspection (any kind)",
-               "Latest inspection date"]  # fmt: skip
+               "Pupils: academic year", "Latest graded Ofsted", "Graded inspection date",
+               "Latest inspection (any kind)", "Latest inspection date"]  # fmt: skip
     return exports.export_response(fmt, "schools", headers, rows, sheet_title="Schools")
 
 
@@ -88,7 +87,16 @@ def school_list(request: HttpRequest) -> HttpResponse:
 def school_detail(request: HttpRequest, urn: int) -> HttpResponse:
     school = permissions.require_school(request.user, urn)
     profile = selectors.school_profile(school)
-    return render(request, "schools/detail.html", {"page_title": school.name, "school": school, "p": profile})
+    return render(
+        request,
+        "schools/detail.html",
+        {
+            "page_title": school.name,
+            "school": school,
+            "p": profile,
+            "can_see_data_held": permissions.can_see_data_freshness(request.user),
+        },
+    )
 
 
 @login_required

@@ -73,6 +73,17 @@ def _data_rows(school_id: int) -> list[tuple[str, str, str]]:
     return list(latest.values())
 
 
+def _judgement_text(j: dict[str, Any]) -> str:
+    """The standing judgement with the date it rests on (issue 11: every figure with its date)."""
+    label = j.get("overall_label") or ("No overall grade" if j.get("date") else "No graded inspection")
+    if not j.get("date"):
+        return label
+    text = f"{label} (inspection of {_fmt(j['date'])}"
+    if j.get("publication_date"):
+        text += f", published {_fmt(j['publication_date'])}"
+    return text + ")"
+
+
 def build_report(meeting: ReviewMeeting) -> MeetingReport:
     case = meeting.case
     school = case.school
@@ -84,7 +95,7 @@ def build_report(meeting: ReviewMeeting) -> MeetingReport:
         start=_fmt(case.started_on),
         exit=_fmt(case.planned_exit_on),
         level=case.get_level_display(),
-        ofsted=j.get("overall_label") or "No graded inspection",
+        ofsted=_judgement_text(j),
         ofsted_grades=[(g["area_label"], g["label"]) for g in j.get("grades", [])],
         date=_fmt(meeting.held_on),
         present=[a.strip() for a in meeting.attendees.splitlines() if a.strip()],

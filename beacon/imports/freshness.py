@@ -1,0 +1,365 @@
+"""How current the data held is: per import source, the latest academic year (or as-at date) it holds.
+
+Derived from the DATA each source's runs wrote (rows whose `source_run` belongs to the source), never from
+labels: a source is as current as the newest row it wrote for the LA's schools (or the LA itself, for
+area figures). Generic over sources: every registered `Source` (`framework.load_all_sources()`) is listed,
+and every model with a `source_run` foreign key to `ImportRun` is read, so importers added later are
+covered without editing this module.
+
+* Academic years are by their starting year (2024 = 2024/25), as everywhere in Beacon.
+* Snapshot sources (no `year` on their rows, e.g. Ofsted inspections): the as-at date is parsed from the
+  run's file name ("…as_at_31_august_2025…" -> 2025-08-31); otherwise the newest publication date (else
+  start date) of the rows it wrote.
+* "What the shared data lacks" is said per source where known (`KNOWN_GAPS`), and a source whose latest
+  year is more than `STALE_AFTER_YEARS` academic years before the current one is flagged as old.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.db import models
+from django.db.models import Count, Max
+
+from beacon.core.formatting import academic_year
+from beacon.imports.framework import load_all_sources
+from beacon.imports.models import ImportRun, RunStatus
+
+STALE_AFTER_YEARS = 2  # older than two academic years before the current one is "old"
+
+# What the shared data lacks, where known (../shared/data/README.md), by source key.
+KNOWN_GAPS: dict[str, str] = {
+    "csp_absence": (
+        "School-level absence and persistent absence end in 2018/19 in the shared data (no later "
+        "school-level file was obtainable); LA, London and England absence to 2024/25 come from LAIT."
+    ),
+    "ks2_results": (
+        "KS2 progress scores were not published for 2023/24 or 2024/25 (no KS1 baseline): the latest "
+        "progress scores are for 2022/23."
+    ),
+    "ks4_results": (
+        "Progress 8 was not published for 2024/25; all-school Progress 8 ends in 2022/23 in the shared "
+        "data (Camden to 2023/24)."
+    ),
+    "csp_census": "The Compare School Performance census of 2018/19; later censuses come from other files.",
+    "gias_establishments": (
+        "A GIAS extract of August 2022 (the file carries no date); a whole, current GIAS file was not "
+        "obtainable, so schools opened since then come from the census files."
+    ),
+    "ofsted_latest": (
+        "A snapshot of each school's latest graded inspection only: earlier and ungraded inspections come "
+        "from other files."
+    ),
+    "ofsted_inspection_history": "Graded inspections up to 2018 only.",
+    "ofsted_management_information": (
+        "A sample of 18 rows of Ofsted's 2026 management information (report cards), not every school."
+    ),
+    "lait_benchmarks": (
+        "Local authority, region and England figures only. School-level suspensions end in 2018/19 in the "
+        "shared data; LA-level suspensions continue here."
+    ),
+    "lait_group_breakdowns": (
+        "Local authority, region and England figures only; EAL and gender breakdowns are not published "
+        "at LA level."
+    ),
+}
+
+_MONTHS = {
+    name: i
+    for i, name in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        start=1,
+    )
+}
+_SEP = r"[\s_\-.]+"
+_AS_AT_WORDS = re.compile(
+    rf"as{_SEP}at{_SEP}(\d{{1,2}})(?:st|nd|rd|th)?{_SEP}({'|'.join(_MONTHS)}){_SEP}(\d{{4}})", re.IGNORECASE
+)
+_AS_AT_ISO = re.compile(rf"as{_SEP}at{_SEP}(\d{{4}})[\-_]?(\d{{2}})[\-_]?(\d{{2}})(?!\d)", re.IGNORECASE)
+
+
+def as_at_from_name(file_name: str) -> dt.date | None:
+    """'…as_at_31_august_2025…' or 'as at 31 August 2025' or 'as-at-2025-08-31' -> the date; else None."""
+    m = _AS_AT_WORDS.search(file_name)
+    try:
+        if m:
+            return dt.date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
+        m = _AS_AT_ISO.search(file_name)
+        if m:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:  # e.g. "as at 31 February 2025": not a date
+        return None
+    return None
+
+
+def current_academic_year(today: dt.date) -> int:
+    """The academic year (by its starting year) a date falls in: September onwards starts a new one."""
+    return today.year if today.month >= 9 else today.year - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Which tables hold provenance, and how each is read
+
+
+@dataclass(frozen=True)
+class _Table:
+    model: type[models.Model]
+    la_lookup: str | None  # e.g. "school__la_code", "area__code"; None = not tied to an LA
+    year_field: str | None  # academic year by its start year
+    model_year_field: str | None  # a model's own year (statistical neighbours), not an academic year
+    date_fields: tuple[str, ...]  # for snapshot sources: newest of these, in order of preference
+
+
+@cache
+def _tables() -> tuple[_Table, ...]:
+    """Every concrete model with a `source_run` foreign key to ImportRun (history tables left out)."""
+    from django.apps import apps
+
+    from beacon.indicators.models import Area
+    from beacon.schools.models import School
+
+    out = []
+    for model in apps.get_models():
+        fields = {f.name: f for f in model._meta.concrete_fields}
+        run = fields.get("source_run")
+        if run is None or run.related_model is not ImportRun or "history_id" in fields:
+            continue
+        la_lookup = None
+        if model is School:
+            la_lookup = "la_code"
+        elif "school" in fields and fields["school"].related_model is School:
+            la_lookup = "school__la_code"
+        elif "area" in fields and fields["area"].related_model is Area:
+            la_lookup = "area__code"
+        year = fields.get("year")
+        out.append(
+            _Table(
+                model=model,
+                la_lookup=la_lookup,
+                year_field="year" if isinstance(year, models.IntegerField) else None,
+                model_year_field="model_year" if "model_year" in fields else None,
+                date_fields=tuple(
+                    n
+                    for n in ("publication_date", "start_date")
+                    if isinstance(fields.get(n), models.DateField)
+                ),
+            )
+        )
+    return tuple(sorted(out, key=lambda t: t.model._meta.label))
+
+
+# ---------------------------------------------------------------------------------------------
+# The result
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    source: str
+    label: str
+    latest_year: int | None
+    as_at: dt.date | None
+    model_year: int | None
+    file: str | None
+    rows: int | None  # rows the reported run wrote (added + updated)
+    rows_held: int  # rows held now for the LA from this source
+    imported_at: dt.datetime | None
+    runs: int  # successful runs of this source
+    lacks: str
+    stale: bool
+
+    @property
+    def latest_year_label(self) -> str:
+        return academic_year(self.latest_year)
+
+    @property
+    def imported(self) -> bool:
+        return self.runs > 0
+
+    @property
+    def period_text(self) -> str:
+        """'2024/25', 'As at 31 August 2025', 'Model of 2025' or 'No data held'."""
+        from beacon.core.formatting import govuk_date
+
+        parts = []
+        if self.latest_year is not None:
+            parts.append(self.latest_year_label)
+        if self.as_at is not None:
+            parts.append(f"As at {govuk_date(self.as_at)}")
+        if self.model_year is not None and not parts:
+            parts.append(f"Model of {self.model_year}")
+        return "; ".join(parts) or "No data held"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "label": self.label,
+            "latest_year": self.latest_year,
+            "latest_year_label": self.latest_year_label or None,
+            "as_at": self.as_at.isoformat() if self.as_at else None,
+            "model_year": self.model_year,
+            "file": self.file,
+            "rows": self.rows,
+            "rows_held": self.rows_held,
+            "imported_at": self.imported_at.isoformat() if self.imported_at else None,
+            "runs": self.runs,
+            "stale": self.stale,
+            "lacks": self.lacks or None,
+        }
+
+
+@dataclass
+class _Acc:
+    latest_year: int | None = None
+    model_year: int | None = None
+    newest_date: dt.date | None = None
+    rows_held: int = 0
+
+    def year(self, value: int | None) -> None:
+        if value is not None and (self.latest_year is None or value > self.latest_year):
+            self.latest_year = value
+
+
+def _scoped(table: _Table, la_code: int | None) -> Any:
+    qs = table.model._default_manager.filter(source_run__isnull=False)
+    if la_code is not None and table.la_lookup is not None:
+        qs = qs.filter(**{table.la_lookup: la_code})
+    return qs
+
+
+def _gather(la_code: int | None) -> tuple[dict[str, _Acc], dict[str, dict[int, int | None]]]:
+    """Per source: latest year, model year, newest date and rows held; and per source the runs that
+    wrote its newest rows ({run id: year})."""
+    acc: dict[str, _Acc] = {}
+    newest_runs: dict[str, dict[int, int | None]] = {}
+    for table in _tables():
+        qs = _scoped(table, la_code).values("source_run__source")
+        aggregates: dict[str, Any] = {"n": Count("pk")}
+        if table.year_field:
+            aggregates["year"] = Max(table.year_field)
+        if table.model_year_field:
+            aggregates["model_year"] = Max(table.model_year_field)
+        for name in table.date_fields:
+            aggregates[name] = Max(name)
+        for row in qs.annotate(**aggregates).order_by():
+            a = acc.setdefault(row["source_run__source"], _Acc())
+            a.rows_held += row["n"]
+            a.year(row.get("year"))
+            if row.get("model_year") is not None:
+                a.model_year = max(a.model_year or 0, row["model_year"])
+            newest = next((row[n] for n in table.date_fields if row.get(n) is not None), None)
+            if newest is not None and (a.newest_date is None or newest > a.newest_date):
+                a.newest_date = newest
+    # The runs behind each source's latest year (for the file / rows / imported columns).
+    for table in _tables():
+        if not table.year_field:
+            continue
+        for source, a in acc.items():
+            if a.latest_year is None:
+                continue
+            ids = (
+                _scoped(table, la_code)
+                .filter(source_run__source=source, **{table.year_field: a.latest_year})
+                .values_list("source_run_id", flat=True)
+                .distinct()
+            )
+            for run_id in ids:
+                newest_runs.setdefault(source, {})[run_id] = a.latest_year
+    return acc, newest_runs
+
+
+def _runs_writing(source: str, la_code: int | None) -> set[int]:
+    """Runs of `source` that wrote at least one row held for the LA."""
+    ids: set[int] = set()
+    for table in _tables():
+        ids |= set(
+            _scoped(table, la_code)
+            .filter(source_run__source=source)
+            .values_list("source_run_id", flat=True)
+            .distinct()
+        )
+    return ids
+
+
+def _newest(runs: Iterable[ImportRun]) -> ImportRun | None:
+    return max(runs, key=lambda r: (r.finished_at or r.created_at, r.pk), default=None)
+
+
+def source_freshness(la_code: int | None, *, today: dt.date) -> list[SourceFreshness]:
+    """Every registered import source with how current its data is for the LA (`None`: all of England).
+
+    `today` decides which sources are old (more than STALE_AFTER_YEARS academic years before today's);
+    pass it explicitly (pages: the local date; tests: a fixed date)."""
+    sources = load_all_sources()
+    acc, newest_runs = _gather(la_code)
+    succeeded: dict[str, list[ImportRun]] = {}
+    for ok in ImportRun.objects.filter(status=RunStatus.SUCCEEDED, source__in=list(sources)):
+        succeeded.setdefault(ok.source, []).append(ok)
+    current = current_academic_year(today)
+    out = []
+    for key, src in sorted(sources.items()):
+        a = acc.get(key, _Acc())
+        runs = succeeded.get(key, [])
+        by_id = {r.pk: r for r in runs}
+        writing = [by_id[i] for i in (_runs_writing(key, la_code) if runs else set()) if i in by_id]
+        # Runs whose file name can give an as-at date: those that wrote rows for the LA; a source whose
+        # rows carry no provenance at all (none held anywhere) is judged by all its runs.
+        candidates = writing if writing or (runs and _runs_writing(key, None)) else runs
+        as_at: dt.date | None = None
+        named = [(d, r) for r in candidates if (d := as_at_from_name(r.file_name)) is not None]
+        run: ImportRun | None
+        if named:
+            as_at, run = max(named, key=lambda p: (p[0], p[1].pk))
+        elif a.latest_year is None and a.newest_date is not None:
+            as_at = a.newest_date
+        if a.latest_year is not None:
+            run = _newest(by_id[i] for i in newest_runs.get(key, {}) if i in by_id)
+        elif not named:
+            run = _newest(writing) or _newest(runs)
+        stale = a.latest_year is not None and a.latest_year < current - STALE_AFTER_YEARS
+        if a.latest_year is None and as_at is not None:
+            stale = current_academic_year(as_at) < current - STALE_AFTER_YEARS
+        out.append(
+            SourceFreshness(
+                source=key,
+                label=src.label,
+                latest_year=a.latest_year,
+                as_at=as_at,
+                model_year=a.model_year,
+                file=run.file_name if run else None,
+                rows=(run.rows_inserted + run.rows_updated) if run else None,
+                rows_held=a.rows_held,
+                imported_at=(run.finished_at or run.created_at) if run else None,
+                runs=len(runs),
+                lacks=KNOWN_GAPS.get(key, ""),
+                stale=stale,
+            )
+        )
+    return out
+
+
+def freshness_json(la_code: int | None, *, today: dt.date) -> dict[str, Any]:
+    """The stable JSON of `manage.py data_freshness --json`."""
+    return {
+        "la": la_code,
+        "on": today.isoformat(),
+        "current_academic_year": current_academic_year(today),
+        "sources": [s.as_dict() for s in source_freshness(la_code, today=today)],
+    }
