@@ -368,7 +368,7 @@ def intake_bands(fr: Frames, spec: dict[str, Any]) -> pl.DataFrame:
             .agg(pl.col("value").last().alias(name), pl.col("year").last().alias(f"{name}_year"))
         )
         out = out.join(v, on="school_id", how="left")
-        rank = pl.col(name).rank("ordinal").over("phase") - 1
+        rank = pl.col(name).rank("min").over("phase") - 1
         count = pl.col(name).count().over("phase")
         out = out.with_columns(
             pl.when(pl.col(name).is_not_null())
