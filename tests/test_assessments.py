@@ -293,7 +293,7 @@ def test_proposal_combines_data_results_and_judgements(people: dict[str, Any]) -
         services.record_judgement(
             school=argyle,
             term=t,
-            criterion=Criterion.objects.get(code="A-vii"),  # data-driven: not recorded by hand
+            criterion=Criterion.objects.get(code="A-viii"),  # data-driven, no judgement route
             applies=True,
             reason="x",
             source="other",
@@ -699,17 +699,18 @@ def test_register_and_page_on_engine_results_from_real_camden_data(camden_demo: 
     from beacon.risk import selectors as risk_selectors
     from beacon.risk.services import evaluate
 
-    t = term()
+    # Autumn 2019: the demo's results (to 2018/19) are current then; by autumn 2025 they are stale evidence.
+    t = term("autumn-2019")
     evaluate(t)
     director = make_user("director", "director")
     scores = risk_selectors.risk_score_frame(t)
     top = scores.row(0, named=True)
     assert top["score"] > 0
-    body = client_for(director).get("/risk/?term=autumn-2025").content.decode()
+    body = client_for(director).get("/risk/?term=autumn-2019").content.decode()
     first_urn = body.split('data-urn="', 1)[1].split('"', 1)[0]
     assert int(first_urn) == top["urn"]
     top_school = School.objects.get(urn=top["urn"])
-    page = client_for(director).get(f"/risk/{top['urn']}/?term=autumn-2025").content.decode()
+    page = client_for(director).get(f"/risk/{top['urn']}/?term=autumn-2019").content.decode()
     from html import unescape
 
     page = unescape(page)

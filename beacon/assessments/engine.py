@@ -31,13 +31,19 @@ def active_rulebook() -> Rulebook:
 
 
 def engine_proposal(
-    school: School, term: Term, extra_met: list[str], rulebook: Rulebook | None = None
+    school: School,
+    term: Term,
+    extra_met: list[str],
+    rulebook: Rulebook | None = None,
+    overruled: list[str] | tuple[str, ...] = (),
 ) -> tuple[str, str, list[Any]]:
     """(rag, level, reasons) from the engine's `proposed_rag` under the rulebook, with the judgement
-    criteria recorded as applying added to the data results."""
+    criteria recorded as applying added to the data results and `overruled` (data criteria a person
+    recorded as not applying, with a reason: the judgement route) taken out."""
     book = rulebook or active_rulebook()
     if book.model == RiskModel.CAMDEN:
-        return proposal_from_codes({*_selectors().met_codes(school, term, book), *extra_met})
+        data = set(_selectors().met_codes(school, term, book)) - set(overruled)
+        return proposal_from_codes({*data, *extra_met})
     else:
         rag, level, reasons = _selectors().proposed_rag(school, term, book, extra_met=extra_met)
     return str(rag), str(level), list(reasons or [])
@@ -70,9 +76,25 @@ def results_for_school(school: School, term: Term, rulebook: Rulebook | None = N
     return list(_selectors().results_for_school(school, term, rulebook or active_rulebook()))
 
 
+def judgements_frame(term: Term, school_ids: list[int] | None = None) -> pl.DataFrame:
+    """The judgements recorded for the term (risk.selectors.JUDGEMENT_SCHEMA), for the risk score."""
+    from beacon.assessments.models import JudgementRecord
+
+    qs = JudgementRecord.objects.filter(term=term, criterion__model=RiskModel.CAMDEN)
+    if school_ids is not None:
+        qs = qs.filter(school_id__in=school_ids)
+    rows = qs.values_list(
+        "school_id", "school__urn", "criterion_id", "criterion__code", "criterion__evaluation_area", "applies"
+    )
+    return pl.DataFrame(list(rows), schema=_selectors().JUDGEMENT_SCHEMA, orient="row")
+
+
 def risk_scores(term: Term, rulebook: Rulebook | None = None) -> dict[int, float]:
-    """school_id -> risk score (weighted criteria met) for the term; empty when the engine has not run."""
-    frame: pl.DataFrame = _selectors().risk_score_frame(term, rulebook or active_rulebook())
+    """school_id -> risk score for the term: the weighted data criteria met and the judgement criteria
+    recorded as met (a judgement on a data criterion replaces its data result); empty when nothing is held."""
+    book = rulebook or active_rulebook()
+    judgements = judgements_frame(term) if book.model == RiskModel.CAMDEN else None
+    frame: pl.DataFrame = _selectors().risk_score_frame(term, book, judgements)
     if frame.height == 0:
         return {}
     return {

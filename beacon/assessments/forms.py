@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
 from beacon.assessments.models import Rag, Sensitivity, Source, SRASMeeting, SupportLevel
 from beacon.risk.models import Criterion, CriterionKind
@@ -46,9 +47,9 @@ class DecisionForm(forms.Form):
 class JudgementForm(forms.Form):
     criterion = forms.ModelChoiceField(
         label="Criterion",
-        queryset=Criterion.objects.filter(model="camden", kind=CriterionKind.JUDGEMENT).order_by(
-            "sort_order"
-        ),
+        queryset=Criterion.objects.filter(model="camden")
+        .filter(Q(kind=CriterionKind.JUDGEMENT) | Q(judgement_route=True))
+        .order_by("sort_order"),
         empty_label="Select a criterion",
         error_messages={"required": "Select a criterion", "invalid_choice": "Select a criterion"},
     )

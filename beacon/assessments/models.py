@@ -61,7 +61,7 @@ class JudgementRecord(models.Model):
         "risk.Criterion",
         on_delete=models.PROTECT,
         related_name="judgement_records",
-        limit_choices_to={"kind": "judgement"},
+        limit_choices_to=models.Q(kind="judgement") | models.Q(judgement_route=True),
     )
     applies = models.BooleanField(help_text="Does the criterion apply to the school this term?")
     reason = models.TextField()

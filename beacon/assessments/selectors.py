@@ -101,12 +101,28 @@ def _met(school: School, term: Term) -> dict[int, CriterionResult]:
     }
 
 
+def previous_real_term(term: Term) -> Term | None:
+    """The latest earlier term that staff assessed (at least one decision recorded): never a term that only
+    exists because a page was opened, nor one the engine evaluated that nobody decided on."""
+    return (
+        Term.objects.filter(sort_key__lt=term.sort_key, assessments__decided_at__isnull=False)
+        .order_by("-sort_key")
+        .distinct()
+        .first()
+    )
+
+
 def term_diff(school: School, term: Term) -> TermDiff:
-    """What changed since the previous term: criteria newly met / no longer met, RAG and level."""
-    prev_term = term.previous()
+    """What changed since the previous real term (previous_real_term): criteria newly met / no longer
+    met, RAG and level."""
+    prev_term = previous_real_term(term)
     diff = TermDiff(term=term, previous_term=prev_term)
     now = TermlyAssessment.objects.filter(school=school, term=term).first()
-    before = previous_assessment(school, term)
+    before = (
+        TermlyAssessment.objects.filter(school=school, term=prev_term).exclude(decided_rag="").first()
+        if prev_term is not None
+        else None
+    )
     if prev_term is not None:
         met_now, met_before = _met(school, term), _met(school, prev_term)
         diff.newly_met = sorted(
@@ -233,10 +249,96 @@ def last_meeting_before(term: Term, before: dt.date | None = None) -> SRASMeetin
 
 
 @dataclass
+class PackEvidence:
+    """One evidence table of a criterion in the pack: a measure against a benchmark, year by year."""
+
+    caption: str
+    rows: list[tuple[str, str, str]]  # (year, school value, benchmark)
+
+
+@dataclass
+class PackCriterion:
+    ref: str
+    text: str
+    source: str  # "data" or "judgement"
+    explanation: str
+    evidence: list[PackEvidence] = field(default_factory=list)
+    latest_year: int | None = None
+
+
+def _num(v: Any, decimals: int = 1) -> str:
+    if v is None:
+        return "no data"
+    if isinstance(v, int | float):
+        return f"{v:.{decimals}f}"
+    return str(v)
+
+
+def pack_evidence(evidence: dict[str, Any]) -> list[PackEvidence]:
+    """The values and benchmarks of a result's evidence items, as text rows (nothing cut)."""
+    from beacon.core.formatting import academic_year
+    from beacon.indicators.catalogue import BY_CODE
+
+    out: list[PackEvidence] = []
+    for item in evidence.get("items", []):
+        years, values = item.get("years"), item.get("values")
+        if not isinstance(years, list) or not isinstance(values, list):
+            continue
+        measure = str(item.get("measure", ""))
+        label = BY_CODE[measure].label if measure in BY_CODE else measure.replace("_", " ")
+        decimals = BY_CODE[measure].decimals if measure in BY_CODE else 1
+        comp = item.get("comparator")
+        kind = item.get("benchmark_kind")
+        if comp == "threshold":
+            caption = f"{label} against the threshold"
+        elif comp:
+            caption = f"{label} against {'England' if comp == 'national' else str(comp).capitalize()}"
+        elif kind == "median_same_phase":
+            caption = f"{label} against the median of {item.get('median_schools')} same-phase schools {item.get('median_scope', '')}".strip()
+        elif kind == "england":
+            caption = f"{label} against England"
+        elif "gaps" in item:
+            caption = f"{label} against other pupils nationally"
+        else:
+            caption = label
+        bench = item.get("benchmark")
+        statuses = item.get("statuses") or []
+        rows = []
+        for i, y in enumerate(years):
+            v = values[i] if i < len(values) else None
+            b = bench[i] if isinstance(bench, list) and i < len(bench) else bench
+            shown = _num(v, decimals)
+            if v is None and i < len(statuses) and statuses[i]:
+                shown = str(statuses[i]).replace("_", " ")
+            rows.append(
+                (
+                    academic_year(y) if isinstance(y, int) else str(y),
+                    shown,
+                    "" if b is None and bench is None else _num(b, decimals),
+                )
+            )
+        sim = item.get("similar_schools")
+        if isinstance(sim, list) and any(x is not None for x in sim):
+            for i, y in enumerate(years):
+                if i < len(sim) and sim[i] is not None:
+                    rows.append(
+                        (
+                            f"{academic_year(y)}, similar-intake schools (median)",
+                            _num(values[i], decimals),
+                            _num(sim[i], decimals),
+                        )
+                    )
+        out.append(PackEvidence(caption=caption, rows=rows))
+    return out
+
+
+@dataclass
 class PackSchool:
     row: RegisterRow
     diff: TermDiff
     new_intelligence: list[Intelligence]
+    met: list[PackCriterion] = field(default_factory=list)
+    stale: list[PackCriterion] = field(default_factory=list)
 
 
 @dataclass
@@ -247,11 +349,68 @@ class MeetingPack:
     schools: list[PackSchool]
     generated_at: dt.datetime
     viewer: Any
+    previous_term: Term | None = None
+
+
+def _pack_criteria(school: School, term: Term) -> tuple[list[PackCriterion], list[PackCriterion]]:
+    """(criteria met: data results and judgements, judgements in place of data results; stale evidence)."""
+    from beacon.assessments.models import JudgementRecord
+
+    judged = {
+        j.criterion_id: j
+        for j in JudgementRecord.objects.filter(school=school, term=term).select_related("criterion")
+    }
+    met: list[tuple[int, PackCriterion]] = []
+    stale: list[PackCriterion] = []
+    for r in engine.results_for_school(school, term):
+        if r.criterion_id in judged:
+            continue
+        if r.outcome == "met":
+            met.append(
+                (
+                    r.criterion.sort_order,
+                    PackCriterion(
+                        ref=r.criterion.ref,
+                        text=r.criterion.text,
+                        source="data",
+                        explanation=r.explanation,
+                        evidence=pack_evidence(r.evidence),
+                        latest_year=r.evidence.get("latest_year"),
+                    ),
+                )
+            )
+        elif r.outcome == "stale_evidence":
+            stale.append(
+                PackCriterion(
+                    ref=r.criterion.ref,
+                    text=r.criterion.text,
+                    source="data",
+                    explanation=r.explanation,
+                    latest_year=r.evidence.get("latest_year"),
+                )
+            )
+    for j in judged.values():
+        if j.applies:
+            met.append(
+                (
+                    j.criterion.sort_order,
+                    PackCriterion(
+                        ref=j.criterion.ref,
+                        text=j.criterion.text,
+                        source="judgement",
+                        explanation=f"Judgement recorded {j.recorded_at:%-d %B %Y} ({j.get_source_display()}): {j.reason}",
+                    ),
+                )
+            )
+    met.sort(key=lambda x: x[0])
+    return [c for _, c in met], stale
 
 
 def meeting_pack(user: Any, term: Term, meeting: SRASMeeting | None = None) -> MeetingPack:
-    """Red and amber schools (decided, or proposed while undecided), changes since last term, and
-    intelligence recorded since the previous SRAS meeting that this user may read."""
+    """Red and amber schools (decided, or proposed while undecided): each criterion met with its values
+    and benchmarks, evidence that is not current with its year, changes since the previous real term,
+    and intelligence RECORDED since the previous SRAS meeting (whatever date it was received) that this
+    user may read."""
     from django.utils import timezone
 
     anchor = meeting.date if meeting else None
@@ -265,9 +424,26 @@ def meeting_pack(user: Any, term: Term, meeting: SRASMeeting | None = None) -> M
             continue
         notes = permissions.visible_intelligence(user, row.school).filter(withdrawn_at__isnull=True)
         if since is not None:
-            notes = notes.filter(date__gt=since)
-        out.append(PackSchool(row=row, diff=term_diff(row.school, term), new_intelligence=list(notes)))
+            notes = notes.filter(created_at__date__gt=since)
+        if anchor is not None:
+            notes = notes.filter(created_at__date__lte=anchor)
+        met, stale = _pack_criteria(row.school, term)
+        out.append(
+            PackSchool(
+                row=row,
+                diff=term_diff(row.school, term),
+                new_intelligence=list(notes.order_by("created_at")),
+                met=met,
+                stale=stale,
+            )
+        )
     out.sort(key=lambda p: (-RAG_SEVERITY[p.row.rag], p.row.school.name))
     return MeetingPack(
-        term=term, meeting=meeting, since=since, schools=out, generated_at=timezone.now(), viewer=user
+        term=term,
+        meeting=meeting,
+        since=since,
+        schools=out,
+        generated_at=timezone.now(),
+        viewer=user,
+        previous_term=previous_real_term(term),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from beacon.assessments import engine
@@ -37,20 +38,23 @@ def _with_judgements(
         r if isinstance(r, dict) else {"source": "data", "text": str(r)} for r in raw
     ]
     for jr in judgements:
+        if jr.applies:
+            text = f"Judgement recorded ({jr.criterion.ref}): {jr.reason}"
+        else:
+            text = f"Judgement recorded ({jr.criterion.ref}) that it does not apply, so the data result is set aside: {jr.reason}"
         reasons.append(
-            {
-                "source": "judgement",
-                "code": jr.criterion.code,
-                "text": f"Judgement recorded ({jr.criterion.ref}): {jr.reason}",
-            }
+            {"source": "judgement", "code": jr.criterion.code, "applies": jr.applies, "text": text}
         )
     return rag or Rag.GREEN, level or SupportLevel.UNIVERSAL, reasons
 
 
 def _applying_judgements(term: Term, school_ids: list[int]) -> dict[int, list[JudgementRecord]]:
+    """The judgements that change the proposal: criteria recorded as applying, and data criteria with a
+    judgement route recorded as not applying (they set the data result aside)."""
     out: dict[int, list[JudgementRecord]] = {}
     for jr in (
-        JudgementRecord.objects.filter(school_id__in=school_ids, term=term, applies=True)
+        JudgementRecord.objects.filter(school_id__in=school_ids, term=term)
+        .filter(Q(applies=True) | Q(criterion__judgement_route=True))
         .select_related("criterion")
         .order_by("criterion__sort_order")
     ):
@@ -58,13 +62,34 @@ def _applying_judgements(term: Term, school_ids: list[int]) -> dict[int, list[Ju
     return out
 
 
+def met_codes_with_judgements(
+    data_met: set[str] | frozenset[str], judgements: list[JudgementRecord]
+) -> set[str]:
+    """The criteria met for the proposal: the data results, with each recorded judgement in place of its
+    criterion's data result (applies: met; does not apply, on a judgement-route criterion: not met)."""
+    codes = set(data_met)
+    for jr in judgements:
+        if jr.applies:
+            codes.add(jr.criterion.code)
+        else:
+            codes.discard(jr.criterion.code)
+    return codes
+
+
 def compute_proposal(
     school: School, term: Term, rulebook: Rulebook | None = None
 ) -> tuple[str, str, list[dict[str, Any]]]:
     """The engine's proposal (School Improvement Support Matrix) from the data results combined with the
-    judgement criteria advisers have recorded as applying this term."""
+    judgements advisers have recorded this term (the judgement routes of i, vii, ix, x (e) and xxi (a)
+    included, so a judgement alone can lead to red / targeted)."""
     judgements = _applying_judgements(term, [school.pk]).get(school.pk, [])
-    rag, level, raw = engine.engine_proposal(school, term, [j.criterion.code for j in judgements], rulebook)
+    rag, level, raw = engine.engine_proposal(
+        school,
+        term,
+        [j.criterion.code for j in judgements if j.applies],
+        rulebook,
+        overruled=[j.criterion.code for j in judgements if not j.applies],
+    )
     return _with_judgements(rag, level, raw, judgements)
 
 
@@ -121,9 +146,7 @@ def refresh_proposals(term: Term, schools: Any) -> None:
     current = {a.school_id: a for a in TermlyAssessment.objects.filter(term=term, school_id__in=ids)}
     for school in schools:
         js = judgements.get(school.pk, [])
-        rag, level, raw = engine.proposal_from_codes(
-            {*met.get(school.pk, ()), *(j.criterion.code for j in js)}
-        )
+        rag, level, raw = engine.proposal_from_codes(met_codes_with_judgements(met.get(school.pk, set()), js))
         _store_proposal(school, term, book, _with_judgements(rag, level, raw, js), current.get(school.pk))
 
 
@@ -189,14 +212,21 @@ def decide(assessment_id: int, decision: Decision, *, user: Any, expected_versio
 
 
 def judgement_criteria() -> list[Criterion]:
-    return list(Criterion.objects.filter(model="camden", kind=CriterionKind.JUDGEMENT).order_by("sort_order"))
+    """Criteria a person may record: the judgement criteria and the data criteria with a judgement route."""
+    return list(
+        Criterion.objects.filter(model="camden")
+        .filter(Q(kind=CriterionKind.JUDGEMENT) | Q(judgement_route=True))
+        .order_by("sort_order")
+    )
 
 
 def record_judgement(
     *, school: School, term: Term, criterion: Criterion, applies: bool, reason: str, source: str, user: Any
 ) -> JudgementRecord:
-    if criterion.kind != CriterionKind.JUDGEMENT:
-        raise ValidationError({"criterion": "Only judgement criteria are recorded by hand"})
+    if not criterion.can_be_judged:
+        raise ValidationError(
+            {"criterion": "Only judgement criteria and criteria with a judgement route are recorded by hand"}
+        )
     if not reason.strip():
         raise ValidationError({"reason": "Enter the reason for this judgement"})
     record, _ = JudgementRecord.objects.update_or_create(

@@ -1866,6 +1866,13 @@ CAMBRIDGESHIRE: tuple[CriterionDef, ...] = (
 
 ALL_CRITERIA: tuple[CriterionDef, ...] = CAMDEN + CAMBRIDGESHIRE
 
+# Data-driven criteria the strategy also reaches by judgement (issue 13): "at risk of" an Ofsted area (i),
+# "serious concerns about behaviour or safety" (vii), "evidence ... lack of strategies" (ix), "failure to
+# meet statutory responsibilities" (x e) and "the headteacher is on long-term absence" (xxi a) are things
+# a person knows before any file shows them. A person records met / not met with a reason; the recorded
+# judgement is used in place of the data result (both are shown).
+JUDGEMENT_ROUTE = frozenset({"A-i", "A-vii", "A-ix", "A-x-e", "A-xxi-a"})
+
 # ------------------------------------------------------------------------------------------------
 # Default thresholds (rulebook version 1). Percentages are percentage points.
 
@@ -1874,14 +1881,45 @@ MIN_COHORT = 11  # fewer pupils than this: a percentage moves ~9 points per pupi
 
 KS2_RWM = {"measure": "ks2_rwm_expected", "cohort": "ks2_pupils", "margin": 5.0}
 KS4_A8 = {"measure": "ks4_attainment8", "cohort": "ks4_pupils", "margin": 3.0}
-KS4_EM5 = {"measure": "ks4_em_grade5", "cohort": "ks4_pupils", "margin": 5.0}
+# "English and Maths at a standard pass": the standard pass is grade 4 (DfE; grade 5 is a strong pass).
+KS4_EM4 = {"measure": "ks4_em_grade4", "cohort": "ks4_pupils", "margin": 5.0}
 KS4_P8 = {"measure": "ks4_progress8", "cohort": "ks4_pupils", "threshold": -0.5}
+# KS2 progress (value added, reading / writing / maths: the core subjects), published to 2018/19 and for
+# 2022/23; DfE's 'well below average' band starts around -3 in each subject.
+KS2_PROGRESS = [
+    {"measure": f"ks2_{s}_progress", "cohort": "ks2_pupils", "threshold": -3.0}
+    for s in ("reading", "writing", "maths")
+]
+# Where progress is not published for the school's latest results year (KS2 2023/24 on, Progress 8
+# 2024/25 on), attainment is compared with national / London AND with schools of a similar intake
+# (services.similar_schools_frame; docs/decisions/0017-attainment-against-similar-schools.md).
+SIMILAR_SCHOOLS: dict[str, Any] = {
+    "context": {"fsm": ["fsm"], "eal": ["eal"], "sen": ["sen_support", "sen_ehcp"]},
+    "bands": 3,
+    "max_band_distance": 1,
+    "min_similar": 3,
+}
+WHERE_PROGRESS_ABSENT: dict[str, Any] = {
+    "measures": [
+        {
+            "measure": "ks2_rwm_expected",
+            "cohort": "ks2_pupils",
+            "margin": 5.0,
+            "progress": ["ks2_reading_progress", "ks2_writing_progress", "ks2_maths_progress"],
+        },
+        {"measure": "ks4_attainment8", "cohort": "ks4_pupils", "margin": 3.0, "progress": ["ks4_progress8"]},
+        {"measure": "ks4_em_grade4", "cohort": "ks4_pupils", "margin": 5.0, "progress": ["ks4_progress8"]},
+    ],
+    "comparators": ["national", "london"],
+    "similar": SIMILAR_SCHOOLS,
+}
 
 BELOW_OVER_TIME: dict[str, Any] = {
     "exclude_phases": NOT_NATIONAL_BENCHMARKS,
     "check": "below_benchmark",
-    "measures": [KS2_RWM, KS4_A8, KS4_EM5, KS4_P8],
+    "measures": [KS2_RWM, *KS2_PROGRESS, KS4_A8, KS4_EM4, KS4_P8],
     "comparators": ["national"],
+    "where_progress_absent": WHERE_PROGRESS_ABSENT,
     "years": 3,
     "min_years_below": 2,
     "min_cohort": MIN_COHORT,
@@ -1897,6 +1935,7 @@ DECLINING: dict[str, Any] = {
     "years": 3,
     "strict": True,
     "min_cohort": MIN_COHORT,
+    "where_progress_absent": WHERE_PROGRESS_ABSENT,
 }
 GAP_WIDENING: dict[str, Any] = {
     "exclude_phases": NOT_NATIONAL_BENCHMARKS,
@@ -1941,8 +1980,10 @@ DEFAULT_RULES: dict[str, dict[str, tuple[dict[str, Any], float, str]]] = {
             BELOW_OVER_TIME,
             2.0,
             "Below England in at least 2 of the school's latest 3 years: KS2 RWM expected or KS4 English "
-            "and maths grade 5+ by more than 5 points, Attainment 8 by more than 3 points; or Progress 8 "
-            "below -0.5 (DfE's 'well below average' starts around there). Cohorts under 11 pupils are "
+            "and maths at a standard pass (grade 4+) by more than 5 points, Attainment 8 by more than 3 "
+            "points; KS2 reading, writing or maths progress below -3; or Progress 8 below -0.5 (DfE's "
+            "'well below average' starts around there). In a year with no published progress score, "
+            "attainment must also be below schools with a similar intake. Cohorts under 11 pupils are "
             "low confidence.",
         ),
         "A-iii": (
@@ -1955,15 +1996,19 @@ DEFAULT_RULES: dict[str, dict[str, tuple[dict[str, Any], float, str]]] = {
             {
                 "check": "below_benchmark",
                 "exclude_phases": NOT_NATIONAL_BENCHMARKS,
-                "measures": [KS4_A8, KS4_EM5, KS4_P8],
+                "measures": [KS4_A8, KS4_EM4, KS4_P8],
                 "comparators": ["national", "london"],
                 "years": 1,
                 "min_years_below": 1,
                 "min_cohort": MIN_COHORT,
+                "where_progress_absent": WHERE_PROGRESS_ABSENT,
+                "counted_under": ["A-ii"],
             },
             1.0,
             "Latest KS4 results below England or London (Attainment 8 by more than 3 points, English and "
-            "maths grade 5+ by more than 5 points) or Progress 8 below -0.5.",
+            "maths at a standard pass, grade 4+, by more than 5 points) or Progress 8 below -0.5. Where "
+            "Progress 8 is not published for that year, attainment must also be below schools with a "
+            "similar intake. A result already counted under ii is counted there only.",
         ),
         "A-sec-3": (
             {**GAP_WIDENING, "measures": GAP_WIDENING["measures"][1:]},
@@ -1978,11 +2023,13 @@ DEFAULT_RULES: dict[str, dict[str, tuple[dict[str, Any], float, str]]] = {
                 "overall_margin": 1.5,
                 "persistent_margin": 5.0,
                 "min_las_for_national_median": 20,
+                "min_schools_for_median": 5,
+                "counted_under": ["A-viii"],
             },
             1.0,
-            "Overall absence more than 1.5 points above the national median of schools of the same phase "
-            "(or England's rate when the database holds too few LAs for a national median), or persistent "
-            "absence more than 5 points above it.",
+            "Overall absence more than 1.5 points above the median of same-phase schools held (England's "
+            "rate when fewer than 5 are held), or persistent absence more than 5 points above it. An "
+            "absence figure that meets viii is counted once, under viii.",
         ),
         "A-pri-1": (
             {
@@ -1993,10 +2040,14 @@ DEFAULT_RULES: dict[str, dict[str, tuple[dict[str, Any], float, str]]] = {
                 "years": 1,
                 "min_years_below": 1,
                 "min_cohort": MIN_COHORT,
+                "where_progress_absent": WHERE_PROGRESS_ABSENT,
+                "counted_under": ["A-ii"],
             },
             1.0,
-            "Latest KS2 RWM expected standard more than 5 points below England or London; cohorts under "
-            "11 pupils are low confidence. No school-level EYFS data is held.",
+            "Latest KS2 RWM expected standard more than 5 points below England or London (and, where KS2 "
+            "progress is not published for that year, below schools with a similar intake); cohorts under "
+            "11 pupils are low confidence. No school-level EYFS data is held. A result already counted "
+            "under ii is counted there only.",
         ),
         "A-pri-2": (
             {
@@ -2028,10 +2079,12 @@ DEFAULT_RULES: dict[str, dict[str, tuple[dict[str, Any], float, str]]] = {
                 "overall_margin": 1.0,
                 "persistent_margin": 5.0,
                 "min_las_for_national_median": 20,
+                "min_schools_for_median": 5,
             },
             1.0,
-            "Overall absence more than 1 point above the national median of same-phase schools (England's "
-            "rate when too few LAs are held), or persistent absence more than 5 points above it.",
+            "Overall absence more than 1 point above the median of same-phase state-funded schools held "
+            "(national when 20+ LAs are held, else the LA's; England's rate when fewer than 5 same-phase "
+            "schools are held), or persistent absence more than 5 points above it.",
         ),
         "A-ix": (
             {
@@ -2040,10 +2093,12 @@ DEFAULT_RULES: dict[str, dict[str, tuple[dict[str, Any], float, str]]] = {
                 "legacy_overall_in": [3, 4],
                 "legacy_area_grades_in": [3, 4],
                 "report_card_grades_in": [1, 2],
+                "counted_under": ["A-i"],
             },
             0.5,
             "Any evaluation area (report card) at needs attention or worse, or any legacy key judgement "
-            "requires improvement or inadequate, at the latest graded inspection.",
+            "requires improvement or inadequate, at the latest graded inspection. A judgement already "
+            "counted under i is counted there only.",
         ),
         "A-x-e": (
             {"check": "safeguarding_not_met"},
@@ -2122,6 +2177,7 @@ def ensure_catalogue() -> dict[str, Rulebook]:
                 "model": str(model),
                 "rag": c.rag,
                 "parent": by_code.get(c.parent) if c.parent else None,
+                "judgement_route": c.code in JUDGEMENT_ROUTE,
                 "sort_order": order,
             },
         )

@@ -108,6 +108,11 @@ class Criterion(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
+    judgement_route = models.BooleanField(
+        default=False,
+        help_text="A data-driven criterion that a person may also record as met / not met, with a reason "
+        "(the strategy's judgement route): the recorded judgement is used in place of the data result.",
+    )
     sort_order = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -116,6 +121,11 @@ class Criterion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ref}: {self.text[:80]}"
+
+    @property
+    def can_be_judged(self) -> bool:
+        """People may record this criterion: a judgement criterion, or a data one with a judgement route."""
+        return self.kind == CriterionKind.JUDGEMENT or self.judgement_route
 
     def applies_to(self, phases: set[str]) -> bool:
         return "all" in self.phases or bool(phases & set(self.phases))
@@ -127,6 +137,12 @@ class Rulebook(models.Model):
     name = models.CharField(max_length=200)
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=False)
+    stale_after_years = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="A data-driven criterion whose newest evidence is more than this many academic years "
+        "before the term's is 'stale evidence': shown with its year, never as current, never met. "
+        "A rule may override it with params['stale_after_years'].",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -170,6 +186,8 @@ class Outcome(models.TextChoices):
     NOT_MET = "not_met", "Does not apply"
     NO_EVIDENCE = "no_evidence", "No evidence (data missing or suppressed)"
     LOW_CONFIDENCE = "low_confidence", "Low confidence (small cohort): not judged"
+    STALE = "stale_evidence", "Stale evidence: no current data"
+    COUNTED_UNDER = "counted_under", "Met by data already counted under another criterion"
 
 
 class CriterionResult(models.Model):

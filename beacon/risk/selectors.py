@@ -73,9 +73,46 @@ def results_frame(term: Term, rulebook: Rulebook | None = None) -> pl.DataFrame:
     )
 
 
-def risk_score_frame(term: Term, rulebook: Rulebook | None = None) -> pl.DataFrame:
-    """Per school: weighted score of met criteria (the ranking), counts by outcome, met codes; riskiest first."""
-    df = results_frame(term, rulebook)
+JUDGEMENT_SCHEMA = {
+    "school_id": pl.Int64,
+    "urn": pl.Int64,
+    "criterion_id": pl.Int64,
+    "code": pl.Utf8,
+    "evaluation_area": pl.Utf8,
+    "applies": pl.Boolean,
+}
+
+
+def risk_score_frame(
+    term: Term, rulebook: Rulebook | None = None, judgements: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Per school: weighted score of met criteria (the ranking), counts by outcome, met codes; riskiest first.
+
+    `judgements` (JUDGEMENT_SCHEMA: the criteria people recorded this term) count too (issue 13): a
+    judgement replaces the data result for its criterion (the judgement route), and a judgement
+    criterion recorded as applying adds its weight: the rule's weight where the rulebook has a rule for
+    it, else `judgement_weight` of the rulebook (1.0)."""
+    book = _rulebook(rulebook)
+    df = results_frame(term, book)
+    if judgements is not None and judgements.height:
+        weights = dict(book.rules.values_list("criterion_id", "weight"))
+        j = judgements.select(
+            "school_id",
+            "urn",
+            "criterion_id",
+            "code",
+            "evaluation_area",
+            pl.when(pl.col("applies"))
+            .then(pl.lit(Outcome.MET.value))
+            .otherwise(pl.lit(Outcome.NOT_MET.value))
+            .alias("outcome"),
+            pl.col("criterion_id")
+            .replace_strict(weights, default=1.0, return_dtype=pl.Float64)
+            .alias("weight"),
+        )
+        df = pl.concat(
+            [df.join(j.select("school_id", "criterion_id"), on=["school_id", "criterion_id"], how="anti"), j]
+        )
     met = pl.col("outcome") == Outcome.MET
     return (
         df.group_by("school_id", "urn")
@@ -101,7 +138,7 @@ def propose(met_codes: Iterable[str]) -> tuple[str, str, list[str]]:
 
     def name(code: str) -> str:
         c = crit.get(code)
-        return f"{c.ref} ({c.text[:90]}{'...' if len(c.text) > 90 else ''})" if c else code
+        return f"{c.ref} ({c.text})" if c else code
 
     ofsted = [c for c in met if c in OFSTED_RISK_CODES]
     other = [c for c in met if c not in OFSTED_RISK_CODES]

@@ -84,6 +84,9 @@ class Frames:
     heads: pl.DataFrame  # school_id, history_date, head_name
     data_year: int
     cutoff: dt.date
+    peers: pl.DataFrame | None = None  # school_id, phase: every state-funded school held (similar schools)
+    # First academic year whose evidence is current (set per rule from the rulebook's stale_after_years).
+    stale_before: int | None = None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -174,6 +177,10 @@ def load_frames(
         ),
         data_year=data_year,
         cutoff=cutoff,
+        peers=_frame(
+            School.objects.filter(is_state_funded=True).values_list("id", "phase"),
+            {"school_id": pl.Int64, "phase": pl.Utf8},
+        ),
     )
 
 
@@ -258,16 +265,69 @@ def combine(parts: list[pl.DataFrame], schools: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _evidence_rows(combined: pl.DataFrame, none_text: str) -> pl.DataFrame:
-    """Turn combined details (JSON strings) into the result frame with an explanation sentence."""
-    inverse = {v: k for k, v in PRECEDENCE.items()}
+def academic_year_label(year: int) -> str:
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def _newest_year(item: dict[str, Any]) -> int | None:
+    """The newest academic year with a value in an evidence item (None: the item has no yearly data)."""
+    years, values = item.get("years"), item.get("values")
+    if not isinstance(years, list) or not isinstance(values, list) or not years:
+        return None
+    held = [y for y, v in zip(years, values, strict=False) if v is not None and isinstance(y, int)]
+    return max(held) if held else None
+
+
+def _data_items(item: dict[str, Any]) -> list[str]:
+    """The data items (measure and academic year, or inspection judgement) that make an item met."""
+    if "data_items" in item:
+        return [str(k) for k in item["data_items"]]
+    years = item.get("met_years", item.get("years")) or []
+    return [f"{item.get('measure', '')}:{y}" for y in years]
+
+
+# Outcome of a criterion from its items: stale evidence ranks above no evidence, below a judged one.
+ITEM_RANK = {**{str(k): v * 2 for k, v in PRECEDENCE.items()}, Outcome.STALE.value: 1}
+
+
+def _evidence_rows(fr: Frames, combined: pl.DataFrame, none_text: str) -> pl.DataFrame:
+    """Turn combined details (JSON strings) into the result frame with an explanation sentence.
+
+    Each item keeps its own outcome. An item whose newest value is older than `fr.stale_before` is
+    'stale evidence' (never met); the criterion's outcome is the strongest over its items. A met item
+    lists the data items (measure:year) it rests on, so one data item is counted under one criterion."""
+    inverse = {v: k for k, v in ITEM_RANK.items()}
     out: list[tuple[int, str, str]] = []
-    for school_id, rank, details, outcomes in combined.iter_rows():
-        outcome = inverse[rank] if rank is not None else Outcome.NO_EVIDENCE
+    for school_id, _rank, details, outcomes in combined.iter_rows():
         parsed = [json.loads(d) for d in details]
-        chosen = [d for d, o in zip(parsed, outcomes, strict=False) if o == outcome] or parsed
-        sentence = " ".join(d["explanation"] for d in chosen) if chosen else none_text
-        out.append((school_id, str(outcome), _dumps({"explanation": sentence, "items": parsed})))
+        ranks = []
+        for d, o in zip(parsed, outcomes, strict=False):
+            newest = _newest_year(d)
+            if newest is not None:
+                d["latest_year"] = newest
+            if fr.stale_before is not None and newest is not None and newest < fr.stale_before:
+                d["stale"] = True
+                o = Outcome.STALE.value
+            d["outcome"] = o
+            if o == Outcome.MET:
+                d["data_items"] = _data_items(d)
+            ranks.append(ITEM_RANK[o])
+        outcome = inverse[max(ranks)] if ranks else Outcome.NO_EVIDENCE.value
+        chosen = [d for d in parsed if d["outcome"] == outcome] or parsed
+        payload: dict[str, Any]
+        if outcome == Outcome.STALE:
+            latest = max(d["latest_year"] for d in chosen)
+            sentence = f"No current evidence (latest {academic_year_label(latest)}): " + " ".join(
+                d["explanation"] for d in chosen
+            )
+            payload = {"explanation": sentence, "items": parsed, "latest_year": latest, "stale": True}
+        else:
+            sentence = " ".join(d["explanation"] for d in chosen) if chosen else none_text
+            payload = {"explanation": sentence, "items": parsed}
+            years = [d["latest_year"] for d in parsed if "latest_year" in d]
+            if years:
+                payload["latest_year"] = max(years)
+        out.append((school_id, str(outcome), _dumps(payload)))
     return pl.DataFrame(out, schema=RESULT_SCHEMA, orient="row")
 
 
@@ -283,6 +343,117 @@ def _windowed(s: pl.DataFrame, years: int) -> pl.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------
+# Schools with a similar intake (issue 11: attainment where progress is not published)
+
+
+def intake_bands(fr: Frames, spec: dict[str, Any]) -> pl.DataFrame:
+    """school_id, phase, one band per context (0 = lowest) and the values they rest on.
+
+    Each context (e.g. 'sen') is the sum of its measures (sen_support + sen_ehcp) in the school's latest
+    census year held up to the data year; bands are equal-count groups (terciles by default) among the
+    state-funded schools of the same phase held. A school missing a context has no band for it."""
+    n_bands = int(spec.get("bands", 3))
+    peers = fr.peers if fr.peers is not None else fr.schools.select("school_id", "phase")
+    out = peers.select("school_id", "phase")
+    for name, measures in spec["context"].items():
+        v = (
+            fr.school_measures.filter(
+                pl.col("measure").is_in(list(measures)) & _ok() & pl.col("value").is_not_null()
+            )
+            .group_by("school_id", "year")
+            .agg(pl.col("value").sum(), pl.col("measure").n_unique().alias("n"))
+            .filter(pl.col("n") == len(measures))
+            .sort("year")
+            .group_by("school_id")
+            .agg(pl.col("value").last().alias(name), pl.col("year").last().alias(f"{name}_year"))
+        )
+        out = out.join(v, on="school_id", how="left")
+        rank = pl.col(name).rank("min").over("phase") - 1
+        count = pl.col(name).count().over("phase")
+        out = out.with_columns(
+            pl.when(pl.col(name).is_not_null())
+            .then((rank * n_bands / count).floor().cast(pl.Int64))
+            .otherwise(None)
+            .alias(f"{name}_band")
+        )
+    return out
+
+
+def similar_schools_frame(fr: Frames, measure: str, spec: dict[str, Any]) -> pl.DataFrame:
+    """school_id, year, similar (median of the measure among schools with a similar intake that year,
+    the school itself excluded), similar_n, similar_ids. Vectorised: one self-join on phase.
+
+    Similar = same phase, and the sum over contexts of |band difference| at most `max_band_distance`."""
+    names = list(spec["context"])
+    bands = intake_bands(fr, spec).drop_nulls([f"{n}_band" for n in names])
+    left = bands.select("school_id", "phase", *[f"{n}_band" for n in names])
+    right = left.rename({"school_id": "peer_id", **{f"{n}_band": f"{n}_peer" for n in names}})
+    distance = pl.sum_horizontal([(pl.col(f"{n}_band") - pl.col(f"{n}_peer")).abs() for n in names])
+    pairs = (
+        left.join(right, on="phase", how="inner")
+        .filter(
+            (pl.col("school_id") != pl.col("peer_id")) & (distance <= int(spec.get("max_band_distance", 1)))
+        )
+        .select("school_id", "peer_id")
+    )
+    values = fr.school_measures.filter((pl.col("measure") == measure) & _ok() & pl.col("value").is_not_null())
+    peer_values = values.select(pl.col("school_id").alias("peer_id"), "year", "value")
+    return (
+        pairs.join(peer_values, on="peer_id", how="inner")
+        .group_by("school_id", "year")
+        .agg(
+            pl.col("value").median().alias("similar"),
+            pl.len().alias("similar_n"),
+            pl.col("peer_id").sort().alias("similar_ids"),
+        )
+        .with_columns(
+            pl.when(pl.col("similar_n") >= int(spec.get("min_similar", 3)))
+            .then(pl.col("similar"))
+            .otherwise(None)
+            .alias("similar")
+        )
+    )
+
+
+def progress_published(fr: Frames, progress: list[str]) -> pl.DataFrame:
+    """school_id, year, progress_ok: a progress score is published for the school that year."""
+    return (
+        fr.school_measures.filter(pl.col("measure").is_in(progress) & _ok() & pl.col("value").is_not_null())
+        .select("school_id", "year")
+        .unique()
+        .with_columns(pl.lit(True).alias("progress_ok"))
+    )
+
+
+def _where_progress_absent(p: dict[str, Any], measure: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The (measure spec, similar-schools spec) when the rule compares this attainment measure with
+    similar schools in years without a published progress score."""
+    wpa = p.get("where_progress_absent")
+    if not wpa:
+        return None
+    spec = next((m for m in wpa["measures"] if m["measure"] == measure), None)
+    return (spec, wpa["similar"]) if spec else None
+
+
+def _with_similar(fr: Frames, s: pl.DataFrame, p: dict[str, Any], measure: str) -> pl.DataFrame:
+    """Add progress_ok, similar, similar_n (null columns when the rule has no similar-schools route)."""
+    route = _where_progress_absent(p, measure)
+    if route is None:
+        return s.with_columns(
+            pl.lit(True).alias("progress_ok"),
+            pl.lit(None, dtype=pl.Float64).alias("similar"),
+            pl.lit(None, dtype=pl.UInt32).alias("similar_n"),
+        )
+    spec, similar_spec = route
+    sim = similar_schools_frame(fr, measure, similar_spec).select("school_id", "year", "similar", "similar_n")
+    return (
+        s.join(progress_published(fr, list(spec["progress"])), on=["school_id", "year"], how="left")
+        .with_columns(pl.col("progress_ok").fill_null(False))
+        .join(sim, on=["school_id", "year"], how="left")
+    )
+
+
+# ------------------------------------------------------------------------------------------------
 # Checks: each returns (school_id, outcome, evidence JSON) for the schools in scope
 
 
@@ -294,7 +465,14 @@ def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) 
         s = series(fr, m, spec.get("cohort", "")).filter(
             pl.col("school_id").is_in(schools["school_id"].implode())
         )
-        s = _windowed(s, years)
+        s = _with_similar(fr, _windowed(s, years), p, m)
+        route = _where_progress_absent(p, m)
+        sim_margin = float(route[0].get("margin", 0)) if route else 0.0
+        sim_line = pl.col("similar") - sim_margin if _high_good(m) else pl.col("similar") + sim_margin
+        below_similar = (pl.col("value") < sim_line) if _high_good(m) else (pl.col("value") > sim_line)
+        # Where no progress score is published that year, attainment must also be below schools with a
+        # similar intake (when there are enough of them to compare with).
+        similar_ok = pl.col("progress_ok") | pl.col("similar").is_null() | below_similar
         comparators = ["threshold"] if "threshold" in spec else list(p.get("comparators", ["national"]))
         for comp in comparators:
             if comp == "threshold":
@@ -308,7 +486,7 @@ def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) 
                 bench_label = f"{COMPARATOR_LABELS[comp]} by more than {margin:g}"
             usable = pl.col("ok") & pl.col("bench").is_not_null()
             below = (pl.col("value") < line) if _high_good(m) else (pl.col("value") > line)
-            t = t.with_columns(usable.alias("usable"), (usable & below).alias("below"))
+            t = t.with_columns(usable.alias("usable"), (usable & below & similar_ok).alias("below"))
             agg = t.group_by("school_id").agg(
                 pl.col("usable").sum().alias("n_ok"),
                 pl.col("below").sum().alias("n_below"),
@@ -317,6 +495,10 @@ def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) 
                 pl.col("bench"),
                 pl.col("cohort"),
                 pl.col("status"),
+                pl.col("below").alias("below_each"),
+                pl.col("progress_ok"),
+                pl.col("similar"),
+                pl.col("similar_n"),
                 pl.col("cohort").filter(pl.col("usable")).last().alias("cohort_latest"),
             )
             need_ok = min(need, years)
@@ -353,6 +535,30 @@ def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) 
                         f"{name} was {verb} {bench_label} in {r['n_below']} of {r['n_ok']} year(s) "
                         f"(needs {need}); exam years {pairs}."
                     )
+                if route is not None:
+                    sims = [
+                        f"{y + 1}: {_fmt(sv, m)} ({sn} schools)"
+                        for y, po, sv, sn in zip(
+                            r["year"], r["progress_ok"], r["similar"], r["similar_n"], strict=False
+                        )
+                        if not po and sv is not None
+                    ]
+                    unpublished = [
+                        y + 1 for y, po in zip(r["year"], r["progress_ok"], strict=False) if not po
+                    ]
+                    if sims:
+                        text += (
+                            " No progress score published for "
+                            + ", ".join(map(str, unpublished))
+                            + f": also compared with the median of schools with a similar intake (by more "
+                            f"than {sim_margin:g}): " + "; ".join(sims) + "."
+                        )
+                    elif unpublished and o != Outcome.NO_EVIDENCE:
+                        text += (
+                            " No progress score published for "
+                            + ", ".join(map(str, unpublished))
+                            + " and too few schools with a similar intake to compare with."
+                        )
                 detail = {
                     "measure": m,
                     "comparator": comp,
@@ -362,15 +568,20 @@ def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) 
                     "cohort": r["cohort"],
                     "statuses": r["status"],
                     "years_below": r["n_below"],
+                    "met_years": [y for y, b in zip(r["year"], r["below_each"], strict=False) if b],
                     "explanation": text,
                 }
+                if route is not None:
+                    detail["progress_published"] = r["progress_ok"]
+                    detail["similar_schools"] = r["similar"]
+                    detail["similar_schools_n"] = r["similar_n"]
                 rows.append((r["school_id"], o, _dumps(detail)))
             parts.append(
                 pl.DataFrame(
                     rows, schema={"school_id": pl.Int64, "outcome": pl.Utf8, "detail": pl.Utf8}, orient="row"
                 )
             )
-    return _evidence_rows(combine(parts, schools), "No published results for this measure.")
+    return _evidence_rows(fr, combine(parts, schools), "No published results for this measure.")
 
 
 DETAIL_SCHEMA = {"school_id": pl.Int64, "outcome": pl.Utf8, "detail": pl.Utf8}
@@ -390,8 +601,11 @@ def check_declining(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.
         s = series(fr, m, spec.get("cohort", "")).filter(
             pl.col("school_id").is_in(schools["school_id"].implode()) & pl.col("ok")
         )
-        s = _windowed(s, years)
+        s = _with_similar(fr, _windowed(s, years), p, m)
         agg = s.group_by("school_id").agg(
+            pl.col("progress_ok").last().alias("progress_latest"),
+            pl.col("similar").last().alias("similar_latest"),
+            pl.col("similar_n").last().alias("similar_n_latest"),
             pl.len().alias("n"),
             pl.col("year"),
             pl.col("value"),
@@ -402,6 +616,14 @@ def check_declining(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.
         )
         min_drop = float(spec.get("min_drop", 0))
         falling = (pl.col("drop") >= min_drop) & (pl.col("monotone") if strict else pl.lit(True))
+        # Latest year without a published progress score: the decline counts only where the school is
+        # also below the schools with a similar intake that year (when there are enough to compare).
+        below_similar = (
+            (pl.col("value").list.last() < pl.col("similar_latest"))
+            if _high_good(m)
+            else (pl.col("value").list.last() > pl.col("similar_latest"))
+        )
+        falling = falling & (pl.col("progress_latest") | pl.col("similar_latest").is_null() | below_similar)
         agg = agg.with_columns(
             pl.when(pl.col("n") < years)
             .then(pl.lit(Outcome.NO_EVIDENCE.value))
@@ -424,6 +646,11 @@ def check_declining(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.
                 text = f"{_label(m)} declined by {r['drop']:.1f} over {years} years ({pairs})."
             else:
                 text = f"{_label(m)} did not decline by {min_drop:g} or more ({pairs})."
+            if not r["progress_latest"] and r["similar_latest"] is not None:
+                text += (
+                    f" No progress score published for {r['year'][-1] + 1}: the median of "
+                    f"{r['similar_n_latest']} schools with a similar intake was {_fmt(r['similar_latest'], m)}."
+                )
             rows.append(
                 (
                     r["school_id"],
@@ -435,12 +662,15 @@ def check_declining(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.
                         "cohort": r["cohort"],
                         "drop": r["drop"],
                         "min_drop": min_drop,
+                        "progress_published_latest": r["progress_latest"],
+                        "similar_schools_latest": r["similar_latest"],
+                        "similar_schools_n": r["similar_n_latest"],
                         "explanation": text,
                     },
                 )
             )
         parts.append(_detail_frame(rows))
-    return _evidence_rows(combine(parts, schools), "No published results to show a trend.")
+    return _evidence_rows(fr, combine(parts, schools), "No published results to show a trend.")
 
 
 def check_gap_widening(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
@@ -500,34 +730,42 @@ def check_gap_widening(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
             )
         parts.append(_detail_frame(rows))
     return _evidence_rows(
+        fr,
         combine(parts, schools),
         "No school-level results for disadvantaged pupils are held, so the gap cannot be measured.",
     )
 
 
 def check_absence_high(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
-    """Latest absence vs the national median of same-phase schools (or England's rate) and the LA's rate."""
+    """Latest absence vs the median of same-phase schools held (the strategy's "median for absence").
+
+    The median is over the state-funded schools of the same phase held for that year: every school in
+    England when the national files are loaded, the LA's schools otherwise (said in the evidence). With
+    fewer than `min_schools_for_median` such schools, England's published rate is used and said so."""
     om, pm = float(p.get("overall_margin", 1.0)), float(p.get("persistent_margin", 5.0))
     min_las = int(p.get("min_las_for_national_median", 20))
-    las_held = fr.schools.select(pl.col("la_code").n_unique()).item()
-    all_schools = (
-        School.objects.values_list("la_code", flat=True).distinct().count()
-        if las_held < min_las
-        else las_held
+    min_schools = int(p.get("min_schools_for_median", 5))
+    peers = fr.peers if fr.peers is not None else fr.schools.select("school_id", "phase")
+    held = fr.school_measures.filter(pl.col("measure").is_in(["absence_overall", "absence_persistent"]))
+    las_held = (
+        held.select("school_id")
+        .unique()
+        .join(
+            _frame(
+                School.objects.filter(is_state_funded=True).values_list("id", "la_code"),
+                {"school_id": pl.Int64, "la_code": pl.Int64},
+            ),
+            on="school_id",
+            how="inner",
+        )["la_code"]
+        .n_unique()
     )
-    national_median = all_schools >= min_las
-    phase = (
-        pl.DataFrame(
-            list(School.objects.values_list("id", "phase")),
-            schema={"school_id": pl.Int64, "phase": pl.Utf8},
-            orient="row",
-        )
-        if national_median
-        else fr.schools.select("school_id", "phase")
+    scope_word = (
+        "in England" if las_held >= min_las else "in the LA" if las_held == 1 else f"in {las_held} LAs"
     )
     parts = []
     for m, margin in (("absence_overall", om), ("absence_persistent", pm)):
-        s = series(fr, m).join(phase, on="school_id", how="left")
+        s = series(fr, m).join(peers, on="school_id", how="inner")
         medians = (
             s.filter(pl.col("ok"))
             .group_by("phase", "year")
@@ -542,8 +780,11 @@ def check_absence_high(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
         mine = mine.join(fr.schools.select("school_id", "la_code"), on="school_id", how="left").join(
             la, on=["la_code", "year"], how="left"
         )
-        bench = pl.col("median") if national_median else pl.col("england")
-        mine = mine.with_columns(bench.alias("bench")).with_columns(
+        use_median = pl.col("n_schools").fill_null(0) >= min_schools
+        mine = mine.with_columns(
+            pl.when(use_median).then(pl.col("median")).otherwise(pl.col("england")).alias("bench"),
+            use_median.alias("is_median"),
+        ).with_columns(
             pl.when(~pl.col("ok") | pl.col("bench").is_null())
             .then(pl.lit(Outcome.NO_EVIDENCE.value))
             .when(pl.col("value") > pl.col("bench") + margin)
@@ -551,17 +792,23 @@ def check_absence_high(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
             .otherwise(pl.lit(Outcome.NOT_MET.value))
             .alias("outcome")
         )
-        bench_label = "the national median of same-phase schools" if national_median else "England's rate"
         rows = []
         for r in mine.iter_rows(named=True):
             o = r["outcome"]
-            if o == Outcome.NO_EVIDENCE:
-                text = (
-                    f"{_label(m)} {r['year']}/{(r['year'] + 1) % 100:02d}: {r['status'].replace('_', ' ')}."
+            year = academic_year_label(r["year"])
+            if r["is_median"]:
+                bench_label = (
+                    f"the median of {r['n_schools']} {r['phase'].replace('_', '-')} schools {scope_word}"
                 )
             else:
+                bench_label = (
+                    f"England's rate (fewer than {min_schools} {r['phase']} schools held for a median)"
+                )
+            if o == Outcome.NO_EVIDENCE:
+                text = f"{_label(m)} {year}: {r['status'].replace('_', ' ')}."
+            else:
                 text = (
-                    f"{_label(m)} {r['year']}/{(r['year'] + 1) % 100:02d}: {r['value']:.1f}% vs {bench_label} "
+                    f"{_label(m)} {year}: {r['value']:.1f}% vs {bench_label} "
                     f"{r['bench']:.1f}% (margin {margin:g})"
                     + (f", LA {r['la_rate']:.1f}%" if r["la_rate"] is not None else "")
                     + ("; significantly above." if o == Outcome.MET else ".")
@@ -576,8 +823,9 @@ def check_absence_high(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
                         "values": [r["value"]],
                         "status": r["status"],
                         "benchmark": r["bench"],
-                        "benchmark_kind": "national_median" if national_median else "england",
+                        "benchmark_kind": "median_same_phase" if r["is_median"] else "england",
                         "median_schools": r["n_schools"],
+                        "median_scope": scope_word,
                         "england": r["england"],
                         "la": r["la_rate"],
                         "explanation": text,
@@ -585,7 +833,7 @@ def check_absence_high(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
                 )
             )
         parts.append(_detail_frame(rows))
-    return _evidence_rows(combine(parts, schools), "No school-level absence data is held.")
+    return _evidence_rows(fr, combine(parts, schools), "No school-level absence data is held.")
 
 
 def check_suspensions(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
@@ -623,6 +871,7 @@ def check_suspensions(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> p
         for r in agg.iter_rows(named=True)
     ]
     return _evidence_rows(
+        fr,
         combine([_detail_frame(rows)], schools),
         "No school-level suspension data is held (LAIT has LA rates only).",
     )
@@ -631,9 +880,14 @@ def check_suspensions(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> p
 def _latest_graded(fr: Frames, schools: pl.DataFrame) -> pl.DataFrame:
     """The latest graded inspection per school: a report card, or a legacy one with an overall grade."""
     i = fr.inspections.filter(pl.col("school_id").is_in(schools["school_id"].implode()))
+    # Graded inspections from September 2024 carry no overall grade ('Not judged'), only key judgements.
+    sub_graded = fr.grades.filter(~pl.col("not_applicable") & pl.col("grade").is_not_null())["inspection_id"]
     graded = i.filter(
         (pl.col("framework") == Framework.REPORT_CARD.value)
-        | ((pl.col("framework") == Framework.LEGACY.value) & pl.col("overall").is_not_null())
+        | (
+            (pl.col("framework") == Framework.LEGACY.value)
+            & (pl.col("overall").is_not_null() | pl.col("inspection_id").is_in(sub_graded.implode()))
+        )
     )
     return graded.sort("start_date").group_by("school_id").agg(pl.all().last())
 
@@ -642,12 +896,16 @@ def check_ofsted_below(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
     legacy_in = [int(x) for x in p.get("legacy_overall_in", [3, 4])]
     rc_in = [int(x) for x in p.get("report_card_grades_in", [1, 2])]
     area_in = [int(x) for x in p.get("legacy_area_grades_in", [])] if p.get("scope") == "areas" else []
+    # No overall grade (graded inspections from September 2024): the key-judgement sub-grades are read.
+    sub_in = [int(x) for x in p.get("legacy_subgrades_in_without_overall", legacy_in)]
     latest = _latest_graded(fr, schools)
     g = fr.grades.filter(~pl.col("not_applicable") & pl.col("grade").is_not_null())
-    g = g.join(latest.select("inspection_id", "framework"), on="inspection_id", how="inner")
+    g = g.join(latest.select("inspection_id", "framework", "overall"), on="inspection_id", how="inner")
     bad_area = (
         pl.when(pl.col("framework") == Framework.REPORT_CARD.value)
         .then(pl.col("grade").is_in(rc_in))
+        .when(pl.col("overall").is_null())
+        .then(pl.col("grade").is_in(sub_in))
         .otherwise(pl.col("grade").is_in(area_in))
     )
     flagged = g.filter(bad_area).group_by("inspection_id").agg(pl.col("area"), pl.col("grade"))
@@ -657,9 +915,24 @@ def check_ofsted_below(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
     for r in latest.iter_rows(named=True):
         areas = r["area"] or []
         when = r["start_date"].isoformat()
-        if r["framework"] == Framework.LEGACY.value:
+        keys = [f"inspection:{when}:{a}" for a in areas]
+        if r["framework"] == Framework.LEGACY.value and r["overall"] is None:
+            met = bool(areas)
+            listed = ", ".join(
+                f"{str(x['area']).replace('_', ' ')} {OverallEffectiveness(x['grade']).label.lower()}"
+                for x in r["all_grades"] or []
+                if x["grade"] in (1, 2, 3, 4)
+            )
+            text = (
+                f"Latest graded inspection {when}: overall effectiveness not judged (inspections from "
+                f"September 2024); key judgements: {listed or 'none held'}"
+                + (f"; below good: {', '.join(a.replace('_', ' ') for a in areas)}." if areas else ".")
+            )
+        elif r["framework"] == Framework.LEGACY.value:
             overall_bad = r["overall"] in legacy_in
             met = overall_bad or bool(areas)
+            if overall_bad:
+                keys = [f"inspection:{when}:overall", *keys]
             word = OverallEffectiveness(r["overall"]).label if r["overall"] in (1, 2, 3, 4) else "not judged"
             text = f"Latest graded inspection {when} (legacy): overall effectiveness {word.lower()}" + (
                 f"; key judgements below good: {', '.join(areas)}." if areas else "."
@@ -681,12 +954,13 @@ def check_ofsted_below(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
                     "overall": r["overall"],
                     "areas_flagged": areas,
                     "grades": r["all_grades"] or [],
+                    "data_items": keys,
                     "explanation": text,
                 },
             )
         )
     return _evidence_rows(
-        combine([_detail_frame(rows)], schools), "No graded inspection is held for this school."
+        fr, combine([_detail_frame(rows)], schools), "No graded inspection is held for this school."
     )
 
 
@@ -710,7 +984,7 @@ def check_safeguarding(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
         for r in latest.iter_rows(named=True)
     ]
     return _evidence_rows(
-        combine([_detail_frame(rows)], schools), "No inspection with a safeguarding judgement is held."
+        fr, combine([_detail_frame(rows)], schools), "No inspection with a safeguarding judgement is held."
     )
 
 
@@ -763,7 +1037,7 @@ def check_head_change(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> p
                 },
             )
         )
-    return _evidence_rows(combine([_detail_frame(rows)], schools), "No head's name is recorded.")
+    return _evidence_rows(fr, combine([_detail_frame(rows)], schools), "No head's name is recorded.")
 
 
 def check_falling_rolls(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
@@ -816,7 +1090,7 @@ def check_falling_rolls(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) ->
                 },
             )
         )
-    return _evidence_rows(combine([_detail_frame(rows)], schools), "No pupil numbers are held.")
+    return _evidence_rows(fr, combine([_detail_frame(rows)], schools), "No pupil numbers are held.")
 
 
 Check = Callable[[Frames, dict[str, Any], pl.DataFrame], pl.DataFrame]
@@ -864,8 +1138,11 @@ def schools_in_scope(schools: pl.DataFrame, criterion: Criterion, params: dict[s
     return schools.filter(pl.col("phase").is_in(phases))
 
 
-def run_rules(fr: Frames, rules: list[Rule]) -> dict[int, pl.DataFrame]:
-    """criterion id -> (school_id, outcome, evidence) for the schools the criterion applies to."""
+def run_rules(fr: Frames, rules: list[Rule], *, term_year: int | None = None) -> dict[int, pl.DataFrame]:
+    """criterion id -> (school_id, outcome, evidence) for the schools the criterion applies to.
+
+    `term_year`: the academic year of the term; evidence older than the rulebook's `stale_after_years`
+    before it is stale (None: no staleness, as for a backtest run against its own data year)."""
     out: dict[int, pl.DataFrame] = {}
     for rule in rules:
         if not rule.enabled or rule.criterion.kind != CriterionKind.DATA:
@@ -874,8 +1151,84 @@ def run_rules(fr: Frames, rules: list[Rule]) -> dict[int, pl.DataFrame]:
         scope = schools_in_scope(fr.schools, rule.criterion, rule.params)
         if scope.height == 0:
             continue
+        fr.stale_before = None
+        if term_year is not None:
+            after = int(rule.params.get("stale_after_years", rule.rulebook.stale_after_years))
+            fr.stale_before = term_year - after
         out[rule.criterion_id] = check(fr, rule.params, scope)
-    return out
+    fr.stale_before = None
+    return count_once(out, rules)
+
+
+def count_once(results: dict[int, pl.DataFrame], rules: list[Rule]) -> dict[int, pl.DataFrame]:
+    """One data item meets one criterion (issue 13).
+
+    A rule's `counted_under` names the criteria (codes) its data items are counted under first. Where
+    this criterion is met and one of those is met for the same school, each met evidence item whose data
+    items (measure:academic year, or inspection:date:judgement) are all already met there is marked
+    'counted under' that criterion; if no met item is left, the outcome is 'counted_under' (shown, never
+    counted as met, never in the score). E.g. one 2018/19 absence figure meets viii, not also secondary 5."""
+    by_code = {r.criterion.code: r for r in rules}
+    for rule in rules:
+        targets = [by_code[c] for c in rule.params.get("counted_under", []) if c in by_code]
+        mine = results.get(rule.criterion_id)
+        if not targets or mine is None:
+            continue
+        met = mine.filter(pl.col("outcome") == Outcome.MET.value)
+        if met.height == 0:
+            continue
+        claimed: dict[int, dict[str, str]] = {}
+        for target in targets:
+            theirs = results.get(target.criterion_id)
+            if theirs is None:
+                continue
+            hits = theirs.filter(
+                (pl.col("outcome") == Outcome.MET.value)
+                & pl.col("school_id").is_in(met["school_id"].implode())
+            )
+            for school_id, evidence in hits.select("school_id", "evidence").iter_rows():
+                for item in json.loads(evidence)["items"]:
+                    for key in item.get("data_items", []):
+                        claimed.setdefault(school_id, {}).setdefault(key, target.criterion.ref)
+        if not claimed:
+            continue
+        changed: list[tuple[int, str, str]] = []
+        for school_id, evidence in met.select("school_id", "evidence").iter_rows():
+            keys = claimed.get(school_id)
+            if not keys:
+                continue
+            ev = json.loads(evidence)
+            still_met = False
+            under: set[str] = set()
+            for item in ev["items"]:
+                if item.get("outcome") != Outcome.MET.value:
+                    continue
+                items = item.get("data_items", [])
+                if items and all(k in keys for k in items):
+                    item["outcome"] = Outcome.COUNTED_UNDER.value
+                    item["counted_under"] = sorted({keys[k] for k in items})
+                    under.update(item["counted_under"])
+                else:
+                    still_met = True
+            if not under:
+                continue
+            note = f"The same data already meet {', '.join(sorted(under))}, so they are counted once, there."
+            ev["explanation"] = f"{note} {ev['explanation']}"
+            ev["counted_under"] = sorted(under)
+            changed.append(
+                (school_id, Outcome.MET.value if still_met else Outcome.COUNTED_UNDER.value, _dumps(ev))
+            )
+        if changed:
+            upd = pl.DataFrame(changed, schema=RESULT_SCHEMA, orient="row")
+            results[rule.criterion_id] = (
+                mine.join(upd, on="school_id", how="left", suffix="_new")
+                .with_columns(
+                    pl.coalesce("outcome_new", "outcome").alias("outcome"),
+                    pl.coalesce("evidence_new", "evidence").alias("evidence"),
+                )
+                .select("school_id", "outcome", "evidence")
+            )
+    return results
 
 
 def evaluate(
@@ -893,7 +1246,7 @@ def evaluate(
     inspections and register history before the term starts); the backtest overrides them."""
     started = time.perf_counter()
     rulebook = rulebook or active_rulebook()
-    rules = list(rulebook.rules.select_related("criterion"))
+    rules = list(rulebook.rules.select_related("criterion", "rulebook"))
     fr = load_frames(
         data_year=term.data_year if data_year is None else data_year,
         cutoff=term.start_date if cutoff is None else cutoff,
@@ -901,7 +1254,7 @@ def evaluate(
         state_funded_only=state_funded_only,
     )
     loaded = time.perf_counter()
-    results = run_rules(fr, rules)
+    results = run_rules(fr, rules, term_year=term.academic_year if data_year is None else None)
     summary = EvaluationSummary(term=str(term), rulebook=str(rulebook), schools=fr.schools.height)
     now = timezone.now()
     conn = connections[router.db_for_write(CriterionResult)]
@@ -949,6 +1302,7 @@ def new_rulebook_version(from_rulebook: Rulebook, user: Any = None, *, activate:
         model=from_rulebook.model,
         version=version,
         name=from_rulebook.name,
+        stale_after_years=from_rulebook.stale_after_years,
         notes=f"Copied from version {from_rulebook.version}.",
         is_active=False,
         created_by=user if getattr(user, "is_authenticated", False) else None,
