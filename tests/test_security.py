@@ -81,29 +81,29 @@ def test_la_role_must_enrol_then_present_a_code(
     assert page.status_code == 200
     html = page.content.decode()
     assert 'src="data:image/svg+xml' in html  # the QR code, allowed by the CSP's img-src data:
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    # Opening the set-up page writes nothing: the new key waits in the session until a code confirms it.
+    assert not TOTPDevice.objects.filter(user=user).exists()
     secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', html)
     assert secret is not None
     import base64
 
-    assert (
-        base64.b32decode(
-            secret.group(1).replace(" ", "") + "=" * (-len(secret.group(1).replace(" ", "")) % 8)
-        )
-        == device.bin_key
-    )
+    key = secret.group(1).replace(" ", "")
+    bin_key = base64.b32decode(key + "=" * (-len(key) % 8))
+    # The same key on every visit until it is confirmed (the app scanned first stays valid).
+    assert secret.group(1) in client.get("/account/two-factor/set-up/?next=/schools/").content.decode()
 
-    # A wrong code is refused with an error and changes nothing.
+    def app_code() -> str:
+        return f"{totp(bin_key, step=30, t0=0, digits=6):06d}"
+
+    # A wrong code is refused with an error and saves nothing.
     wrong = client.post("/account/two-factor/set-up/", {"code": "000000", "next": "/schools/"})
     assert wrong.status_code == 400 and "The code is not right" in wrong.content.decode()
-    device.refresh_from_db()
-    assert device.confirmed is False
-    device.throttling_failure_count = 0  # the failure above started django-otp's back-off
-    device.throttling_failure_timestamp = None
-    device.save()
+    assert not TOTPDevice.objects.filter(user=user).exists()
 
-    done = client.post("/account/two-factor/set-up/", {"code": code_for(device), "next": "/schools/"})
+    done = client.post("/account/two-factor/set-up/", {"code": app_code(), "next": "/schools/"})
     assert done.status_code == 200
+    device = TOTPDevice.objects.get(user=user)
+    assert device.confirmed and device.bin_key == bin_key
     codes = re.findall(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>", done.content.decode())
     assert len(codes) == settings.BEACON_RECOVERY_CODES == 10 and len(set(codes)) == 10
     # Stored only as keyed hashes.
