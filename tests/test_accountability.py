@@ -175,6 +175,7 @@ def _decide(school: Any, term: Any, rag: str, level: str, user: Any) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.time_machine(dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC), tick=False)
 def test_half_termly_update_on_camden(camden_ofsted: None) -> None:
     from beacon.assessments.models import Intelligence
     from beacon.inspections.models import Inspection, InspectionGrade
@@ -319,6 +320,7 @@ def test_annual_report_and_real_inadequate_judgement(camden_ofsted: None) -> Non
     assert client.get("/accountability/commissioner/annual/?year=2012").status_code == 200
 
 
+@pytest.mark.time_machine(dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC), tick=False)
 def test_head_change_from_the_register_and_acknowledgement(camden_ofsted: None, data_dir: Path) -> None:
     from beacon.assessments.models import Intelligence
     from beacon.schools.models import School
@@ -437,6 +439,7 @@ def test_strategy_actions_updates_locking_and_board_report(db: None) -> None:
         assert f"{Pledge.objects.count() - 2} pledges have no action yet" in text
 
 
+@pytest.mark.time_machine(dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC), tick=False)
 def test_strategy_pages_and_roles(db: None) -> None:
     seed.load_strategy()
     director, adviser, head = (

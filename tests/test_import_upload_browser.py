@@ -4,7 +4,6 @@ background-thread path that the upload page uses outside tests."""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -132,12 +131,7 @@ def test_background_import_thread_finishes_and_writes(
     )
     worker = next(t for t in threading.enumerate() if t.name == f"import-{run.pk}")
     assert worker is not threading.current_thread()
-    deadline = time.monotonic() + 120
-    status = ImportRun.objects.get(pk=run.pk).status
-    while status in {RunStatus.QUEUED, RunStatus.RUNNING} and time.monotonic() < deadline:
-        time.sleep(0.2)
-        status = ImportRun.objects.get(pk=run.pk).status
-    worker.join(timeout=10)
+    worker.join(timeout=300)  # waits for the import to end (the timeout only guards a hung worker)
     assert not worker.is_alive()
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED, run.message

@@ -79,6 +79,7 @@ def test_assigned_roles_see_only_their_assigned_schools(
     assert urns_of(make_user(f"{role}-unassigned", role)) == set()
 
 
+@pytest.mark.time_machine(dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC), tick=False)
 @pytest.mark.django_db
 def test_ended_assignments_stop_access(camden_register: None, camden_urns: list[int]) -> None:
     today = dt.date.today()
@@ -93,6 +94,7 @@ def test_ended_assignments_stop_access(camden_register: None, camden_urns: list[
         require_school(head, camden_urns[0])
 
 
+@pytest.mark.time_machine(dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC), tick=False)
 @pytest.mark.django_db
 def test_assignment_that_has_not_started_gives_no_access_yet(
     camden_register: None, camden_urns: list[int]

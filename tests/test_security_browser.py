@@ -4,9 +4,11 @@ passes axe (WCAG 2.2 AA) and fits a 320px phone screen."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
 from django_otp.oath import totp
 
 from tests.conftest import assert_accessible, assert_no_horizontal_scroll, make_user, sign_in
@@ -22,6 +24,17 @@ def _code(secret_text: str, steps_ahead: int = 0) -> str:
 def test_enrol_and_sign_in_with_two_factors(
     page: Any, phone_page: Any, live_server: Any, transactional_db: None, settings: Any
 ) -> None:
+    # A frozen clock (shared by the live server's thread): a TOTP code cannot go stale between computing
+    # it and the server checking it, and django-otp's back-off is passed by moving the clock, not waiting.
+    # Frozen at the start of the test rather than a fixed date: the browser keeps its own clock for cookie
+    # expiry, so the server's must stay close to it.
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as clock:
+        _enrol_and_sign_in(page, phone_page, live_server, settings, clock)
+
+
+def _enrol_and_sign_in(
+    page: Any, phone_page: Any, live_server: Any, settings: Any, clock: time_machine.Traveller
+) -> None:
     settings.BEACON_REQUIRE_2FA = True
     make_user("dana", "director")
     sign_in(page, live_server, "dana")
@@ -33,10 +46,11 @@ def test_enrol_and_sign_in_with_two_factors(
     secret = page.locator("#totp-secret").inner_text()
     page.get_by_label("Security code").fill("000000")
     page.get_by_role("button", name="Confirm and continue").click()
+    page.locator(".govuk-error-summary").wait_for()
     assert page.locator(".govuk-error-summary").is_visible()
     assert_accessible(page)  # the error state too
-    # django-otp's back-off after a failure: wait it out rather than reset it behind the browser's back.
-    page.wait_for_timeout(1100)
+    # django-otp's back-off after a failure: let it pass (on the frozen clock) rather than reset it.
+    clock.shift(2)
     page.get_by_label("Security code").fill(_code(secret))
     page.get_by_role("button", name="Confirm and continue").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Your recovery codes"

@@ -132,6 +132,7 @@ def test_director_targeted_case_journey(
     assert case.status == CaseStatus.CLOSED and case.priorities.count() == 4
 
 
+@pytest.mark.time_machine(dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC), tick=False)
 def test_adviser_caseload_shows_over_allocation(client: Any, camden_register: None) -> None:
     from decimal import Decimal
 

@@ -79,8 +79,16 @@ def _table_export(request: HttpRequest, doc: documents.Document, name: str) -> H
 
 
 def _current_term() -> Term:
+    """Today's term, created if need be: only for a POST that records a termly update."""
     today = dt.date.today()
     return Term.parse(f"{season_of(today)}-{academic_year_of(today)}")
+
+
+def _term_shown() -> Term:
+    """Today's term for a page: the stored one, or an unsaved one to name (reading never writes)."""
+    today = dt.date.today()
+    season, year = season_of(today), academic_year_of(today)
+    return Term.objects.filter(term=season, academic_year=year).first() or Term(term=season, academic_year=year)
 
 
 @login_required
@@ -341,7 +349,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
          "errors": _errors(*bound), "stale": stale, "version": action.version,
          "updates": action.updates.select_related("term", "recorded_by"),
          "history": action.history.select_related("history_user").order_by("-history_date")[:20],
-         "can_edit": permissions.can_edit_strategy(user), "term": _current_term()},
+         "can_edit": permissions.can_edit_strategy(user), "term": _term_shown()},
         status=400 if bound else 200,
     )  # fmt: skip
 
@@ -349,10 +357,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _board(request: HttpRequest) -> selectors.BoardReport:
     _require(permissions.can_see_strategy(request.user))
     slug = request.GET.get("term")
-    try:
-        term = Term.parse(slug) if slug else _current_term()
-    except ValueError:
-        term = _current_term()
+    term = Term.find(slug) if slug else _term_shown()
+    if term is None:
+        raise Http404("There is no such term.")
     return selectors.board_report(term)
 
 

@@ -9,6 +9,7 @@ django-otp (exponential back-off after each failure).
 from __future__ import annotations
 
 import secrets
+import time
 from base64 import b32encode
 from typing import Any
 
@@ -17,6 +18,8 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django_otp.models import Device
+from django_otp.oath import TOTP
+from django_otp.util import random_hex
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from beacon.accounts.models import (
@@ -41,12 +44,17 @@ def record_event(request: HttpRequest | None, user: Any, kind: str, detail: str 
     )
 
 
-def pending_totp_device(user: User) -> TOTPDevice:
-    """The user's unconfirmed authenticator device, made on first call (its key is kept until confirmed)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
-    return device
+PENDING_KEY = "beacon_pending_totp_key"
+
+
+def pending_totp_device(user: User, session: Any) -> TOTPDevice:
+    """The authenticator app being enrolled, unsaved: its key lives in the session until the first correct
+    code confirms it (opening the set-up page writes nothing to the database, decision 0018)."""
+    key = session.get(PENDING_KEY)
+    if not (isinstance(key, str) and len(key) == 40 and all(c in "0123456789abcdef" for c in key)):
+        key = random_hex(20)
+        session[PENDING_KEY] = key
+    return TOTPDevice(user=user, key=key, name="Authenticator app", confirmed=False)
 
 
 def secret_for_display(device: TOTPDevice) -> str:
@@ -84,13 +92,19 @@ def issue_recovery_codes(user: User) -> list[str]:
 
 @transaction.atomic
 def confirm_enrolment(user: User, device: TOTPDevice, code: str) -> list[str] | None:
-    """Confirm `device` with its first code. Returns the new recovery codes, or None if the code is wrong."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user, confirmed=False)
-    if not device.verify_token(_digits(code)):
+    """Confirm the pending (unsaved) `device` with its first code: it is saved, replaces any earlier app
+    and fresh recovery codes are returned. None if the code is wrong (nothing is written)."""
+    token = _digits(code)
+    if len(token) != device.digits:
         return None
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not totp.verify(int(token), device.tolerance):
+        return None
+    TOTPDevice.objects.filter(user=user).delete()
+    device.last_t = totp.t()  # the code used here cannot be presented again
     device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    device.save()
     return issue_recovery_codes(user)
 
 

@@ -105,7 +105,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if two_factor.has_confirmed_device(user) and not second_factor_presented(request):
         return redirect(f"{_url('accounts:two_factor')}?next={_quoted_next(request)}")
-    device = two_factor.pending_totp_device(user)
+    device = two_factor.pending_totp_device(user, request.session)
     error = ""
     if request.method == "POST":
         codes = two_factor.confirm_enrolment(user, device, request.POST.get("code", ""))
@@ -113,7 +113,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             error = "The code is not right. Enter the 6-digit code your authenticator app shows now"
             two_factor.record_event(request, user, SecurityEventKind.VERIFY_FAILED, "enrolment")
         else:
-            device.refresh_from_db()
+            request.session.pop(two_factor.PENDING_KEY, None)
             django_otp.login(request, device)
             request.session.cycle_key()
             two_factor.record_event(request, user, SecurityEventKind.ENROLLED)

@@ -1,7 +1,21 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _after_import(sender: Any, **kwargs: Any) -> None:
+    from beacon.assessments.services import after_import
+
+    after_import(**kwargs)
 
 
 class AssessmentsConfig(AppConfig):
     name = "beacon.assessments"
     label = "assessments"
     verbose_name = "Termly risk assessments, judgements and intelligence"
+
+    def ready(self) -> None:
+        from beacon.imports.framework import import_succeeded
+
+        # Proposals follow their inputs (decision 0018): refreshed after an import, never on a GET.
+        import_succeeded.connect(_after_import, dispatch_uid="beacon.assessments.after_import")

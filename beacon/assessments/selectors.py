@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from beacon.accounts.models import SchoolAssignment
 from beacon.assessments import engine
@@ -20,34 +21,32 @@ IMPROVING, DECLINING, SAME, NEW = "improving", "declining", "same", "new"
 DIRECTION_LABELS = {IMPROVING: "Improving", DECLINING: "Declining", SAME: "No change", NEW: "New"}
 
 
-def term_for_date(day: dt.date) -> Term:
+def term_for_date(day: dt.date) -> Term | None:
+    """The existing term containing `day`, or None (terms are created by staff, never by reading)."""
     if day.month >= 9:
-        return Term.parse(f"autumn-{day.year}")
+        return Term.find(f"autumn-{day.year}")
     if day.month <= 3 or (day.month == 4 and day.day < 15):
-        return Term.parse(f"spring-{day.year - 1}")
-    return Term.parse(f"summer-{day.year - 1}")
+        return Term.find(f"spring-{day.year - 1}")
+    return Term.find(f"summer-{day.year - 1}")
 
 
 def current_term(slug: str | None = None) -> Term:
-    """The term asked for, else the latest term with results or assessments, else today's term."""
+    """The term asked for (404 if no such term exists), else the latest term with results or assessments,
+    else today's term, else the latest term. Never creates a term: 404 when there is none."""
     if slug:
-        try:
-            found = Term.objects.filter(
-                term=slug.split("-")[0], academic_year=int(slug.split("-")[1])
-            ).first()
-        except (IndexError, ValueError):
-            found = None
-        if found is not None:
-            return found
-        try:
-            return Term.parse(slug)
-        except ValueError:
-            pass
+        found = Term.find(slug)
+        if found is None:
+            raise Http404("There is no such term. Terms are created by the director on the risk register.")
+        return found
     latest = (
         Term.objects.filter(results__isnull=False).order_by("-sort_key").first()
         or Term.objects.filter(assessments__isnull=False).order_by("-sort_key").first()
+        or term_for_date(dt.date.today())
+        or Term.objects.order_by("-sort_key").first()
     )
-    return latest or term_for_date(dt.date.today())
+    if latest is None:
+        raise Http404("No term has been created yet.")
+    return latest
 
 
 def previous_assessment(school: School, term: Term) -> TermlyAssessment | None:

@@ -131,11 +131,23 @@ def refresh_proposal(school: School, term: Term, rulebook: Rulebook | None = Non
     return _store_proposal(school, term, book, proposal, current)
 
 
-def refresh_proposals(term: Term, schools: Any) -> None:
-    """Refresh the proposal of every school given (the register calls this for what the user sees):
-    three queries for all schools, then writes only where a proposal changed."""
+def term_schools(term: Term) -> Any:
+    """The schools the term's proposals are for: every school with criterion results or an assessment."""
+    from beacon.risk.models import CriterionResult
+
+    return School.objects.filter(
+        Q(pk__in=CriterionResult.objects.filter(term=term).values("school_id"))
+        | Q(pk__in=TermlyAssessment.objects.filter(term=term).values("school_id"))
+    )
+
+
+def refresh_proposals(term: Term, schools: Any = None) -> None:
+    """Refresh the proposal of every school given (default: every school of the term, `term_schools`).
+    Called when a proposal's inputs change (decision 0018): the term created or evaluated, an import
+    finished, a judgement recorded, a rulebook activated; pages only read the stored proposals.
+    Three queries for all schools, then writes only where a proposal changed."""
     book = engine.active_rulebook()
-    schools = list(schools)
+    schools = list(term_schools(term) if schools is None else schools)
     if book.model != "camden":
         for school in schools:
             refresh_proposal(school, term, book)
@@ -148,6 +160,46 @@ def refresh_proposals(term: Term, schools: Any) -> None:
         js = judgements.get(school.pk, [])
         rag, level, raw = engine.proposal_from_codes(met_codes_with_judgements(met.get(school.pk, set()), js))
         _store_proposal(school, term, book, _with_judgements(rag, level, raw, js), current.get(school.pk))
+
+
+def evaluate_and_refresh(term: Term, school_ids: list[int] | None = None) -> None:
+    """Evaluate the data criteria for the term under the active rulebook, then refresh its proposals."""
+    from beacon.risk.services import evaluate
+
+    evaluate(term, engine.active_rulebook(), school_ids)
+    refresh_proposals(term)
+
+
+def live_term() -> Term | None:
+    """The term whose proposals follow the data: the latest with results or assessments."""
+    return (
+        Term.objects.filter(results__isnull=False).order_by("-sort_key").first()
+        or Term.objects.filter(assessments__isnull=False).order_by("-sort_key").first()
+    )
+
+
+def after_import(**_kwargs: Any) -> None:
+    """An import finished: re-evaluate the live term (if there is one) and refresh its proposals. Earlier
+    terms keep the results they were assessed on."""
+    term = live_term()
+    if term is not None:
+        evaluate_and_refresh(term)
+
+
+def after_rulebook_activated(book: Rulebook) -> None:
+    """A rulebook was activated: the live term is re-evaluated under it and its proposals refreshed."""
+    term = live_term()
+    if term is not None and book.model == "camden":
+        evaluate_and_refresh(term)
+
+
+def create_term(season: str, academic_year: int) -> Term:
+    """Staff create a term (a POST on the risk register): evaluated and proposed at once. An existing
+    term is returned unchanged."""
+    term, created = Term.objects.get_or_create(academic_year=academic_year, term=season)
+    if created:
+        evaluate_and_refresh(term)
+    return term
 
 
 def proposal_text(assessment: TermlyAssessment) -> str:
@@ -235,6 +287,7 @@ def record_judgement(
         criterion=criterion,
         defaults={"applies": applies, "reason": reason.strip(), "source": source, "recorded_by": user},
     )
+    refresh_proposal(school, term)  # a judgement is an input of the proposal
     return record
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,7 +27,8 @@ from beacon.assessments.models import (
     TermlyAssessment,
 )
 from beacon.core import exports, permissions
-from beacon.risk.models import Term
+from beacon.core.validation import query_id
+from beacon.risk.models import Season, Term
 from beacon.schools.models import Phase, School
 
 
@@ -91,9 +92,20 @@ def _export_register(fmt: str, term: Term, rows: list[Any]) -> HttpResponse:
 def register(request: HttpRequest) -> HttpResponse:
     if not permissions.can_see_risk_register(request.user):
         raise PermissionDenied
-    term = _term(request)
+    try:
+        term = _term(request)
+    except Http404:
+        if request.GET.get("term"):
+            raise
+        return render(  # no term has been created yet: say so, with the form to create one
+            request,
+            "assessments/no_term.html",
+            {"page_title": "Risk register", "can_create_term": permissions.can_decide_assessment(request.user),
+             "season_items": _season_items(), "errors": []},
+        )  # fmt: skip
     schools = permissions.risk_register_schools(request.user)
-    services.refresh_proposals(term, schools)
+    # Reading never writes (decision 0018): the proposals shown are the stored ones, refreshed when their
+    # inputs change (term created or evaluated, import, judgement, rulebook).
     phases = set(schools.values_list("phase", flat=True))
     filters = selectors.RegisterFilters.from_query(request.GET)
     rows = selectors.register_rows(request.user, term, filters)
@@ -125,9 +137,43 @@ def register(request: HttpRequest) -> HttpResponse:
             ],
             "directions": selectors.DIRECTION_LABELS,
             "can_pack": True,
+            "can_create_term": permissions.can_decide_assessment(request.user),
+            "season_items": _season_items(),
             "export": exports.export_links(request),
         },
     )
+
+
+def _season_items() -> list[dict[str, str]]:
+    return [{"value": v, "text": t} for v, t in Season.choices]
+
+
+@login_required
+@require_POST
+def create_term(request: HttpRequest) -> HttpResponse:
+    """Staff who decide assessments create a term: it is evaluated and its proposals stored at once."""
+    if not permissions.can_decide_assessment(request.user):
+        raise PermissionDenied
+    season = request.POST.get("season", "")
+    year_text = request.POST.get("academic_year", "").strip()
+    errors = []
+    if season not in Season.values:
+        errors.append({"text": "Select the term", "href": "#season"})
+    if not (year_text.isascii() and year_text.isdigit() and 2000 <= int(year_text) <= 2100):
+        errors.append(
+            {"text": "Enter the year the academic year starts, for example 2025", "href": "#academic_year"}
+        )
+    if errors:
+        return render(
+            request,
+            "assessments/no_term.html",
+            {"page_title": "Create a term", "can_create_term": True, "season_items": _season_items(),
+             "errors": errors, "season": season, "academic_year": year_text},
+            status=400,
+        )  # fmt: skip
+    term = services.create_term(season, int(year_text))
+    messages.success(request, f"{term} is ready: its criteria are evaluated and proposals made.")
+    return redirect(f"{reverse('assessments:register')}?term={term.slug}")
 
 
 def _assessment_context(
@@ -141,7 +187,10 @@ def _assessment_context(
 ) -> dict[str, Any]:
     user = request.user
     book = engine.active_rulebook()
-    assessment = services.refresh_proposal(school, term, book)
+    # Read only: the stored assessment, or an unsaved blank one when the term has no proposal for the school.
+    assessment = TermlyAssessment.objects.filter(school=school, term=term).first() or TermlyAssessment(
+        school=school, term=term
+    )
     if decision_form is None:
         initial = {
             "decided_rag": assessment.decided_rag or assessment.proposed_rag,
@@ -189,6 +238,8 @@ def _assessment_context(
 
 def _decision_history(assessment: TermlyAssessment) -> list[Any]:
     """One row per decision made (history rows where the decision itself changed), newest first."""
+    if assessment.pk is None:
+        return []
     rows = list(assessment.history.exclude(decided_at__isnull=True).order_by("history_date", "history_id"))
     out: list[Any] = []
     last_key = None
@@ -237,11 +288,14 @@ def decide(request: HttpRequest, urn: int) -> HttpResponse:
         raise PermissionDenied
     term = _term(request)
     assessment = TermlyAssessment.objects.filter(school=school, term=term).first()
-    if assessment is None:
+    created_now = assessment is None
+    if assessment is None:  # the form was opened on a blank assessment (version 0)
         assessment = services.refresh_proposal(school, term)
     form = DecisionForm(request.POST, term=term)
     if form.is_valid():
         d = form.cleaned_data
+        if created_now and d["version"] == 0:
+            d["version"] = assessment.version
         try:
             services.decide(
                 assessment.pk,
@@ -396,9 +450,7 @@ def meeting_pack_pdf(request: HttpRequest) -> HttpResponse:
     term = _term(request)
     meeting = None
     if request.GET.get("meeting"):
-        meeting = get_object_or_404(
-            SRASMeeting, pk=int(request.GET["meeting"]) if request.GET["meeting"].isdigit() else 0
-        )
+        meeting = get_object_or_404(SRASMeeting, pk=query_id(request.GET["meeting"]))
         term = meeting.term
     pack = selectors.meeting_pack(request.user, term, meeting)
     pdf = render_meeting_pack(pack)

@@ -20,12 +20,16 @@ import polars as pl
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections, models, router, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from beacon.imports import parsing
 from beacon.imports.models import ImportRun, RunStatus
 
 logger = logging.getLogger(__name__)
+
+# Sent after an import run succeeded (kwargs: run). Receivers refresh derived data (risk proposals).
+import_succeeded = Signal()
 
 ColumnKind = Literal["str", "int", "number", "date"]
 MAX_STORED_ERRORS = 200
@@ -405,6 +409,12 @@ def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun
         run.finished_at = timezone.now()
         run.save()
         ctx.progress(run.rows_read, run.rows_read, "finished")
+    if run.status == RunStatus.SUCCEEDED:
+        # The post-load hook: what is derived from imported data (the risk proposals) is refreshed now,
+        # never when a page is read (decision 0018). A failing receiver is logged; the import stands.
+        for receiver, result in import_succeeded.send_robust(sender=source.__class__, run=run):
+            if isinstance(result, Exception):
+                logger.error("After import %s: %s failed: %s", run.pk, receiver, result)
     return run
 
 

@@ -77,6 +77,16 @@ class Letter:
 
 
 def template_for(kind: str) -> LetterTemplate:
+    """The saved template of this kind, or the default unsaved (reading never writes, decision 0018)."""
+    tpl = LetterTemplate.objects.filter(kind=kind).first()
+    if tpl is not None:
+        return tpl
+    subject, body = DEFAULTS[kind]
+    return LetterTemplate(kind=kind, subject=subject, body=body)
+
+
+def saved_template_for(kind: str) -> LetterTemplate:
+    """The template of this kind as a row (the default saved first): for a POST that edits it."""
     subject, body = DEFAULTS[kind]
     tpl, _ = LetterTemplate.objects.get_or_create(kind=kind, defaults={"subject": subject, "body": body})
     return tpl

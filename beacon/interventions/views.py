@@ -252,6 +252,8 @@ def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
                     )
                     status = 200
                 else:
+                    if tpl.pk is None:  # the default, first saved now (version 0, as the form was opened)
+                        tpl = letters.saved_template_for(kind)
                     services.update_template(tpl, d["version"], subject=subject, body=body)
                     messages.success(
                         request, "Letter template saved. The previous version is kept in its history."
@@ -262,7 +264,9 @@ def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
                 status = STALE_STATUS
             except ValidationError as exc:
                 form.add_error("body", exc)
-    history = list(tpl.history.select_related("history_user").order_by("-history_date")[:20])
+    history = (
+        list(tpl.history.select_related("history_user").order_by("-history_date")[:20]) if tpl.pk else []
+    )
     return render(
         request,
         "interventions/template_edit.html",

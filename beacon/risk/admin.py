@@ -65,6 +65,9 @@ class RulebookAdmin(SimpleHistoryAdmin):
             return
         book = queryset.get()
         activate_rulebook(book)
+        from beacon.assessments.services import after_rulebook_activated
+
+        after_rulebook_activated(book)  # proposals follow their inputs (decision 0018)
         self.message_user(request, f"{book} is now active for the {book.get_model_display()} model.")
 
 

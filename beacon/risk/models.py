@@ -65,13 +65,29 @@ class Term(models.Model):
         """Latest academic year whose results can be used: the one before this term's year."""
         return self.academic_year - 1
 
-    @classmethod
-    def parse(cls, text: str) -> Term:
-        """'autumn-2025', 'Autumn 2025' or 'autumn-2025/26' -> the (created if need be) Term."""
+    @staticmethod
+    def key_of(text: str) -> tuple[str, int]:
+        """'autumn-2025', 'Autumn 2025' or 'autumn-2025/26' -> ("autumn", 2025); ValueError otherwise."""
         m = re.fullmatch(r"\s*(autumn|spring|summer)[\s\-_]+(\d{4})(/\d{2})?\s*", text.lower())
         if m is None:
             raise ValueError(f"Not a term: {text!r} (expected e.g. 'autumn-2025')")
-        term, _ = cls.objects.get_or_create(academic_year=int(m.group(2)), term=m.group(1))
+        return m.group(1), int(m.group(2))
+
+    @classmethod
+    def find(cls, text: str) -> Term | None:
+        """The existing term `text` names, or None (never creates one: reading never writes)."""
+        try:
+            season, year = cls.key_of(text)
+        except ValueError:
+            return None
+        return cls.objects.filter(academic_year=year, term=season).first()
+
+    @classmethod
+    def parse(cls, text: str) -> Term:
+        """'autumn-2025', 'Autumn 2025' or 'autumn-2025/26' -> the (created if need be) Term. Only for
+        commands and staff actions that create terms (POST); pages look terms up with `find`."""
+        season, year = cls.key_of(text)
+        term, _ = cls.objects.get_or_create(academic_year=year, term=season)
         return term
 
     def previous(self) -> Term | None:

@@ -326,6 +326,23 @@ def latest_decided_assessment(school: Any, year: int) -> Any:
     )
 
 
+def current_entitlement(school: Any, year: int) -> Entitlement:
+    """Read only (decision 0018): the stored entitlement, or the one `sync_entitlement` would make, unsaved
+    (level from the latest decision, no flags), so a page can show the derived figures without writing."""
+    ent = Entitlement.objects.filter(school=school, academic_year=year).first()
+    if ent is not None:
+        return ent
+    assessment = latest_decided_assessment(school, year)
+    level = assessment.decided_level if assessment else SupportLevel.UNIVERSAL
+    return Entitlement(
+        school=school,
+        academic_year=year,
+        level=level,
+        derived_from=assessment,
+        targeted_extra_days=TARGETED_MAX_EXTRA_DAYS if level == SupportLevel.TARGETED else Decimal("0"),
+    )
+
+
 def sync_entitlement(school: Any, year: int) -> Entitlement:
     """The school's entitlement for `year`, its level taken from the decided support level of the latest
     termly assessment (universal when nothing has been decided). Moving into targeted support starts at
@@ -426,6 +443,8 @@ def update_brokered(b: BrokeredSupport, expected_version: int, **changes: Any) -
 
 
 def brokered_total(ent: Entitlement) -> Decimal:
+    if ent.pk is None:  # a derived, unsaved entitlement has no brokered support
+        return Decimal("0")
     return Decimal(ent.brokered.aggregate(s=Sum("cost"))["s"] or 0)
 
 

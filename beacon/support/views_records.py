@@ -81,7 +81,12 @@ def entitlement(request: HttpRequest, urn: int, year: int | None = None) -> Http
     user = request.user
     school = _school(user, urn)
     year = _year(year)
-    ent = services.sync_entitlement(school, year)
+    # A GET reads (the stored entitlement or the derived one, unsaved); only a POST writes.
+    ent = (
+        services.sync_entitlement(school, year)
+        if request.method == "POST"
+        else services.current_entitlement(school, year)
+    )
     can_edit = permissions.can_edit_entitlement(user, school)
     advisers = _adviser_choices(user) if can_edit else []
     initial = {
@@ -134,7 +139,7 @@ def entitlement(request: HttpRequest, urn: int, year: int | None = None) -> Http
             "used": used,
             "remaining": days.total - used,
             "visits": [(v, services.circulation_summary(v)) for v in visits],
-            "brokered": list(ent.brokered.select_related("case")),
+            "brokered": list(ent.brokered.select_related("case")) if ent.pk else [],
             "brokered_total": services.brokered_total(ent),
             "cases": list(SupportCase.objects.filter(school=school)),
             "form": form,
@@ -163,7 +168,11 @@ def brokered_new(request: HttpRequest, urn: int, year: int) -> HttpResponse:
     if not permissions.can_manage_brokered_support(user, school):
         raise PermissionDenied
     year = _year(year)
-    ent = services.sync_entitlement(school, year)
+    ent = (
+        services.sync_entitlement(school, year)
+        if request.method == "POST"
+        else services.current_entitlement(school, year)
+    )
     case_id = request.POST.get("case") or request.GET.get("case")
     case = _case_for(user, school, case_id)
     form = BrokeredForm(request.POST if request.method == "POST" else None)

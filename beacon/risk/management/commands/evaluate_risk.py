@@ -32,6 +32,10 @@ class Command(BaseCommand):
             else None
         )
         s = evaluate(term, book, ids)
+        if book.is_active and book.model == "camden":
+            from beacon.assessments.services import refresh_proposals
+
+            refresh_proposals(term)  # the register reads stored proposals (decision 0018)
         self.stdout.write(f"{term} with {book}: {s.schools} schools, {s.results} results in {s.seconds:.2f}s")
         self.stdout.write("  " + ", ".join(f"{k}: {v}" for k, v in sorted(s.counts.items())))
         for code, counts in s.by_criterion.items():
