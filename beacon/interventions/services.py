@@ -122,19 +122,36 @@ def record_response(
     response: str,
     received_on: dt.date | None,
     outcome: str,
+    today: dt.date,
     expected_version: int | None = None,
     decided_on: dt.date | None = None,
 ) -> WarningNotice:
     """The governing body's response and the LA's outcome. Failing to comply makes the school eligible for
-    intervention (beacon.assessments.eligibility reads the outcome)."""
+    intervention (beacon.assessments.eligibility reads the outcome). `today` is passed in (no wall clock):
+    no date may be in the future, and "failed to comply" is decided only after the compliance period ends.
+    An outcome without a decision date is decided `today`."""
     if notice.issued_on is None:
         raise ValidationError("The notice has not been issued.")
     if outcome not in Outcome.values:
         raise ValidationError("Choose an outcome.")
     if received_on is not None and received_on < notice.issued_on:
         raise ValidationError("The response cannot be received before the notice was issued.")
-    if outcome != Outcome.PENDING and decided_on is not None and decided_on < notice.issued_on:
-        raise ValidationError("The outcome cannot be decided before the notice was issued.")
+    if received_on is not None and received_on > today:
+        raise ValidationError("The date the response was received cannot be in the future.")
+    if outcome != Outcome.PENDING and decided_on is None:
+        decided_on = today
+    if outcome != Outcome.PENDING and decided_on is not None:
+        if decided_on < notice.issued_on:
+            raise ValidationError("The outcome cannot be decided before the notice was issued.")
+        if decided_on > today:
+            raise ValidationError("The date of the outcome decision cannot be in the future.")
+    if outcome == Outcome.NOT_COMPLIED:
+        ends = notice.compliance_ends_on
+        if ends is None or decided_on is None or decided_on <= ends:
+            raise ValidationError(
+                "The school cannot fail to comply before the compliance period ends"
+                + (f" ({ends:%-d %B %Y})." if ends else ".")
+            )
     changes = {
         "response": response,
         "response_received_on": received_on,

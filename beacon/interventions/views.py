@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
@@ -162,6 +163,7 @@ def notice_response(request: HttpRequest, pk: int) -> HttpResponse:
                 services.record_response(
                     n, response=d["response"], received_on=d["response_received_on"], outcome=d["outcome"],
                     expected_version=d["version"], decided_on=d["outcome_recorded_on"],
+                    today=timezone.localdate(),
                 )  # fmt: skip
             except StaleRecord as exc:
                 _stale(form, exc)
