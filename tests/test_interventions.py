@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from beacon.interventions import services
@@ -127,6 +128,7 @@ def test_eligibility_ignores_an_invalid_failure_recorded_before_the_rules(camden
     assert {f.code: f for f in eligibility_flags(notice.school)}["failed_warning_notice"].applies
 
 
+@time_machine.travel(dt.datetime(2026, 1, 20, 10, 0, tzinfo=dt.UTC), tick=False)
 def test_notice_page_blocks_issue_until_diocese_recorded_and_downloads_letter(
     client, camden_register: None
 ) -> None:  # type: ignore[no-untyped-def]
@@ -137,7 +139,10 @@ def test_notice_page_blocks_issue_until_diocese_recorded_and_downloads_letter(
 
     from tests.conftest import make_user
 
-    notice = WarningNotice.objects.create(school=School.objects.get(urn=100028), ground=Ground.PAY_CONDITIONS)
+    notice = WarningNotice.objects.create(
+        school=School.objects.get(urn=100028), ground=Ground.PAY_CONDITIONS,
+        concerns="The 2025 pay award has not been applied", required_action="Apply the 2025 pay award",
+    )  # fmt: skip
     url = reverse("interventions:notice", args=[notice.pk])
     client.force_login(make_user("cpp", "adviser", schools=(100028,)))
     assert client.get(url).status_code == 403
@@ -167,3 +172,9 @@ def test_notice_page_blocks_issue_until_diocese_recorded_and_downloads_letter(
     text = "\n".join(p.text for p in Document(io.BytesIO(doc.content)).paragraphs)
     assert "Christ Church Primary School, Hampstead" in text and "by 31 December 2026" in text
     assert "teachers' pay and conditions" in text
+    # Appendix C's content, dated and addressed (updated for issue 13: it had no concerns or actions).
+    assert "The concerns: The 2025 pay award has not been applied" in text
+    assert "The action required of the governing body: Apply the 2025 pay award" in text
+    assert "The compliance period: 12 January 2026 to 31 December 2026" in text
+    assert "sections 64 to 66" in text and "within two months after the period ends" in text
+    assert "Chair of Governors" in text and "London" in text and text.count("2026") >= 3

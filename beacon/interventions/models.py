@@ -31,6 +31,9 @@ class WarningNotice(models.Model):
     ground = models.CharField(max_length=16, choices=Ground.choices)
     concerns = models.TextField(blank=True)
     required_action = models.TextField(blank=True)
+    consequences = models.TextField(
+        blank=True, help_text="What follows if the governing body does not comply (Appendix C)"
+    )
     issued_on = models.DateField(null=True, blank=True)
     compliance_ends_on = models.DateField(null=True, blank=True, help_text="Compliance period set by the LA")
     diocese_informed_on = models.DateField(null=True, blank=True)
@@ -83,6 +86,7 @@ def valid_failures() -> models.Q:
 
 class LetterKind(models.TextChoices):
     INITIAL_MEETING = "initial_meeting", "Initial meeting letter"
+    CATEGORISATION = "categorisation", "Categorisation letter (after the SRAS meeting)"
     MEETING_SUMMARY = "meeting_summary", "Meeting summary"
     CONGRATULATIONS = "congratulations", "Congratulations letter"
     SIGNIFICANT_CONCERNS = "significant_concerns", "Significant concerns letter"

@@ -170,11 +170,20 @@ def record_response(
     return saved
 
 
-def update_template(tpl: LetterTemplate, expected_version: int, *, subject: str, body: str) -> LetterTemplate:
-    """Save a new version of a letter template (checked by rendering it with sample values first)."""
-    from beacon.interventions.letters import SAMPLE_CONTEXT, render_letter
+def update_template(
+    tpl: LetterTemplate, expected_version: int, *, subject: str, body: str, today: dt.date
+) -> LetterTemplate:
+    """Save a new version of a letter template, checked first by rendering it with the sample values and
+    against real records of its kind (unknown placeholders, placeholders of another letter, limits)."""
+    from beacon.interventions.context import real_contexts
+    from beacon.interventions.letters import check_template
 
     if not subject.strip() or not body.strip():
         raise ValidationError("Enter the subject and the body of the letter.")
-    render_letter(LetterTemplate(kind=tpl.kind, subject=subject, body=body), SAMPLE_CONTEXT)
+    check_template(tpl.kind, subject, body, real_contexts(tpl.kind, today=today))
+    if tpl.pk is None:  # not yet saved by the data migration (e.g. a kind added later): the first version
+        tpl.subject, tpl.body, tpl.version = subject, body, 1
+        tpl._change_reason = "Template edited"  # type: ignore[attr-defined]
+        tpl.save()
+        return tpl
     return locked_save(tpl, expected_version, {"subject": subject, "body": body}, reason="Template edited")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
-from beacon.interventions import letters, services
+from beacon.interventions import context, letters, services
 from beacon.interventions.forms import IssueForm, NewNoticeForm, ResponseForm, TemplateForm
 from beacon.interventions.models import LetterKind, LetterTemplate, WarningNotice
 from beacon.support.locking import StaleRecord
@@ -182,32 +182,64 @@ def notice_response(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
-@login_required
-def notice_letter(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def letter_response(
+    request: HttpRequest, kind: str, build: Any, fmt: str, filename: str
+) -> HttpResponse:
+    """A letter as Word or PDF; refused (409, with the reason) when a value it needs is not recorded or a
+    rule forbids it (no congratulations under a warning notice)."""
     if fmt not in ("docx", "pdf"):
         raise Http404
-    n = _notice(request.user, pk)
-    tpl = letters.template_for(LetterKind.WARNING_NOTICE)
-    letter = letters.render_letter(
-        tpl,
-        {
-            "school_name": n.school.name,
-            "urn": n.school.urn,
-            "head_name": n.school.head_name or "Headteacher",
-            "date": (n.issued_on or dt.date.today()).strftime("%-d %B %Y"),
-            "grounds": n.get_ground_display().lower(),
-            "compliance_ends_on": n.compliance_ends_on.strftime("%-d %B %Y") if n.compliance_ends_on else "",
-            "signatory": str(request.user),
-        },
-    )
+    try:
+        letter = letters.render_letter(letters.template_for(kind), build())
+    except letters.LetterRefused as exc:
+        return render(
+            request,
+            "interventions/letter_refused.html",
+            {"page_title": "This letter cannot be produced", "reasons": exc.messages,
+             "kind": LetterKind(kind).label, "back": request.headers.get("referer", "")},
+            status=409,
+        )  # fmt: skip
     if fmt == "docx":
         body = letters.letter_docx(letter)
         ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     else:
         body, ctype = letters.letter_pdf(letter), "application/pdf"
     response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="warning-notice-{n.school.urn}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response
+
+
+@login_required
+def notice_letter(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    n = _notice(request.user, pk)
+    return letter_response(
+        request,
+        LetterKind.WARNING_NOTICE,
+        lambda: context.notice_context(n, today=timezone.localdate(), signatory=request.user),
+        fmt,
+        f"warning-notice-{n.school.urn}",
+    )
+
+
+SCHOOL_LETTERS = (LetterKind.CATEGORISATION, LetterKind.CONGRATULATIONS, LetterKind.SIGNIFICANT_CONCERNS)
+
+
+@login_required
+def school_letter(request: HttpRequest, urn: int, kind: str, fmt: str) -> HttpResponse:
+    """Letters about a school without a support case: the categorisation letter after the SRAS meeting and
+    Cambridgeshire Appendix 5's congratulations and significant concerns letters (leadership roles)."""
+    if kind not in SCHOOL_LETTERS:
+        raise Http404
+    if not permissions.can_manage_warning_notices(request.user):
+        raise PermissionDenied
+    school = permissions.require_school(request.user, urn)
+    return letter_response(
+        request,
+        kind,
+        lambda: context.school_context(school, kind, today=timezone.localdate(), signatory=request.user),
+        fmt,
+        f"{kind}-{school.urn}",
+    )
 
 
 # --- letter templates -----------------------------------------------------------------------------------
@@ -250,11 +282,14 @@ def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
             try:
                 if request.POST.get("action") == "preview":
                     preview = letters.render_letter(
-                        LetterTemplate(kind=kind, subject=subject, body=body), letters.SAMPLE_CONTEXT
+                        LetterTemplate(kind=kind, subject=subject, body=body),
+                        {k: letters.SAMPLE_CONTEXT[k] for k in letters.KIND_PLACEHOLDERS[kind]},
                     )
                     status = 200
                 else:
-                    services.update_template(tpl, d["version"], subject=subject, body=body)
+                    services.update_template(
+                        tpl, d["version"], subject=subject, body=body, today=timezone.localdate()
+                    )
                     messages.success(
                         request, "Letter template saved. The previous version is kept in its history."
                     )
@@ -264,12 +299,14 @@ def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
                 status = STALE_STATUS
             except ValidationError as exc:
                 form.add_error("body", exc)
-    history = list(tpl.history.select_related("history_user").order_by("-history_date")[:20])
+    history = (
+        list(tpl.history.select_related("history_user").order_by("-history_date")[:20]) if tpl.pk else []
+    )
     return render(
         request,
         "interventions/template_edit.html",
         {"page_title": f"Edit letter template: {tpl.get_kind_display()}", "tpl": tpl, "form": form,
-         "preview": preview, "history": history, "placeholders": letters.PLACEHOLDERS,
+         "preview": preview, "history": history, "placeholders": letters.KIND_PLACEHOLDERS[kind],
          "errors": _errors(form) if form.is_bound else []},
         status=status,
     )  # fmt: skip

@@ -30,4 +30,5 @@ urlpatterns = [
     path("cases/<int:pk>/exit/", views.agree_exit, name="exit"),
     path("cases/<int:pk>/letters/<str:kind>.<str:fmt>", views.case_letter, name="letter"),
     path("meetings/<int:pk>/report.<str:fmt>", views.meeting_report, name="report"),
+    path("meetings/<int:pk>/letter.<str:fmt>", views.meeting_letter, name="meeting_letter"),
 ]

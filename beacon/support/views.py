@@ -14,10 +14,12 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
-from beacon.interventions import letters
+from beacon.interventions import context as letter_context
+from beacon.interventions.views import letter_response
 from beacon.interventions.models import LetterKind, WarningNotice
 from beacon.support import documents, services
 from beacon.support.dates import academic_year, academic_year_bounds
@@ -283,6 +285,7 @@ def agree_exit(request: HttpRequest, pk: int) -> HttpResponse:
 
 CASE_LETTERS = (
     LetterKind.INITIAL_MEETING,
+    LetterKind.CATEGORISATION,
     LetterKind.MEETING_SUMMARY,
     LetterKind.CONGRATULATIONS,
     LetterKind.SIGNIFICANT_CONCERNS,
@@ -291,31 +294,29 @@ CASE_LETTERS = (
 
 @login_required
 def case_letter(request: HttpRequest, pk: int, kind: str, fmt: str) -> HttpResponse:
-    """A letter about this case from its editable template (latest meeting fills the meeting fields)."""
+    """A letter about this case from its editable template: the initial-meeting letter names the initial
+    meeting; the meeting summary is of the latest meeting (each meeting also has its own link)."""
     if fmt not in ("docx", "pdf") or kind not in CASE_LETTERS:
         raise Http404
     case = _case(request.user, pk)
-    last = case.meetings.order_by("-held_on", "-pk").first()
-    letter = letters.render_letter(
-        letters.template_for(kind),
-        {
-            "school_name": case.school.name,
-            "urn": case.school.urn,
-            "head_name": case.school.head_name or "Headteacher",
-            "date": dt.date.today().strftime("%-d %B %Y"),
-            "level": case.get_level_display().lower(),
-            "meeting_date": last.held_on.strftime("%-d %B %Y") if last else "(to be arranged)",
-            "priorities": "; ".join(p.title for p in case.priorities.all()) or "to be agreed",
-            "next_steps": last.next_steps if last else "",
-            "grounds": "",
-            "signatory": str(case.chair),
-        },
+    return letter_response(
+        request,
+        kind,
+        lambda: letter_context.case_context(case, kind, today=timezone.localdate()),
+        fmt,
+        f"{kind}-{case.school.urn}",
     )
-    if fmt == "docx":
-        body = letters.letter_docx(letter)
-        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    else:
-        body, ctype = letters.letter_pdf(letter), "application/pdf"
-    response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="{kind}-{case.school.urn}.{fmt}"'
-    return response
+
+
+@login_required
+def meeting_letter(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The summary letter of one review meeting."""
+    meeting = get_object_or_404(ReviewMeeting.objects.select_related("case"), pk=pk)
+    _case(request.user, meeting.case_id)
+    return letter_response(
+        request,
+        LetterKind.MEETING_SUMMARY,
+        lambda: letter_context.meeting_context(meeting, today=timezone.localdate()),
+        fmt,
+        f"meeting-summary-{meeting.case.school.urn}-{meeting.held_on.isoformat()}",
+    )
