@@ -171,7 +171,10 @@ def case_context(case: SupportCase, kind: str, *, today: dt.date) -> dict[str, A
 def meeting_context(meeting: ReviewMeeting, *, today: dt.date) -> dict[str, Any]:
     """The summary letter of one review meeting (Appendix B): progress and next steps."""
     case = meeting.case
-    nxt = case.next_meeting_on if case.next_meeting_on and case.next_meeting_on > meeting.held_on else None
+    after = case.meetings.filter(held_on__gt=meeting.held_on).order_by("held_on").first()
+    nxt = after.held_on if after else None  # the meeting that followed, else the one scheduled
+    if nxt is None and case.next_meeting_on and case.next_meeting_on > meeting.held_on:
+        nxt = case.next_meeting_on
     return addressed(case.school, today=today, signatory=case.chair) | {
         "level": case.get_level_display().lower(),
         "meeting_date": _date(meeting.held_on),

@@ -23,7 +23,7 @@ from beacon.interventions.views import letter_response
 from beacon.interventions.models import LetterKind, WarningNotice
 from beacon.support import documents, services
 from beacon.support.dates import academic_year, academic_year_bounds
-from beacon.support.forms import ExitForm, MeetingForm, NewCaseForm, PriorityForm
+from beacon.support.forms import ExitForm, MeetingForm, NewCaseForm, PriorityForm, ScheduleForm
 from beacon.support.models import (
     BrokeredSupport,
     CaseStatus,
@@ -202,6 +202,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_broker": permissions.can_manage_brokered_support(request.user, case.school),
             "can_notice": permissions.can_manage_warning_notices(request.user),
             "year": academic_year(today),
+            "schedule_form": ScheduleForm(initial={"version": case.version,
+                                                  "next_meeting_on": case.next_meeting_on or ""}),
         },
         status=400 if form.is_bound else 200,
     )
@@ -229,6 +231,31 @@ def record_meeting(request: HttpRequest, pk: int) -> HttpResponse:
          "errors": _errors(form) if form.is_bound else []},
         status=400 if form.is_bound else 200,
     )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["POST"])
+def schedule_meeting(request: HttpRequest, pk: int) -> HttpResponse:
+    """Schedule the next review meeting on a date (the case page's form)."""
+    case = _case(request.user, pk)
+    if not permissions.can_manage_support_case(request.user, case):
+        raise PermissionDenied
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the date of the next review meeting.")
+        return redirect(reverse("support:case", args=[case.pk]) + "#schedule")
+    try:
+        services.schedule_meeting(
+            case, form.cleaned_data["version"], on=form.cleaned_data["next_meeting_on"],
+            today=timezone.localdate(),
+        )  # fmt: skip
+    except services.StaleCase as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Next review meeting scheduled.")
+    return redirect(reverse("support:case", args=[case.pk]) + "#schedule")
 
 
 @login_required
