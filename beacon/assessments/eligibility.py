@@ -111,9 +111,10 @@ def _category(latest: Inspection | None) -> tuple[str | None, str]:
 def _failed_warning_notices(school: School, given: Iterable[Any] | None) -> list[Any]:
     if given is not None:
         return [w for w in given if _is_failed(w)]
-    from beacon.interventions.models import Outcome, WarningNotice
+    from beacon.interventions.models import WarningNotice, valid_failures
 
-    return list(WarningNotice.objects.filter(school=school, outcome=Outcome.NOT_COMPLIED))
+    # Only valid outcomes: issued, and "failed to comply" decided after the compliance period ended.
+    return list(WarningNotice.objects.filter(valid_failures(), school=school))
 
 
 def _is_failed(notice: Any) -> bool:

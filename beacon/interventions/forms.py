@@ -11,6 +11,10 @@ class NewNoticeForm(forms.Form):
     concerns = forms.CharField(label="Concerns", widget=forms.Textarea)
     required_action = forms.CharField(label="Action required of the governing body", required=False,
                                       widget=forms.Textarea)  # fmt: skip
+    consequences = forms.CharField(
+        label="Consequences of not complying", required=False, widget=forms.Textarea,
+        help_text="Leave empty for the statutory wording for the grounds (Appendix C)",
+    )  # fmt: skip
     diocese_informed_on = forms.DateField(label="Date the diocese was informed", required=False)
     issued_on = forms.DateField(label="Issue date", required=False)
     compliance_ends_on = forms.DateField(label="Compliance period ends", required=False)

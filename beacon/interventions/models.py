@@ -31,6 +31,9 @@ class WarningNotice(models.Model):
     ground = models.CharField(max_length=16, choices=Ground.choices)
     concerns = models.TextField(blank=True)
     required_action = models.TextField(blank=True)
+    consequences = models.TextField(
+        blank=True, help_text="What follows if the governing body does not comply (Appendix C)"
+    )
     issued_on = models.DateField(null=True, blank=True)
     compliance_ends_on = models.DateField(null=True, blank=True, help_text="Compliance period set by the LA")
     diocese_informed_on = models.DateField(null=True, blank=True)
@@ -55,11 +58,35 @@ class WarningNotice(models.Model):
 
     @property
     def eligible_for_intervention(self) -> bool:
-        return self.outcome == Outcome.NOT_COMPLIED
+        """Failed to comply, decided after the compliance period ended (the only valid failure)."""
+        return (
+            self.outcome == Outcome.NOT_COMPLIED
+            and self.issued_on is not None
+            and self.compliance_ends_on is not None
+            and self.outcome_recorded_on is not None
+            and self.outcome_recorded_on > self.compliance_ends_on
+        )
+
+    @property
+    def is_active(self) -> bool:
+        """Issued and still awaiting its outcome."""
+        return self.issued_on is not None and self.outcome == Outcome.PENDING
+
+
+def valid_failures() -> models.Q:
+    """Notices whose "failed to comply" outcome is valid: issued, and decided after the compliance period
+    ended. beacon.assessments.eligibility counts only these."""
+    return models.Q(
+        outcome=Outcome.NOT_COMPLIED,
+        issued_on__isnull=False,
+        compliance_ends_on__isnull=False,
+        outcome_recorded_on__gt=models.F("compliance_ends_on"),
+    )
 
 
 class LetterKind(models.TextChoices):
     INITIAL_MEETING = "initial_meeting", "Initial meeting letter"
+    CATEGORISATION = "categorisation", "Categorisation letter (after the SRAS meeting)"
     MEETING_SUMMARY = "meeting_summary", "Meeting summary"
     CONGRATULATIONS = "congratulations", "Congratulations letter"
     SIGNIFICANT_CONCERNS = "significant_concerns", "Significant concerns letter"

@@ -72,6 +72,7 @@ def create_notice(
     concerns: str,
     required_action: str,
     created_by: Any,
+    consequences: str = "",
     case: Any = None,
     diocese_informed_on: dt.date | None = None,
     issued_on: dt.date | None = None,
@@ -94,6 +95,7 @@ def create_notice(
         ground=ground,
         concerns=concerns,
         required_action=required_action,
+        consequences=consequences,
         created_by=created_by,
         case=case,
         diocese_informed_on=diocese_informed_on,
@@ -122,19 +124,36 @@ def record_response(
     response: str,
     received_on: dt.date | None,
     outcome: str,
+    today: dt.date,
     expected_version: int | None = None,
     decided_on: dt.date | None = None,
 ) -> WarningNotice:
     """The governing body's response and the LA's outcome. Failing to comply makes the school eligible for
-    intervention (beacon.assessments.eligibility reads the outcome)."""
+    intervention (beacon.assessments.eligibility reads the outcome). `today` is passed in (no wall clock):
+    no date may be in the future, and "failed to comply" is decided only after the compliance period ends.
+    An outcome without a decision date is decided `today`."""
     if notice.issued_on is None:
         raise ValidationError("The notice has not been issued.")
     if outcome not in Outcome.values:
         raise ValidationError("Choose an outcome.")
     if received_on is not None and received_on < notice.issued_on:
         raise ValidationError("The response cannot be received before the notice was issued.")
-    if outcome != Outcome.PENDING and decided_on is not None and decided_on < notice.issued_on:
-        raise ValidationError("The outcome cannot be decided before the notice was issued.")
+    if received_on is not None and received_on > today:
+        raise ValidationError("The date the response was received cannot be in the future.")
+    if outcome != Outcome.PENDING and decided_on is None:
+        decided_on = today
+    if outcome != Outcome.PENDING and decided_on is not None:
+        if decided_on < notice.issued_on:
+            raise ValidationError("The outcome cannot be decided before the notice was issued.")
+        if decided_on > today:
+            raise ValidationError("The date of the outcome decision cannot be in the future.")
+    if outcome == Outcome.NOT_COMPLIED:
+        ends = notice.compliance_ends_on
+        if ends is None or decided_on is None or decided_on <= ends:
+            raise ValidationError(
+                "The school cannot fail to comply before the compliance period ends"
+                + (f" ({ends:%-d %B %Y})." if ends else ".")
+            )
     changes = {
         "response": response,
         "response_received_on": received_on,
@@ -153,11 +172,20 @@ def record_response(
     return saved
 
 
-def update_template(tpl: LetterTemplate, expected_version: int, *, subject: str, body: str) -> LetterTemplate:
-    """Save a new version of a letter template (checked by rendering it with sample values first)."""
-    from beacon.interventions.letters import SAMPLE_CONTEXT, render_letter
+def update_template(
+    tpl: LetterTemplate, expected_version: int, *, subject: str, body: str, today: dt.date
+) -> LetterTemplate:
+    """Save a new version of a letter template, checked first by rendering it with the sample values and
+    against real records of its kind (unknown placeholders, placeholders of another letter, limits)."""
+    from beacon.interventions.context import real_contexts
+    from beacon.interventions.letters import check_template
 
     if not subject.strip() or not body.strip():
         raise ValidationError("Enter the subject and the body of the letter.")
-    render_letter(LetterTemplate(kind=tpl.kind, subject=subject, body=body), SAMPLE_CONTEXT)
+    check_template(tpl.kind, subject, body, real_contexts(tpl.kind, today=today))
+    if tpl.pk is None:  # not yet saved by the data migration (e.g. a kind added later): the first version
+        tpl.subject, tpl.body, tpl.version = subject, body, 1
+        tpl._change_reason = "Template edited"  # type: ignore[attr-defined]
+        tpl.save()
+        return tpl
     return locked_save(tpl, expected_version, {"subject": subject, "body": body}, reason="Template edited")

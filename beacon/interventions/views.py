@@ -11,10 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
-from beacon.interventions import letters, services
+from beacon.interventions import context, letters, services
 from beacon.interventions.forms import IssueForm, NewNoticeForm, ResponseForm, TemplateForm
 from beacon.interventions.models import LetterKind, LetterTemplate, WarningNotice
 from beacon.support.locking import StaleRecord
@@ -162,6 +163,7 @@ def notice_response(request: HttpRequest, pk: int) -> HttpResponse:
                 services.record_response(
                     n, response=d["response"], received_on=d["response_received_on"], outcome=d["outcome"],
                     expected_version=d["version"], decided_on=d["outcome_recorded_on"],
+                    today=timezone.localdate(),
                 )  # fmt: skip
             except StaleRecord as exc:
                 _stale(form, exc)
@@ -180,32 +182,64 @@ def notice_response(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
-@login_required
-def notice_letter(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def letter_response(
+    request: HttpRequest, kind: str, build: Any, fmt: str, filename: str
+) -> HttpResponse:
+    """A letter as Word or PDF; refused (409, with the reason) when a value it needs is not recorded or a
+    rule forbids it (no congratulations under a warning notice)."""
     if fmt not in ("docx", "pdf"):
         raise Http404
-    n = _notice(request.user, pk)
-    tpl = letters.template_for(LetterKind.WARNING_NOTICE)
-    letter = letters.render_letter(
-        tpl,
-        {
-            "school_name": n.school.name,
-            "urn": n.school.urn,
-            "head_name": n.school.head_name or "Headteacher",
-            "date": (n.issued_on or dt.date.today()).strftime("%-d %B %Y"),
-            "grounds": n.get_ground_display().lower(),
-            "compliance_ends_on": n.compliance_ends_on.strftime("%-d %B %Y") if n.compliance_ends_on else "",
-            "signatory": str(request.user),
-        },
-    )
+    try:
+        letter = letters.render_letter(letters.template_for(kind), build())
+    except letters.LetterRefused as exc:
+        return render(
+            request,
+            "interventions/letter_refused.html",
+            {"page_title": "This letter cannot be produced", "reasons": exc.messages,
+             "kind": LetterKind(kind).label, "back": request.headers.get("referer", "")},
+            status=409,
+        )  # fmt: skip
     if fmt == "docx":
         body = letters.letter_docx(letter)
         ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     else:
         body, ctype = letters.letter_pdf(letter), "application/pdf"
     response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="warning-notice-{n.school.urn}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response
+
+
+@login_required
+def notice_letter(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    n = _notice(request.user, pk)
+    return letter_response(
+        request,
+        LetterKind.WARNING_NOTICE,
+        lambda: context.notice_context(n, today=timezone.localdate(), signatory=request.user),
+        fmt,
+        f"warning-notice-{n.school.urn}",
+    )
+
+
+SCHOOL_LETTERS = (LetterKind.CATEGORISATION, LetterKind.CONGRATULATIONS, LetterKind.SIGNIFICANT_CONCERNS)
+
+
+@login_required
+def school_letter(request: HttpRequest, urn: int, kind: str, fmt: str) -> HttpResponse:
+    """Letters about a school without a support case: the categorisation letter after the SRAS meeting and
+    Cambridgeshire Appendix 5's congratulations and significant concerns letters (leadership roles)."""
+    if kind not in SCHOOL_LETTERS:
+        raise Http404
+    if not permissions.can_manage_warning_notices(request.user):
+        raise PermissionDenied
+    school = permissions.require_school(request.user, urn)
+    return letter_response(
+        request,
+        kind,
+        lambda: context.school_context(school, kind, today=timezone.localdate(), signatory=request.user),
+        fmt,
+        f"{kind}-{school.urn}",
+    )
 
 
 # --- letter templates -----------------------------------------------------------------------------------
@@ -248,13 +282,16 @@ def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
             try:
                 if request.POST.get("action") == "preview":
                     preview = letters.render_letter(
-                        LetterTemplate(kind=kind, subject=subject, body=body), letters.SAMPLE_CONTEXT
+                        LetterTemplate(kind=kind, subject=subject, body=body),
+                        {k: letters.SAMPLE_CONTEXT[k] for k in letters.KIND_PLACEHOLDERS[kind]},
                     )
                     status = 200
                 else:
                     if tpl.pk is None:  # the default, first saved now (version 0, as the form was opened)
                         tpl = letters.saved_template_for(kind)
-                    services.update_template(tpl, d["version"], subject=subject, body=body)
+                    services.update_template(
+                        tpl, d["version"], subject=subject, body=body, today=timezone.localdate()
+                    )
                     messages.success(
                         request, "Letter template saved. The previous version is kept in its history."
                     )
@@ -271,7 +308,7 @@ def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
         request,
         "interventions/template_edit.html",
         {"page_title": f"Edit letter template: {tpl.get_kind_display()}", "tpl": tpl, "form": form,
-         "preview": preview, "history": history, "placeholders": letters.PLACEHOLDERS,
+         "preview": preview, "history": history, "placeholders": letters.KIND_PLACEHOLDERS[kind],
          "errors": _errors(form) if form.is_bound else []},
         status=status,
     )  # fmt: skip

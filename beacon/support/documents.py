@@ -38,6 +38,7 @@ class MeetingReport:
     present: list[str]
     eoy_aims: list[tuple[str, str, str]]  # (area, priority, aim)
     data: list[tuple[str, str, str]]  # (measure, year, value)
+    head_report: str
     previous_actions: str
     context_and_impact: str
     next_steps: str
@@ -101,6 +102,7 @@ def build_report(meeting: ReviewMeeting) -> MeetingReport:
         present=[a.strip() for a in meeting.attendees.splitlines() if a.strip()],
         eoy_aims=[(p.get_area_display(), p.title, p.end_of_year_aim) for p in case.priorities.all()],
         data=_data_rows(school.pk),
+        head_report=meeting.head_report.strip(),
         previous_actions=meeting.previous_actions,
         context_and_impact=meeting.context_and_impact,
         next_steps=meeting.next_steps,
@@ -157,6 +159,7 @@ def report_docx(report: MeetingReport) -> bytes:
     else:
         doc.add_paragraph("No published data held for this school.")
     for heading, body in (
+        ("Headteacher's pre-meeting report", report.head_report),
         ("Previous Actions", report.previous_actions),
         ("Current context and impact of actions, outstanding actions", report.context_and_impact),
         ("Next steps/Actions", report.next_steps),

@@ -46,6 +46,9 @@ class NewCaseForm(forms.Form):
     level = forms.ChoiceField(label="Level of additional support", choices=LEVEL_CHOICES)
     started_on = forms.DateField(label="Start date", widget=forms.DateInput(attrs={"type": "date"}))
     planned_exit_on = forms.DateField(label="Planned exit date", required=False)
+    next_meeting_on = forms.DateField(
+        label="Date of the initial meeting", required=False, help_text="Within four weeks of the start"
+    )
     attendees = forms.CharField(label="Usual attendees", required=False, widget=forms.Textarea)
 
 
@@ -62,6 +65,12 @@ class MeetingForm(forms.Form):
     next_steps = forms.CharField(label="Next steps", required=False, widget=forms.Textarea)
     key_aims = forms.CharField(label="Key aims", required=False, widget=forms.Textarea)
     progress = forms.ChoiceField(label="Overall progress", choices=Progress.choices)
+    next_meeting_on = forms.DateField(label="Date of the next meeting", required=False)
+
+
+class ScheduleForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    next_meeting_on = forms.DateField(label="Date of the next review meeting")
 
 
 class ExitForm(forms.Form):

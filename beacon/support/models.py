@@ -160,6 +160,12 @@ class SupportCase(models.Model):
     )
     started_on = models.DateField()
     planned_exit_on = models.DateField(null=True, blank=True)
+    next_meeting_on = models.DateField(
+        null=True,
+        blank=True,
+        verbose_name="Next review meeting",
+        help_text="The date the next review meeting (the initial meeting first) is scheduled for",
+    )
     chair = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chaired_cases"
     )

@@ -134,6 +134,7 @@ def open_case(
     chair: Any,
     planned_exit_on: dt.date | None = None,
     attendees: str = "",
+    next_meeting_on: dt.date | None = None,
 ) -> SupportCase:
     if level not in (SupportLevel.FOCUSED, SupportLevel.TARGETED):
         raise ValidationError("A support case is focused or targeted.")
@@ -141,7 +142,10 @@ def open_case(
         raise ValidationError("The chair is the Director of Learning and Impact or the CEO.")
     if SupportCase.objects.filter(school=school, status=CaseStatus.OPEN).exists():
         raise ValidationError("This school already has an open support case.")
+    if next_meeting_on is not None and next_meeting_on < started_on:
+        raise ValidationError("The initial meeting cannot be before the support starts.")
     return SupportCase.objects.create(
+        next_meeting_on=next_meeting_on,
         school=school,
         level=level,
         started_on=started_on,
@@ -189,13 +193,23 @@ def add_priority(case: SupportCase, *, area: str, title: str, end_of_year_aim: s
 
 
 def record_meeting(
-    case: SupportCase, *, held_on: dt.date, progress: str, recorded_by: Any = None, **fields: Any
+    case: SupportCase,
+    *,
+    held_on: dt.date,
+    progress: str,
+    recorded_by: Any = None,
+    next_meeting_on: dt.date | None = None,
+    **fields: Any,
 ) -> ReviewMeeting:
-    """The first meeting is the initial meeting; a not-on-track result proposes a rapid improvement plan."""
+    """The first meeting is the initial meeting; a not-on-track result proposes a rapid improvement plan.
+    The date of the next meeting agreed at it (Appendix B) becomes the case's scheduled meeting; a meeting
+    held on or after the scheduled date fulfils it."""
     if case.status != CaseStatus.OPEN:
         raise ValidationError("This support case is closed.")
     if progress not in Progress.values:
         raise ValidationError("Choose on track or not on track.")
+    if next_meeting_on is not None and next_meeting_on <= held_on:
+        raise ValidationError("The next meeting must be after this one.")
     kind = MeetingKind.SUBSEQUENT if case.meetings.exists() else MeetingKind.INITIAL
     fields.setdefault("agenda", APPENDIX_B_AGENDA[kind])
     meeting = ReviewMeeting.objects.create(
@@ -207,9 +221,34 @@ def record_meeting(
         rapid_improvement_plan_proposed=progress == Progress.NOT_ON_TRACK,
         **fields,
     )
+    changes: dict[str, Any] = {}
     if progress == Progress.NOT_ON_TRACK and case.securely_on_track:
-        update_case(case, case.version, securely_on_track=False)
+        changes["securely_on_track"] = False
+    if next_meeting_on is not None:
+        changes["next_meeting_on"] = next_meeting_on
+    elif case.next_meeting_on is not None and case.next_meeting_on <= held_on:
+        changes["next_meeting_on"] = None
+    if changes:
+        updated = update_case(case, case.version, **changes)
+        for name in (*changes, "version"):
+            setattr(case, name, getattr(updated, name))
     return meeting
+
+
+def schedule_meeting(
+    case: SupportCase, expected_version: int, *, on: dt.date, today: dt.date
+) -> SupportCase:
+    """Schedule the next review meeting (the initial meeting first) on a date."""
+    if case.status != CaseStatus.OPEN:
+        raise ValidationError("This support case is closed.")
+    if on < today:
+        raise ValidationError("A meeting is scheduled for today or a later date.")
+    if on < case.started_on:
+        raise ValidationError("The meeting cannot be before the support starts.")
+    last = case.meetings.order_by("-held_on").first()
+    if last is not None and on <= last.held_on:
+        raise ValidationError("The next meeting must be after the last meeting.")
+    return update_case(case, expected_version, next_meeting_on=on)
 
 
 # --- cadence ------------------------------------------------------------------------------------
@@ -222,24 +261,41 @@ class MeetingDue:
     earliest: dt.date
     due_by: dt.date
     cadence: str
+    scheduled: dt.date | None = None
 
     def is_overdue(self, today: dt.date) -> bool:
         return today > self.due_by
 
+    @property
+    def outside_cadence(self) -> bool:
+        """The scheduled date is later than the cadence asks for."""
+        return self.scheduled is not None and self.scheduled > self.due_by
+
+    @property
+    def date(self) -> dt.date:
+        """The date the next meeting happens by: the scheduled date when there is one."""
+        return self.scheduled or self.due_by
+
 
 def next_meeting_due(case: SupportCase) -> MeetingDue | None:
     """Focused: termly (by the end of the term after the last meeting). Targeted: every 8-10 weeks,
-    termly once securely on track. The initial meeting is due within 4 weeks of the start."""
+    termly once securely on track. The initial meeting is due within 4 weeks of the start. A meeting
+    scheduled on a date (after the last one) is the date it is overdue from, when sooner than the cadence."""
     if case.status != CaseStatus.OPEN:
         return None
     last = case.meetings.order_by("-held_on").first()
     if last is None:
-        return MeetingDue(case.started_on, case.started_on + INITIAL_MEETING_WITHIN, "initial")
-    if case.level == SupportLevel.TARGETED and not case.securely_on_track:
-        return MeetingDue(
+        due = MeetingDue(case.started_on, case.started_on + INITIAL_MEETING_WITHIN, "initial")
+    elif case.level == SupportLevel.TARGETED and not case.securely_on_track:
+        due = MeetingDue(
             last.held_on + dt.timedelta(weeks=8), last.held_on + dt.timedelta(weeks=10), "8-10 weeks"
         )
-    return MeetingDue(last.held_on + dt.timedelta(days=1), next_term_end(last.held_on), "termly")
+    else:
+        due = MeetingDue(last.held_on + dt.timedelta(days=1), next_term_end(last.held_on), "termly")
+    scheduled = case.next_meeting_on
+    if scheduled is None or (last is not None and scheduled <= last.held_on):
+        return due
+    return MeetingDue(due.earliest, min(due.due_by, scheduled), due.cadence, scheduled)
 
 
 # --- 18-month alert -----------------------------------------------------------------------------

@@ -28,6 +28,8 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/meetings/new/", views.record_meeting, name="record_meeting"),
     path("cases/<int:pk>/exit/", views.agree_exit, name="exit"),
+    path("cases/<int:pk>/schedule/", views.schedule_meeting, name="schedule_meeting"),
     path("cases/<int:pk>/letters/<str:kind>.<str:fmt>", views.case_letter, name="letter"),
     path("meetings/<int:pk>/report.<str:fmt>", views.meeting_report, name="report"),
+    path("meetings/<int:pk>/letter.<str:fmt>", views.meeting_letter, name="meeting_letter"),
 ]

@@ -14,14 +14,16 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
-from beacon.interventions import letters
+from beacon.interventions import context as letter_context
+from beacon.interventions.views import letter_response
 from beacon.interventions.models import LetterKind, WarningNotice
 from beacon.support import documents, services
 from beacon.support.dates import academic_year, academic_year_bounds
-from beacon.support.forms import ExitForm, MeetingForm, NewCaseForm, PriorityForm
+from beacon.support.forms import ExitForm, MeetingForm, NewCaseForm, PriorityForm, ScheduleForm
 from beacon.support.models import (
     BrokeredSupport,
     CaseStatus,
@@ -200,6 +202,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_broker": permissions.can_manage_brokered_support(request.user, case.school),
             "can_notice": permissions.can_manage_warning_notices(request.user),
             "year": academic_year(today),
+            "schedule_form": ScheduleForm(initial={"version": case.version,
+                                                  "next_meeting_on": case.next_meeting_on or ""}),
         },
         status=400 if form.is_bound else 200,
     )
@@ -227,6 +231,31 @@ def record_meeting(request: HttpRequest, pk: int) -> HttpResponse:
          "errors": _errors(form) if form.is_bound else []},
         status=400 if form.is_bound else 200,
     )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["POST"])
+def schedule_meeting(request: HttpRequest, pk: int) -> HttpResponse:
+    """Schedule the next review meeting on a date (the case page's form)."""
+    case = _case(request.user, pk)
+    if not permissions.can_manage_support_case(request.user, case):
+        raise PermissionDenied
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the date of the next review meeting.")
+        return redirect(reverse("support:case", args=[case.pk]) + "#schedule")
+    try:
+        services.schedule_meeting(
+            case, form.cleaned_data["version"], on=form.cleaned_data["next_meeting_on"],
+            today=timezone.localdate(),
+        )  # fmt: skip
+    except services.StaleCase as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Next review meeting scheduled.")
+    return redirect(reverse("support:case", args=[case.pk]) + "#schedule")
 
 
 @login_required
@@ -283,6 +312,7 @@ def agree_exit(request: HttpRequest, pk: int) -> HttpResponse:
 
 CASE_LETTERS = (
     LetterKind.INITIAL_MEETING,
+    LetterKind.CATEGORISATION,
     LetterKind.MEETING_SUMMARY,
     LetterKind.CONGRATULATIONS,
     LetterKind.SIGNIFICANT_CONCERNS,
@@ -291,31 +321,29 @@ CASE_LETTERS = (
 
 @login_required
 def case_letter(request: HttpRequest, pk: int, kind: str, fmt: str) -> HttpResponse:
-    """A letter about this case from its editable template (latest meeting fills the meeting fields)."""
+    """A letter about this case from its editable template: the initial-meeting letter names the initial
+    meeting; the meeting summary is of the latest meeting (each meeting also has its own link)."""
     if fmt not in ("docx", "pdf") or kind not in CASE_LETTERS:
         raise Http404
     case = _case(request.user, pk)
-    last = case.meetings.order_by("-held_on", "-pk").first()
-    letter = letters.render_letter(
-        letters.template_for(kind),
-        {
-            "school_name": case.school.name,
-            "urn": case.school.urn,
-            "head_name": case.school.head_name or "Headteacher",
-            "date": dt.date.today().strftime("%-d %B %Y"),
-            "level": case.get_level_display().lower(),
-            "meeting_date": last.held_on.strftime("%-d %B %Y") if last else "(to be arranged)",
-            "priorities": "; ".join(p.title for p in case.priorities.all()) or "to be agreed",
-            "next_steps": last.next_steps if last else "",
-            "grounds": "",
-            "signatory": str(case.chair),
-        },
+    return letter_response(
+        request,
+        kind,
+        lambda: letter_context.case_context(case, kind, today=timezone.localdate()),
+        fmt,
+        f"{kind}-{case.school.urn}",
     )
-    if fmt == "docx":
-        body = letters.letter_docx(letter)
-        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    else:
-        body, ctype = letters.letter_pdf(letter), "application/pdf"
-    response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="{kind}-{case.school.urn}.{fmt}"'
-    return response
+
+
+@login_required
+def meeting_letter(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The summary letter of one review meeting."""
+    meeting = get_object_or_404(ReviewMeeting.objects.select_related("case"), pk=pk)
+    _case(request.user, meeting.case_id)
+    return letter_response(
+        request,
+        LetterKind.MEETING_SUMMARY,
+        lambda: letter_context.meeting_context(meeting, today=timezone.localdate()),
+        fmt,
+        f"meeting-summary-{meeting.case.school.urn}-{meeting.held_on.isoformat()}",
+    )
