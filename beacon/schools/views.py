@@ -88,7 +88,12 @@ def school_list(request: HttpRequest) -> HttpResponse:
 def school_detail(request: HttpRequest, urn: int) -> HttpResponse:
     school = permissions.require_school(request.user, urn)
     profile = selectors.school_profile(school)
-    return render(request, "schools/detail.html", {"page_title": school.name, "school": school, "p": profile})
+    links = selectors.school_links(school, permissions.visible_schools(request.user))
+    return render(
+        request,
+        "schools/detail.html",
+        {"page_title": school.name, "school": school, "p": profile, "links": links},
+    )
 
 
 @login_required
