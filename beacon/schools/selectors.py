@@ -383,6 +383,7 @@ class CurrentJudgement:
     grades: list[GradeRow]
     later_ungraded: dict[str, Any] | None
     no_overall_grade: bool = False
+    inspection_id: int | None = None
     urn_at_time: int | None = None
     name_at_time: str = ""
 
@@ -423,6 +424,7 @@ def current_judgement(school: School) -> CurrentJudgement | None:
         ],
         later_ungraded=cj["latest_ungraded"],
         no_overall_grade=bool(cj["no_overall_grade"]),
+        inspection_id=cj["inspection_id"],
         urn_at_time=cj["urn_at_time"],
         name_at_time=cj["name_at_time"] or "",
     )
