@@ -313,10 +313,15 @@ def test_annual_report_and_real_inadequate_judgement(camden_ofsted: None) -> Non
     ]
     client = Client()
     client.force_login(ceo)
+    # Issue 11: the report pages cover the schools the LA serves (open, state-funded): La Petite Ecole
+    # Bilingue is an independent school (SCHOOLTYPE 'Independent school'), so it is not in them.
     response = client.get("/accountability/commissioner/annual.docx?year=2012")
     text = _docx_text(response.content)
-    assert "Annual report to the commissioner: 2012/13" in text and "La Petite Ecole Bilingue" in text
-    assert "Inadequate" in _pdf_text(client.get("/accountability/commissioner/annual.pdf?year=2012").content)
+    assert "Annual report to the commissioner: 2012/13" in text and "La Petite Ecole Bilingue" not in text
+    response = client.get("/accountability/commissioner/annual.docx?year=2009")
+    text = _docx_text(response.content)
+    assert "Annual report to the commissioner: 2009/10" in text and "Our Lady Roman Catholic" in text
+    assert "Our Lady" in _pdf_text(client.get("/accountability/commissioner/annual.pdf?year=2009").content)
     assert client.get("/accountability/commissioner/annual/?year=2012").status_code == 200
 
 

@@ -199,7 +199,14 @@ def test_register_scoping(people: dict[str, Any]) -> None:
     assert 'data-urn="100008"' in body and 'data-urn="100053"' in body
     assert 'data-urn="100010"' not in body  # not in this adviser's caseload
     director_body = client_for(people["director"]).get("/risk/?term=autumn-2025").content.decode()
-    assert director_body.count("data-urn=") == permissions.visible_schools(people["director"]).count()
+    # Issue 11: the register lists the served schools only (open, state-funded), not every visible school.
+    served = permissions.current_risk_register_schools(people["director"])
+    assert (
+        director_body.count("data-urn=")
+        == served.count()
+        < permissions.visible_schools(people["director"]).count()
+    )
+    assert not served.filter(is_state_funded=False).exists()
     assert client_for(people["data"]).get("/risk/").status_code == 403
 
 

@@ -103,7 +103,7 @@ def register(request: HttpRequest) -> HttpResponse:
             {"page_title": "Risk register", "can_create_term": permissions.can_decide_assessment(request.user),
              "season_items": _season_items(), "errors": []},
         )  # fmt: skip
-    schools = permissions.risk_register_schools(request.user)
+    schools = permissions.current_risk_register_schools(request.user)
     # Reading never writes (decision 0018): the proposals shown are the stored ones, refreshed when their
     # inputs change (term created or evaluated, import, judgement, rulebook).
     phases = set(schools.values_list("phase", flat=True))

@@ -328,6 +328,64 @@ def _graded_frame(rows: pl.DataFrame, p: str, *, with_type: bool) -> pl.DataFram
     )
 
 
+def _complete_new_schools(kept: pl.DataFrame, ctx: ImportContext) -> list[str]:
+    """Schools added to the register from the January 2025 census (their type is still CSP's SCHOOLTYPE)
+    take the Ofsted file's details: type of education, phase, LAESTAB, open date, trust, religious
+    character, admissions policy, sixth form, ages, LA name, region, constituency, postcode."""
+    from beacon.schools.importers import phase_from_text, record_register_history, snapshot
+    from beacon.schools.models import School
+    from beacon.schools.register_2025 import CSP_SCHOOL_TYPES, PLACEHOLDER_PREFIX
+
+    ids = kept["school_id"].to_list()
+    schools = {
+        s.pk: s for s in School.objects.filter(pk__in=ids, establishment_type__in=sorted(CSP_SCHOOL_TYPES))
+    }
+    if not schools:
+        return []
+    before = snapshot([s.urn for s in schools.values()])
+    for r in kept.filter(pl.col("school_id").is_in(list(schools))).iter_rows(named=True):
+        s = schools[r["school_id"]]
+        if r["name"] and s.name.startswith(PLACEHOLDER_PREFIX):
+            s.name = r["name"]
+        s.establishment_type = r["type_of_education"] or s.establishment_type
+        s.phase = phase_from_text(r["ofsted_phase"], r["type_of_education"])
+        s.laestab = r["laestab"] or s.laestab
+        s.open_date = r["open_date"] or s.open_date
+        s.trust_name = r["trust_name"] or s.trust_name
+        s.religious_character = r["religious_character"] or s.religious_character
+        s.admissions_policy = r["admissions_policy"] or s.admissions_policy
+        s.la_name = r["la_name"] or s.la_name
+        s.region = r["region"] or s.region
+        s.parliamentary_constituency = r["constituency"] or s.parliamentary_constituency
+        s.postcode = r["postcode"] or s.postcode
+        s.statutory_low_age = r["low_age"] if r["low_age"] is not None else s.statutory_low_age
+        s.statutory_high_age = r["high_age"] if r["high_age"] is not None else s.statutory_high_age
+        if r["sixth_form"] in {"Has a sixth form", "Does not have a sixth form"}:
+            s.has_sixth_form = r["sixth_form"] == "Has a sixth form"
+    fields = [
+        "name",
+        "establishment_type",
+        "phase",
+        "laestab",
+        "open_date",
+        "trust_name",
+        "religious_character",
+        "admissions_policy",
+        "la_name",
+        "region",
+        "parliamentary_constituency",
+        "postcode",
+        "statutory_low_age",
+        "statutory_high_age",
+        "has_sixth_form",
+    ]
+    School.objects.bulk_update(list(schools.values()), fields, batch_size=1000)
+    record_register_history(before, [s.urn for s in schools.values()], ctx)
+    return [
+        f"Register: {len(schools)} school(s) added from the 2025 census given Ofsted's details (type, phase, trust, open date)."
+    ]
+
+
 def load(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     df, errors = validate(df)
     reject_if(errors)
@@ -360,6 +418,8 @@ def load(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
             f"{skipped} school(s) not in the register, not imported (URN "
             f"{', '.join(str(u) for u in missing[:20])}{' ...' if len(missing) > 20 else ''})."
         )
+
+    notes += _complete_new_schools(kept, ctx)
 
     blank = pl.lit("")
     latest = _graded_frame(kept, "g", with_type=True)

@@ -18,6 +18,15 @@ class Phase(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# The schools the LA serves now: open and state-funded. `served(qs)` / `School.objects.served()`.
+SERVED = models.Q(is_open=True, is_state_funded=True)
+
+
+def served(qs: models.QuerySet[School]) -> models.QuerySet[School]:
+    """`qs` narrowed to the schools the LA serves now (open, state-funded): see SchoolQuerySet.served."""
+    return qs.filter(SERVED)
+
+
 class SchoolQuerySet(models.QuerySet["School"]):
     def served(self) -> SchoolQuerySet:
         """Schools the LA serves now: open and state-funded (independent and closed schools are out).
@@ -25,7 +34,7 @@ class SchoolQuerySet(models.QuerySet["School"]):
         The one definition every current list uses (the register's default view, the risk register,
         support, targets and reports); `beacon.core.permissions.served_schools(user)` scopes it to a user.
         Historical pages (a closed school's own page) stay reachable through visible_schools()."""
-        return self.filter(is_open=True, is_state_funded=True)
+        return self.filter(SERVED)
 
 
 class School(models.Model):

@@ -28,7 +28,7 @@ from beacon.inspections.models import (
     OverallEffectiveness,
     ReportCardGrade,
 )
-from beacon.schools.models import Phase, School
+from beacon.schools.models import Phase, School, served
 
 PAGE_SIZE = 50
 
@@ -258,10 +258,14 @@ class SchoolFilters:
 
 def search_schools(visible: QuerySet[School], f: SchoolFilters) -> QuerySet[School]:
     """Apply search and filters to the schools a user may see; annotated with current judgement."""
+    # Default view: the served schools (School.objects.served(): open, state-funded); the filters add
+    # closed and independent schools back.
     qs = visible
-    if not f.include_closed:
+    if not f.include_closed and not f.include_independent:
+        qs = served(qs)
+    elif not f.include_closed:
         qs = qs.filter(is_open=True)
-    if not f.include_independent:
+    elif not f.include_independent:
         qs = qs.filter(is_state_funded=True)
     if f.q:
         text = f.q
@@ -379,6 +383,7 @@ class CurrentJudgement:
     grades: list[GradeRow]
     later_ungraded: dict[str, Any] | None
     no_overall_grade: bool = False
+    inspection_id: int | None = None
     urn_at_time: int | None = None
     name_at_time: str = ""
 
@@ -419,6 +424,7 @@ def current_judgement(school: School) -> CurrentJudgement | None:
         ],
         later_ungraded=cj["latest_ungraded"],
         no_overall_grade=bool(cj["no_overall_grade"]),
+        inspection_id=cj["inspection_id"],
         urn_at_time=cj["urn_at_time"],
         name_at_time=cj["name_at_time"] or "",
     )
@@ -579,7 +585,6 @@ class SchoolProfile:
     history: list[HistoryRow]
     sources: list[DataSource]
     latest_inspection: dict[str, Any] | None = None
-    links: list[Any] = field(default_factory=list)
 
 
 def _gap_text(dis: ind.Value | None, other: ind.Value | None, unit: str, decimals: int) -> str:
@@ -762,6 +767,62 @@ def school_profile(school: School) -> SchoolProfile:
 
 
 # ---------------------------------------------------------------------------------------------
+# Predecessor and successor schools (GIAS links)
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    urn: int
+    name: str
+    link_type: str
+    established: dt.date | None
+    reachable: bool  # in the register and visible to the user: its page (results, inspections) opens
+    history: str
+
+
+def school_links(school: School, visible: QuerySet[School]) -> list[LinkRow]:
+    """The school's GIAS predecessors and successors, with what the register holds of their history."""
+    from beacon.indicators.models import SchoolMeasure
+    from beacon.schools.models import SchoolLink
+
+    links = list(SchoolLink.objects.filter(urn=school.urn).order_by("established", "linked_urn"))
+    if not links:
+        return []
+    held = {s.urn: s for s in visible.filter(urn__in=[link.linked_urn for link in links])}
+    ids = [s.pk for s in held.values()]
+    inspections = Counter(Inspection.objects.filter(school_id__in=ids).values_list("school_id", flat=True))
+    years: dict[int, set[int]] = {}
+    for school_id, year in SchoolMeasure.objects.filter(school_id__in=ids).values_list("school_id", "year"):
+        years.setdefault(school_id, set()).add(year)
+    # Inspections of a predecessor recorded against this school (Ofsted's 'URN at the time').
+    carried = Counter(school.inspections.exclude(urn_at_time=None).values_list("urn_at_time", flat=True))
+    rows = []
+    for link in links:
+        s = held.get(link.linked_urn)
+        parts = []
+        if s is not None:
+            n = inspections.get(s.pk, 0)
+            parts.append(f"{n} inspection{'s' if n != 1 else ''}")
+            ys = sorted(years.get(s.pk, set()))
+            if ys:
+                parts.append(f"figures {academic_year(ys[0])} to {academic_year(ys[-1])}")
+        if carried.get(link.linked_urn):
+            n = carried[link.linked_urn]
+            parts.append(f"{n} inspection{'s' if n != 1 else ''} shown on this page")
+        rows.append(
+            LinkRow(
+                urn=link.linked_urn,
+                name=s.name if s is not None else link.linked_name,
+                link_type=link.link_type,
+                established=link.established,
+                reachable=s is not None,
+                history="; ".join(parts) if parts else "Not in the register",
+            )
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
 # Local authority overview
 
 HEADLINE_CODES = (
@@ -839,7 +900,7 @@ class LAOverview:
 
 
 def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
-    schools_qs = with_current_judgement(visible.filter(la_code=la_code, is_open=True, is_state_funded=True))
+    schools_qs = with_current_judgement(served(visible).filter(la_code=la_code))
     schools = list(schools_qs.order_by("name", "urn"))
     la_name = ind.area_name(la_code, default=next((s.la_name for s in schools if s.la_name), str(la_code)))
 

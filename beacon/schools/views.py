@@ -87,6 +87,7 @@ def school_list(request: HttpRequest) -> HttpResponse:
 def school_detail(request: HttpRequest, urn: int) -> HttpResponse:
     school = permissions.require_school(request.user, urn)
     profile = selectors.school_profile(school)
+    links = selectors.school_links(school, permissions.visible_schools(request.user))
     return render(
         request,
         "schools/detail.html",
@@ -94,6 +95,7 @@ def school_detail(request: HttpRequest, urn: int) -> HttpResponse:
             "page_title": school.name,
             "school": school,
             "p": profile,
+            "links": links,
             "can_see_data_held": permissions.can_see_data_freshness(request.user),
         },
     )
