@@ -273,10 +273,14 @@ def test_bad_file_is_rejected_with_row_and_column_and_nothing_written(
 
 
 def test_census_context_january_2023(camden_register: None, data_dir: Path) -> None:
-    imported("census_context_by_urn", data_dir / GF / "census_by_urn.csv", year=2022)
+    run = imported("census_context_by_urn", data_dir / GF / "census_by_urn.csv", year=2022)
     # "100008,56.4,87.4,3.4,17.4": FSM6, EAL, EHCP, SEN support
-    got = [value(ARGYLE, c, 2022).value for c in ("fsm_ever6", "eal", "sen_ehcp", "sen_support")]
-    assert got == [56.4, 87.4, 3.4, 17.4]
+    got = [value(ARGYLE, c, 2022).value for c in ("fsm_ever6", "sen_ehcp", "sen_support")]
+    assert got == [56.4, 3.4, 17.4]
+    # % EAL is also in the SPC census file the register came from (DfE's own columns, unrounded): it stays.
+    eal = value(ARGYLE, "eal", 2022)
+    assert eal.source_run.source == "school_census" and round(eal.value, 1) == 87.4
+    assert "'school_census' (final, DfE published columns) already holds them" in notes(run)
 
 
 def test_finance_workforce_and_ks5(camden_register: None, data_dir: Path) -> None:

@@ -8,7 +8,8 @@ and file name), so a page can say where a figure came from and whether it is pro
 Standings (higher wins):
 
 * 3 ORIGINAL  - final figures in the DfE's own published columns, unrounded, DfE codes kept
-                (the Camden transcription of CSP england_ks4final 2024/25, *_PREV / *_PREV2 columns);
+                (the Camden transcription of CSP england_ks4final 2024/25, *_PREV / *_PREV2 columns;
+                the SPC school-level census file, whose % EAL the re-keyed CSP census repeats, rounded);
 * 2 FINAL     - final (revised) figures; the default for every source not listed here, including
                 the repo-built files that re-key DfE values by URN (gieffeemme, charleskk6: some
                 percentages rounded to whole numbers);
@@ -30,6 +31,7 @@ STANDING_LABELS = {PROVISIONAL: "provisional", FINAL: "final", ORIGINAL: "final,
 STANDING: dict[str, int] = {
     "ks4_results_provisional": PROVISIONAL,
     "ks4_results_csp_prev_years": ORIGINAL,
+    "school_census": ORIGINAL,
 }
 
 
