@@ -148,7 +148,10 @@ def test_final_replaces_provisional_when_final_loads_last(camden_register: None,
     )
     a8 = value(ACLAND, "ks4_attainment8", 2024)
     assert (a8.value, a8.source_run_id) == (49.9, final.pk)
-    assert "from 'ks4_results_provisional' (provisional) were replaced by this file (final" in notes(final)
+    assert (
+        "values from 'ks4_results_provisional' (provisional) were replaced by this file (final, which "
+        "outranks them)" in notes(final)
+    )
     # Camden School for Girls EBacc entry: provisional 64.1, final 64.1; A8 provisional 63.9, final 64.0.
     assert value(CSG, "ks4_attainment8", 2024).value == 64.0
 

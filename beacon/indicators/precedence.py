@@ -87,10 +87,14 @@ def apply_precedence(rows: pl.DataFrame, source_key: str) -> tuple[pl.DataFrame,
         )
     replaced = joined.filter(pl.col("held_standing").is_not_null() & (pl.col("held_standing") <= mine))
     for (src,), part in replaced.group_by(["held_source"], maintain_order=True):
-        how = "lower" if standing(str(src)) < mine else "the same"
+        why = (
+            "which outranks them"
+            if standing(str(src)) < mine
+            else "of the same standing: the later import wins"
+        )
         notes.append(
             f"{part.height} values from '{src}' ({standing_label(str(src))}) were replaced by this file "
-            f"({standing_label(source_key)}; {how} standing)."
+            f"({standing_label(source_key)}, {why})."
         )
     keep = joined.filter(pl.col("held_standing").is_null() | (pl.col("held_standing") <= mine))
     return keep.select(rows.columns), notes
