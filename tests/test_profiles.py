@@ -231,6 +231,11 @@ def lait(short_desc: str, year_end: str, data_dir: Path) -> dict[str, float]:
     return {r["LA and Regions"]: float(r["Values"]) for r in df.iter_rows(named=True)}
 
 
+def csv_row_by(path: Path, column: str, urn: int) -> dict[str, str]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return next(r for r in csv.DictReader(fh) if r[column] == str(urn))
+
+
 def csv_row(path: Path, urn: int, encoding: str = "utf-8-sig") -> dict[str, str]:
     with path.open(newline="", encoding=encoding) as fh:
         return next(r for r in csv.DictReader(fh) if r["URN"] == str(urn))
@@ -240,26 +245,33 @@ def csv_row(path: Path, urn: int, encoding: str = "utf-8-sig") -> dict[str, str]
 def test_profile_figures_years_comparisons_and_suppression(
     client: Client, camden_demo: None, data_dir: Path
 ) -> None:
-    # Acland Burghley: Attainment 8 2018/19 from the DfE KS4 final file; areas from LAIT (Years 2019 = 2018/19).
-    ks4 = csv_row(data_dir / "waiky8-eng-schools" / "england_ks4final.csv", ACLAND, "latin-1")
-    areas = lait("AVG_Attain8_Score", "2019", data_dir)
-    assert (ks4["ATT8SCR"], ks4["P8MEA"]) == ("47.5", "-0.08")
-    assert areas == {"Camden": 48.6, "London": 49.7, "England": 46.7}
+    # Acland Burghley: Attainment 8 2024/25 from the CSP KS4 final file (charleskk6, re-keyed by URN);
+    # areas from LAIT (Years 2025 = 2024/25). Progress 8 was not published for 2024/25: the latest is
+    # 2023/24 (P8MEA_PREV of the CSP 2024/25 file, hemaleed transcription).
+    ks4 = csv_row_by(
+        data_dir / "charleskk6-ks2-ks4-2023-25" / "ks4_2024-2025_school_level_with_urn.csv", "urn", ACLAND
+    )
+    prev = csv_row(
+        data_dir / "hemaleed-ks4-2024-25-camden" / "camden_ks4_prev_years_from_ks4_2025.csv", ACLAND
+    )
+    areas = lait("AVG_Attain8_Score", "2025", data_dir)
+    assert (ks4["ATT8SCR"], prev["P8MEA_PREV"]) == ("49.9", "-0.3")
+    assert areas == {"Camden": 46.9, "London": 50.5, "England": 46.0}
     p = selectors.profile(selectors.School.objects.get(urn=ACLAND))
     a8 = next(r for r in p.headline if r.code == "ks4_attainment8")
-    assert a8.year_label == "2018/19"
+    assert a8.year_label == "2024/25"
     assert a8.school.text == f"{float(ks4['ATT8SCR']):.1f}"
     assert [n for n, _f in a8.areas] == ["Camden", "London", "England"]
     assert {n: f.text for n, f in a8.areas} == {k: f"{v:.1f}" for k, v in areas.items()}
     p8 = next(r for r in p.headline if r.code == "ks4_progress8")
-    assert p8.school.text == ks4["P8MEA"] and p8.year_label == "2018/19"
+    assert p8.school.text == "-0.30" and p8.year_label == "2023/24"
     assert not any(r.code.startswith("ks2") for r in p.headline)  # a secondary: no KS2 comparison
 
     html = client.get(reverse("profiles:profile", args=[ACLAND])).content.decode()
     text = text_of(html)
-    assert "Attainment 8 score, 2018/19" in text
-    assert "Acland Burghley School 47.5 Camden 48.6 London 49.7 England 46.7" in text
-    assert "The latest school-level results held here are for 2018/19" in text
+    assert "Attainment 8 score, 2024/25" in text
+    assert "Acland Burghley School 49.9 Camden 46.9 London 50.5 England 46.0" in text
+    assert "Every figure shows the school year it is for." in text
     # Every comparison table names its year.
     for caption in re.findall(r'<caption class="govuk-table__caption[^"]*">(.*?)</caption>', html):
         assert re.search(r"\d{4}/\d{2}", caption), caption
@@ -281,8 +293,10 @@ def test_profile_figures_years_comparisons_and_suppression(
         ("2016/17", "Suppressed"),
         ("2017/18", "Suppressed"),
     ]
+    # gieffeemme ks2_by_urn 2022/23: "100091,0,0,-3.4,7.2,-2.9,2022/23" (progress is a score, not a count)
     assert [(r.year_label, r.school.text) for r in trends["ks2_reading_progress"].rows] == [
-        ("2018/19", "Suppressed")
+        ("2018/19", "Suppressed"),
+        ("2022/23", "-3.4"),
     ]
     page = text_of(
         client.get(
@@ -298,27 +312,27 @@ def test_profile_figures_years_comparisons_and_suppression(
     # Destinations are Camden-wide (LAIT), labelled as such and by year.
     assert "These are figures for all young people in Camden, not for this school." in page
 
-    # School destinations after year 11 (DfE KS4 destinations, CSP 2018/19 release): Acland's overall
-    # figure as published; Hampstead School's apprenticeship share is 'SP' in the file and CCfL's
-    # disadvantaged cohort 'SUPP': both stay "Suppressed", never 0.
-    dest_file = data_dir / "kspdeveloper-csp-2018-19" / "england_ks4-pupdest.csv"
+    # School destinations after year 11 (DfE KS4 destinations, CSP 2024-2025 release: pupils who finished
+    # year 11 in 2022/23, destinations in 2023/24): Acland's overall figure as published; Harmood School
+    # (formerly CCfL, a special school) has its disadvantaged cohort and figure 'SUPP': "Suppressed", never 0.
+    dest_file = data_dir / "calvinchankf-csp-2024-25" / "england_ks4-pupdest.csv"
     acland, hampstead, ccfl = (csv_row(dest_file, u) for u in (ACLAND, HAMPSTEAD, CCFL))
-    assert (acland["OVERALL_DESTPER"], hampstead["APPRENPER"], ccfl["COHORT_DIS"]) == ("95%", "SP", "SUPP")
+    assert (acland["OVERALL_DESTPER"], hampstead["APPRENPER"], ccfl["COHORT_DIS"]) == ("92%", "1%", "SUPP")
 
     def snapshot(urn: int) -> dict[str, str]:
         sec = selectors.section(
             selectors.School.objects.get(urn=urn), selectors.GROUP_BY_SLUG["achievement-and-destinations"]
         )
         (snap,) = sec.snapshots
-        assert snap.year_label == "2017/18" and "finished year 11 in 2016/17" in snap.caption
+        assert snap.year_label == "2023/24" and "finished year 11 in 2022/23" in snap.caption
         return {r.code: r.school.text for r in snap.rows}
 
     assert snapshot(ACLAND)["ks4dest_overall"] == acland["OVERALL_DESTPER"]
-    assert snapshot(ACLAND)["ks4dest_cohort"] == acland["COHORT"] == "160"
-    assert snapshot(HAMPSTEAD)["ks4dest_apprenticeship"] == "Suppressed"
+    assert snapshot(ACLAND)["ks4dest_cohort"] == acland["COHORT"] == "178"
+    assert snapshot(HAMPSTEAD)["ks4dest_apprenticeship"] == "1%"
     ccfl_dest = snapshot(CCFL)
-    assert ccfl_dest["ks4dest_cohort"] == ccfl["COHORT"] == "8"
-    assert ccfl_dest["ks4dest_overall"] == ccfl["OVERALL_DESTPER"] == "63%"
+    assert ccfl_dest["ks4dest_cohort"] == ccfl["COHORT"] == "15"
+    assert ccfl_dest["ks4dest_overall"] == ccfl["OVERALL_DESTPER"] == "47%"
     assert (
         ccfl_dest["ks4dest_cohort_disadvantaged"]
         == ccfl_dest["ks4dest_overall_disadvantaged"]
@@ -329,7 +343,7 @@ def test_profile_figures_years_comparisons_and_suppression(
         for r in selectors.profile(selectors.School.objects.get(urn=ACLAND)).headline
         if r.code == "ks4dest_overall"
     )
-    assert (home.year_label, home.school.text, home.areas) == ("2017/18", "95%", [])
+    assert (home.year_label, home.school.text, home.areas) == ("2023/24", "92%", [])
 
 
 @pytest.mark.django_db

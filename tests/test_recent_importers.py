@@ -148,7 +148,10 @@ def test_final_replaces_provisional_when_final_loads_last(camden_register: None,
     )
     a8 = value(ACLAND, "ks4_attainment8", 2024)
     assert (a8.value, a8.source_run_id) == (49.9, final.pk)
-    assert "from 'ks4_results_provisional' (provisional) were replaced by this file (final" in notes(final)
+    assert (
+        "values from 'ks4_results_provisional' (provisional) were replaced by this file (final, which "
+        "outranks them)" in notes(final)
+    )
     # Camden School for Girls EBacc entry: provisional 64.1, final 64.1; A8 provisional 63.9, final 64.0.
     assert value(CSG, "ks4_attainment8", 2024).value == 64.0
 
@@ -273,10 +276,14 @@ def test_bad_file_is_rejected_with_row_and_column_and_nothing_written(
 
 
 def test_census_context_january_2023(camden_register: None, data_dir: Path) -> None:
-    imported("census_context_by_urn", data_dir / GF / "census_by_urn.csv", year=2022)
+    run = imported("census_context_by_urn", data_dir / GF / "census_by_urn.csv", year=2022)
     # "100008,56.4,87.4,3.4,17.4": FSM6, EAL, EHCP, SEN support
-    got = [value(ARGYLE, c, 2022).value for c in ("fsm_ever6", "eal", "sen_ehcp", "sen_support")]
-    assert got == [56.4, 87.4, 3.4, 17.4]
+    got = [value(ARGYLE, c, 2022).value for c in ("fsm_ever6", "sen_ehcp", "sen_support")]
+    assert got == [56.4, 3.4, 17.4]
+    # % EAL is also in the SPC census file the register came from (DfE's own columns, unrounded): it stays.
+    eal = value(ARGYLE, "eal", 2022)
+    assert eal.source_run.source == "school_census" and round(eal.value, 1) == 87.4
+    assert "'school_census' (final, DfE published columns) already holds them" in notes(run)
 
 
 def test_finance_workforce_and_ks5(camden_register: None, data_dir: Path) -> None:

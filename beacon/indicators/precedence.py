@@ -8,7 +8,8 @@ and file name), so a page can say where a figure came from and whether it is pro
 Standings (higher wins):
 
 * 3 ORIGINAL  - final figures in the DfE's own published columns, unrounded, DfE codes kept
-                (the Camden transcription of CSP england_ks4final 2024/25, *_PREV / *_PREV2 columns);
+                (the Camden transcription of CSP england_ks4final 2024/25, *_PREV / *_PREV2 columns;
+                the SPC school-level census file, whose % EAL the re-keyed CSP census repeats, rounded);
 * 2 FINAL     - final (revised) figures; the default for every source not listed here, including
                 the repo-built files that re-key DfE values by URN (gieffeemme, charleskk6: some
                 percentages rounded to whole numbers);
@@ -30,6 +31,7 @@ STANDING_LABELS = {PROVISIONAL: "provisional", FINAL: "final", ORIGINAL: "final,
 STANDING: dict[str, int] = {
     "ks4_results_provisional": PROVISIONAL,
     "ks4_results_csp_prev_years": ORIGINAL,
+    "school_census": ORIGINAL,
 }
 
 
@@ -85,10 +87,14 @@ def apply_precedence(rows: pl.DataFrame, source_key: str) -> tuple[pl.DataFrame,
         )
     replaced = joined.filter(pl.col("held_standing").is_not_null() & (pl.col("held_standing") <= mine))
     for (src,), part in replaced.group_by(["held_source"], maintain_order=True):
-        how = "lower" if standing(str(src)) < mine else "the same"
+        why = (
+            "which outranks them"
+            if standing(str(src)) < mine
+            else "of the same standing: the later import wins"
+        )
         notes.append(
             f"{part.height} values from '{src}' ({standing_label(str(src))}) were replaced by this file "
-            f"({standing_label(source_key)}; {how} standing)."
+            f"({standing_label(source_key)}, {why})."
         )
     keep = joined.filter(pl.col("held_standing").is_null() | (pl.col("held_standing") <= mine))
     return keep.select(rows.columns), notes

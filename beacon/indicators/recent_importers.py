@@ -133,7 +133,7 @@ def school_rows(
             f"{ctx.la_code} ({outside} other rows are for other LAs or schools not in the register)."
         )
         return rows, notes
-    known = set(School.objects.filter(urn__in=rows["urn"].unique().to_list()).values_list("urn", flat=True))
+    known = set(School.objects.values_list("urn", flat=True))  # no IN list: national files hold 30,000+ URNs
     unknown = rows.filter(~pl.col("urn").is_in(list(known)))
     if unknown.height:
         cols = [ROW_COL, "urn", *([name_column] if name_column else [])]
