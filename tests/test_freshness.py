@@ -188,6 +188,8 @@ def test_data_page_for_la_staff_only(camden_register: None, data_dir: Path, clie
             census = html[html.index('data-source="school_census"') :]
             census = census[: census.index("</tr>")]
             assert "2022/23" in census and "Old" in census  # 2022/23 is more than two years before 2026/27
+            gias = html[html.index('data-source="gias_establishments"') :]
+            assert "Undated (the file carries no year or date)" in gias[: gias.index("</tr>")]
             absence = html[html.index('data-source="csp_absence"') :]
             assert "Not imported" in absence[: absence.index("</tr>")]
             assert "School-level absence and persistent absence end in 2018/19" in html

@@ -55,7 +55,10 @@ KNOWN_GAPS: dict[str, str] = {
         "A snapshot of each school's latest graded inspection only: earlier and ungraded inspections come "
         "from other files."
     ),
-    "ofsted_inspection_history": "Graded inspections up to 2018 only.",
+    "ofsted_inspection_history": (
+        "Graded inspections from an extract made around 2018 (the newest in early 2020); ungraded and later "
+        "inspections come from other files."
+    ),
     "ofsted_management_information": (
         "A sample of 18 rows of Ofsted's 2026 management information (report cards), not every school."
     ),
@@ -195,7 +198,7 @@ class SourceFreshness:
 
     @property
     def period_text(self) -> str:
-        """'2024/25', 'As at 31 August 2025', 'Model of 2025' or 'No data held'."""
+        """'2024/25', 'As at 31 August 2025', 'Model of 2025', 'Undated (…)' or 'No data held'."""
         from beacon.core.formatting import govuk_date
 
         parts = []
@@ -205,7 +208,9 @@ class SourceFreshness:
             parts.append(f"As at {govuk_date(self.as_at)}")
         if self.model_year is not None and not parts:
             parts.append(f"Model of {self.model_year}")
-        return "; ".join(parts) or "No data held"
+        if not parts:
+            return "Undated (the file carries no year or date)" if self.rows_held else "No data held"
+        return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         return {
