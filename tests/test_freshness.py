@@ -188,6 +188,8 @@ def test_data_page_for_la_staff_only(camden_register: None, data_dir: Path, clie
             census = html[html.index('data-source="school_census"') :]
             census = census[: census.index("</tr>")]
             assert "2022/23" in census and "Old" in census  # 2022/23 is more than two years before 2026/27
+            gias = html[html.index('data-source="gias_establishments"') :]
+            assert "Undated (the file carries no year or date)" in gias[: gias.index("</tr>")]
             absence = html[html.index('data-source="csp_absence"') :]
             assert "Not imported" in absence[: absence.index("</tr>")]
             assert "School-level absence and persistent absence end in 2018/19" in html
@@ -244,3 +246,15 @@ def test_years_next_to_figures_on_the_school_page_and_in_the_export(
     assert header[header.index("Pupils") + 1] == "Pupils: academic year"
     assert row[header.index("Pupils")] in (str(pupils), f"{pupils}.0")
     assert row[header.index("Pupils: academic year")] == "2022/23"
+
+
+def test_attendance_says_its_latest_year(camden_register: None, data_dir: Path, client: Any) -> None:
+    """School-level absence ends in 2018/19 in the shared data: the school page says so beside the figure."""
+    from tests.conftest import make_user
+
+    imported("csp_absence", data_dir / "kspdeveloper-csp-2018-19/england_abs.csv", year=2018)
+    client.force_login(make_user("dir", "director"))
+    html = client.get("/schools/100049/").content.decode()
+    # kspdeveloper england_abs.csv row `202,4104,100049,6.9,18.8`: Haverstock, 2018/19.
+    assert 'data-latest-year="2018">Latest for Haverstock School: 6.9% (2018/19).' in html
+    assert 'data-latest-year="2018">Latest for Haverstock School: 18.8% (2018/19).' in html

@@ -55,7 +55,10 @@ KNOWN_GAPS: dict[str, str] = {
         "A snapshot of each school's latest graded inspection only: earlier and ungraded inspections come "
         "from other files."
     ),
-    "ofsted_inspection_history": "Graded inspections up to 2018 only.",
+    "ofsted_inspection_history": (
+        "Graded inspections from an extract made around 2018 (the newest in early 2020); ungraded and later "
+        "inspections come from other files."
+    ),
     "ofsted_management_information": (
         "A sample of 18 rows of Ofsted's 2026 management information (report cards), not every school."
     ),
@@ -195,7 +198,7 @@ class SourceFreshness:
 
     @property
     def period_text(self) -> str:
-        """'2024/25', 'As at 31 August 2025', 'Model of 2025' or 'No data held'."""
+        """'2024/25', 'As at 31 August 2025', 'Model of 2025', 'Undated (…)' or 'No data held'."""
         from beacon.core.formatting import govuk_date
 
         parts = []
@@ -205,7 +208,9 @@ class SourceFreshness:
             parts.append(f"As at {govuk_date(self.as_at)}")
         if self.model_year is not None and not parts:
             parts.append(f"Model of {self.model_year}")
-        return "; ".join(parts) or "No data held"
+        if not parts:
+            return "Undated (the file carries no year or date)" if self.rows_held else "No data held"
+        return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -226,15 +231,18 @@ class SourceFreshness:
 
 
 @dataclass
-class _Acc:
+class _RunRows:
+    """What one run wrote that is still held for the LA (summed over every provenance table)."""
+
+    source: str
+    rows: int = 0
     latest_year: int | None = None
     model_year: int | None = None
     newest_date: dt.date | None = None
-    rows_held: int = 0
 
-    def year(self, value: int | None) -> None:
-        if value is not None and (self.latest_year is None or value > self.latest_year):
-            self.latest_year = value
+
+def _newer(a: Any, b: Any) -> Any:
+    return b if a is None or (b is not None and b > a) else a
 
 
 def _scoped(table: _Table, la_code: int | None) -> Any:
@@ -244,13 +252,10 @@ def _scoped(table: _Table, la_code: int | None) -> Any:
     return qs
 
 
-def _gather(la_code: int | None) -> tuple[dict[str, _Acc], dict[str, dict[int, int | None]]]:
-    """Per source: latest year, model year, newest date and rows held; and per source the runs that
-    wrote its newest rows ({run id: year})."""
-    acc: dict[str, _Acc] = {}
-    newest_runs: dict[str, dict[int, int | None]] = {}
+def _rows_by_run(la_code: int | None) -> dict[int, _RunRows]:
+    """Run id -> rows held, latest year, model year and newest date: one grouped query per table."""
+    out: dict[int, _RunRows] = {}
     for table in _tables():
-        qs = _scoped(table, la_code).values("source_run__source")
         aggregates: dict[str, Any] = {"n": Count("pk")}
         if table.year_field:
             aggregates["year"] = Max(table.year_field)
@@ -258,44 +263,17 @@ def _gather(la_code: int | None) -> tuple[dict[str, _Acc], dict[str, dict[int, i
             aggregates["model_year"] = Max(table.model_year_field)
         for name in table.date_fields:
             aggregates[name] = Max(name)
-        for row in qs.annotate(**aggregates).order_by():
-            a = acc.setdefault(row["source_run__source"], _Acc())
-            a.rows_held += row["n"]
-            a.year(row.get("year"))
-            if row.get("model_year") is not None:
-                a.model_year = max(a.model_year or 0, row["model_year"])
-            newest = next((row[n] for n in table.date_fields if row.get(n) is not None), None)
-            if newest is not None and (a.newest_date is None or newest > a.newest_date):
-                a.newest_date = newest
-    # The runs behind each source's latest year (for the file / rows / imported columns).
-    for table in _tables():
-        if not table.year_field:
-            continue
-        for source, a in acc.items():
-            if a.latest_year is None:
-                continue
-            ids = (
-                _scoped(table, la_code)
-                .filter(source_run__source=source, **{table.year_field: a.latest_year})
-                .values_list("source_run_id", flat=True)
-                .distinct()
+        qs = _scoped(table, la_code).values("source_run_id", "source_run__source").annotate(**aggregates)
+        for row in qs.order_by():
+            r = out.setdefault(row["source_run_id"], _RunRows(row["source_run__source"]))
+            r.rows += row["n"]
+            r.latest_year = _newer(r.latest_year, row.get("year"))
+            r.model_year = _newer(r.model_year, row.get("model_year"))
+            # Snapshots: the newest publication date, else the newest start date.
+            r.newest_date = _newer(
+                r.newest_date, next((row[n] for n in table.date_fields if row.get(n) is not None), None)
             )
-            for run_id in ids:
-                newest_runs.setdefault(source, {})[run_id] = a.latest_year
-    return acc, newest_runs
-
-
-def _runs_writing(source: str, la_code: int | None) -> set[int]:
-    """Runs of `source` that wrote at least one row held for the LA."""
-    ids: set[int] = set()
-    for table in _tables():
-        ids |= set(
-            _scoped(table, la_code)
-            .filter(source_run__source=source)
-            .values_list("source_run_id", flat=True)
-            .distinct()
-        )
-    return ids
+    return out
 
 
 def _newest(runs: Iterable[ImportRun]) -> ImportRun | None:
@@ -308,44 +286,48 @@ def source_freshness(la_code: int | None, *, today: dt.date) -> list[SourceFresh
     `today` decides which sources are old (more than STALE_AFTER_YEARS academic years before today's);
     pass it explicitly (pages: the local date; tests: a fixed date)."""
     sources = load_all_sources()
-    acc, newest_runs = _gather(la_code)
+    held = _rows_by_run(la_code)
     succeeded: dict[str, list[ImportRun]] = {}
     for ok in ImportRun.objects.filter(status=RunStatus.SUCCEEDED, source__in=list(sources)):
         succeeded.setdefault(ok.source, []).append(ok)
     current = current_academic_year(today)
     out = []
     for key, src in sorted(sources.items()):
-        a = acc.get(key, _Acc())
         runs = succeeded.get(key, [])
+        mine = {run_id: r for run_id, r in held.items() if r.source == key}
         by_id = {r.pk: r for r in runs}
-        writing = [by_id[i] for i in (_runs_writing(key, la_code) if runs else set()) if i in by_id]
-        # Runs whose file name can give an as-at date: those that wrote rows for the LA; a source whose
-        # rows carry no provenance at all (none held anywhere) is judged by all its runs.
-        candidates = writing if writing or (runs and _runs_writing(key, None)) else runs
+        writing = [by_id[i] for i in mine if i in by_id]
+        latest_year = max((r.latest_year for r in mine.values() if r.latest_year is not None), default=None)
+        model_year = max((r.model_year for r in mine.values() if r.model_year is not None), default=None)
+        newest_date = max((r.newest_date for r in mine.values() if r.newest_date is not None), default=None)
+        rows_held = sum(r.rows for r in mine.values())
+        # Runs whose file name can give an as-at date: those that wrote rows held for the LA; a source
+        # whose rows carry no provenance at all is judged by its runs for this LA.
+        candidates = writing or [r for r in runs if r.la_code == la_code]
         as_at: dt.date | None = None
         named = [(d, r) for r in candidates if (d := as_at_from_name(r.file_name)) is not None]
         run: ImportRun | None
         if named:
             as_at, run = max(named, key=lambda p: (p[0], p[1].pk))
-        elif a.latest_year is None and a.newest_date is not None:
-            as_at = a.newest_date
-        if a.latest_year is not None:
-            run = _newest(by_id[i] for i in newest_runs.get(key, {}) if i in by_id)
+        elif latest_year is None and newest_date is not None:
+            as_at = newest_date
+        if latest_year is not None:
+            run = _newest(by_id[i] for i, r in mine.items() if r.latest_year == latest_year and i in by_id)
         elif not named:
             run = _newest(writing) or _newest(runs)
-        stale = a.latest_year is not None and a.latest_year < current - STALE_AFTER_YEARS
-        if a.latest_year is None and as_at is not None:
+        stale = latest_year is not None and latest_year < current - STALE_AFTER_YEARS
+        if latest_year is None and as_at is not None:
             stale = current_academic_year(as_at) < current - STALE_AFTER_YEARS
         out.append(
             SourceFreshness(
                 source=key,
                 label=src.label,
-                latest_year=a.latest_year,
+                latest_year=latest_year,
                 as_at=as_at,
-                model_year=a.model_year,
+                model_year=model_year,
                 file=run.file_name if run else None,
                 rows=(run.rows_inserted + run.rows_updated) if run else None,
-                rows_held=a.rows_held,
+                rows_held=rows_held,
                 imported_at=(run.finished_at or run.created_at) if run else None,
                 runs=len(runs),
                 lacks=KNOWN_GAPS.get(key, ""),

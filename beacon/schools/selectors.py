@@ -978,5 +978,5 @@ def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
         neighbour_model_year=model_year,
         table_columns=[ind.measure_def(c).label for c in LA_TABLE_CODES],
         schools=rows,
-        newest_judgement=max((s.cj_date for s in schools if s.cj_date), default=None),
+        newest_judgement=max((d for s in schools if (d := getattr(s, "cj_date", None))), default=None),
     )
