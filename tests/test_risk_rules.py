@@ -362,13 +362,17 @@ def test_judgement_routes_score_and_the_sras_pack(camden_demo: None) -> None:
     position = [r.school.pk for r in rows].index(school.pk)
     assert all((r.risk_score or 0) >= 2.0 for r in rows[:position])
 
-    # A judgement replaces the data result: Haverstock meets ii on data; recorded as not applying (with
-    # a reason), ii leaves its proposal and its score.
+    from django.test import Client
+
+    web = Client()
+    web.force_login(director)
+    page = web.get(f"/risk/{school.urn}/?term=autumn-2019").content.decode()
+    assert "Judgement recorded: applies (used in the proposal in place of the data)" in page
+
+    # A judgement on a data criterion: Haverstock's xxi (a) has no evidence in the register's history;
+    # recorded as applying, it adds the rule's weight (0.5) to the score.
     haverstock = School.objects.get(name="Haverstock School")
     hav_before = engine.risk_scores(term)[haverstock.pk]
-    assert (
-        "A-ii" in engine.met_codes_by_school(term, engine.active_rulebook(), [haverstock.pk])[haverstock.pk]
-    )
     services.record_judgement(
         school=haverstock,
         term=term,
@@ -379,6 +383,32 @@ def test_judgement_routes_score_and_the_sras_pack(camden_demo: None) -> None:
         user=director,
     )
     assert engine.risk_scores(term)[haverstock.pk] == pytest.approx(hav_before + 0.5)
+    # A judgement replaces the data result: a school meeting i on its inspection, recorded (with a reason)
+    # as not at risk, loses i from its proposal and its score.
+    from beacon.inspections.models import Framework, Inspection
+
+    other = School.objects.get(
+        urn=100010
+    )  # Brecknock Primary, given a graded inspection: requires improvement
+    Inspection.objects.create(
+        school=other, framework=Framework.LEGACY, start_date=dt.date(2019, 3, 5), overall_effectiveness=3
+    )
+    evaluate(term, school_ids=[other.pk])
+    assert "A-i" in engine.met_codes_by_school(term, engine.active_rulebook(), [other.pk])[other.pk]
+    before = engine.risk_scores(term)[other.pk]
+    services.record_judgement(
+        school=other,
+        term=term,
+        criterion=Criterion.objects.get(code="A-i"),
+        applies=False,
+        reason="Re-inspected in July: every area secure; the 2014 judgement no longer describes the school.",
+        source="ofsted",
+        user=director,
+    )
+    assert engine.risk_scores(term)[other.pk] == pytest.approx(before - 1.0)
+    _, _, reasons = services.compute_proposal(other, term)
+    assert not any("At risk of not being secure" in str(r.get("text")) for r in reasons)
+    assert any(r.get("code") == "A-i" and r.get("applies") is False for r in reasons)
 
     # The SRAS pack. Previous real term: spring 2018/19 (decided), not summer 2018/19 (never assessed).
     a_prev = TermlyAssessment.objects.create(school=school, term=spring)

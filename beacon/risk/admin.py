@@ -45,7 +45,9 @@ class RulebookAdmin(SimpleHistoryAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(self.readonly_fields)
         if rulebook_in_use(obj):
-            fields.append("stale_after_years")  # its results must stay explainable: change it in a new version
+            fields.append(
+                "stale_after_years"
+            )  # its results must stay explainable: change it in a new version
         return fields
 
     @admin.display(boolean=True, description="Used in evaluations (frozen)")
