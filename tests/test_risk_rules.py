@@ -183,7 +183,26 @@ def test_similar_intake_schools_arithmetic_and_the_progress_absent_route(camden_
     got = frame.filter((pl.col("school_id") == christ_church) & (pl.col("year") == 2017)).row(0, named=True)
     assert got["similar_n"] == len(values)
     assert got["similar"] == pytest.approx(float(np.median(values)))
-    assert sorted(got["similar_ids"]) == sorted(o for o in peers if o in rwm)
+    # And for every banded primary: the same count and median (null when fewer than 3 similar schools).
+    by_school = {r["school_id"]: r for r in frame.filter(pl.col("year") == 2017).iter_rows(named=True)}
+    checked = 0
+    for sid in banded:
+        near = [
+            rwm[o]
+            for o in banded
+            if o != sid and o in rwm and sum(abs(bands[n][o] - bands[n][sid]) for n in bands) <= 1
+        ]
+        if not near:
+            assert sid not in by_school
+            continue
+        got = by_school[sid]
+        assert got["similar_n"] == len(near)
+        if len(near) >= 3:
+            assert got["similar"] == pytest.approx(float(np.median(near)))
+            checked += 1
+        else:
+            assert got["similar"] is None
+    assert checked >= 20
     b = intake_bands(fr, SIMILAR_SCHOOLS).filter(pl.col("school_id") == christ_church).row(0, named=True)
     assert (b["fsm_band"], b["eal_band"], b["sen_band"]) == tuple(bands[n][christ_church] for n in bands)
 
@@ -343,13 +362,17 @@ def test_judgement_routes_score_and_the_sras_pack(camden_demo: None) -> None:
     position = [r.school.pk for r in rows].index(school.pk)
     assert all((r.risk_score or 0) >= 2.0 for r in rows[:position])
 
-    # A judgement replaces the data result: Haverstock meets ii on data; recorded as not applying (with
-    # a reason), ii leaves its proposal and its score.
+    from django.test import Client
+
+    web = Client()
+    web.force_login(director)
+    page = web.get(f"/risk/{school.urn}/?term=autumn-2019").content.decode()
+    assert "Judgement recorded: applies (used in the proposal in place of the data)" in page
+
+    # A judgement on a data criterion: Haverstock's xxi (a) has no evidence in the register's history;
+    # recorded as applying, it adds the rule's weight (0.5) to the score.
     haverstock = School.objects.get(name="Haverstock School")
     hav_before = engine.risk_scores(term)[haverstock.pk]
-    assert (
-        "A-ii" in engine.met_codes_by_school(term, engine.active_rulebook(), [haverstock.pk])[haverstock.pk]
-    )
     services.record_judgement(
         school=haverstock,
         term=term,
@@ -360,6 +383,32 @@ def test_judgement_routes_score_and_the_sras_pack(camden_demo: None) -> None:
         user=director,
     )
     assert engine.risk_scores(term)[haverstock.pk] == pytest.approx(hav_before + 0.5)
+    # A judgement replaces the data result: a school meeting i on its inspection, recorded (with a reason)
+    # as not at risk, loses i from its proposal and its score.
+    from beacon.inspections.models import Framework, Inspection
+
+    other = School.objects.get(
+        urn=100010
+    )  # Brecknock Primary, given a graded inspection: requires improvement
+    Inspection.objects.create(
+        school=other, framework=Framework.LEGACY, start_date=dt.date(2019, 3, 5), overall_effectiveness=3
+    )
+    evaluate(term, school_ids=[other.pk])
+    assert "A-i" in engine.met_codes_by_school(term, engine.active_rulebook(), [other.pk])[other.pk]
+    before = engine.risk_scores(term)[other.pk]
+    services.record_judgement(
+        school=other,
+        term=term,
+        criterion=Criterion.objects.get(code="A-i"),
+        applies=False,
+        reason="Re-inspected in July: every area secure; the 2014 judgement no longer describes the school.",
+        source="ofsted",
+        user=director,
+    )
+    assert engine.risk_scores(term)[other.pk] == pytest.approx(before - 1.0)
+    _, _, reasons = services.compute_proposal(other, term)
+    assert not any("At risk of not being secure" in str(r.get("text")) for r in reasons)
+    assert any(r.get("code") == "A-i" and r.get("applies") is False for r in reasons)
 
     # The SRAS pack. Previous real term: spring 2018/19 (decided), not summer 2018/19 (never assessed).
     a_prev = TermlyAssessment.objects.create(school=school, term=spring)

@@ -42,6 +42,14 @@ class RulebookAdmin(SimpleHistoryAdmin):
     inlines = [RuleInline]
     actions = ["make_new_version", "make_active"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(self.readonly_fields)
+        if rulebook_in_use(obj):
+            fields.append(
+                "stale_after_years"
+            )  # its results must stay explainable: change it in a new version
+        return fields
+
     @admin.display(boolean=True, description="Used in evaluations (frozen)")
     def in_use(self, obj: Rulebook) -> bool:
         return rulebook_in_use(obj)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 from django.db import connections, router, transaction
 from django.utils import timezone
@@ -381,37 +382,71 @@ def intake_bands(fr: Frames, spec: dict[str, Any]) -> pl.DataFrame:
 
 def similar_schools_frame(fr: Frames, measure: str, spec: dict[str, Any]) -> pl.DataFrame:
     """school_id, year, similar (median of the measure among schools with a similar intake that year,
-    the school itself excluded), similar_n, similar_ids. Vectorised: one self-join on phase.
+    the school itself left out), similar_n.
 
-    Similar = same phase, and the sum over contexts of |band difference| at most `max_band_distance`."""
+    Similar = same phase, and the sum over contexts of |band difference| at most `max_band_distance`.
+    Schools sharing a band cell share their neighbours, so the work is done per (phase, cell, year) with
+    sorted numpy arrays (a school's own value is taken out by index), never as school-by-school pairs:
+    linear in the number of schools, also nationally."""
     names = list(spec["context"])
-    bands = intake_bands(fr, spec).drop_nulls([f"{n}_band" for n in names])
-    left = bands.select("school_id", "phase", *[f"{n}_band" for n in names])
-    right = left.rename({"school_id": "peer_id", **{f"{n}_band": f"{n}_peer" for n in names}})
-    distance = pl.sum_horizontal([(pl.col(f"{n}_band") - pl.col(f"{n}_peer")).abs() for n in names])
-    pairs = (
-        left.join(right, on="phase", how="inner")
-        .filter(
-            (pl.col("school_id") != pl.col("peer_id")) & (distance <= int(spec.get("max_band_distance", 1)))
+    cols = [f"{n}_band" for n in names]
+    max_d = int(spec.get("max_band_distance", 1))
+    min_similar = int(spec.get("min_similar", 3))
+    bands = intake_bands(fr, spec).drop_nulls(cols).select("school_id", "phase", *cols)
+    values = fr.school_measures.filter(
+        (pl.col("measure") == measure) & _ok() & pl.col("value").is_not_null()
+    ).select("school_id", "year", "value")
+    joined = bands.join(values, on="school_id", how="left")
+    out_ids: list[np.ndarray] = []
+    out_years: list[np.ndarray] = []
+    out_median: list[np.ndarray] = []
+    out_n: list[np.ndarray] = []
+    for (phase,), group in bands.group_by(["phase"]):
+        cells = group.select(cols).unique().to_numpy()
+        with_values = joined.filter((pl.col("phase") == phase) & pl.col("year").is_not_null())
+        peer_cells = with_values.select(cols).to_numpy()
+        peer_years = with_values["year"].to_numpy()
+        peer_values = with_values["value"].to_numpy().astype(float)
+        peer_ids = with_values["school_id"].to_numpy()
+        for cell in cells:
+            near = np.abs(peer_cells - cell).sum(axis=1) <= max_d if len(peer_cells) else np.zeros(0, bool)
+            members = group.filter(
+                pl.all_horizontal([pl.col(c) == int(v) for c, v in zip(cols, cell, strict=True)])
+            )["school_id"].to_numpy()
+            for year in np.unique(peer_years[near]):
+                pool = near & (peer_years == year)
+                s_sorted = np.sort(peer_values[pool])
+                own = dict(zip(peer_ids[pool].tolist(), peer_values[pool].tolist(), strict=True))
+                has = np.array([m in own for m in members.tolist()], dtype=bool)
+                v = np.array([own.get(m, np.nan) for m in members.tolist()], dtype=float)
+                n = np.where(has, len(s_sorted) - 1, len(s_sorted))
+                pos = np.searchsorted(s_sorted, np.nan_to_num(v), side="left")
+
+                def at(
+                    i: np.ndarray, pos: np.ndarray = pos, has: np.ndarray = has, s: np.ndarray = s_sorted
+                ) -> np.ndarray:
+                    j = i + (has & (i >= pos))
+                    return s[np.clip(j, 0, max(len(s) - 1, 0))] if len(s) else np.full(len(i), np.nan)
+
+                med = np.where(n > 0, (at((n - 1) // 2) + at(n // 2)) / 2, np.nan)
+                out_ids.append(members)
+                out_years.append(np.full(len(members), year))
+                out_median.append(med)
+                out_n.append(n)
+    if not out_ids:
+        return pl.DataFrame(
+            schema={"school_id": pl.Int64, "year": pl.Int64, "similar": pl.Float64, "similar_n": pl.UInt32}
         )
-        .select("school_id", "peer_id")
+    frame = pl.DataFrame(
+        {
+            "school_id": np.concatenate(out_ids).astype(np.int64),
+            "year": np.concatenate(out_years).astype(np.int64),
+            "similar": np.concatenate(out_median).astype(float),
+            "similar_n": np.concatenate(out_n).astype(np.uint32),
+        }
     )
-    values = fr.school_measures.filter((pl.col("measure") == measure) & _ok() & pl.col("value").is_not_null())
-    peer_values = values.select(pl.col("school_id").alias("peer_id"), "year", "value")
-    return (
-        pairs.join(peer_values, on="peer_id", how="inner")
-        .group_by("school_id", "year")
-        .agg(
-            pl.col("value").median().alias("similar"),
-            pl.len().alias("similar_n"),
-            pl.col("peer_id").sort().alias("similar_ids"),
-        )
-        .with_columns(
-            pl.when(pl.col("similar_n") >= int(spec.get("min_similar", 3)))
-            .then(pl.col("similar"))
-            .otherwise(None)
-            .alias("similar")
-        )
+    return frame.filter(pl.col("similar_n") > 0).with_columns(
+        pl.when(pl.col("similar_n") >= min_similar).then(pl.col("similar")).otherwise(None).alias("similar")
     )
 
 
