@@ -55,6 +55,9 @@ ERRORS = {
         "If you typed the web address, check it is correct.",
         "If you pasted the web address, check you copied the entire address.",
     ]),
+    413: ("The file is too large", [
+        "The file you sent is larger than Beacon accepts. Save it as CSV or split it, and try again.",
+    ]),
     500: ("Sorry, there is a problem with the service", [
         "Try again later. Anything you had saved is still saved.",
     ]),
