@@ -134,7 +134,8 @@ class SecurityHeadersMiddleware:
 class RequestSizeMiddleware:
     """Refuse a request body larger than the largest import upload (plus room for the form's other
     fields) from its Content-Length, before anything (CSRF's form parsing included) reads it: 413 on the
-    GOV.UK error page, nothing written to disk."""
+    GOV.UK error page, nothing written to disk. A NUL character in the query string (which PostgreSQL
+    refuses in any text it is given) is a 400 here rather than a database error later."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -148,4 +149,8 @@ class RequestSizeMiddleware:
             from beacon.core.views import error_page
 
             return error_page(request, 413)
+        if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
+            from beacon.core.views import error_page
+
+            return error_page(request, 400)
         return self.get_response(request)

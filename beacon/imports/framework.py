@@ -423,9 +423,9 @@ def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun
     if run.status == RunStatus.SUCCEEDED:
         # The post-load hook: what is derived from imported data (the risk proposals) is refreshed now,
         # never when a page is read (decision 0018). A failing receiver is logged; the import stands.
-        for receiver, result in import_succeeded.send_robust(sender=source.__class__, run=run):
-            if isinstance(result, Exception):
-                logger.error("After import %s: %s failed: %s", run.pk, receiver, result)
+        for receiver, outcome in import_succeeded.send_robust(sender=source.__class__, run=run):
+            if isinstance(outcome, Exception):
+                logger.error("After import %s: %s failed: %s", run.pk, receiver, outcome)
     return run
 
 
