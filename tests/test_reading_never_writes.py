@@ -276,3 +276,29 @@ def test_letter_downloads_and_template_pages_make_no_template(camden_register: N
     ):
         assert client.get(path).status_code == 200, path
     assert not LetterTemplate.objects.exists()
+
+
+def test_a_school_without_a_proposal_is_read_blank_and_decided_by_post(camden_register: None) -> None:
+    from beacon.assessments import services
+    from beacon.assessments.models import TermlyAssessment
+    from beacon.schools.models import School
+
+    term = services.create_term("autumn", 2025)
+    assessed = set(TermlyAssessment.objects.filter(term=term).values_list("school_id", flat=True))
+    school = School.objects.filter(la_code=202).exclude(pk__in=assessed).order_by("urn").first()
+    assert school is not None  # an independent school: not evaluated, so no proposal
+    client = Client()
+    client.force_login(make_user("dli", "director"))
+    page = client.get(f"/risk/{school.urn}/?term={term.slug}")
+    from html import unescape
+
+    assert page.status_code == 200 and school.name in unescape(page.content.decode())
+    assert not TermlyAssessment.objects.filter(school=school).exists()
+    decided = client.post(
+        f"/risk/{school.urn}/decide/?term={term.slug}",
+        {"decided_rag": "green", "decided_level": "universal", "version": "0",
+         "rationale": "No concerns: the school is not maintained by the LA and is monitored by the DfE."},
+    )  # fmt: skip
+    assert decided.status_code == 302, decided.content.decode()[:3000]
+    a = TermlyAssessment.objects.get(school=school, term=term)
+    assert (a.decided_rag, a.decided_level) == ("green", "universal")
