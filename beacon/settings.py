@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "beacon.core.middleware.RequestSizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -283,8 +284,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads stream to a temporary file
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # the non-file part of any request body
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# Import uploads (issue 13 item 6): the file as sent (the national census CSV is 31 MB) and, for .xlsx
+# (a zip), the sum of its members' uncompressed sizes and the largest member's compression ratio.
+BEACON_IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("BEACON_IMPORT_MAX_UPLOAD_BYTES", 100 * 1024 * 1024))
+BEACON_IMPORT_MAX_EXPANDED_BYTES = int(os.environ.get("BEACON_IMPORT_MAX_EXPANDED_BYTES", 200 * 1024 * 1024))
+BEACON_IMPORT_MAX_COMPRESSION_RATIO = 100
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -15,3 +15,9 @@ urlpatterns = [
     path("find-a-school/", include("beacon.profiles.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# GOV.UK-styled error pages (beacon/templates/core/error.html) for staff and public pages alike.
+handler400 = "beacon.core.views.bad_request"
+handler403 = "beacon.core.views.permission_denied"
+handler404 = "beacon.core.views.page_not_found"
+handler500 = "beacon.core.views.server_error"

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people(camden_register: None) -> dict[str, Any]:
+    term()  # the term the pages show (terms are made by staff or commands, never by opening a page)
     return {
         "director": make_user("director", "director"),
         "ceo": make_user("ceo", "ceo"),
@@ -709,6 +710,7 @@ def test_register_and_page_on_engine_results_from_real_camden_data(camden_demo: 
     # Autumn 2019: the demo's results (to 2018/19) are current then; by autumn 2025 they are stale evidence.
     t = term("autumn-2019")
     evaluate(t)
+    services.refresh_proposals(t)  # as evaluate_risk and term creation do; the pages only read them
     director = make_user("director", "director")
     scores = risk_selectors.risk_score_frame(t)
     top = scores.row(0, named=True)

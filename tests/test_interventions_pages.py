@@ -142,7 +142,7 @@ def test_letter_template_edit_preview_and_history(client: Client, director: Any)
 
 def test_edited_warning_notice_template_is_used_for_the_letter(client: Client, director: Any) -> None:
     notice = WarningNotice.objects.create(school=School.objects.get(urn=HAVERSTOCK), ground="safety")
-    tpl = letters.template_for(LetterKind.WARNING_NOTICE)
+    tpl = letters.saved_template_for(LetterKind.WARNING_NOTICE)
     from beacon.interventions.services import update_template
 
     update_template(

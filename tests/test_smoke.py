@@ -28,9 +28,16 @@ def test_sign_in_page_has_csp_nonce_and_no_gov_branding(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_healthz_reports_database(client: Client) -> None:
+def test_healthz_says_only_ok_to_anonymous_callers(client: Client) -> None:
     resp = client.get("/healthz")
-    assert resp.json()["status"] == "ok"
+    assert resp.status_code == 200 and resp.content == b"ok"
+    assert resp["Content-Type"].startswith("text/plain")
+    # Signed-in LA staff also see the database engine; a school role does not.
+    client.force_login(make_user("hana", "headteacher"))
+    assert client.get("/healthz").content == b"ok"
+    client.force_login(make_user("dana", "director"))
+    details = client.get("/healthz").json()
+    assert details["status"] == "ok" and details["database"] in {"sqlite", "postgresql"}
 
 
 @pytest.mark.browser

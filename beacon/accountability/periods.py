@@ -58,8 +58,8 @@ def half_term_for(day: dt.date) -> Period:
 
 def parse_half_term(slug: str | None, today: dt.date | None = None) -> Period:
     """'autumn-1-2026' -> that half-term; anything else -> the half-term containing `today`."""
-    m = re.fullmatch(r"(autumn|spring|summer)-([12])-(\d{4})", slug or "")
-    if m is None:
+    m = re.fullmatch(r"(autumn|spring|summer)-([12])-(\d{4})", slug or "", flags=re.ASCII)
+    if m is None or not 2000 <= int(m.group(3)) <= 2100:
         return half_term_for(today or dt.date.today())
     index = [h[0] for h in HALF_TERMS].index(f"{m.group(1)}-{m.group(2)}")
     return _half_term(index, int(m.group(3)))

@@ -26,6 +26,7 @@ from beacon.accountability.periods import (
     season_of,
 )
 from beacon.core import exports, permissions
+from beacon.core.validation import query_int
 from beacon.risk.models import Term
 
 NOTIFICATION_WINDOW_DAYS = 365
@@ -64,10 +65,10 @@ def _table_export(request: HttpRequest, doc: documents.Document, name: str) -> H
     if fmt is None:
         return None
     tables = [s for s in doc.sections if s.table is not None]
-    try:
-        section = tables[int(request.GET.get("table", "0"))]
-    except (ValueError, IndexError):
-        raise Http404("No such table") from None
+    index = query_int(request.GET.get("table") or "0", hi=len(tables) - 1)
+    if index is None:
+        raise Http404("No such table")
+    section = tables[index]
     assert section.table is not None
     return exports.export_response(
         fmt,
@@ -88,7 +89,9 @@ def _term_shown() -> Term:
     """Today's term for a page: the stored one, or an unsaved one to name (reading never writes)."""
     today = dt.date.today()
     season, year = season_of(today), academic_year_of(today)
-    return Term.objects.filter(term=season, academic_year=year).first() or Term(term=season, academic_year=year)
+    return Term.objects.filter(term=season, academic_year=year).first() or Term(
+        term=season, academic_year=year
+    )
 
 
 @login_required
@@ -153,11 +156,8 @@ def half_termly_document(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _year(request: HttpRequest) -> int:
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        year = academic_year_of(dt.date.today()) - 1
-    return year if 2000 <= year <= 2100 else academic_year_of(dt.date.today()) - 1
+    year = query_int(request.GET.get("year"), lo=2000, hi=2100)
+    return year if year is not None else academic_year_of(dt.date.today()) - 1
 
 
 def _annual(request: HttpRequest) -> selectors.CommissionerReport:

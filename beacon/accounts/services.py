@@ -51,7 +51,9 @@ def create_demo_users(la_code: int, password: str | None = None) -> tuple[str, l
                 "job_title": acct.job_title,
                 "la_code": la_code,
                 "is_active": True,
-                "is_staff": acct.role == Role.DATA_MANAGER,
+                # No demo role needs the admin site (imports, templates and targets have their own
+                # pages); staff status is for the superusers who edit rulebooks there (issue 13 item 6).
+                "is_staff": False,
             },
         )
         user.set_password(password)

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django_otp.models import Device
 from django_otp.oath import TOTP
-from django_otp.util import random_hex
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from beacon.accounts.models import (
     RecoveryCodeDevice,
@@ -109,14 +109,14 @@ def confirm_enrolment(user: User, device: TOTPDevice, code: str) -> list[str] | 
 
 
 def _digits(code: str) -> str:
-    return "".join(ch for ch in code if ch.isdigit())
+    return "".join(ch for ch in code if ch in "0123456789")
 
 
 def verify_second_factor(user: User, code: str) -> Device | None:
     """The device that accepts `code`: the authenticator for 6 digits, otherwise a recovery code."""
     code = code.strip()
     with transaction.atomic():
-        if code.replace(" ", "").isdigit():
+        if code.replace(" ", "").isascii() and code.replace(" ", "").isdigit():
             for totp in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
                 if totp.verify_token(_digits(code)):
                     return totp

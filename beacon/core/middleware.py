@@ -129,3 +129,28 @@ class SecurityHeadersMiddleware:
             # Pages of a signed-in user hold school data: never kept by the browser or a proxy.
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+class RequestSizeMiddleware:
+    """Refuse a request body larger than the largest import upload (plus room for the form's other
+    fields) from its Content-Length, before anything (CSRF's form parsing included) reads it: 413 on the
+    GOV.UK error page, nothing written to disk. A NUL character in the query string (which PostgreSQL
+    refuses in any text it is given) is a 400 here rather than a database error later."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from beacon.core.validation import query_int
+
+        limit = settings.BEACON_IMPORT_MAX_UPLOAD_BYTES + 1024 * 1024
+        declared = request.META.get("CONTENT_LENGTH")
+        if declared and (query_int(declared) is None or (query_int(declared) or 0) > limit):
+            from beacon.core.views import error_page
+
+            return error_page(request, 413)
+        if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
+            from beacon.core.views import error_page
+
+            return error_page(request, 400)
+        return self.get_response(request)

@@ -29,10 +29,68 @@ def data_sources(request: HttpRequest) -> HttpResponse:
     )
 
 
-def healthz(request: HttpRequest) -> JsonResponse:
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers: "ok" (the database answered). The database engine is shown only to
+    signed-in LA staff (it tells an attacker what to aim at)."""
     with connection.cursor() as cur:
         cur.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "database": connection.vendor})
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and permissions.can_see_audit_trail(user):
+        return JsonResponse({"status": "ok", "database": connection.vendor})
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+
+# --- error pages (issue 13 item 6): GOV.UK-styled, no staff navigation for anonymous visitors ---------
+
+ERRORS = {
+    400: ("There is a problem with the address", [
+        "The address or one of its values (after the ?) was not understood.",
+        "Check it, or go back and use the links and forms on the page.",
+    ]),
+    403: ("You do not have access to this page", [
+        "Your account does not give you access to this page or school.",
+        "If you think you should have access, contact the Beacon administrator at your council.",
+    ]),
+    404: ("Page not found", [
+        "If you typed the web address, check it is correct.",
+        "If you pasted the web address, check you copied the entire address.",
+    ]),
+    413: ("The file is too large", [
+        "The file you sent is larger than Beacon accepts. Save it as CSV or split it, and try again.",
+    ]),
+    500: ("Sorry, there is a problem with the service", [
+        "Try again later. Anything you had saved is still saved.",
+    ]),
+}  # fmt: skip
+
+
+def error_page(request: HttpRequest, status: int) -> HttpResponse:
+    title, paragraphs = ERRORS[status]
+    try:
+        return render(
+            request,
+            "core/error.html",
+            {"page_title": title, "heading": title, "paragraphs": paragraphs, "status": status},
+            status=status,
+        )
+    except Exception:  # the error page itself failed (e.g. the database is down): plain, still no detail
+        return HttpResponse(f"{title}\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(request, 400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(request, 403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(request, 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return error_page(request, 500)
 
 
 @login_required

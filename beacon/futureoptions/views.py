@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
+from beacon.core.validation import query_int
 from beacon.futureoptions import selectors, services
 from beacon.futureoptions.forms import InterestForm, PartnershipForm, SummaryForm
 from beacon.futureoptions.models import SUMMARY_SECTIONS, Partnership, SystemLeaderInterest
@@ -274,8 +275,9 @@ def partnership_form(request: HttpRequest, pk: int | None = None) -> HttpRespons
         }  # fmt: skip
     else:
         urn = request.GET.get("school")
-        if urn and urn.isdigit():
-            initial["schools"] = list(schools.filter(urn=int(urn)).values_list("pk", flat=True))
+        number = query_int(urn, hi=2**31 - 1)
+        if number is not None:
+            initial["schools"] = list(schools.filter(urn=number).values_list("pk", flat=True))
     form = PartnershipForm(request.POST or None, initial=initial, schools=schools)
     status = 200
     if request.method == "POST" and form.is_valid():

@@ -90,6 +90,20 @@ Loader = Callable[[pl.DataFrame, ImportContext], LoadResult]
 Reader = Callable[[Path], pl.DataFrame]
 
 
+_ABSOLUTE_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.\-+~@]+){2,}")
+
+
+def without_paths(text: str, path: Path | None = None) -> str:
+    """An error message without the server's file paths (issue 13): the file itself becomes "the file",
+    any other absolute path "[path]"."""
+    if path is not None:
+        for form in {str(path), str(path.resolve()) if path.exists() else str(path)}:
+            text = text.replace(form, "the file")
+    for root in (str(settings.MEDIA_ROOT), str(settings.BASE_DIR)):
+        text = text.replace(root, "[path]")
+    return _ABSOLUTE_PATH.sub("[path]", text)
+
+
 def read_table(path: Path) -> pl.DataFrame:
     """Read CSV (UTF-8, falling back to Windows-1252), Excel or Parquet with every column as text."""
     suffix = path.suffix.lower()
@@ -97,6 +111,10 @@ def read_table(path: Path) -> pl.DataFrame:
         df = pl.read_parquet(path)
         return df.with_columns(pl.all().cast(pl.Utf8))
     if suffix in {".xlsx", ".xls"}:
+        try:
+            parsing.check_archive(path)  # sizes from the zip directory, before anything is expanded
+        except parsing.UploadTooLarge as exc:
+            raise ImportRejected([{"row": 0, "column": "", "value": "", "reason": str(exc)}]) from None
         return pl.read_excel(path, infer_schema_length=0)
     raw = path.read_bytes()
     try:
@@ -321,7 +339,14 @@ def _read_and_validate(
         raise
     except Exception as exc:  # a file polars cannot read at all
         raise ImportRejected(
-            [{"row": 0, "column": "", "value": "", "reason": f"The file could not be read: {exc}"}]
+            [
+                {
+                    "row": 0,
+                    "column": "",
+                    "value": "",
+                    "reason": f"The file could not be read: {without_paths(str(exc), path)}",
+                }
+            ]
         ) from exc
     ctx.progress(0, raw.height, "validating")
     parsed, errors = validate(source, raw)
@@ -404,7 +429,7 @@ def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun
     except Exception as exc:
         logger.exception("Import %s failed", run.pk)
         run.status = RunStatus.FAILED
-        run.message = f"Failed: {type(exc).__name__}: {exc}. Nothing was written."
+        run.message = f"Failed: {type(exc).__name__}: {without_paths(str(exc), path)}. Nothing was written."
     finally:
         run.finished_at = timezone.now()
         run.save()
@@ -412,9 +437,9 @@ def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun
     if run.status == RunStatus.SUCCEEDED:
         # The post-load hook: what is derived from imported data (the risk proposals) is refreshed now,
         # never when a page is read (decision 0018). A failing receiver is logged; the import stands.
-        for receiver, result in import_succeeded.send_robust(sender=source.__class__, run=run):
-            if isinstance(result, Exception):
-                logger.error("After import %s: %s failed: %s", run.pk, receiver, result)
+        for receiver, outcome in import_succeeded.send_robust(sender=source.__class__, run=run):
+            if isinstance(outcome, Exception):
+                logger.error("After import %s: %s failed: %s", run.pk, receiver, outcome)
     return run
 
 

@@ -7,7 +7,12 @@ and anything else that is not a number is an error the import reports with its r
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+from typing import IO
+
 import polars as pl
+from django.conf import settings
 
 from beacon.indicators.models import ValueStatus
 
@@ -85,3 +90,45 @@ def academic_year_start(label: str) -> int | None:
             if len(head) == 4 and head.isdigit():
                 return int(head)
     return None
+
+
+# --- archives (issue 13 item 6) -----------------------------------------------------------------------
+
+
+class UploadTooLarge(ValueError):
+    """A file (or what it expands to) is over the limits: refused before it is read."""
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):,.0f} MB"
+
+
+def human_size(n: int) -> str:
+    """1536 -> '2 KB', 100 * 1024 * 1024 -> '100 MB'."""
+    return _mb(n) if n >= 1024 * 1024 else f"{max(1, round(n / 1024)):,} KB"
+
+
+def check_archive(source: Path | IO[bytes]) -> None:
+    """Refuse a zip-based workbook (.xlsx) whose members expand beyond BEACON_IMPORT_MAX_EXPANDED_BYTES in
+    total, or one member compressed more than BEACON_IMPORT_MAX_COMPRESSION_RATIO to 1 (a zip bomb), from
+    the zip's directory alone: nothing is decompressed. A file that is not a zip is left to the reader."""
+    limit = int(getattr(settings, "BEACON_IMPORT_MAX_EXPANDED_BYTES", 200 * 1024 * 1024))
+    ratio_limit = int(getattr(settings, "BEACON_IMPORT_MAX_COMPRESSION_RATIO", 100))
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError):
+        return
+    with archive:
+        members = archive.infolist()
+    total = sum(m.file_size for m in members)
+    if total > limit:
+        raise UploadTooLarge(
+            f"The workbook expands to {_mb(total)} when opened, more than the {_mb(limit)} limit. "
+            "Save it as CSV, or split it, and upload again."
+        )
+    for m in members:
+        if m.file_size > 1024 * 1024 and m.file_size > ratio_limit * max(m.compress_size, 1):
+            raise UploadTooLarge(
+                f"The workbook is compressed more than {ratio_limit} to 1 ({m.file_size:,} bytes in "
+                f"{m.compress_size:,}): it looks like a zip bomb and was not opened."
+            )

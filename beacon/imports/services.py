@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connections
 
 from beacon.imports.framework import create_run, execute_run
-from beacon.imports.models import ImportRun
+from beacon.imports.models import ImportRun, RunStatus
 
 UPLOAD_SUFFIXES = {".csv", ".xlsx", ".parquet"}
 
@@ -44,7 +44,7 @@ def start_upload_import(
 
         def work() -> None:
             try:
-                execute_run(ImportRun.objects.get(pk=run.pk), path)
+                _discard_if_not_loaded(execute_run(ImportRun.objects.get(pk=run.pk), path), path)
             finally:
                 # This thread's connections are its own and it is ending: close them, whatever
                 # CONN_MAX_AGE says (close_old_connections() would leave them open on PostgreSQL).
@@ -52,5 +52,12 @@ def start_upload_import(
 
         threading.Thread(target=work, name=f"import-{run.pk}", daemon=True).start()
     else:
-        execute_run(run, path)
+        _discard_if_not_loaded(execute_run(run, path), path)
     return run
+
+
+def _discard_if_not_loaded(run: ImportRun, path: Path) -> None:
+    """An uploaded file that was rejected, failed or duplicated is deleted from disk (the run keeps its
+    name, size, SHA-256 and errors); only loaded files stay, as the provenance of what they wrote."""
+    if run.status != RunStatus.SUCCEEDED:
+        path.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ from beacon.core import permissions
 from beacon.imports import freshness
 from beacon.imports.framework import load_all_sources, progress_key
 from beacon.imports.models import ImportRun
+from beacon.imports.parsing import UploadTooLarge, check_archive, human_size
 from beacon.imports.services import UPLOAD_SUFFIXES, start_upload_import
 from beacon.indicators.selectors import area_name
 
@@ -47,6 +48,16 @@ class UploadForm(forms.Form):
         f = self.cleaned_data["file"]
         if Path(f.name).suffix.lower() not in UPLOAD_SUFFIXES:
             raise forms.ValidationError("The file must be a CSV, Excel (.xlsx) or Parquet file")
+        limit = settings.BEACON_IMPORT_MAX_UPLOAD_BYTES
+        if f.size > limit:
+            raise forms.ValidationError(f"The file must be smaller than {human_size(limit)}")
+        if Path(f.name).suffix.lower() == ".xlsx":
+            try:
+                check_archive(f.file)  # the zip's directory only: nothing is expanded
+            except UploadTooLarge as exc:
+                raise forms.ValidationError(str(exc)) from None
+            finally:
+                f.seek(0)
         return f
 
     def clean(self) -> dict[str, object]:

@@ -68,7 +68,9 @@ class Term(models.Model):
     @staticmethod
     def key_of(text: str) -> tuple[str, int]:
         """'autumn-2025', 'Autumn 2025' or 'autumn-2025/26' -> ("autumn", 2025); ValueError otherwise."""
-        m = re.fullmatch(r"\s*(autumn|spring|summer)[\s\-_]+(\d{4})(/\d{2})?\s*", text.lower())
+        m = re.fullmatch(
+            r"\s*(autumn|spring|summer)[\s\-_]+(\d{4})(/\d{2})?\s*", text.lower(), flags=re.ASCII
+        )
         if m is None:
             raise ValueError(f"Not a term: {text!r} (expected e.g. 'autumn-2025')")
         return m.group(1), int(m.group(2))

@@ -17,6 +17,7 @@ from django.db.models import Value as V
 from django.db.models.functions import Replace, Upper
 
 from beacon.core.formatting import academic_year, govuk_date
+from beacon.core.validation import query_int
 from beacon.imports.models import ImportRun
 from beacon.indicators import selectors as ind
 from beacon.inspections import selectors as inspection_selectors
@@ -237,7 +238,7 @@ class SchoolFilters:
             q=(params.get("q") or "").strip()[:100],
             phases=[p for p in getlist("phase") if p in Phase.values],
             types=[t for t in getlist("type") if t][:50],
-            las=[int(c) for c in getlist("la") if str(c).isdigit()],
+            las=[n for c in getlist("la") if (n := query_int(str(c), hi=9999)) is not None],
             judgements=[j for j in getlist("ofsted") if j in JUDGEMENT_LABELS],
             include_closed="closed" in getlist("include"),
             include_independent="independent" in getlist("include"),
@@ -274,8 +275,9 @@ def search_schools(visible: QuerySet[School], f: SchoolFilters) -> QuerySet[Scho
         if compact:
             qs = qs.annotate(postcode_compact=Upper(Replace("postcode", V(" "), V(""))))
             cond |= Q(postcode_compact__startswith=compact)
-        if text.isdigit():
-            cond |= Q(urn=int(text)) | Q(laestab=int(text))
+        number = query_int(text, hi=2**31 - 1)  # plain digits only ("²" is a digit to Python)
+        if number is not None:
+            cond |= Q(urn=number) | Q(laestab=number)
         qs = qs.filter(cond)
     if f.phases:
         qs = qs.filter(phase__in=f.phases)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
+from beacon.core.validation import query_id
 from beacon.support import services
 from beacon.support.dates import academic_year, academic_year_bounds
 from beacon.support.forms import BrokeredForm, CapacityForm, EntitlementForm, VisitForm
@@ -59,7 +60,7 @@ def _adviser(user: Any, value: str) -> Any:
 def _case_for(user: Any, school: Any, value: str | None) -> SupportCase | None:
     if not value:
         return None
-    case = SupportCase.objects.filter(pk=int(value), school=school).first() if value.isdigit() else None
+    case = SupportCase.objects.filter(pk=query_id(value), school=school).first()
     if case is None:
         raise PermissionDenied("Not a support case for this school.")
     return case
