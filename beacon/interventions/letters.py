@@ -246,7 +246,7 @@ class LetterSandbox(ImmutableSandboxedEnvironment):
             return False
         return bool(super().is_safe_attribute(obj, attr, value))
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         for a in (*args, *kwargs.values()):
             if isinstance(a, int) and abs(a) > MAX_NUMBER and __obj is not _range:
                 raise SecurityError(f"Numbers in a letter template are at most {MAX_NUMBER}.")
@@ -301,8 +301,10 @@ _UNDEFINED = re.compile(r"'(\w+)' is undefined")
 
 
 def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | tuple) and not value) or (
-        isinstance(value, str) and not value.strip()
+    return (
+        value is None
+        or (isinstance(value, str | list | tuple) and not value)
+        or (isinstance(value, str) and not value.strip())
     )
 
 
