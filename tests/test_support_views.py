@@ -64,8 +64,12 @@ def test_case_workflow_through_views(client: Any, camden_register: None) -> None
     assert r.status_code == 400 and "Focused support has at most 3 priorities." in r.content.decode()
     r = client.post(
         reverse("support:record_meeting", args=[case.pk]),
-        {"held_on": "2025-09-22", "progress": "on_track", "next_steps": "Phonics audit",
-         "next_meeting_on": "2025-12-08"},
+        {
+            "held_on": "2025-09-22",
+            "progress": "on_track",
+            "next_steps": "Phonics audit",
+            "next_meeting_on": "2025-12-08",
+        },
     )
     assert r.status_code == 302
     meeting = case.meetings.get()

@@ -37,7 +37,7 @@ WHAT_FOLLOWS = {
     ),
 }
 
-CONSEQUENCES = {
+CONSEQUENCES: dict[str, str] = {
     Ground.PAY_CONDITIONS: (
         "If the governing body fails to comply, or to secure compliance, within the compliance period, the "
         "school becomes eligible for intervention under sections 64 to 66 of the Education and Inspections "
