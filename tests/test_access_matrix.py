@@ -165,6 +165,8 @@ PK_FILLERS: dict[str, dict[str, Filler]] = {
     "support:exit": {"pk": lambda w, v: w.cases[v].pk},
     "support:letter": {"pk": lambda w, v: w.cases[v].pk},
     "support:report": {"pk": lambda w, v: w.meetings[v].pk},
+    "support:meeting_letter": {"pk": lambda w, v: w.meetings[v].pk},
+    "support:schedule_meeting": {"pk": lambda w, v: w.cases[v].pk},
     "interventions:notice": {"pk": lambda w, v: w.notices[v].pk},
     "interventions:notice_letter": {"pk": lambda w, v: w.notices[v].pk},
     "interventions:response": {"pk": lambda w, v: w.notices[v].pk},

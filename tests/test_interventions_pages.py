@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from docx import Document
@@ -34,6 +35,7 @@ def director(camden_register: None) -> Any:
     return make_user("dli", "director")
 
 
+@time_machine.travel(dt.datetime(2026, 4, 10, 10, 0, tzinfo=dt.UTC), tick=False)
 def test_notice_from_an_eighteen_month_alert_through_outcome(client: Client, director: Any) -> None:
     school = School.objects.get(urn=HAVERSTOCK)
     assert school.religious_character == "Does not apply"
@@ -65,6 +67,10 @@ def test_notice_from_an_eighteen_month_alert_through_outcome(client: Client, dir
     data = {"version": "1", "response": "Governors deferred the award", "response_received_on": "2026-03-20",
             "outcome": "not_complied", "outcome_recorded_on": "2026-04-02"}  # fmt: skip
     assert client.post(resp_url, {**data, "response_received_on": "2026-01-01"}).status_code == 400
+    future = client.post(resp_url, {**data, "response_received_on": "2026-04-11"})
+    assert future.status_code == 400 and "cannot be in the future" in future.content.decode()
+    early = client.post(resp_url, {**data, "outcome_recorded_on": "2026-03-31"})  # the period's last day
+    assert early.status_code == 400 and "before the compliance period ends" in early.content.decode()
     assert client.post(resp_url, data).status_code == 302
     r = client.post(resp_url, {**data, "outcome": "complied"})  # the old version again
     assert r.status_code == 409

@@ -167,7 +167,9 @@ def test_template_save_renders_against_real_records(director: Any) -> None:
     support.record_meeting(case, held_on=D(2025, 9, 30), progress=Progress.ON_TRACK, next_steps="Plan")
     tpl = LetterTemplate.objects.get(kind=LetterKind.MEETING_SUMMARY)
     body = "Second priority: {{ priorities.split(';')[1] }}"
-    assert letters.render_letter(LetterTemplate(kind=tpl.kind, subject="S", body=body), letters.SAMPLE_CONTEXT)
+    assert letters.render_letter(
+        LetterTemplate(kind=tpl.kind, subject="S", body=body), letters.SAMPLE_CONTEXT
+    )
     with pytest.raises(ValidationError, match="could not be rendered"):
         services.update_template(tpl, tpl.version, subject="S", body=body, today=D(2026, 1, 20))
     ok = "Priorities: {{ priorities|upper }}"

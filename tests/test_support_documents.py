@@ -53,7 +53,7 @@ def test_appendix_d_report_word_and_pdf(camden_demo: None) -> None:
         case, held_on=dt.date(2025, 9, 22), progress=Progress.NOT_ON_TRACK,
         attendees="Director of Learning and Impact\nHeadteacher\nChair of governors",
         previous_actions="Attendance officer appointed", context_and_impact="Year 9 absence rising",
-        next_steps="Weekly attendance panel",
+        next_steps="Weekly attendance panel", head_report="New attendance lead started in September",
     )  # fmt: skip
     report = documents.build_report(meeting)
     # With the date it rests on (issue 11): pvhee schools_london_complete.csv `Haverstock School,100049,…,
@@ -72,17 +72,17 @@ def test_appendix_d_report_word_and_pdf(camden_demo: None) -> None:
         assert "Year 9 absence rising" in text and "Chair of governors" in text
         assert "Not on track" in text
         assert "Good (inspection of 2 July 2019" in text
+        assert "Headteacher's pre-meeting report" in text
+        assert "New attendance lead started in September" in text
         assert "does not yet demonstrate sufficient capacity to meet key aims within 12/24 months" in text
 
 
 def test_letters_render_in_sandbox_to_word_and_pdf(db: None) -> None:
     tpl = letters.template_for(LetterKind.WARNING_NOTICE)
-    ctx = {
-        "school_name": "Argyle Primary School", "urn": 100008, "head_name": "Headteacher",
-        "grounds": "unacceptably low standards", "compliance_ends_on": "9 February 2026", "signatory": "DLI",
-    }  # fmt: skip
+    # Updated for issue 13: the notice letter carries Appendix C's content, so its context is complete.
+    ctx = {k: letters.SAMPLE_CONTEXT[k] for k in letters.KIND_PLACEHOLDERS[LetterKind.WARNING_NOTICE]}
     letter = letters.render_letter(tpl, ctx)
-    assert letter.subject == "Warning notice: Argyle Primary School (URN 100008)"
+    assert letter.subject == "Formal warning notice: Argyle Primary School (URN 100008)"
     assert "by 9 February 2026" in letter.body
     assert "by 9 February 2026" in _docx_text(letters.letter_docx(letter))
     assert "Argyle Primary School" in _pdf_text(letters.letter_pdf(letter))

@@ -64,7 +64,12 @@ def test_case_workflow_through_views(client: Any, camden_register: None) -> None
     assert r.status_code == 400 and "Focused support has at most 3 priorities." in r.content.decode()
     r = client.post(
         reverse("support:record_meeting", args=[case.pk]),
-        {"held_on": "2025-09-22", "progress": "on_track", "next_steps": "Phonics audit"},
+        {
+            "held_on": "2025-09-22",
+            "progress": "on_track",
+            "next_steps": "Phonics audit",
+            "next_meeting_on": "2025-12-08",
+        },
     )
     assert r.status_code == 302
     meeting = case.meetings.get()
@@ -76,12 +81,16 @@ def test_case_workflow_through_views(client: Any, camden_register: None) -> None
     )
     letter = client.get(reverse("support:letter", args=[case.pk, "meeting_summary", "docx"]))
     text = "\n".join(p.text for p in Document(io.BytesIO(letter.content)).paragraphs)
-    assert "Summary of the support meeting on 22 September 2025" in text
-    assert "The agreed priorities are: P0; P1; P2." in text and "Next steps: Phonics audit" in text
+    # Updated for issue 13: the summary is dated, addressed and names the next meeting.
+    assert "Summary of the support review meeting on 22 September 2025" in text
+    assert "The agreed priorities are: P0 (achievement); P1 (achievement); P2 (achievement)." in text
+    assert "Next steps: Phonics audit" in text and "The next meeting is on 8 December 2025." in text
+    assert "Argyle Primary School" in text and "Chair of Governors" in text
     assert client.get(reverse("support:letter", args=[case.pk, "warning_notice", "pdf"])).status_code == 404
     r = client.post(
         reverse("support:exit", args=[case.pk]),
-        {"version": "0", "agreed_on": "2026-07-10", "agreed_with": ["head", "chair_of_governors", "cpp"],
+        # version 1: the meeting above scheduled the next one on the case
+        {"version": "1", "agreed_on": "2026-07-10", "agreed_with": ["head", "chair_of_governors", "cpp"],
          "recategorise_to": "universal", "reduction_plan": "Termly CPP visits only"},
     )  # fmt: skip
     assert r.status_code == 302

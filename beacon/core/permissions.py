@@ -246,6 +246,16 @@ def current_support_schools(user: Any) -> QuerySet[School]:
     return served(support_schools(user))
 
 
+def visible_visits(user: Any) -> QuerySet[Any]:
+    """Support visits the user may see: those at the schools of their support caseload. Days used are
+    always summed over these, so a page's totals add up to the visits it can list."""
+    from beacon.support.models import Visit
+
+    if not can_see_support(user):
+        return Visit.objects.none()
+    return Visit.objects.filter(school__in=support_schools(user))
+
+
 def can_chair_support(user: Any) -> bool:
     return _active(user) and (user.is_superuser or user.role in SUPPORT_CHAIR_ROLES)
 

@@ -6,6 +6,7 @@ out, so `letters.render_letter` refuses the letter with the reason instead of pr
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -36,7 +37,7 @@ WHAT_FOLLOWS = {
     ),
 }
 
-CONSEQUENCES = {
+CONSEQUENCES: dict[str, str] = {
     Ground.PAY_CONDITIONS: (
         "If the governing body fails to comply, or to secure compliance, within the compliance period, the "
         "school becomes eligible for intervention under sections 64 to 66 of the Education and Inspections "
@@ -111,8 +112,10 @@ def warning_notice_blocking(school: Any) -> WarningNotice | None:
 def _congratulations_allowed(school: Any) -> None:
     n = warning_notice_blocking(school)
     if n is not None:
-        state = "the governing body failed to comply" if n.outcome == Outcome.NOT_COMPLIED else (
-            "it awaits its outcome"
+        state = (
+            "the governing body failed to comply"
+            if n.outcome == Outcome.NOT_COMPLIED
+            else ("it awaits its outcome")
         )
         raise LetterRefused(
             f"No congratulations letter: {school.name} is under a {n.get_kind_display().lower()} issued on "
@@ -227,10 +230,8 @@ def real_contexts(kind: str, *, today: dt.date, limit: int = 5) -> list[dict[str
     out: list[dict[str, Any]] = []
 
     def add(build: Any) -> None:
-        try:
+        with contextlib.suppress(LetterRefused):
             out.append(build())
-        except LetterRefused:
-            pass
 
     if kind == LetterKind.WARNING_NOTICE:
         for n in WarningNotice.objects.select_related("school", "created_by").order_by("-pk")[:limit]:

@@ -246,7 +246,7 @@ class LetterSandbox(ImmutableSandboxedEnvironment):
             return False
         return bool(super().is_safe_attribute(obj, attr, value))
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         for a in (*args, *kwargs.values()):
             if isinstance(a, int) and abs(a) > MAX_NUMBER and __obj is not _range:
                 raise SecurityError(f"Numbers in a letter template are at most {MAX_NUMBER}.")
@@ -257,7 +257,7 @@ def _environment() -> LetterSandbox:
     env = LetterSandbox(undefined=StrictUndefined, autoescape=False)
     filters = {name: _bounded(env.filters[name]) for name in SAFE_FILTERS}
     filters["join"] = _join
-    env.filters = filters  # type: ignore[assignment]
+    env.filters = filters
     env.globals = {"range": _range}  # no namespace(), cycler, lipsum or dict
     return env
 
@@ -301,8 +301,10 @@ _UNDEFINED = re.compile(r"'(\w+)' is undefined")
 
 
 def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | tuple) and not value) or (
-        isinstance(value, str) and not value.strip()
+    return (
+        value is None
+        or (isinstance(value, str | list | tuple) and not value)
+        or (isinstance(value, str) and not value.strip())
     )
 
 

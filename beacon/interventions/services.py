@@ -185,7 +185,7 @@ def update_template(
     check_template(tpl.kind, subject, body, real_contexts(tpl.kind, today=today))
     if tpl.pk is None:  # not yet saved by the data migration (e.g. a kind added later): the first version
         tpl.subject, tpl.body, tpl.version = subject, body, 1
-        tpl._change_reason = "Template edited"  # type: ignore[attr-defined]
+        tpl._change_reason = "Template edited"
         tpl.save()
         return tpl
     return locked_save(tpl, expected_version, {"subject": subject, "body": body}, reason="Template edited")

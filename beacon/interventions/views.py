@@ -182,9 +182,7 @@ def notice_response(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
-def letter_response(
-    request: HttpRequest, kind: str, build: Any, fmt: str, filename: str
-) -> HttpResponse:
+def letter_response(request: HttpRequest, kind: str, build: Any, fmt: str, filename: str) -> HttpResponse:
     """A letter as Word or PDF; refused (409, with the reason) when a value it needs is not recorded or a
     rule forbids it (no congratulations under a warning notice)."""
     if fmt not in ("docx", "pdf"):

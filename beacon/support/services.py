@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, QuerySet, Sum
 
 from beacon.assessments.models import SupportLevel
 from beacon.inspections.models import EvaluationArea
@@ -85,12 +85,49 @@ def save_entitlement(ent: Entitlement) -> Entitlement:
     return ent
 
 
-def days_used(school_id: int, year: int) -> Decimal:
+def days_used(school_id: int, year: int, visits: QuerySet[Visit] | None = None) -> Decimal:
+    """The sum of the days of the school's visits in the academic year (of `visits`: the visits the
+    reader may see, `permissions.visible_visits`; all visits when not given)."""
     start, end = academic_year_bounds(year)
-    total = Visit.objects.filter(school_id=school_id, visited_on__range=(start, end)).aggregate(
-        s=Sum("days")
-    )["s"]
+    base = Visit.objects.all() if visits is None else visits
+    total = base.filter(school_id=school_id, visited_on__range=(start, end)).aggregate(s=Sum("days"))["s"]
     return as_days(total)
+
+
+def entitlement_for(school: Any, year: int) -> Entitlement:
+    """The school's entitlement for the year without writing anything: the saved one, else the one the
+    support matrix gives from the latest decision (universal when none), unsaved."""
+    ent = Entitlement.objects.filter(school=school, academic_year=year).first()
+    if ent is not None:
+        return ent
+    assessment = latest_decided_assessment(school, year)
+    level = assessment.decided_level if assessment else SupportLevel.UNIVERSAL
+    return Entitlement(
+        school=school,
+        academic_year=year,
+        level=level,
+        targeted_extra_days=TARGETED_MAX_EXTRA_DAYS if level == SupportLevel.TARGETED else Decimal("0"),
+    )
+
+
+def adviser_schools(adviser: Any, year: int) -> list[Any]:
+    """The schools an adviser (CPP) serves in an academic year: those whose entitlement for the year names
+    them, and those they are assigned to (accounts.SchoolAssignment overlapping the year) unless the
+    year's entitlement names another adviser. Support cases carry no adviser of their own."""
+    from beacon.schools.models import School
+
+    start, end = academic_year_bounds(year)
+    named = Entitlement.objects.filter(academic_year=year, adviser__isnull=False)
+    assigned = (
+        School.objects.filter(
+            assignments__user=adviser,
+        )
+        .filter(Q(assignments__started_on__isnull=True) | Q(assignments__started_on__lte=end))
+        .filter(Q(assignments__ended_on__isnull=True) | Q(assignments__ended_on__gte=start))
+        .exclude(pk__in=named.exclude(adviser=adviser).values("school_id"))
+    )
+    allocated = School.objects.filter(pk__in=named.filter(adviser=adviser).values("school_id"))
+    return list((assigned | allocated).distinct().order_by("name"))
 
 
 @dataclass(frozen=True)
@@ -114,13 +151,19 @@ class AdviserLoad:
         return ""
 
 
-def adviser_load(adviser: Any, year: int) -> AdviserLoad:
+def adviser_load(adviser: Any, year: int, visits: QuerySet[Visit] | None = None) -> AdviserLoad:
+    """Days allocated (the entitlements of the adviser's schools, universal 1.5 where nothing is saved)
+    against the budget; days used: the adviser's visits in the year among `visits` (those the reader may
+    see; all when not given)."""
     cap = AdviserCapacity.objects.filter(adviser=adviser, academic_year=year).first()
-    ents = Entitlement.objects.filter(adviser=adviser, academic_year=year)
-    allocated = sum((entitlement_days(e).total for e in ents), Decimal("0"))
+    allocated = sum(
+        (entitlement_days(entitlement_for(s, year)).total for s in adviser_schools(adviser, year)),
+        Decimal("0"),
+    )
     start, end = academic_year_bounds(year)
-    used = Visit.objects.filter(adviser=adviser, visited_on__range=(start, end)).aggregate(s=Sum("days"))["s"]
-    return AdviserLoad(cap.day_budget if cap else None, allocated, as_days(used))
+    base = Visit.objects.all() if visits is None else visits
+    used = base.filter(adviser=adviser, visited_on__range=(start, end)).aggregate(s=Sum("days"))["s"]
+    return AdviserLoad(cap.day_budget if cap else None, as_days(allocated), as_days(used))
 
 
 # --- support cases ------------------------------------------------------------------------------
@@ -235,9 +278,7 @@ def record_meeting(
     return meeting
 
 
-def schedule_meeting(
-    case: SupportCase, expected_version: int, *, on: dt.date, today: dt.date
-) -> SupportCase:
+def schedule_meeting(case: SupportCase, expected_version: int, *, on: dt.date, today: dt.date) -> SupportCase:
     """Schedule the next review meeting (the initial meeting first) on a date."""
     if case.status != CaseStatus.OPEN:
         raise ValidationError("This support case is closed.")
@@ -624,30 +665,32 @@ class AdviserCapacityView:
         return out
 
 
-def adviser_capacity(adviser: Any, year: int) -> AdviserCapacityView:
-    """An adviser's year: budget, the entitlements allocated to them (days), days used at each school."""
+def adviser_capacity(adviser: Any, year: int, visits: QuerySet[Visit] | None = None) -> AdviserCapacityView:
+    """An adviser's year: budget, the schools they serve (adviser_schools) with their entitled days, and
+    the days of the adviser's visits at each (among `visits`, those the reader may see)."""
     start, end = academic_year_bounds(year)
-    ents = list(
-        Entitlement.objects.filter(adviser=adviser, academic_year=year)
-        .select_related("school")
-        .order_by("school__name")
-    )
+    base = Visit.objects.all() if visits is None else visits
     used_by_school = dict(
-        Visit.objects.filter(adviser=adviser, visited_on__range=(start, end))
+        base.filter(adviser=adviser, visited_on__range=(start, end))
         .order_by()
         .values("school_id")
         .annotate(s=Sum("days"))
         .values_list("school_id", "s")
     )
-    rows = [CapacityRow(e, entitlement_days(e).total, as_days(used_by_school.get(e.school_id))) for e in ents]
+    rows = []
+    for school in adviser_schools(adviser, year):
+        ent = entitlement_for(school, year)
+        rows.append(CapacityRow(ent, entitlement_days(ent).total, as_days(used_by_school.get(school.pk))))
     return AdviserCapacityView(
         adviser,
         year,
         AdviserCapacity.objects.filter(adviser=adviser, academic_year=year).first(),
-        adviser_load(adviser, year),
+        adviser_load(adviser, year, visits),
         rows,
     )
 
 
-def capacity_overview(advisers: Any, year: int) -> list[tuple[Any, AdviserLoad]]:
-    return [(a, adviser_load(a, year)) for a in advisers]
+def capacity_overview(
+    advisers: Any, year: int, visits: QuerySet[Visit] | None = None
+) -> list[tuple[Any, AdviserLoad]]:
+    return [(a, adviser_load(a, year, visits)) for a in advisers]

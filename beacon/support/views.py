@@ -4,7 +4,6 @@ from beacon.core.permissions, rules in beacon.support.services."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -19,15 +18,14 @@ from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
 from beacon.interventions import context as letter_context
-from beacon.interventions.views import letter_response
 from beacon.interventions.models import LetterKind, WarningNotice
+from beacon.interventions.views import letter_response
 from beacon.support import documents, services
 from beacon.support.dates import academic_year, academic_year_bounds
 from beacon.support.forms import ExitForm, MeetingForm, NewCaseForm, PriorityForm, ScheduleForm
 from beacon.support.models import (
     BrokeredSupport,
     CaseStatus,
-    Entitlement,
     ReviewMeeting,
     SupportCase,
     Visit,
@@ -62,28 +60,28 @@ def caseload(request: HttpRequest) -> HttpResponse:
         schools = schools.filter(
             Q(support_cases__status=CaseStatus.OPEN) | Q(entitlements__academic_year=year)
         ).distinct()
-    ents = {e.school_id: e for e in Entitlement.objects.filter(academic_year=year, school__in=schools)}
     cases = {c.school_id: c for c in SupportCase.objects.filter(status=CaseStatus.OPEN, school__in=schools)}
+    visible = permissions.visible_visits(user)
     rows = []
     for school in schools.distinct():
-        ent = ents.get(school.pk)
+        ent = services.entitlement_for(school, year)  # universal 1.5 days where nothing is saved
         case = cases.get(school.pk)
         due = services.next_meeting_due(case) if case else None
         rows.append(
             {
                 "school": school,
-                "level": ent.get_level_display() if ent else "Not set",
-                "entitled": services.entitlement_days(ent).total if ent else Decimal("0"),
-                "used": services.days_used(school.pk, year),
+                "level": ent.get_level_display(),
+                "entitled": services.entitlement_days(ent).total,
+                "used": services.days_used(school.pk, year, visible),
                 "case": case,
                 "due": due,
                 "overdue": bool(due and due.is_overdue(today)),
             }
         )
     is_adviser = getattr(user, "role", "") == "adviser"
-    load = services.adviser_load(user, year) if is_adviser else None
+    load = services.adviser_load(user, year, visible) if is_adviser else None
     start, end = academic_year_bounds(year)
-    visits = Visit.objects.filter(school__in=schools, visited_on__range=(start, end)).select_related(
+    visits = visible.filter(school__in=schools, visited_on__range=(start, end)).select_related(
         "school", "adviser"
     )
     if is_adviser:
@@ -202,8 +200,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_broker": permissions.can_manage_brokered_support(request.user, case.school),
             "can_notice": permissions.can_manage_warning_notices(request.user),
             "year": academic_year(today),
-            "schedule_form": ScheduleForm(initial={"version": case.version,
-                                                  "next_meeting_on": case.next_meeting_on or ""}),
+            "schedule_form": ScheduleForm(
+                initial={"version": case.version, "next_meeting_on": case.next_meeting_on or ""}
+            ),
         },
         status=400 if form.is_bound else 200,
     )

@@ -124,9 +124,10 @@ def entitlement(request: HttpRequest, urn: int, year: int | None = None) -> Http
         ent.refresh_from_db()
     start, end = academic_year_bounds(year)
     days = services.entitlement_days(ent)
-    used = services.days_used(school.pk, year)
+    visible = permissions.visible_visits(user)
+    used = services.days_used(school.pk, year, visible)
     visits = list(
-        Visit.objects.filter(school=school, visited_on__range=(start, end)).select_related("adviser", "case")
+        visible.filter(school=school, visited_on__range=(start, end)).select_related("adviser", "case")
     )
     return render(
         request,
@@ -350,7 +351,9 @@ def capacity_overview(request: HttpRequest, year: int | None = None) -> HttpResp
     if not permissions.can_see_capacity_overview(user):
         raise PermissionDenied
     year = _year(year)
-    rows = services.capacity_overview(permissions.capacity_advisers(user), year)
+    rows = services.capacity_overview(
+        permissions.capacity_advisers(user), year, permissions.visible_visits(user)
+    )
     return render(
         request,
         "support/capacity_overview.html",
@@ -376,7 +379,8 @@ def adviser_capacity(request: HttpRequest, adviser_id: int, year: int | None = N
     if adviser is None or not permissions.can_see_adviser_capacity(user, adviser):
         raise PermissionDenied
     year = _year(year)
-    view = services.adviser_capacity(adviser, year)
+    visible = permissions.visible_visits(user)
+    view = services.adviser_capacity(adviser, year, visible)
     can_set = permissions.can_set_capacity(user)
     initial = {
         "version": view.capacity.version if view.capacity else 0,
@@ -401,13 +405,9 @@ def adviser_capacity(request: HttpRequest, adviser_id: int, year: int | None = N
             else:
                 messages.success(request, "Day budget saved.")
                 return redirect(reverse("support:adviser_capacity_year", args=[adviser.pk, year]))
-        view = services.adviser_capacity(adviser, year)
+        view = services.adviser_capacity(adviser, year, visible)
     start, end = academic_year_bounds(year)
-    visits = list(
-        Visit.objects.filter(
-            adviser=adviser, visited_on__range=(start, end), school__in=permissions.support_schools(user)
-        ).select_related("school")
-    )
+    visits = list(visible.filter(adviser=adviser, visited_on__range=(start, end)).select_related("school"))
     return render(
         request,
         "support/adviser_capacity.html",
@@ -421,9 +421,7 @@ def adviser_capacity(request: HttpRequest, adviser_id: int, year: int | None = N
             "errors": _errors(form) if form.is_bound else [],
             "can_set": can_set,
             "open_cases": SupportCase.objects.filter(
-                status=CaseStatus.OPEN,
-                school__entitlements__adviser=adviser,
-                school__entitlements__academic_year=year,
+                status=CaseStatus.OPEN, school__in=[r.entitlement.school for r in view.rows]
             ).count(),
         },
         status=status,

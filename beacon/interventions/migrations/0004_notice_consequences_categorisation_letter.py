@@ -4,30 +4,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('interventions', '0003_notice_case_versions'),
+        ("interventions", "0003_notice_case_versions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalwarningnotice',
-            name='consequences',
-            field=models.TextField(blank=True, help_text='What follows if the governing body does not comply (Appendix C)'),
+            model_name="historicalwarningnotice",
+            name="consequences",
+            field=models.TextField(
+                blank=True, help_text="What follows if the governing body does not comply (Appendix C)"
+            ),
         ),
         migrations.AddField(
-            model_name='warningnotice',
-            name='consequences',
-            field=models.TextField(blank=True, help_text='What follows if the governing body does not comply (Appendix C)'),
+            model_name="warningnotice",
+            name="consequences",
+            field=models.TextField(
+                blank=True, help_text="What follows if the governing body does not comply (Appendix C)"
+            ),
         ),
         migrations.AlterField(
-            model_name='historicallettertemplate',
-            name='kind',
-            field=models.CharField(choices=[('initial_meeting', 'Initial meeting letter'), ('categorisation', 'Categorisation letter (after the SRAS meeting)'), ('meeting_summary', 'Meeting summary'), ('congratulations', 'Congratulations letter'), ('significant_concerns', 'Significant concerns letter'), ('warning_notice', 'Warning notice')], db_index=True, max_length=24),
+            model_name="historicallettertemplate",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("initial_meeting", "Initial meeting letter"),
+                    ("categorisation", "Categorisation letter (after the SRAS meeting)"),
+                    ("meeting_summary", "Meeting summary"),
+                    ("congratulations", "Congratulations letter"),
+                    ("significant_concerns", "Significant concerns letter"),
+                    ("warning_notice", "Warning notice"),
+                ],
+                db_index=True,
+                max_length=24,
+            ),
         ),
         migrations.AlterField(
-            model_name='lettertemplate',
-            name='kind',
-            field=models.CharField(choices=[('initial_meeting', 'Initial meeting letter'), ('categorisation', 'Categorisation letter (after the SRAS meeting)'), ('meeting_summary', 'Meeting summary'), ('congratulations', 'Congratulations letter'), ('significant_concerns', 'Significant concerns letter'), ('warning_notice', 'Warning notice')], max_length=24, unique=True),
+            model_name="lettertemplate",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("initial_meeting", "Initial meeting letter"),
+                    ("categorisation", "Categorisation letter (after the SRAS meeting)"),
+                    ("meeting_summary", "Meeting summary"),
+                    ("congratulations", "Congratulations letter"),
+                    ("significant_concerns", "Significant concerns letter"),
+                    ("warning_notice", "Warning notice"),
+                ],
+                max_length=24,
+                unique=True,
+            ),
         ),
     ]

@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('support', '0002_entitlement_derivation_visit_circulation_versions'),
+        ("support", "0002_entitlement_derivation_visit_circulation_versions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalsupportcase',
-            name='next_meeting_on',
-            field=models.DateField(blank=True, help_text='The date the next review meeting (the initial meeting first) is scheduled for', null=True, verbose_name='Next review meeting'),
+            model_name="historicalsupportcase",
+            name="next_meeting_on",
+            field=models.DateField(
+                blank=True,
+                help_text="The date the next review meeting (the initial meeting first) is scheduled for",
+                null=True,
+                verbose_name="Next review meeting",
+            ),
         ),
         migrations.AddField(
-            model_name='supportcase',
-            name='next_meeting_on',
-            field=models.DateField(blank=True, help_text='The date the next review meeting (the initial meeting first) is scheduled for', null=True, verbose_name='Next review meeting'),
+            model_name="supportcase",
+            name="next_meeting_on",
+            field=models.DateField(
+                blank=True,
+                help_text="The date the next review meeting (the initial meeting first) is scheduled for",
+                null=True,
+                verbose_name="Next review meeting",
+            ),
         ),
     ]
