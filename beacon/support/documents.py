@@ -73,6 +73,14 @@ def _data_rows(school_id: int) -> list[tuple[str, str, str]]:
     return list(latest.values())
 
 
+def _latest_inspection(j: dict[str, object]) -> list[tuple[str, str]]:
+    """The latest inspection of any kind, when it is not the graded one (e.g. 'School remains Good')."""
+    latest = j.get("latest_any")
+    if not isinstance(latest, dict) or latest.get("inspection_id") == j.get("inspection_id"):
+        return []
+    return [("Latest inspection", f"{latest['kind']}, {_fmt(latest['date'])}: {latest['outcome']}")]
+
+
 def build_report(meeting: ReviewMeeting) -> MeetingReport:
     case = meeting.case
     school = case.school
@@ -85,7 +93,7 @@ def build_report(meeting: ReviewMeeting) -> MeetingReport:
         exit=_fmt(case.planned_exit_on),
         level=case.get_level_display(),
         ofsted=j.get("overall_label") or "No graded inspection",
-        ofsted_grades=[(g["area_label"], g["label"]) for g in j.get("grades", [])],
+        ofsted_grades=[(g["area_label"], g["label"]) for g in j.get("grades", [])] + _latest_inspection(j),
         date=_fmt(meeting.held_on),
         present=[a.strip() for a in meeting.attendees.splitlines() if a.strip()],
         eoy_aims=[(p.get_area_display(), p.title, p.end_of_year_aim) for p in case.priorities.all()],
