@@ -250,3 +250,15 @@ def test_list_and_la_overview_show_latest_inspection_and_graded_judgement(camden
     row = overview[overview.index(f'data-urn="{HOLY_TRINITY}"') :]
     row = row[: row.index("</tr>")]
     assert "No overall grade" in row and "Latest: Graded inspection: No overall grade" in row
+
+
+def test_appendix_d_names_the_later_ungraded_inspection(camden_ofsted: ImportRun) -> None:
+    from beacon.inspections.selectors import current_judgement
+    from beacon.support import documents
+
+    j = current_judgement(School.objects.get(urn=BROOKFIELD))
+    assert j["overall_label"] == "Good"
+    assert documents._latest_inspection(j) == [
+        ("Latest inspection", "Ungraded inspection, 20 September 2023: School remains Good")
+    ]
+    assert documents._latest_inspection(current_judgement(School.objects.get(urn=HOLY_TRINITY))) == []

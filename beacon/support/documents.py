@@ -85,6 +85,14 @@ def _judgement_text(j: dict[str, Any]) -> str:
     return text + ")"
 
 
+def _latest_inspection(j: dict[str, object]) -> list[tuple[str, str]]:
+    """The latest inspection of any kind, when it is not the graded one (e.g. 'School remains Good')."""
+    latest = j.get("latest_any")
+    if not isinstance(latest, dict) or latest.get("inspection_id") == j.get("inspection_id"):
+        return []
+    return [("Latest inspection", f"{latest['kind']}, {_fmt(latest['date'])}: {latest['outcome']}")]
+
+
 def build_report(meeting: ReviewMeeting) -> MeetingReport:
     case = meeting.case
     school = case.school
@@ -97,7 +105,7 @@ def build_report(meeting: ReviewMeeting) -> MeetingReport:
         exit=_fmt(case.planned_exit_on),
         level=case.get_level_display(),
         ofsted=_judgement_text(j),
-        ofsted_grades=[(g["area_label"], g["label"]) for g in j.get("grades", [])],
+        ofsted_grades=[(g["area_label"], g["label"]) for g in j.get("grades", [])] + _latest_inspection(j),
         date=_fmt(meeting.held_on),
         present=[a.strip() for a in meeting.attendees.splitlines() if a.strip()],
         eoy_aims=[(p.get_area_display(), p.title, p.end_of_year_aim) for p in case.priorities.all()],
