@@ -88,6 +88,8 @@ class Frames:
     peers: pl.DataFrame | None = None  # school_id, phase: every state-funded school held (similar schools)
     # First academic year whose evidence is current (set per rule from the rulebook's stale_after_years).
     stale_before: int | None = None
+    # Similar-intake medians by (measure, spec): several rules compare the same measure.
+    similar_cache: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -480,7 +482,12 @@ def _with_similar(fr: Frames, s: pl.DataFrame, p: dict[str, Any], measure: str) 
             pl.lit(None, dtype=pl.UInt32).alias("similar_n"),
         )
     spec, similar_spec = route
-    sim = similar_schools_frame(fr, measure, similar_spec).select("school_id", "year", "similar", "similar_n")
+    key = f"{measure}|{json.dumps(similar_spec, sort_keys=True)}"
+    if key not in fr.similar_cache:
+        fr.similar_cache[key] = similar_schools_frame(fr, measure, similar_spec).select(
+            "school_id", "year", "similar", "similar_n"
+        )
+    sim = fr.similar_cache[key]
     return (
         s.join(progress_published(fr, list(spec["progress"])), on=["school_id", "year"], how="left")
         .with_columns(pl.col("progress_ok").fill_null(False))
