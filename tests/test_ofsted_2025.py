@@ -262,3 +262,9 @@ def test_appendix_d_names_the_later_ungraded_inspection(camden_ofsted: ImportRun
         ("Latest inspection", "Ungraded inspection, 20 September 2023: School remains Good")
     ]
     assert documents._latest_inspection(current_judgement(School.objects.get(urn=HOLY_TRINITY))) == []
+
+
+def test_public_profile_shows_the_later_ungraded_inspection(camden_ofsted: ImportRun) -> None:
+    html = Client().get(f"/find-a-school/{BROOKFIELD}/").content.decode()
+    assert "Ungraded inspection, 20 September 2023: School remains Good" in html
+    assert "Latest Ofsted judgement" in html

@@ -343,6 +343,9 @@ class Inspection:
     grades: list[tuple[str, str]]
     safeguarding: str
     report_url: str
+    later: str = (
+        ""  # a later inspection of another kind, as published (e.g. an ungraded 'School remains Good')
+    )
 
 
 @dataclass(frozen=True)
@@ -363,6 +366,13 @@ def published_narrative(school: School) -> dict[str, list[str]]:
     return {f: paragraphs(str(row.published.get(f, ""))) for f, _l, _h in SECTIONS if row.published.get(f)}
 
 
+def _later_inspection(cj: dict[str, Any]) -> str:
+    latest = cj.get("latest_any")
+    if not latest or latest["inspection_id"] == cj["inspection_id"]:
+        return ""
+    return f"{latest['kind']}, {latest['date'].strftime('%-d %B %Y')}: {latest['outcome']}"
+
+
 def public_inspection(school: School) -> Inspection | None:
     cj = inspections.current_judgement(school)
     if cj["framework"] is None:
@@ -378,6 +388,7 @@ def public_inspection(school: School) -> Inspection | None:
         ],
         safeguarding=cj["safeguarding_label"] or "",
         report_url=f"https://reports.ofsted.gov.uk/provider/21/{school.urn}",
+        later=_later_inspection(cj),
     )
 
 
