@@ -56,6 +56,9 @@ def test_director_decides_a_category(
         evidence={"explanation": "Absence above median"},
         evaluated_at=timezone.now(),
     )
+    from beacon.assessments.services import refresh_proposals
+
+    refresh_proposals(term)  # as evaluate_risk does after evaluating; the pages only read (decision 0018)
     director = make_user("dana", "director")
     Intelligence.objects.create(
         school=argyle,

@@ -101,6 +101,9 @@ def test_school_list_export_honours_filters_and_scoping(camden_register: None) -
 
 
 def test_risk_register_export_honours_filters_and_scoping(camden_register: None) -> None:
+    from beacon.assessments.services import create_term
+
+    create_term("autumn", 2025)  # terms are created by staff; the register reads (decision 0018)
     client = Client()
     client.force_login(make_user("dir", "director"))
     page = client.get("/risk/", {"phase": "primary"}).content.decode()
