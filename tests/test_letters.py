@@ -216,3 +216,19 @@ def test_template_pages_read_without_writing_and_show_a_clear_form_error(
     )
     assert r.status_code == 400
     assert "{{ grounds }} is not a placeholder of this letter" in r.content.decode().replace("&#x27;", "'")
+
+
+def test_letters_to_a_school_without_a_case(client: Client, director: Any) -> None:
+    client.force_login(director)
+    url = reverse("interventions:school_letters")
+    page = client.get(url)
+    assert page.status_code == 200 and "Argyle Primary School" in page.content.decode()
+    r = client.get(url, {"urn": ARGYLE, "kind": LetterKind.CONGRATULATIONS, "fmt": "pdf"})
+    assert r.status_code == 302
+    assert r["Location"] == reverse(
+        "interventions:school_letter", args=[ARGYLE, LetterKind.CONGRATULATIONS, "pdf"]
+    )
+    bad = client.get(url, {"urn": "999999999999999999999", "kind": "warning_notice", "fmt": "exe"})
+    assert bad.status_code == 400 and "There is a problem" in bad.content.decode()
+    client.force_login(make_user("cpp", "adviser", schools=(ARGYLE,)))
+    assert client.get(url).status_code == 403
