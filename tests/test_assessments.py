@@ -567,6 +567,10 @@ def test_eligibility_report_cards_and_current_stuck(camden_register: None) -> No
     )
     assert not flags(hav)["failed_warning_notice"]
     notice.outcome = Outcome.NOT_COMPLIED
+    notice.outcome_recorded_on = dt.date(2026, 2, 20)  # inside the compliance period: not a valid failure
+    notice.save()
+    assert not flags(hav)["failed_warning_notice"]  # issue 13: only valid outcomes count
+    notice.outcome_recorded_on = dt.date(2026, 3, 2)
     notice.save()
     assert flags(hav)["failed_warning_notice"]
 

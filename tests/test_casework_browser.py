@@ -59,6 +59,20 @@ def test_a_terms_casework_with_letters(
     base = live_server.url
     sign_in(page, live_server, "dli")
 
+    # After the SRAS meeting: the categorisation letter to the head and chair.
+    page.goto(f"{base}{reverse('interventions:list')}")
+    assert_accessible(page)
+    page.get_by_role("link", name="Letters to a school without a support case").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    page.get_by_label("School").select_option(label="Haverstock School")
+    page.get_by_label("Categorisation letter (after the SRAS meeting)").check()
+    page.get_by_label("Word").check()
+    text = _download_text(page, page.get_by_role("button", name="Download the letter"))
+    assert "SRAS) meeting on 6 October 2025 considered Haverstock School" in text
+    assert "categorised red and will receive targeted support" in text and "20 January 2026" in text
+    assert "review meetings every 8 to 10 weeks" in text
+
     # Open the targeted case with the initial meeting scheduled.
     page.goto(f"{base}{reverse('support:new_case', args=[HAVERSTOCK])}")
     assert_accessible(page)
@@ -71,12 +85,8 @@ def test_a_terms_casework_with_letters(
     assert page.get_by_text("Next review meeting scheduled").is_visible()
     assert_accessible(page)
 
-    # The categorisation letter after the SRAS meeting, to the head and chair.
-    letters = page.locator("#letters + ul")
-    text = _download_text(page, letters.get_by_role("link", name="Word (Categorisation letter"))
-    assert "SRAS) meeting on 6 October 2025 considered Haverstock School" in text
-    assert "categorised red and will receive targeted support" in text and "20 January 2026" in text
     # The invitation names the initial meeting.
+    letters = page.locator("#letters + ul")
     text = _download_text(page, letters.get_by_role("link", name="Word (Initial meeting letter"))
     assert "the initial meeting on 3 November 2025" in text
 

@@ -198,3 +198,37 @@ def test_director_templates_are_bounded(body: str, why: str) -> None:
     tpl = LetterTemplate(kind=LetterKind.CONGRATULATIONS, subject="S", body=body)
     with pytest.raises(ValidationError, match=why):
         letters.render_letter(tpl, {k: letters.SAMPLE_CONTEXT[k] for k in letters.COMMON})
+
+
+def test_template_pages_read_without_writing_and_show_a_clear_form_error(
+    client: Client, director: Any
+) -> None:
+    before = list(LetterTemplate.objects.order_by("kind").values_list("kind", "version"))
+    client.force_login(director)
+    assert client.get(reverse("interventions:templates")).status_code == 200
+    for kind in LetterKind.values:
+        page = client.get(reverse("interventions:template", args=[kind])).content.decode()
+        assert "{{ letter_date }}" in page and "{{ school_address }}" in page
+    assert list(LetterTemplate.objects.order_by("kind").values_list("kind", "version")) == before
+    url = reverse("interventions:template", args=[LetterKind.SIGNIFICANT_CONCERNS])
+    r = client.post(
+        url, {"version": "0", "subject": "S", "body": "Concerns: {{ grounds }}.", "action": "save"}
+    )
+    assert r.status_code == 400
+    assert "{{ grounds }} is not a placeholder of this letter" in r.content.decode().replace("&#x27;", "'")
+
+
+def test_letters_to_a_school_without_a_case(client: Client, director: Any) -> None:
+    client.force_login(director)
+    url = reverse("interventions:school_letters")
+    page = client.get(url)
+    assert page.status_code == 200 and "Argyle Primary School" in page.content.decode()
+    r = client.get(url, {"urn": ARGYLE, "kind": LetterKind.CONGRATULATIONS, "fmt": "pdf"})
+    assert r.status_code == 302
+    assert r["Location"] == reverse(
+        "interventions:school_letter", args=[ARGYLE, LetterKind.CONGRATULATIONS, "pdf"]
+    )
+    bad = client.get(url, {"urn": "999999999999999999999", "kind": "warning_notice", "fmt": "exe"})
+    assert bad.status_code == 400 and "There is a problem" in bad.content.decode()
+    client.force_login(make_user("cpp", "adviser", schools=(ARGYLE,)))
+    assert client.get(url).status_code == 403

@@ -12,7 +12,8 @@ or 'special measures'; is a 'stuck' school; or has failed to comply with a warni
   section 5 inspection and below good at the section 5 inspection immediately before it.
 * 'Stuck', the current definition: 'needs attention' for leadership and governance at the latest report
   card with below good at the previous graded inspection.
-* Failed warning notice: a `beacon.interventions.WarningNotice` whose outcome is "failed to comply"
+* Failed warning notice: a `beacon.interventions.WarningNotice` whose outcome is a valid "failed to comply"
+  (issued, decided after the compliance period ended: `interventions.models.valid_failures`)
   (callers may also pass notices in, e.g. for a what-if).
 """
 

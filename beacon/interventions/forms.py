@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from beacon.interventions.models import Ground, NoticeKind, Outcome
@@ -39,3 +41,18 @@ class TemplateForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     subject = forms.CharField(label="Subject", max_length=255)
     body = forms.CharField(label="Body", widget=forms.Textarea(attrs={"rows": 16}))
+
+
+class SchoolLetterForm(forms.Form):
+    """Choose a school and a letter (no support case): read with GET, writes nothing."""
+
+    urn = forms.TypedChoiceField(label="School", coerce=int)
+    kind = forms.ChoiceField(label="Letter")
+    fmt = forms.ChoiceField(label="Format", choices=[("docx", "Word"), ("pdf", "PDF")], initial="docx")
+
+    def __init__(self, *args: Any, schools: list[tuple[int, str]], kinds: list[tuple[str, str]], **kw: Any):
+        super().__init__(*args, **kw)
+        urn, kind = self.fields["urn"], self.fields["kind"]
+        assert isinstance(urn, forms.ChoiceField) and isinstance(kind, forms.ChoiceField)
+        urn.choices = [("", "Choose a school"), *schools]
+        kind.choices = kinds

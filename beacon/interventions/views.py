@@ -16,7 +16,13 @@ from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
 from beacon.interventions import context, letters, services
-from beacon.interventions.forms import IssueForm, NewNoticeForm, ResponseForm, TemplateForm
+from beacon.interventions.forms import (
+    IssueForm,
+    NewNoticeForm,
+    ResponseForm,
+    SchoolLetterForm,
+    TemplateForm,
+)
 from beacon.interventions.models import LetterKind, LetterTemplate, WarningNotice
 from beacon.support.locking import StaleRecord
 from beacon.support.models import SupportCase
@@ -220,6 +226,29 @@ def notice_letter(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 
 SCHOOL_LETTERS = (LetterKind.CATEGORISATION, LetterKind.CONGRATULATIONS, LetterKind.SIGNIFICANT_CONCERNS)
+
+
+@login_required
+def school_letters(request: HttpRequest) -> HttpResponse:
+    """Choose a school and a letter without a support case; a valid choice goes to its download."""
+    if not permissions.can_manage_warning_notices(request.user):
+        raise PermissionDenied
+    schools = permissions.visible_schools(request.user).filter(is_open=True).order_by("name")
+    form = SchoolLetterForm(
+        request.GET if request.GET else None,
+        schools=[(s.urn, s.name) for s in schools.only("urn", "name")],
+        kinds=[(k, LetterKind(k).label) for k in SCHOOL_LETTERS],
+        initial={"fmt": "docx"},
+    )
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        return redirect("interventions:school_letter", urn=d["urn"], kind=d["kind"], fmt=d["fmt"])
+    return render(
+        request,
+        "interventions/school_letters.html",
+        {"page_title": "Letters to a school", "form": form, "errors": _errors(form) if form.is_bound else []},
+        status=400 if form.is_bound else 200,
+    )
 
 
 @login_required
