@@ -130,6 +130,10 @@ def test_error_pages_are_styled_without_staff_navigation_for_anonymous_visitors(
     staff.force_login(make_user("hana", "headteacher", schools=(100008,)))
     refused = staff.get("/schools/100049/")
     assert refused.status_code == 403 and "You do not have access to this page" in refused.content.decode()
+    csrf = Client(enforce_csrf_checks=True)
+    csrf.force_login(make_user("dana", "director"))
+    refused_form = csrf.post("/risk/terms/new/", {"season": "autumn", "academic_year": "2025"})
+    assert refused_form.status_code == 403 and "govuk-template" in refused_form.content.decode()
     request = RequestFactory().get("/boom/")
     from django.contrib.auth.models import AnonymousUser
 

@@ -93,6 +93,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return error_page(request, 500)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without a valid CSRF token (e.g. from a page open too long): the styled 403 page."""
+    return error_page(request, 403)
+
+
 @login_required
 def audit_trail(request: HttpRequest) -> HttpResponse:
     if not permissions.can_see_audit_trail(request.user):
