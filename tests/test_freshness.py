@@ -258,3 +258,27 @@ def test_attendance_says_its_latest_year(camden_register: None, data_dir: Path, 
     # kspdeveloper england_abs.csv row `202,4104,100049,6.9,18.8`: Haverstock, 2018/19.
     assert 'data-latest-year="2018">Latest for Haverstock School: 6.9% (2018/19).' in html
     assert 'data-latest-year="2018">Latest for Haverstock School: 18.8% (2018/19).' in html
+
+
+def test_latest_by_kind_of_data(camden_register: None, data_dir: Path) -> None:
+    """The issue's acceptance: KS2 2024, KS4 2024, census 2024 and Ofsted as at 2025-08-31, each from the
+    source that holds the newest (older sources of the same kind do not hide it)."""
+    imported("ks2_results", data_dir / KS2_2018, year=2017)
+    imported(
+        "ks2_results_matched", data_dir / "charleskk6-ks2-ks4-2023-25/ks2_2024-2025_school_level_with_urn.csv"
+    )
+    imported(
+        "ks4_results_matched", data_dir / "charleskk6-ks2-ks4-2023-25/ks4_2024-2025_school_level_with_urn.csv"
+    )
+    imported("csp_census_register", data_dir / "calvinchankf-csp-2024-25/england_census.csv", year=2024)
+    imported("ofsted_official_statistics", data_dir / OFSTED_2025)
+    kinds = freshness()["by_kind"]
+    assert kinds["ks2"] == {
+        "latest_year": 2024,
+        "latest_year_label": "2024/25",
+        "source": "ks2_results_matched",
+    }
+    assert kinds["ks4"]["latest_year"] == 2024
+    assert kinds["census"]["latest_year"] == 2024 and kinds["census"]["source"] == "csp_census_register"
+    assert kinds["ofsted"] == {"as_at": "2025-08-31", "source": "ofsted_official_statistics"}
+    assert kinds["absence"]["latest_year"] is None  # nothing imported: null, never a guess

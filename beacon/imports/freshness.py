@@ -337,11 +337,56 @@ def source_freshness(la_code: int | None, *, today: dt.date) -> list[SourceFresh
     return out
 
 
+# The kinds of data an officer asks about, each answered by the sources that hold it. Years: the newest
+# any of them holds. Ofsted: the as-at date of the first snapshot imported, in this order (the official
+# statistics are the complete snapshot; the 2026 management-information file here is an 18-row sample).
+DATA_KINDS: dict[str, tuple[str, ...]] = {
+    "ks2": ("ks2_results", "ks2_results_by_urn", "ks2_results_matched"),
+    "ks4": (
+        "ks4_results",
+        "ks4_results_by_urn",
+        "ks4_results_matched",
+        "ks4_results_provisional",
+        "ks4_results_csp_prev_years",
+    ),
+    "census": ("school_census", "csp_census", "csp_census_register", "census_context_by_urn"),
+    "absence": ("csp_absence", "absence_school_ees"),
+    "suspensions": ("suspensions_school_ees",),
+    "finance": ("finance_by_urn",),
+    "workforce": ("workforce_by_urn",),
+    "destinations": ("ks4_destinations", "destinations_by_urn", "ks5_destinations"),
+    "ofsted": ("ofsted_official_statistics", "ofsted_management_information", "ofsted_latest"),
+}
+
+
+def freshness_by_kind(sources: list[SourceFreshness]) -> dict[str, dict[str, Any]]:
+    """Per kind of data (KS2, KS4, census, absence, Ofsted…): the latest academic year or as-at date held
+    and the source it comes from; a kind nobody imported is null."""
+    by_key = {s.source: s for s in sources}
+    out: dict[str, dict[str, Any]] = {}
+    for kind, keys in DATA_KINDS.items():
+        held = [by_key[k] for k in keys if k in by_key and by_key[k].imported]
+        if kind == "ofsted":
+            snap = next((s for s in held if s.as_at is not None), None)
+            out[kind] = {"as_at": snap.as_at.isoformat(), "source": snap.source} if snap else {"as_at": None}
+            continue
+        dated = [s for s in held if s.latest_year is not None]
+        best = max(dated, key=lambda s: s.latest_year or 0, default=None)
+        out[kind] = {
+            "latest_year": best.latest_year if best else None,
+            "latest_year_label": best.latest_year_label if best else None,
+            "source": best.source if best else None,
+        }
+    return out
+
+
 def freshness_json(la_code: int | None, *, today: dt.date) -> dict[str, Any]:
     """The stable JSON of `manage.py data_freshness --json`."""
+    sources = source_freshness(la_code, today=today)
     return {
         "la": la_code,
         "on": today.isoformat(),
         "current_academic_year": current_academic_year(today),
-        "sources": [s.as_dict() for s in source_freshness(la_code, today=today)],
+        "by_kind": freshness_by_kind(sources),
+        "sources": [s.as_dict() for s in sources],
     }

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from beacon.core.formatting import govuk_date
-from beacon.imports.freshness import freshness_json, source_freshness
+from beacon.imports.freshness import freshness_by_kind, freshness_json, source_freshness
 
 
 class Command(BaseCommand):
@@ -40,7 +40,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Data held for LA {la if la is not None else 'all of England'}, on {govuk_date(on)}:"
         )
-        for s in source_freshness(la, today=on):
+        sources = source_freshness(la, today=on)
+        kinds = []
+        for kind, held in freshness_by_kind(sources).items():
+            if held.get("as_at"):
+                kinds.append(f"{kind} as at {govuk_date(dt.date.fromisoformat(held['as_at']))}")
+            elif held.get("latest_year_label"):
+                kinds.append(f"{kind} {held['latest_year_label']}")
+        self.stdout.write("Latest held: " + ("; ".join(kinds) or "nothing imported"))
+        for s in sources:
             if not s.imported:
                 self.stdout.write(f"- {s.label} [{s.source}]: not imported")
                 continue
