@@ -367,8 +367,8 @@ def freshness_by_kind(sources: list[SourceFreshness]) -> dict[str, dict[str, Any
     for kind, keys in DATA_KINDS.items():
         held = [by_key[k] for k in keys if k in by_key and by_key[k].imported]
         if kind == "ofsted":
-            snap = next((s for s in held if s.as_at is not None), None)
-            out[kind] = {"as_at": snap.as_at.isoformat(), "source": snap.source} if snap else {"as_at": None}
+            snap = next(((s.as_at, s.source) for s in held if s.as_at is not None), None)
+            out[kind] = {"as_at": snap[0].isoformat(), "source": snap[1]} if snap else {"as_at": None}
             continue
         dated = [s for s in held if s.latest_year is not None]
         best = max(dated, key=lambda s: s.latest_year or 0, default=None)
