@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from beacon.futureoptions.models import IntakeYear, RollRecord
+from beacon.futureoptions.models import IntakeYear, RollRecord, SchoolLocation
 from beacon.imports.framework import (
     Column,
     ImportContext,
@@ -186,5 +186,53 @@ ADMISSIONS = register(
         reader=read_star,
         la_filter_column="la_code",
         demo_files=((f"{ADMISSIONS_DIR}/fct_school_year.csv", None),),
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Latitude/longitude (2024/25 CSP school list) for schools without a GIAS grid reference
+
+COORDS_COLUMNS = (
+    Column("urn", ("URN",), "int"),
+    Column("lat", ("LAT", "Latitude"), "number"),
+    Column("lon", ("LON", "Longitude"), "number"),
+)
+
+
+def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
+    """Only schools already in the register; rows without a position, or outside the UK, are skipped."""
+    ids = _schools_by_urn(df["urn"].drop_nulls().to_list())
+    label = f"CSP school list {ctx.file_name} (geocoded from the postcode)"[:120]
+    records = []
+    for r in df.iter_rows(named=True):
+        school_id = ids.get(r["urn"])
+        lat, lon = r["lat"], r["lon"]
+        if school_id is None or lat is None or lon is None or not (49 < lat < 61 and -9 < lon < 3):
+            continue
+        records.append(
+            SchoolLocation(school_id=school_id, latitude=lat, longitude=lon, source=label, source_run=ctx.run)
+        )
+    inserted, updated = bulk_upsert(
+        SchoolLocation,
+        records,
+        unique_fields=["school"],
+        update_fields=["latitude", "longitude", "source", "source_run"],
+        ctx=ctx,
+    )
+    return LoadResult(inserted=inserted, updated=updated, skipped=df.height - len(records))
+
+
+COORDS = register(
+    Source(
+        key="school_coords",
+        label="School positions (latitude/longitude) from the CSP school list (future options map)",
+        description=(
+            "URN, LAT and LON for every school in Compare School Performance 2024/25 (geocoded from the "
+            "postcode). Places schools on the map and in partner suggestions when GIAS gives no grid reference."
+        ),
+        columns=COORDS_COLUMNS,
+        loader=load_coords,
+        demo_files=(("calvinchankf-csp-2024-25/england_school_coords.csv", None),),
     )
 )

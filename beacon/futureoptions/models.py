@@ -185,3 +185,19 @@ class FutureOptionsSummary(models.Model):
 
     def __str__(self) -> str:
         return f"Future options summary for {self.school_id}"
+
+
+class SchoolLocation(models.Model):
+    """Latitude/longitude from a file other than GIAS (the 2024/25 CSP school list, geocoded from the
+    postcode), for schools the register holds no easting/northing for. GIAS's grid reference wins."""
+
+    school = models.OneToOneField("schools.School", on_delete=models.CASCADE, related_name="location")
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    source = models.CharField(max_length=120)
+    source_run = models.ForeignKey(
+        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.school_id}: {self.latitude:.5f}, {self.longitude:.5f}"

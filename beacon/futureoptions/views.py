@@ -65,6 +65,7 @@ def _filtered_rows(request: HttpRequest, schools: QuerySet[School]) -> tuple[lis
     if f["phases"]:
         schools = schools.filter(phase__in=f["phases"])
     rows = selectors.future_options(schools)
+    f["phase_rows"] = rows  # every school of the phases chosen (the borough totals), before the flag filter
     if f["flags"]:
         rows = [r for r in rows if any(fl.code in f["flags"] for fl in r.raised)]
     return rows, f
@@ -74,7 +75,7 @@ def _filtered_rows(request: HttpRequest, schools: QuerySet[School]) -> tuple[lis
 def index(request: HttpRequest) -> HttpResponse:
     schools = _scope(request.user)
     rows, f = _filtered_rows(request, schools)
-    trend = selectors.la_trend(selectors.future_options(schools))
+    trend = selectors.la_trend(f["phase_rows"])
     return render(
         request,
         "futureoptions/index.html",
@@ -82,6 +83,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "page_title": "School future options",
             "rows": rows,
             "trend": trend,
+            "phase_rolls": selectors.phase_rolls(f["phase_rows"]),
             "method": selectors.PROJECTION_METHOD.format(n=selectors.PROJECTION_YEARS),
             "filters": f,
             "query": request.GET.urlencode(),
@@ -94,6 +96,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def school_map(request: HttpRequest) -> HttpResponse:
     schools = _scope(request.user)
     rows, f = _filtered_rows(request, schools)
+    located = set(selectors.positions(r.school for r in rows))
     return render(
         request,
         "futureoptions/map.html",
@@ -103,7 +106,8 @@ def school_map(request: HttpRequest) -> HttpResponse:
             "filters": f,
             "points_url": reverse("futureoptions:map_points")
             + ("?" + request.GET.urlencode() if request.GET else ""),
-            "located": sum(1 for r in rows if r.school.easting and r.school.northing),
+            "located": len(located),
+            "located_ids": located,
         },
     )
 
@@ -204,7 +208,8 @@ def partners(request: HttpRequest, urn: int) -> HttpResponse:
             "school": school,
             "target": target,
             "suggestions": selectors.partner_suggestions(target, rows),
-            "weights": selectors.WEIGHTS,
+            "weights": selectors.partner_weights(),
+            "near_m": selectors.thresholds().get(("partner_near_m", ""), selectors.NEAR_M),
         },
     )
 
