@@ -274,13 +274,13 @@ class _Data:
         wanted = sorted(set(codes) | cohort_codes)
         sv = ind.school_values([school.pk], wanted)
         self.mine: dict[str, ind.Series] = {c: sv.get((school.pk, c), {}) for c in wanted}
+        self.geo_areas = list(self.areas)  # LA, region, England: for LA-wide figures (area_only)
+        self.area_series = ind.area_values([c for _n, c in self.areas], codes)
         if self.special:
             # A special school is compared with the average of its LA's special schools, not with all
             # schools (whose pupils are not alike): issue 14.
             self.areas = [(f"{la_name or 'Local authority'} special schools (average)", SPECIAL_PEERS)]
-            self.area_series = special_school_averages(school, codes)
-        else:
-            self.area_series = ind.area_values([c for _n, c in self.areas], codes)
+            self.area_series.update(special_school_averages(school, codes))
 
     def cohort(self, m: MeasureDef, year: int) -> ind.Value | None:
         if m.unit == "count":
@@ -348,7 +348,7 @@ class _Data:
 
     def area_only(self, code: str, *, years: int = 3) -> Trend | None:
         """An LA-wide measure (no school figure): the LA's last `years` years with London and England."""
-        la = self.areas[0][1] if self.areas else None
+        la = self.geo_areas[0][1] if self.geo_areas else None
         series = self.area_series.get((la, code), {}) if la else {}
         held = sorted(y for y, v in series.items() if v.status == "ok" and v.value is not None)[-years:]
         if not held:
@@ -362,11 +362,11 @@ class _Data:
                     label=measure_def(code).label,
                     year=y,
                     school=suppression.no_data(y),
-                    areas=[(name, self.area_figure(code, c, y)) for name, c in self.areas],
+                    areas=[(name, self.area_figure(code, c, y)) for name, c in self.geo_areas],
                 )
                 for y in held
             ],
-            [n for n, _c in self.areas],
+            [n for n, _c in self.geo_areas],
         )
 
 
