@@ -636,3 +636,34 @@ def test_partners_by_phase_and_kind_on_current_results(fo_data: None, data_dir: 
     Threshold.objects.filter(code="partner_weight", phase="stable").update(value=0.0)
     w = selectors.partner_weights()
     assert w["stable"] == 0.0 and w["distance"] == 30.0
+
+
+def test_partnership_toolkit_downloads_editable_documents(fo_data: None) -> None:
+    from beacon.futureoptions import toolkit
+
+    c = _client(make_user("fo-toolkit", "director"))
+    page = c.get("/future-options/toolkit/").content.decode()
+    kinds = {d.kind for d in toolkit.DOCUMENTS}
+    assert {"Collaboration (soft partnership)", "Federation (one governing board)", "Amalgamation"} <= kinds
+    for d in toolkit.DOCUMENTS:
+        assert (
+            f"/future-options/toolkit/{d.slug}.rtf" in page
+            and f"/future-options/toolkit/{d.slug}.txt" in page
+        )
+    r = c.get("/future-options/toolkit/federation-steps.rtf")
+    assert r.status_code == 200 and r["Content-Type"] == "application/rtf"
+    assert r["Content-Disposition"] == 'attachment; filename="camden-federation-steps.rtf"'
+    body = r.content.decode()
+    assert body.startswith(r"{\rtf1") and body.rstrip().endswith("}")
+    assert body.count("{") == body.count("}")  # balanced groups: a well-formed RTF file
+    assert "School Governance (Federations) (England) Regulations 2012" in body
+    assert r"weeks 1-4" in body and "[School A]" in body
+    txt = c.get("/future-options/toolkit/amalgamation-steps.txt").content.decode()
+    assert "representation period of four weeks" in txt and "[ ] Equality impact assessment" in txt
+    # Text with braces or non-ASCII is escaped, not broken.
+    doc = toolkit.ModelDocument("x", "Caf\u00e9 {draft}", "k", "s", ())
+    assert r"Caf\u233?" in toolkit.as_rtf(doc) and r"\{draft\}" in toolkit.as_rtf(doc)
+    assert c.get("/future-options/toolkit/nope.rtf").status_code == 404
+    assert c.get("/future-options/toolkit/federation-steps.exe").status_code == 404
+    head = _client(make_user("fo-toolkit-head", "headteacher", schools=(BRECKNOCK,)))
+    assert head.get("/future-options/toolkit/").status_code == 403

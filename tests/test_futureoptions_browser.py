@@ -171,6 +171,7 @@ def test_every_future_options_page_is_accessible_and_fits_a_phone(
         "/future-options/partnerships/new/",
         f"/future-options/partnerships/{p.pk}/",
         "/future-options/system-leaders/",
+        "/future-options/toolkit/",
     ]
     sign_in(page, live_server, "fo-pages")
     for path in paths:

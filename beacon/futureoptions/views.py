@@ -9,13 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
 from beacon.futureoptions import selectors, services
+from beacon.futureoptions import toolkit as tk
 from beacon.futureoptions.forms import InterestForm, PartnershipForm, SummaryForm
 from beacon.futureoptions.models import SUMMARY_SECTIONS, Partnership, SystemLeaderInterest
 from beacon.schools.models import Phase, School
@@ -370,3 +371,28 @@ def leaders(request: HttpRequest) -> HttpResponse:
             "can_edit": can_edit,
         },
     )
+
+
+@login_required
+def toolkit(request: HttpRequest) -> HttpResponse:
+    _scope(request.user)
+    return render(
+        request,
+        "futureoptions/toolkit.html",
+        {"page_title": "Partnership toolkit", "documents": tk.DOCUMENTS, "check": tk.CHECK},
+    )
+
+
+TOOLKIT_FORMATS = {"rtf": ("application/rtf", tk.as_rtf), "txt": ("text/plain; charset=utf-8", tk.as_text)}
+
+
+@login_required
+def toolkit_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    _scope(request.user)
+    doc = tk.BY_SLUG.get(slug)
+    if doc is None or fmt not in TOOLKIT_FORMATS:
+        raise Http404("No such document")
+    content_type, render_doc = TOOLKIT_FORMATS[fmt]
+    resp = HttpResponse(render_doc(doc), content_type=content_type)
+    resp["Content-Disposition"] = f'attachment; filename="camden-{doc.slug}.{fmt}"'
+    return resp
