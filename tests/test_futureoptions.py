@@ -667,3 +667,46 @@ def test_partnership_toolkit_downloads_editable_documents(fo_data: None) -> None
     assert c.get("/future-options/toolkit/federation-steps.exe").status_code == 404
     head = _client(make_user("fo-toolkit-head", "headteacher", schools=(BRECKNOCK,)))
     assert head.get("/future-options/toolkit/").status_code == 403
+
+
+def _year_groups(data_dir: Path, urn: int) -> dict[str, int]:
+    row = _csv_rows(data_dir / HELIOS, "urn", str(urn))[0]
+    parts = ("Part time girls", "Full time girls", "Part time boys", "Full time boys")
+    out = {}
+    for g in ("R", *(str(i) for i in range(1, 12))):
+        col = "Reception" if g == "R" else f"Year group {g}"
+        out[g] = round(sum(float(row[f"{p} {col}"] or 0) for p in parts))
+    return out
+
+
+def test_projection_from_year_groups_where_the_census_holds_them(fo_data: None, data_dir: Path) -> None:
+    _import(data_dir, "census_year_groups", HELIOS)
+    seq = ("R", "1", "2", "3", "4", "5", "6")
+    for urn, headcount in ((BRECKNOCK, 338), (ST_DOMINICS, 46)):
+        groups = _year_groups(data_dir, urn)
+        offers = _offers(data_dir, urn)
+        counts = [groups[g] for g in seq]
+        other = headcount - sum(counts)  # nursery classes, held
+        takeup = [counts[i] / offers[2022 - i] for i in range(3)]
+        mid_r = sorted(takeup)[1]
+        recent = [offers[y] for y in (2020, 2021, 2022)]
+        want = []
+        for k in (1, 2, 3):
+            carried = sum(counts[: 7 - k]) + other
+            mid = round(carried + k * mid_r * sum(recent) / 3)
+            lo = round(min(carried + k * min(takeup) * min(recent), mid))
+            hi = round(max(carried + k * max(takeup) * max(recent), mid))
+            want.append((2022 + k, mid, lo, hi))
+        fo = selectors.for_school(School.objects.get(urn=urn))
+        proj = fo.projection_detail
+        assert proj is not None and proj.method == "year_groups", urn
+        assert [(p.year, p.pupils, p.low, p.high) for p in proj.years] == want, urn
+        assert f"Year groups in 2022/23: Reception {counts[0]}, Year 1 {counts[1]}" in proj.evidence
+    # St Dominic's: 5 in Reception, 22 in Year 6 -- a collapsing intake, shown as such, not a roll of zero.
+    dom = selectors.for_school(School.objects.get(urn=ST_DOMINICS))
+    assert _year_groups(data_dir, ST_DOMINICS)["R"] == 5 and _year_groups(data_dir, ST_DOMINICS)["6"] == 22
+    assert "a collapsing intake" in dom.projection_detail.evidence
+    assert all(p.pupils > 0 for p in dom.projection_detail.years)
+    assert {f.code: f.status for f in dom.flags}["roll_below_entries"] == selectors.FLAG
+    # A school whose latest census has no year groups keeps the entries method.
+    assert selectors.year_group_projection("primary", [(2024, 300)], {2022: {"R": 30}}, []) is None

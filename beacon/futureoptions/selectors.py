@@ -21,6 +21,7 @@ from beacon.futureoptions.models import (
     SchoolLocation,
     SystemLeaderInterest,
     Threshold,
+    YearGroupCount,
 )
 from beacon.indicators.models import SchoolMeasure, ValueStatus
 from beacon.schools.models import Phase, School
@@ -29,7 +30,10 @@ from beacon.schools.selectors import JUDGEMENT_LABELS, Judgement, judgement_key,
 PROJECTION_YEARS = 3
 CENSUS_SOURCE = "School census (January headcount)"
 PROJECTION_METHOD = (
-    "Cohort survival (docs/decisions/0021-roll-projections.md). A mainstream school's roll is the sum of "
+    "Cohort survival (docs/decisions/0021-roll-projections.md). Where the latest census holds year groups, "
+    "each year group moves up, the oldest leaves and each new entry class is the places offered times the "
+    "take-up of places by the three youngest cohorts (range: lowest and highest take-up and recent entries); "
+    "nursery classes and sixth forms are held. Otherwise a mainstream school's roll is the sum of "
     "the cohorts it holds: the entries (places offered on national offer day) of the last 7 years for "
     "Reception to Year 6, or 5 years for Year 7 to Year 11. The survival ratio is the census headcount "
     "divided by the entries of the cohorts then in the school, for every census year held; the projection "
@@ -200,6 +204,7 @@ class Projection:
 
 
 PROJECTION_LABELS = {
+    "year_groups": "Cohort survival from year groups",
     "cohort_survival": "Cohort survival from entries",
     "placements": "Placements: held at the latest headcount",
     "held": "No entries held: latest headcount held",
@@ -263,6 +268,75 @@ def cohort_survival(
     return Projection("cohort_survival", out, evidence, ratios)
 
 
+COHORT_GROUPS: dict[str, tuple[str, ...]] = {
+    Phase.PRIMARY: ("R", "1", "2", "3", "4", "5", "6"),
+    Phase.SECONDARY: ("7", "8", "9", "10", "11"),
+}
+
+
+COLLAPSE_TAKEUP = 0.5  # median take-up of offers below this: the intake is shown as collapsing
+
+
+def _group_label(g: str) -> str:
+    return "Reception" if g == "R" else f"Year {g}"
+
+
+def year_group_projection(
+    phase: str,
+    points: Sequence[tuple[int, int]],
+    year_groups: dict[int, dict[str, int]],
+    intakes: Sequence[IntakeYear],
+    years: int = PROJECTION_YEARS,
+) -> Projection | None:
+    """Cohort survival from the year groups of the latest census (when that census holds them): each year
+    group moves up intact, the oldest leaves, and each new entry class is the places offered times the
+    take-up (pupils in a year group / places offered when it entered) of the three youngest cohorts (median;
+    range: lowest and highest take-up and recent entries). Pupils outside the phase's year groups (nursery
+    classes, a sixth form) are held. None without year groups for the latest census year or without entries."""
+    seq = COHORT_GROUPS.get(phase)
+    offers = {i.year: i.places_offered for i in intakes if i.places_offered is not None}
+    if seq is None or not points or not offers:
+        return None
+    y0, headcount = points[-1]
+    counts = year_groups.get(y0)
+    if not counts:
+        return None
+    in_phase = [counts.get(g, 0) for g in seq]
+    if not sum(in_phase):
+        return None
+    other = max(0, headcount - sum(in_phase))
+    takeup = {seq[i]: in_phase[i] / offers[y0 - i] for i in range(min(3, len(seq))) if offers.get(y0 - i)}
+    if not takeup:
+        return None
+    recent = [offers[y] for y in sorted(offers)[-3:]]
+    mean_entry = sum(recent) / len(recent)
+    mid_r, lo_r, hi_r = _median(list(takeup.values())), min(takeup.values()), max(takeup.values())
+    out = []
+    for k in range(1, years + 1):
+        carried = sum(in_phase[: len(seq) - k]) if k < len(seq) else 0
+        new_years = [y0 + j for j in range(1, min(k, len(seq)) + 1)]
+        mid = carried + other + sum(mid_r * offers.get(e, mean_entry) for e in new_years)
+        lo = carried + other + sum(lo_r * (offers[e] if e in offers else min(recent)) for e in new_years)
+        hi = carried + other + sum(hi_r * (offers[e] if e in offers else max(recent)) for e in new_years)
+        out.append(ProjectedYear(y0 + k, round(mid), round(min(lo, mid)), round(max(hi, mid))))
+    groups_text = ", ".join(f"{_group_label(g)} {n}" for g, n in zip(seq, in_phase, strict=True))
+    takeup_text = ", ".join(f"{_group_label(g)} {r:.2f}" for g, r in takeup.items())
+    entries_text = ", ".join(f"{y} {offers[y]}" for y in sorted(offers)[-3:])
+    evidence = (
+        f"Year groups in {year_label(y0)}: {groups_text}"
+        + (f"; {other} other pupils (nursery or sixth form) held" if other else "")
+        + f". Take-up of places offered at entry: {takeup_text}; median {mid_r:.2f}. Latest entries: "
+        f"{entries_text}. Each year group moves up intact and the oldest leaves (one census year of year "
+        "groups is held, so year-to-year survival is not measured)."
+    )
+    if mid_r < COLLAPSE_TAKEUP:
+        evidence += (
+            f" Fewer than {COLLAPSE_TAKEUP:.0%} of the places offered became pupils in the youngest year groups "
+            f"({_group_label(seq[0])}: {in_phase[0]} pupils for {offers[y0]} places offered): a collapsing intake."
+        )
+    return Projection("year_groups", out, evidence)
+
+
 def placements_projection(
     points: Sequence[tuple[int, int]], kind: str, years: int = PROJECTION_YEARS
 ) -> Projection | None:
@@ -290,11 +364,20 @@ def placements_projection(
 
 
 def project_school(
-    school: School, points: Sequence[tuple[int, int]], intakes: Sequence[IntakeYear]
+    school: School,
+    points: Sequence[tuple[int, int]],
+    intakes: Sequence[IntakeYear],
+    year_groups: dict[int, dict[str, int]] | None = None,
 ) -> Projection | None:
+    """Year groups where the latest census holds them, else entries, for mainstream schools; placements
+    for special, hospital and AP provision and for schools with neither."""
     kind = provision_kind(school)
     if kind == MAINSTREAM:
         cohort = cohort_survival(school.phase, points, intakes)
+        by_groups = year_group_projection(school.phase, points, year_groups or {}, intakes)
+        if by_groups is not None:
+            by_groups.ratios = cohort.ratios if cohort else {}
+            return by_groups
         if cohort is not None:
             return cohort
     return placements_projection(points, kind)
@@ -404,7 +487,7 @@ def falling_roll_flag(
 def roll_against_entries_flag(projection: Projection | None, th: dict[tuple[str, str], float]) -> Flag | None:
     """A headcount far below what the school's own entries imply (e.g. a census return that is incomplete,
     or pupils leaving mid-phase): raised with its evidence rather than projected to zero."""
-    if projection is None or projection.method != "cohort_survival" or len(projection.ratios) < 2:
+    if projection is None or len(projection.ratios) < 2:
         return None
     pct = threshold(th, "roll_below_entries_pct") or 40.0
     last_year = max(projection.ratios)
@@ -546,6 +629,11 @@ def future_options(schools: QuerySet[School]) -> list[SchoolFutureOptions]:
     ids = [s.pk for s in annotated]
     series = roll_series(ids)
     intakes = _intakes(ids)
+    groups: dict[int, dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for sid, year, group, pupils in YearGroupCount.objects.filter(school_id__in=ids).values_list(
+        "school_id", "year", "group", "pupils"
+    ):
+        groups[sid][year][group] = pupils
     th = thresholds()
     out = []
     for school in annotated:
@@ -555,7 +643,7 @@ def future_options(schools: QuerySet[School]) -> list[SchoolFutureOptions]:
         latest = pts[-1] if pts else None
         sur = surplus(cap, latest[1]) if latest else None
         kind = provision_kind(school)
-        proj = project_school(school, pts, intakes.get(school.pk, []))
+        proj = project_school(school, pts, intakes.get(school.pk, []), groups.get(school.pk))
         flags = [
             falling_roll_flag(pts, th, kind),
             small_school_flag(school.phase, latest[1] if latest else None, latest[0] if latest else None, th),
