@@ -116,7 +116,7 @@ def test_roll_series_projection_and_flags_on_real_rows(fo_data: None, data_dir: 
         2021: pytest.approx(r21),
         2022: pytest.approx(r22),
     }  # 2018: 2012-13 not held
-    median, recent = (r21 + r22) / 2, [offers[y] for y in (2020, 2021, 2022)]
+    median, recent = r22, [offers[y] for y in (2020, 2021, 2022)]  # the latest census year's ratio
     mean_entry = sum(recent) / 3
     want = []
     for year in (2023, 2024, 2025):
@@ -517,7 +517,7 @@ def test_collapsing_roll_is_projected_from_its_entries_not_to_zero(fo_data: None
     known_2023 = sum(offers[y] for y in range(2017, 2023))
     first = proj.years[0]
     assert first.year == 2023
-    assert first.pupils == round((r21 + r22) / 2 * (known_2023 + sum(recent) / 3))
+    assert first.pupils == round(r22 * (known_2023 + sum(recent) / 3))  # the latest ratio: the collapse shows
     assert first.low == round(min(r21, r22) * (known_2023 + min(recent)))
     assert first.high == round(max(r21, r22) * (known_2023 + max(recent)))
     assert all(p.low > 0 for p in proj.years)  # entries have not fallen to zero, so neither does the roll
@@ -710,3 +710,22 @@ def test_projection_from_year_groups_where_the_census_holds_them(fo_data: None, 
     assert {f.code: f.status for f in dom.flags}["roll_below_entries"] == selectors.FLAG
     # A school whose latest census has no year groups keeps the entries method.
     assert selectors.year_group_projection("primary", [(2024, 300)], {2022: {"R": 30}}, []) is None
+
+
+def test_a_census_newer_than_the_entries_starts_the_projection_from_its_headcount(
+    fo_data: None, data_dir: Path
+) -> None:
+    """The January 2025 census (held as 2024) is newer than the entries held (to 2022): its ratio is taken
+    with the 2023 and 2024 entries estimated as the recent mean, so the projection starts from 2024's roll."""
+    offers = _offers(data_dir, BRECKNOCK)
+    intakes = list(IntakeYear.objects.filter(school__urn=BRECKNOCK))
+    points = [(2021, 367), (2022, 338), (2024, 288)]
+    proj = selectors.cohort_survival("primary", points, intakes)
+    assert proj is not None
+    mean = sum(offers[y] for y in (2020, 2021, 2022)) / 3
+    r24 = 288 / (sum(offers[y] for y in range(2018, 2023)) + 2 * mean)
+    assert proj.ratios[2024] == pytest.approx(r24)
+    assert proj.years[0].year == 2025
+    assert proj.years[0].pupils == round(r24 * (sum(offers[y] for y in range(2019, 2023)) + 3 * mean))
+    assert abs(proj.years[0].pupils - 288) < 20  # continuous with the latest headcount
+    assert "2024/25 with entries after 2022 estimated" in proj.evidence

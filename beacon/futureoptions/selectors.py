@@ -37,7 +37,7 @@ PROJECTION_METHOD = (
     "the cohorts it holds: the entries (places offered on national offer day) of the last 7 years for "
     "Reception to Year 6, or 5 years for Year 7 to Year 11. The survival ratio is the census headcount "
     "divided by the entries of the cohorts then in the school, for every census year held; the projection "
-    "for a later year is the median ratio times the entries of the cohorts that year (entries not yet known "
+    "for a later year is the latest ratio times the entries of the cohorts that year (entries not yet known "
     "taken as the mean of the last three), and the range uses the lowest and highest ratio (and the "
     "smallest and largest recent entry). Special schools, pupil referral units and alternative provision "
     "fill by placement, not entry: they are held at the latest headcount with a range from the headcounts "
@@ -243,12 +243,25 @@ def cohort_survival(
         entries = _cohort_entries(offers, y, groups)
         if entries and sum(entries):
             ratios[y] = pupils / sum(entries)
-    if not ratios:
-        return None
     recent = [offers[y] for y in sorted(offers)[-3:]]
     mean_entry = sum(recent) / len(recent)
-    central, low_r, high_r = _median(list(ratios.values())), min(ratios.values()), max(ratios.values())
-    last = points[-1][0]
+    last, last_pupils = points[-1]
+    estimated = ""
+    if last not in ratios and min(offers) <= last - groups + 1 and last > max(offers):
+        # A census newer than the entries held: its ratio with the entries not yet held taken as the
+        # recent mean, so the projection starts from the latest headcount.
+        wanted = range(last - groups + 1, last + 1)
+        if all(e in offers or e > max(offers) for e in wanted):
+            total = sum(offers.get(e, mean_entry) for e in wanted)
+            if total:
+                ratios[last] = last_pupils / total
+                estimated = (
+                    f" ({year_label(last)} with entries after {max(offers)} estimated as the recent mean)"
+                )
+    if not ratios:
+        return None
+    latest_year = max(ratios)
+    central, low_r, high_r = ratios[latest_year], min(ratios.values()), max(ratios.values())
     out = []
     for y in range(last + 1, last + years + 1):
         known = [offers[e] for e in range(y - groups + 1, y + 1) if e in offers and e <= max(offers)]
@@ -260,8 +273,9 @@ def cohort_survival(
     ratio_text = ", ".join(f"{year_label(y)} {r:.2f}" for y, r in sorted(ratios.items()))
     entries_text = ", ".join(f"{y} {offers[y]}" for y in sorted(offers)[-3:])
     evidence = (
-        f"Survival ratios (headcount / entries of the cohorts in school): {ratio_text}; median {central:.2f}. "
-        f"Latest entries: {entries_text}."
+        f"Survival ratios (headcount / entries of the cohorts in school): {ratio_text}{estimated}; the "
+        f"projection uses the latest, {central:.2f} ({year_label(latest_year)}), the range the lowest and "
+        f"highest. Latest entries: {entries_text}."
     )
     if min(recent) == 0:
         evidence += " Entries have fallen to zero: the projection falls with them."
