@@ -557,6 +557,16 @@ def test_special_hospital_and_ap_follow_their_own_rules(fo_data: None) -> None:
     Threshold.objects.create(code="falling_roll_pct", phase="hospital", value=70.0, label="Hospital test")
     again = selectors.for_school(School.objects.get(urn=ROYAL_FREE))
     assert {f.code: f.status for f in again.flags}["falling_roll"] == selectors.CLEAR  # -58.2% < 70%
+    c = _client(make_user("fo-kinds", "director"))
+    page = c.get(f"/future-options/schools/{ROYAL_FREE}/").content.decode()
+    assert (
+        "(hospital school)" in page
+        and "Not assessed" in page
+        and "placements: held at the latest headcount" in page
+    )
+    assert "81 to 194" in page  # the range, with its years in the rows
+    partners = c.get(f"/future-options/schools/{FRANK_BARNES}/partners/").content.decode()
+    assert partners.count("Same phase and kind (special)") >= 1 or "No suggestions" in partners
     Threshold.objects.filter(code="falling_roll_pct", phase="alternative").update(value=70.0)
     assert {f.code: f.status for f in selectors.for_school(School.objects.get(urn=CCFL_PRU)).flags}[
         "falling_roll"
