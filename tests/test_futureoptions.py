@@ -61,22 +61,22 @@ def _school_key(data_dir: Path, urn: int) -> str:
 # Arithmetic
 
 
-def test_linear_trend_and_projection_worked_example() -> None:
-    # Brecknock's three headcounts. Mean year 2020.333, mean roll 370; Sxx = 8.667, Sxy = -137.0,
-    # slope = -15.81 pupils a year; 370 - 15.81 * 2.667 = 327.8 -> 328 in 2023, 312 in 2024, 296 in 2025.
-    points = [(2018, 405), (2021, 367), (2022, 338)]
-    slope, intercept = selectors.linear_trend(points) or (0.0, 0.0)
-    assert slope == pytest.approx(-137.0 / (26 / 3), rel=1e-9)
-    assert slope * 2018 + intercept == pytest.approx(
-        370 + 2.3333333 * 15.8077, abs=0.01
-    )  # fitted 2018 value 406.9
-    assert selectors.project(points) == [(2023, 328), (2024, 312), (2025, 296)]
-    assert selectors.linear_trend([(2022, 338)]) is None
-    assert selectors.project([(2020, 10), (2021, 4)]) == [(2022, 0), (2023, 0), (2024, 0)]  # never negative
+def test_surplus_arithmetic() -> None:
     s = selectors.surplus(583, 338)
     assert s is not None and (s.places, s.percent) == (245, 42.0)
     assert selectors.surplus(None, 338) is None
     assert selectors.surplus(210, 226) == selectors.Surplus(210, 226, -16, -7.6)
+
+
+def _offers(data_dir: Path, urn: int) -> dict[int, int]:
+    """Places offered per year of entry, summed from the admissions fact table (independently of the importer)."""
+    key = _school_key(data_dir, urn)
+    offers: dict[int, float] = {}
+    for r in _csv_rows(data_dir / ADMISSIONS / "fct_school_year.csv", "school_key", key):
+        offers[int(r["year_key"])] = offers.get(int(r["year_key"]), 0) + float(
+            r["total_number_places_offered"]
+        )
+    return {y: round(v) for y, v in offers.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,7 +107,28 @@ def test_roll_series_projection_and_flags_on_real_rows(fo_data: None, data_dir: 
     assert fo.series[2021].capacity == 583 and "GIAS" in fo.series[2021].source
     assert fo.series[2022].source.startswith("School census")
     assert (fo.capacity, fo.capacity_year) == (583, 2021)
-    assert fo.projection == [(2023, 328), (2024, 312), (2025, 296)]
+    # Cohort survival (Reception to Year 6: 7 cohorts). Ratios: headcount / entries of the cohorts in school.
+    offers = _offers(data_dir, BRECKNOCK)
+    r21 = 367 / sum(offers[y] for y in range(2015, 2022))
+    r22 = 338 / sum(offers[y] for y in range(2016, 2023))
+    assert fo.projection_detail is not None and fo.projection_detail.method == "cohort_survival"
+    assert fo.projection_detail.ratios == {
+        2021: pytest.approx(r21),
+        2022: pytest.approx(r22),
+    }  # 2018: 2012-13 not held
+    median, recent = r22, [offers[y] for y in (2020, 2021, 2022)]  # the latest census year's ratio
+    mean_entry = sum(recent) / 3
+    want = []
+    for year in (2023, 2024, 2025):
+        known = [offers[e] for e in range(year - 6, year + 1) if e <= 2022]
+        unknown = 7 - len(known)
+        mid = round(median * (sum(known) + unknown * mean_entry))
+        lo = round(min(min(r21, r22) * (sum(known) + unknown * min(recent)), mid))
+        hi = round(max(max(r21, r22) * (sum(known) + unknown * max(recent)), mid))
+        want.append((year, mid, lo, hi))
+    assert [(p.year, p.pupils, p.low, p.high) for p in fo.projection_detail.years] == want
+    assert fo.projection == [(y, mid) for y, mid, _, _ in want]
+    assert all(lo <= mid <= hi and mid > 300 for _, mid, lo, hi in want)
     assert fo.surplus == selectors.Surplus(583, 338, 245, 42.0)
     flags = {f.code: f for f in fo.flags}
     # 405 -> 338 is -16.5%: more than the 10% threshold.
@@ -174,7 +195,20 @@ def test_la_trend_sums_schools_reporting_every_year(fo_data: None) -> None:
     assert trend.common_schools == len(common) > 40
     for y in trend.years:
         assert y.pupils == sum(r.series[y.year].pupils or 0 for r in common)
-    assert trend.projection == selectors.project([(y.year, y.pupils) for y in trend.years])
+    # The borough projection is the sum of the schools' own projections (central, low and high).
+    assert [p.year for p in trend.projection_range] == [2023, 2024, 2025]
+    for p in trend.projection_range:
+        cells = [
+            next(c for c in r.projection_detail.years if c.year == p.year)
+            for r in common
+            if r.projection_detail
+        ]
+        assert (p.pupils, p.low, p.high) == (
+            sum(c.pupils for c in cells),
+            sum(c.low for c in cells),
+            sum(c.high for c in cells),
+        )
+        assert p.low < p.pupils < p.high
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,13 +264,14 @@ def test_partner_suggestions_explained_on_real_rows(fo_data: None, data_dir: Pat
     assert torriano.distance_m == pytest.approx(d)
     texts = [r.text for r in torriano.reasons]
     assert texts[0] == f"{d / 1000:.1f} km away (straight line)"
-    assert "Same phase (primary)" in texts
+    assert "Same phase and kind (primary)" in texts
     assert "Neither school has a religious character" in texts
     assert "Stronger current Ofsted judgement (Outstanding against Good)" in texts
     # KS2 'Overall Meet Std' 2017/18: Torriano 86%, Brecknock 67% (ks2_perf_2018.csv).
+    # 2017/18 is the latest year held here; a gap of 19 points is beyond the 10 that earns full points.
     assert (
-        "Better KS2 reading, writing and maths at the expected standard: 86% (2017/18) against 67% (2017/18)"
-        in texts
+        "Better KS2 reading, writing and maths at the expected standard: 86% against 67% (2017/18, the latest "
+        "year held; a gap of 19, full points at 10)" in texts
     )
     expected = round(30 * (1 - d / 4000), 1) + 20 + 15 + 15 + 10 + 5
     assert torriano.score == round(expected)
@@ -306,7 +341,7 @@ def test_index_filters_and_map_json(fo_data: None) -> None:
     c = _client(make_user("fo-ceo", "ceo"))
     page = c.get("/future-options/?phase=primary&flag=small_school").content.decode()
     assert "Christ Church Primary School" in page and "Brecknock Primary School" not in page
-    assert "Linear trend" in page  # the method is stated
+    assert "Cohort survival" in page  # the method is stated
     data = c.get("/future-options/map/schools.json").json()["schools"]
     brecknock = next(s for s in data if s["urn"] == BRECKNOCK)
     lat, lon = geo.to_wgs84(529912, 184835)  # Brecknock's GIAS grid reference
@@ -400,3 +435,307 @@ def test_partnership_and_leadership_registers(fo_data: None) -> None:
     )
     entry.refresh_from_db()
     assert entry.withdrawn and entry.history.count() == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 14: rolls by phase, projections by kind of provision, every school on the map, partners by kind
+
+ST_DOMINICS = 100039  # primary: 222 (2018/19), 174 (GIAS, 2021/22), 46 (2022/23) on roll
+ROYAL_FREE = 100094  # hospital school (registered as a community special school)
+CCFL_PRU = 100006  # pupil referral unit
+FRANK_BARNES = 100091  # special school for deaf children
+HELIOS = "helios-census-2022-23/spc_school_level_underlying_data_2022_23.csv"
+PHASE_GROUPING = {
+    "State-funded primary": "primary",
+    "State-funded secondary": "secondary",
+    "State-funded special school": "special",
+    "State-funded AP school": "alternative",
+    "State-funded nursery": "nursery",
+}
+
+
+def _served() -> Any:
+    return School.objects.filter(la_code=CAMDEN, is_open=True, is_state_funded=True)
+
+
+def test_rolls_by_phase_equal_the_census_sums(fo_data: None, data_dir: Path) -> None:
+    rolls = selectors.phase_rolls(selectors.future_options(_served()))
+    assert rolls.years == [2018, 2022]  # census years only (2021/22 is a GIAS extract)
+    # January 2023 census (helios), summed by the file's own phase grouping.
+    want: dict[str, list[int]] = {}
+    for r in _csv_rows(data_dir / HELIOS, "la_name", "Camden"):
+        group = PHASE_GROUPING.get(r["phase_type_grouping"])
+        if group and r["headcount of pupils"] not in ("", "0"):
+            want.setdefault(group, []).append(round(float(r["headcount of pupils"])))
+    got = rolls.rows[2022]
+    assert {g: (c.pupils, c.schools) for g, c in got.items()} == {
+        g: (sum(v), len(v)) for g, v in want.items()
+    }
+    assert got["primary"].pupils == 10662  # the figure the issue quotes for Camden's primaries
+    # January 2019 census (CSP): NOR of the same register's schools, by their phase.
+    phase = {s.urn: selectors.phase_group(s.phase) for s in _served()}
+    nor: dict[str, int] = {}
+    for r in csv.DictReader(
+        (data_dir / "kspdeveloper-csp-2018-19" / "england_census.csv").open(encoding="utf-8-sig")
+    ):
+        if r["URN"].isdigit() and int(r["URN"]) in phase and r["NOR"].isdigit() and int(r["NOR"]):
+            g = phase[int(r["URN"])]
+            nor[g] = nor.get(g, 0) + int(r["NOR"])
+    assert {g: c.pupils for g, c in rolls.rows[2018].items()} == nor
+    assert rolls.rows[2018]["primary"].pupils == 11183
+    # The phases split the total; primaries fell while secondaries rose.
+    for y in rolls.years:
+        assert rolls.total(y).pupils == sum(c.pupils for c in rolls.rows[y].values())
+    assert rolls.change("primary") == round(100 * (10662 - 11183) / 11183, 1) < 0
+    assert (rolls.change("secondary") or 0) > 0
+
+    # The page: a table and a chart; the phase filter splits the borough total.
+    c = _client(make_user("fo-phase", "director"))
+    page = c.get("/future-options/").content.decode()
+    assert 'id="phase-rolls-table"' in page and "<svg" in page and "10,662" in page and "11,183" in page
+    primary_only = c.get("/future-options/?phase=primary").content.decode()
+    assert "Pupils on roll by phase (primary only)" in primary_only
+    assert 'data-phase="secondary"' not in primary_only and "10,662" in primary_only
+    trend = selectors.la_trend(selectors.future_options(_served().filter(phase="primary")))
+    assert {r.school.phase for r in selectors.future_options(_served().filter(phase="primary"))} == {
+        "primary"
+    }
+    assert trend.years[-1].pupils < 10662 + 1 and f"{trend.years[-1].pupils:,}" in primary_only
+
+
+def test_collapsing_roll_is_projected_from_its_entries_not_to_zero(fo_data: None, data_dir: Path) -> None:
+    fo = selectors.for_school(School.objects.get(urn=ST_DOMINICS))
+    assert {y: p.pupils for y, p in fo.series.items()} == {2018: 222, 2021: 174, 2022: 46}
+    offers = _offers(data_dir, ST_DOMINICS)
+    r21 = 174 / sum(offers[y] for y in range(2015, 2022))
+    r22 = 46 / sum(offers[y] for y in range(2016, 2023))
+    proj = fo.projection_detail
+    assert proj is not None and proj.method == "cohort_survival"
+    assert proj.ratios == {2021: pytest.approx(r21), 2022: pytest.approx(r22)}
+    recent = [offers[y] for y in (2020, 2021, 2022)]
+    assert recent == sorted(recent, reverse=True)  # entries are falling: shown as evidence
+    known_2023 = sum(offers[y] for y in range(2017, 2023))
+    first = proj.years[0]
+    assert first.year == 2023
+    assert first.pupils == round(r22 * (known_2023 + sum(recent) / 3))  # the latest ratio: the collapse shows
+    assert first.low == round(min(r21, r22) * (known_2023 + min(recent)))
+    assert first.high == round(max(r21, r22) * (known_2023 + max(recent)))
+    assert all(p.low > 0 for p in proj.years)  # entries have not fallen to zero, so neither does the roll
+    assert f"Latest entries: 2020 {recent[0]}, 2021 {recent[1]}, 2022 {recent[2]}." in proj.evidence
+    flags = {f.code: f for f in fo.flags}
+    gap = flags["roll_below_entries"]
+    assert gap.status == selectors.FLAG
+    assert f"Survival ratio {r22:.2f} in 2022/23 against {r21:.2f} in earlier years" in gap.evidence
+    # Entries falling to zero is the evidence that lets the projection reach zero.
+    from beacon.futureoptions.models import IntakeYear as IY
+
+    zero = [IY(year=y, places_offered=offers[y] if y < 2021 else 0) for y in range(2014, 2023)]
+    proj0 = selectors.cohort_survival("primary", [(2021, 174), (2022, 46)], zero)
+    assert proj0 is not None and "fallen to zero" in proj0.evidence
+    assert proj0.years[-1].pupils < proj.years[-1].pupils
+
+
+def test_special_hospital_and_ap_follow_their_own_rules(fo_data: None) -> None:
+    rows = {r.school.urn: r for r in selectors.future_options(_served())}
+    royal_free, pru, frank = rows[ROYAL_FREE], rows[CCFL_PRU], rows[FRANK_BARNES]
+    assert (royal_free.kind, pru.kind, frank.kind) == ("hospital", "alternative", "special")
+    # Held at the latest headcount, range from the headcounts held; never projected to zero.
+    assert {y: p.pupils for y, p in royal_free.series.items()} == {2018: 194, 2022: 81}
+    assert [(p.pupils, p.low, p.high) for p in royal_free.projection_detail.years] == [(81, 81, 194)] * 3
+    assert [(p.pupils, p.low, p.high) for p in pru.projection_detail.years] == [(19, 19, 52)] * 3
+    assert royal_free.projection_detail.method == pru.projection_detail.method == "placements"
+    hospital = {f.code: f for f in royal_free.flags}
+    assert hospital["falling_roll"].status == selectors.NOT_ASSESSED  # 194 -> 81 is not a 'falling roll'
+    assert "hospital school" in hospital["falling_roll"].evidence
+    assert not any(f.code == "falling_roll" for f in royal_free.raised)
+    assert hospital["small_school"].status == selectors.NOT_ASSESSED
+    # AP is judged by its own threshold (40%): 52 -> 19 is -63.5%.
+    ap = {f.code: f for f in pru.flags}["falling_roll"]
+    assert ap.status == selectors.FLAG and "52 pupils in 2018/19 to 19 in 2022/23: -63.5%" in ap.evidence
+    assert "fall of more than 40%" in ap.evidence
+    # Thresholds are data: one set for hospital schools makes the rule apply.
+    Threshold.objects.create(code="falling_roll_pct", phase="hospital", value=70.0, label="Hospital test")
+    again = selectors.for_school(School.objects.get(urn=ROYAL_FREE))
+    assert {f.code: f.status for f in again.flags}["falling_roll"] == selectors.CLEAR  # -58.2% < 70%
+    c = _client(make_user("fo-kinds", "director"))
+    page = c.get(f"/future-options/schools/{ROYAL_FREE}/").content.decode()
+    assert (
+        "(hospital school)" in page
+        and "Not assessed" in page
+        and "placements: held at the latest headcount" in page
+    )
+    assert "81 to 194" in page  # the range, with its years in the rows
+    partners = c.get(f"/future-options/schools/{FRANK_BARNES}/partners/").content.decode()
+    assert partners.count("Same phase and kind (special)") >= 1 or "No suggestions" in partners
+    Threshold.objects.filter(code="falling_roll_pct", phase="alternative").update(value=70.0)
+    assert {f.code: f.status for f in selectors.for_school(School.objects.get(urn=CCFL_PRU)).flags}[
+        "falling_roll"
+    ] == selectors.CLEAR
+
+
+def test_every_school_on_the_map_with_the_2024_25_positions(fo_data: None, data_dir: Path) -> None:
+    rel = "calvinchankf-csp-2024-25/england_school_coords.csv"
+    _import(data_dir, "school_coords", rel)
+    served = list(_served())
+    no_grid = [s for s in served if not (s.easting and s.northing)]
+    assert no_grid and {s.phase for s in no_grid} & {"special", "alternative", "nursery"}
+    coords = {
+        int(r["URN"]): r
+        for r in csv.DictReader((data_dir / rel).open(encoding="utf-8-sig"))
+        if r["URN"].isdigit()
+    }
+    points = {p["urn"]: p for p in selectors.map_points(selectors.future_options(_served()))}
+    assert set(points) == {s.urn for s in served if s.easting or s.urn in coords}
+    # Before: 50 of 59 (GIAS only). The 2024/25 list places the special schools; the nursery school, the
+    # PRUs/AP and the two hospital schools are in neither file (CSP lists no such schools) and stay listed.
+    unplaced = {s.urn for s in served} - set(points)
+    assert len(points) > 50 and unplaced == {100005, 100006, 100007, 141164, 100060, 100094}
+    for s in no_grid:
+        if s.urn in unplaced:
+            continue
+        p = points[s.urn]
+        assert (p["lat"], p["lon"]) == (
+            round(float(coords[s.urn]["LAT"]), 6),
+            round(float(coords[s.urn]["LON"]), 6),
+        )
+        assert p["position_basis"].startswith("2024/25")
+    assert points[FRANK_BARNES]["layer"] == "special"
+    assert points[BRECKNOCK]["position_basis"] == "GIAS grid reference"  # GIAS wins where it has one
+    page = _client(make_user("fo-map", "director")).get("/future-options/map/").content.decode()
+    assert f"{len(points)} with a location" in page
+    assert page.count("not on the map: no position held") == len(unplaced)
+
+
+def test_partners_by_phase_and_kind_on_current_results(fo_data: None, data_dir: Path) -> None:
+    _import(data_dir, "school_coords", "calvinchankf-csp-2024-25/england_school_coords.csv")
+    rows = selectors.future_options(_served())
+    by_urn = {r.school.urn: r for r in rows}
+    secondary = by_urn[HAVERSTOCK]
+    sugg = selectors.partner_suggestions(secondary, rows)
+    assert sugg and {s.school.phase for s in sugg} <= {"secondary", "all_through"}
+    special = selectors.partner_suggestions(by_urn[FRANK_BARNES], rows)
+    assert special and {s.school.phase for s in special} == {"special"}  # no grid reference needed now
+    assert all("Same phase and kind (special)" in [r.text for r in s.reasons] for s in special)
+    primary = selectors.partner_suggestions(by_urn[BRECKNOCK], rows)
+    assert {s.school.phase for s in primary} == {"primary"}
+
+    # Results: only the latest year held counts, and points follow the size of the gap.
+    _import(data_dir, "ks2_results", "waiky8-schools-data/ks2_perf_2018.csv")
+    rows = selectors.future_options(_served())
+    target = next(r for r in rows if r.school.urn == BRECKNOCK)
+    texts = {s.school.urn: s.reasons for s in selectors.partner_suggestions(target, rows, limit=100)}
+    torriano = next(r for r in texts[TORRIANO] if r.text.startswith("Better KS2"))
+    assert torriano.points == 10  # 86% against 67%: a gap of 19 >= 10
+    better = [r for rs in texts.values() for r in rs if r.text.startswith("Better KS2")]
+    gaps = [(float(r.text.split("a gap of ")[1].split(",")[0]), r.points) for r in better]
+    assert any(g < 10 for g, _ in gaps)  # small gaps exist on these rows ...
+    assert all(pts == round(10 * min(1.0, g / 10), 1) for g, pts in gaps)  # ... and earn points in proportion
+    from beacon.indicators.models import Measure, SchoolMeasure, ValueStatus
+
+    # A newer year held for Torriano only: Brecknock's 2017/18 is no longer current, so no results points.
+    SchoolMeasure.objects.create(
+        school=School.objects.get(urn=TORRIANO),
+        measure=Measure.objects.get(code="ks2_rwm_expected"),
+        year=2024,
+        value=70,
+        status=ValueStatus.OK,
+    )
+    again = {s.school.urn: s for s in selectors.partner_suggestions(target, rows, limit=100)}
+    assert not any(r.text.startswith("Better KS2") for s in again.values() for r in s.reasons)
+    # Weights are data.
+    Threshold.objects.filter(code="partner_weight", phase="stable").update(value=0.0)
+    w = selectors.partner_weights()
+    assert w["stable"] == 0.0 and w["distance"] == 30.0
+
+
+def test_partnership_toolkit_downloads_editable_documents(fo_data: None) -> None:
+    from beacon.futureoptions import toolkit
+
+    c = _client(make_user("fo-toolkit", "director"))
+    page = c.get("/future-options/toolkit/").content.decode()
+    kinds = {d.kind for d in toolkit.DOCUMENTS}
+    assert {"Collaboration (soft partnership)", "Federation (one governing board)", "Amalgamation"} <= kinds
+    for d in toolkit.DOCUMENTS:
+        assert (
+            f"/future-options/toolkit/{d.slug}.rtf" in page
+            and f"/future-options/toolkit/{d.slug}.txt" in page
+        )
+    r = c.get("/future-options/toolkit/federation-steps.rtf")
+    assert r.status_code == 200 and r["Content-Type"] == "application/rtf"
+    assert r["Content-Disposition"] == 'attachment; filename="camden-federation-steps.rtf"'
+    body = r.content.decode()
+    assert body.startswith(r"{\rtf1") and body.rstrip().endswith("}")
+    assert body.count("{") == body.count("}")  # balanced groups: a well-formed RTF file
+    assert "School Governance (Federations) (England) Regulations 2012" in body
+    assert r"weeks 1-4" in body and "[School A]" in body
+    txt = c.get("/future-options/toolkit/amalgamation-steps.txt").content.decode()
+    assert "representation period of four weeks" in txt and "[ ] Equality impact assessment" in txt
+    # Text with braces or non-ASCII is escaped, not broken.
+    doc = toolkit.ModelDocument("x", "Caf\u00e9 {draft}", "k", "s", ())
+    assert r"Caf\u233?" in toolkit.as_rtf(doc) and r"\{draft\}" in toolkit.as_rtf(doc)
+    assert c.get("/future-options/toolkit/nope.rtf").status_code == 404
+    assert c.get("/future-options/toolkit/federation-steps.exe").status_code == 404
+    head = _client(make_user("fo-toolkit-head", "headteacher", schools=(BRECKNOCK,)))
+    assert head.get("/future-options/toolkit/").status_code == 403
+
+
+def _year_groups(data_dir: Path, urn: int) -> dict[str, int]:
+    row = _csv_rows(data_dir / HELIOS, "urn", str(urn))[0]
+    parts = ("Part time girls", "Full time girls", "Part time boys", "Full time boys")
+    out = {}
+    for g in ("R", *(str(i) for i in range(1, 12))):
+        col = "Reception" if g == "R" else f"Year group {g}"
+        out[g] = round(sum(float(row[f"{p} {col}"] or 0) for p in parts))
+    return out
+
+
+def test_projection_from_year_groups_where_the_census_holds_them(fo_data: None, data_dir: Path) -> None:
+    _import(data_dir, "census_year_groups", HELIOS)
+    seq = ("R", "1", "2", "3", "4", "5", "6")
+    for urn, headcount in ((BRECKNOCK, 338), (ST_DOMINICS, 46)):
+        groups = _year_groups(data_dir, urn)
+        offers = _offers(data_dir, urn)
+        counts = [groups[g] for g in seq]
+        other = headcount - sum(counts)  # nursery classes, held
+        takeup = [counts[i] / offers[2022 - i] for i in range(3)]
+        mid_r = sorted(takeup)[1]
+        recent = [offers[y] for y in (2020, 2021, 2022)]
+        want = []
+        for k in (1, 2, 3):
+            carried = sum(counts[: 7 - k]) + other
+            mid = round(carried + k * mid_r * sum(recent) / 3)
+            lo = round(min(carried + k * min(takeup) * min(recent), mid))
+            hi = round(max(carried + k * max(takeup) * max(recent), mid))
+            want.append((2022 + k, mid, lo, hi))
+        fo = selectors.for_school(School.objects.get(urn=urn))
+        proj = fo.projection_detail
+        assert proj is not None and proj.method == "year_groups", urn
+        assert [(p.year, p.pupils, p.low, p.high) for p in proj.years] == want, urn
+        assert f"Year groups in 2022/23: Reception {counts[0]}, Year 1 {counts[1]}" in proj.evidence
+    # St Dominic's: 5 in Reception, 22 in Year 6 -- a collapsing intake, shown as such, not a roll of zero.
+    dom = selectors.for_school(School.objects.get(urn=ST_DOMINICS))
+    assert _year_groups(data_dir, ST_DOMINICS)["R"] == 5 and _year_groups(data_dir, ST_DOMINICS)["6"] == 22
+    assert "a collapsing intake" in dom.projection_detail.evidence
+    assert all(p.pupils > 0 for p in dom.projection_detail.years)
+    assert {f.code: f.status for f in dom.flags}["roll_below_entries"] == selectors.FLAG
+    # A school whose latest census has no year groups keeps the entries method.
+    assert selectors.year_group_projection("primary", [(2024, 300)], {2022: {"R": 30}}, []) is None
+
+
+def test_a_census_newer_than_the_entries_starts_the_projection_from_its_headcount(
+    fo_data: None, data_dir: Path
+) -> None:
+    """The January 2025 census (held as 2024) is newer than the entries held (to 2022): its ratio is taken
+    with the 2023 and 2024 entries estimated as the recent mean, so the projection starts from 2024's roll."""
+    offers = _offers(data_dir, BRECKNOCK)
+    intakes = list(IntakeYear.objects.filter(school__urn=BRECKNOCK))
+    points = [(2021, 367), (2022, 338), (2024, 288)]
+    proj = selectors.cohort_survival("primary", points, intakes)
+    assert proj is not None
+    mean = sum(offers[y] for y in (2020, 2021, 2022)) / 3
+    r24 = 288 / (sum(offers[y] for y in range(2018, 2023)) + 2 * mean)
+    assert proj.ratios[2024] == pytest.approx(r24)
+    assert proj.years[0].year == 2025
+    assert proj.years[0].pupils == round(r24 * (sum(offers[y] for y in range(2019, 2023)) + 3 * mean))
+    assert abs(proj.years[0].pupils - 288) < 20  # continuous with the latest headcount
+    assert "2024/25 with entries after 2022 estimated" in proj.evidence

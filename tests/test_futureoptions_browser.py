@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from beacon.futureoptions import services
+from beacon.futureoptions import selectors, services
 from beacon.imports.framework import run_import
 from beacon.imports.models import RunStatus
 from beacon.schools.models import School
@@ -24,6 +24,7 @@ def fo_browser_data(transactional_db: None, camden_register: None, data_dir: Pat
         ("csp_census", "kspdeveloper-csp-2018-19/england_census.csv", 2018),
         ("gias_roll_capacity", f"{ADMISSIONS}/fct_school.csv", 2021),
         ("admissions_offers", f"{ADMISSIONS}/fct_school_year.csv", None),
+        ("school_coords", "calvinchankf-csp-2024-25/england_school_coords.csv", None),
     ):
         run = run_import(source, data_dir / rel, year=year, la_code=CAMDEN)
         assert run.status == RunStatus.SUCCEEDED, run.message
@@ -46,8 +47,9 @@ def test_map_with_layers_keyboard_and_list_alternative(
     sign_in(page, live_server, "fo-map")
     page.goto(f"{live_server.url}/future-options/map/")
     page.wait_for_selector("#fo-map[data-ready]")
-    located = _in_scope().filter(easting__isnull=False).count()
-    assert located >= 45  # 50 Camden schools have a GIAS 2022 grid reference
+    located = len(selectors.positions(_in_scope()))
+    # 50 Camden schools have a GIAS 2022 grid reference; the 2024/25 school list places the special schools.
+    assert located > 50
     assert page.locator("#fo-map").get_attribute("data-ready") == str(located)
     assert _schools_on_map(page) == located
     # The list alternative on the same page: every school in scope, with its flags.
@@ -71,11 +73,32 @@ def test_map_with_layers_keyboard_and_list_alternative(
     link = popup.get_by_role("link", name="Brecknock Primary School")
     assert link.get_attribute("href") == f"/future-options/schools/{BRECKNOCK}/"
     assert page.evaluate("() => document.activeElement.closest('.leaflet-popup') !== null")
+    # Escape closes the popup (focus back on the marker); Space opens it again.
     page.keyboard.press("Escape")
+    popup.wait_for(state="detached")
+    assert page.evaluate("() => document.activeElement.classList.contains('beacon-fo-marker')")
+    page.keyboard.press("Space")
+    popup.wait_for()
+    assert "Brecknock Primary School" in popup.inner_text()
+    page.keyboard.press("Escape")
+    popup.wait_for(state="detached")
+    # The map's controls come before its markers in tab order.
+    assert page.evaluate(
+        """() => {
+          const map = document.getElementById('fo-map');
+          const focusable = [...map.querySelectorAll('a[href], input, [tabindex="0"], [role="button"]')];
+          const firstMarker = focusable.findIndex(e => e.classList.contains('beacon-fo-marker'));
+          const lastControl = focusable.map(e => !!e.closest('.leaflet-control-container')).lastIndexOf(true);
+          return firstMarker > -1 && lastControl > -1 && lastControl < firstMarker;
+        }"""
+    )
+    # Special schools have a layer of their own.
+    specials = sum(1 for s in _in_scope().filter(phase="special") if s.pk in selectors.positions(_in_scope()))
+    assert specials >= 3 and page.get_by_label(f"Special schools ({specials})").is_checked()
 
     # Contextual layers: turning off the primary layer (keyboard: focus + Space) removes its schools;
     # each flag is a ring layer of its own.
-    primaries = _in_scope().filter(easting__isnull=False, phase="primary").count()
+    primaries = _in_scope().filter(pk__in=selectors.positions(_in_scope()), phase="primary").count()
     rings = page.locator(".beacon-fo-ring").count()
     assert rings >= 1
     layer = page.get_by_label(f"Primary schools ({primaries})")
@@ -90,11 +113,15 @@ def test_map_with_layers_keyboard_and_list_alternative(
     page.wait_for_selector("#fo-map[data-ready]")
     secondaries = _in_scope().filter(phase="secondary")
     assert page.locator("#map-list tbody tr").count() == secondaries.count()
-    assert _schools_on_map(page) == secondaries.filter(easting__isnull=False).count() >= 5
+    assert _schools_on_map(page) == len(selectors.positions(secondaries)) >= 5
 
     sign_in(phone_page, live_server, "fo-map")
     phone_page.goto(f"{live_server.url}/future-options/map/")
     phone_page.wait_for_selector("#fo-map[data-ready]")
+    # On a phone the layer list is collapsed behind its button (it covered half the map).
+    layers = phone_page.locator(".leaflet-control-layers")
+    assert "leaflet-control-layers-expanded" not in (layers.get_attribute("class") or "")
+    assert phone_page.locator(".leaflet-control-layers-list").is_hidden()
     assert_no_horizontal_scroll(phone_page)
     assert_accessible(phone_page)
 
@@ -112,7 +139,7 @@ def test_partner_suggestions_page(
     rows = page.locator("#suggestions tbody tr")
     assert rows.count() == 10
     first = rows.first.inner_text()
-    assert "km away (straight line)" in first and "Same phase (primary)" in first
+    assert "km away (straight line)" in first and "Same phase and kind (primary)" in first
     scores = [int(t) for t in page.locator("#suggestions tbody td:nth-child(2)").all_inner_texts()]
     assert scores == sorted(scores, reverse=True)
     page.get_by_text("How the score is made").click()
@@ -144,6 +171,7 @@ def test_every_future_options_page_is_accessible_and_fits_a_phone(
         "/future-options/partnerships/new/",
         f"/future-options/partnerships/{p.pk}/",
         "/future-options/system-leaders/",
+        "/future-options/toolkit/",
     ]
     sign_in(page, live_server, "fo-pages")
     for path in paths:

@@ -33,7 +33,7 @@ CCFL = 100092  # Camden Centre for Learning special school: KS4 cohort of 8
 INDEPENDENT = 100081  # Broadhurst School: independent, no public profile
 CRAWLED = (GOSPEL_OAK, ACLAND, FRANK_BARNES, THOMAS_CORAM, PRU)
 
-PUBLIC_VIEWS = {"search", "profile", "section"}
+PUBLIC_VIEWS = {"search", "accessibility", "profile", "section"}
 SIGNED_IN_VIEWS = {"narratives", "edit", "review"}
 
 
@@ -57,6 +57,8 @@ def public_urls(urns: tuple[int, ...]) -> list[str]:
             base = reverse("profiles:search")
             out += [base, f"{base}?name=school", f"{base}?area=NW5", f"{base}?phase=special&phase=nursery"]
             out += [f"{base}?page=2"]
+        elif name == "accessibility":
+            out += [reverse("profiles:accessibility")]
         elif name == "profile":
             out += [reverse("profiles:profile", args=[u]) for u in urns]
         elif name == "section":
@@ -186,7 +188,7 @@ def test_no_internal_data_on_any_public_page(client: Client, camden_demo: None) 
     names = {p.name for p in profile_patterns()}
     assert names == PUBLIC_VIEWS | SIGNED_IN_VIEWS, "classify every new profiles URL as public or signed-in"
     urls = public_urls(CRAWLED)
-    assert len(urls) == 5 + len(CRAWLED) * (1 + len(selectors.GROUPS))
+    assert len(urls) == 6 + len(CRAWLED) * (1 + len(selectors.GROUPS))
     staff = Client()
     staff.force_login(people["director"])
     for c, who in ((client, "anonymous"), (staff, "signed-in director")):

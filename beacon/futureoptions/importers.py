@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from beacon.futureoptions.models import IntakeYear, RollRecord
+from beacon.futureoptions.models import IntakeYear, RollRecord, SchoolLocation, YearGroupCount
 from beacon.imports.framework import (
     Column,
     ImportContext,
@@ -186,5 +186,120 @@ ADMISSIONS = register(
         reader=read_star,
         la_filter_column="la_code",
         demo_files=((f"{ADMISSIONS_DIR}/fct_school_year.csv", None),),
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Latitude/longitude (2024/25 CSP school list) for schools without a GIAS grid reference
+
+COORDS_COLUMNS = (
+    Column("urn", ("URN",), "int"),
+    Column("lat", ("LAT", "Latitude"), "number"),
+    Column("lon", ("LON", "Longitude"), "number"),
+)
+
+
+def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
+    """Only schools already in the register; rows without a position, or outside the UK, are skipped."""
+    ids = _schools_by_urn(df["urn"].drop_nulls().to_list())
+    label = f"CSP school list {ctx.file_name} (geocoded from the postcode)"[:120]
+    records = []
+    for r in df.iter_rows(named=True):
+        school_id = ids.get(r["urn"])
+        lat, lon = r["lat"], r["lon"]
+        if school_id is None or lat is None or lon is None or not (49 < lat < 61 and -9 < lon < 3):
+            continue
+        records.append(
+            SchoolLocation(school_id=school_id, latitude=lat, longitude=lon, source=label, source_run=ctx.run)
+        )
+    inserted, updated = bulk_upsert(
+        SchoolLocation,
+        records,
+        unique_fields=["school"],
+        update_fields=["latitude", "longitude", "source", "source_run"],
+        ctx=ctx,
+    )
+    return LoadResult(inserted=inserted, updated=updated, skipped=df.height - len(records))
+
+
+COORDS = register(
+    Source(
+        key="school_coords",
+        label="School positions (latitude/longitude) from the CSP school list (future options map)",
+        description=(
+            "URN, LAT and LON for every school in Compare School Performance 2024/25 (geocoded from the "
+            "postcode). Places schools on the map and in partner suggestions when GIAS gives no grid reference."
+        ),
+        columns=COORDS_COLUMNS,
+        loader=load_coords,
+        demo_files=(("calvinchankf-csp-2024-25/england_school_coords.csv", None),),
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Pupils by year group (the 2022/23 school-level census file): for cohort-survival projections
+
+YEAR_GROUPS_HELD = ("R", *(str(g) for g in range(1, 15)))
+_PARTS = ("Part time girls", "Full time girls", "Part time boys", "Full time boys")
+
+
+def _group_header(part: str, group: str) -> str:
+    return f"{part} Reception" if group == "R" else f"{part} Year group {group}"
+
+
+YEAR_GROUP_COLUMNS = (
+    Column("time_period", ("time_period",), "int"),
+    Column("urn", ("urn",), "int"),
+    Column("la_code", ("old_la_code",), "int"),
+    *(
+        Column(f"g{g}_{i}", (_group_header(part, g),), "number", required=False)
+        for g in YEAR_GROUPS_HELD
+        for i, part in enumerate(_PARTS)
+    ),
+)
+
+
+def load_year_groups(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
+    """One row per school, year group and census year (time_period 202223 -> 2022); empty year groups are not
+    stored. Only schools already in the register."""
+    ids = _schools_by_urn(df["urn"].drop_nulls().to_list())
+    records = []
+    for r in df.iter_rows(named=True):
+        school_id = ids.get(r["urn"])
+        if school_id is None:
+            continue
+        year = int(r["time_period"]) // 100
+        for g in YEAR_GROUPS_HELD:
+            pupils = round(sum(r.get(f"g{g}_{i}") or 0 for i in range(len(_PARTS))))
+            if pupils:
+                records.append(
+                    YearGroupCount(school_id=school_id, year=year, group=g, pupils=pupils, source_run=ctx.run)
+                )
+    inserted, updated = bulk_upsert(
+        YearGroupCount,
+        records,
+        unique_fields=["school", "year", "group"],
+        update_fields=["pupils", "source_run"],
+        ctx=ctx,
+    )
+    return LoadResult(
+        inserted=inserted, updated=updated, skipped=df.height - len({r.school_id for r in records})
+    )
+
+
+YEAR_GROUPS = register(
+    Source(
+        key="census_year_groups",
+        label="School census: pupils by year group (future options projections)",
+        description=(
+            "Headcount of pupils in each year group (Reception to Year 14, full and part time, girls and boys) "
+            "from the DfE school-level census file, for cohort-survival roll projections."
+        ),
+        columns=YEAR_GROUP_COLUMNS,
+        loader=load_year_groups,
+        la_filter_column="la_code",
+        demo_files=(("helios-census-2022-23/spc_school_level_underlying_data_2022_23.csv", None),),
     )
 )

@@ -185,3 +185,41 @@ class FutureOptionsSummary(models.Model):
 
     def __str__(self) -> str:
         return f"Future options summary for {self.school_id}"
+
+
+class SchoolLocation(models.Model):
+    """Latitude/longitude from a file other than GIAS (the 2024/25 CSP school list, geocoded from the
+    postcode), for schools the register holds no easting/northing for. GIAS's grid reference wins."""
+
+    school = models.OneToOneField("schools.School", on_delete=models.CASCADE, related_name="location")
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    source = models.CharField(max_length=120)
+    source_run = models.ForeignKey(
+        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.school_id}: {self.latitude:.5f}, {self.longitude:.5f}"
+
+
+class YearGroupCount(models.Model):
+    """Pupils in one year group (headcount, full and part time, girls and boys) at a January census, from
+    the census files that give them (the 2022/23 school-level file). `group` is "R" or "1".."14"."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="year_groups")
+    year = models.PositiveSmallIntegerField(help_text="Academic year by its starting year (2022 = 2022/23)")
+    group = models.CharField(max_length=2)
+    pupils = models.PositiveIntegerField()
+    source_run = models.ForeignKey(
+        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["school", "year", "group"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "year", "group"], name="unique_year_group_count")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.year} {self.group}: {self.pupils}"

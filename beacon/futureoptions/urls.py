@@ -15,4 +15,6 @@ urlpatterns = [
     path("partnerships/<int:pk>/", views.partnership_detail, name="partnership"),
     path("partnerships/<int:pk>/edit/", views.partnership_form, name="edit_partnership"),
     path("system-leaders/", views.leaders, name="leaders"),
+    path("toolkit/", views.toolkit, name="toolkit"),
+    path("toolkit/<slug:slug>.<str:fmt>", views.toolkit_download, name="toolkit_download"),
 ]

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from beacon.core import permissions
 from beacon.core.validation import query_int
 from beacon.futureoptions import selectors, services
+from beacon.futureoptions import toolkit as tk
 from beacon.futureoptions.forms import InterestForm, PartnershipForm, SummaryForm
 from beacon.futureoptions.models import SUMMARY_SECTIONS, Partnership, SystemLeaderInterest
 from beacon.schools.models import Phase, School
@@ -66,6 +67,7 @@ def _filtered_rows(request: HttpRequest, schools: QuerySet[School]) -> tuple[lis
     if f["phases"]:
         schools = schools.filter(phase__in=f["phases"])
     rows = selectors.future_options(schools)
+    f["phase_rows"] = rows  # every school of the phases chosen (the borough totals), before the flag filter
     if f["flags"]:
         rows = [r for r in rows if any(fl.code in f["flags"] for fl in r.raised)]
     return rows, f
@@ -75,7 +77,7 @@ def _filtered_rows(request: HttpRequest, schools: QuerySet[School]) -> tuple[lis
 def index(request: HttpRequest) -> HttpResponse:
     schools = _scope(request.user)
     rows, f = _filtered_rows(request, schools)
-    trend = selectors.la_trend(selectors.future_options(schools))
+    trend = selectors.la_trend(f["phase_rows"])
     return render(
         request,
         "futureoptions/index.html",
@@ -83,6 +85,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "page_title": "School future options",
             "rows": rows,
             "trend": trend,
+            "phase_rolls": selectors.phase_rolls(f["phase_rows"]),
             "method": selectors.PROJECTION_METHOD.format(n=selectors.PROJECTION_YEARS),
             "filters": f,
             "query": request.GET.urlencode(),
@@ -95,6 +98,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def school_map(request: HttpRequest) -> HttpResponse:
     schools = _scope(request.user)
     rows, f = _filtered_rows(request, schools)
+    located = set(selectors.positions(r.school for r in rows))
     return render(
         request,
         "futureoptions/map.html",
@@ -104,7 +108,8 @@ def school_map(request: HttpRequest) -> HttpResponse:
             "filters": f,
             "points_url": reverse("futureoptions:map_points")
             + ("?" + request.GET.urlencode() if request.GET else ""),
-            "located": sum(1 for r in rows if r.school.easting and r.school.northing),
+            "located": len(located),
+            "located_ids": located,
         },
     )
 
@@ -205,7 +210,8 @@ def partners(request: HttpRequest, urn: int) -> HttpResponse:
             "school": school,
             "target": target,
             "suggestions": selectors.partner_suggestions(target, rows),
-            "weights": selectors.WEIGHTS,
+            "weights": selectors.partner_weights(),
+            "near_m": selectors.thresholds().get(("partner_near_m", ""), selectors.NEAR_M),
         },
     )
 
@@ -367,3 +373,28 @@ def leaders(request: HttpRequest) -> HttpResponse:
             "can_edit": can_edit,
         },
     )
+
+
+@login_required
+def toolkit(request: HttpRequest) -> HttpResponse:
+    _scope(request.user)
+    return render(
+        request,
+        "futureoptions/toolkit.html",
+        {"page_title": "Partnership toolkit", "documents": tk.DOCUMENTS, "check": tk.CHECK},
+    )
+
+
+TOOLKIT_FORMATS = {"rtf": ("application/rtf", tk.as_rtf), "txt": ("text/plain; charset=utf-8", tk.as_text)}
+
+
+@login_required
+def toolkit_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    _scope(request.user)
+    doc = tk.BY_SLUG.get(slug)
+    if doc is None or fmt not in TOOLKIT_FORMATS:
+        raise Http404("No such document")
+    content_type, render_doc = TOOLKIT_FORMATS[fmt]
+    resp = HttpResponse(render_doc(doc), content_type=content_type)
+    resp["Content-Disposition"] = f'attachment; filename="camden-{doc.slug}.{fmt}"'
+    return resp

@@ -117,8 +117,12 @@ def area_q(area: str) -> Q:
     text = area.strip()
     compact = text.replace(" ", "").upper()
     if _POSTCODE_DISTRICT.match(compact) and " " not in text.strip():
-        # A whole district: 'NW1' must not match 'NW10'.
-        return Q(postcode__istartswith=f"{compact} ") | Q(postcode__iexact=compact)
+        # A whole district: 'NW1' must not match 'NW10'; a district with sub-districts ('WC1', 'EC1')
+        # matches them all ('WC1A' ... 'WC1X').
+        q = Q(postcode__istartswith=f"{compact} ") | Q(postcode__iexact=compact)
+        if compact[-1].isdigit():
+            q |= Q(postcode__iregex=rf"^{re.escape(compact)}[A-Z] ")
+        return q
     if _POSTCODE_PART.match(compact):
         return Q(postcode_compact__startswith=compact)
     return (
@@ -217,6 +221,43 @@ def has_area_figures(code: str) -> bool:
     return m.unit != "count" and m.topic != "ks4dest"
 
 
+SPECIAL_PEERS = -1  # the comparator key for "special schools in the LA (average)"
+MIN_PEERS = 2
+
+
+def special_school_averages(school: School, codes: Sequence[str]) -> dict[tuple[int, str], ind.Series]:
+    """(SPECIAL_PEERS, code) -> {year: mean of the published values of the LA's public special schools that
+    year}, for years at least MIN_PEERS special schools have a figure (rates only; counts are not averaged)."""
+    from beacon.core import permissions
+
+    peers = list(
+        permissions.public_schools()
+        .filter(la_code=school.la_code, phase=Phase.SPECIAL)
+        .values_list("pk", flat=True)
+    )
+    rates = [c for c in codes if measure_def(c).unit != "count"]
+    values = ind.school_values(peers, rates)
+    by: dict[tuple[str, int], list[float]] = {}
+    for (_sid, code), series in values.items():
+        for year, v in series.items():
+            if v.is_published and v.value is not None:
+                by.setdefault((code, year), []).append(float(v.value))
+    out: dict[tuple[int, str], ind.Series] = {}
+    for (code, year), vals in by.items():
+        if len(vals) >= MIN_PEERS:
+            out.setdefault((SPECIAL_PEERS, code), {})[year] = ind.Value(year, sum(vals) / len(vals))
+    return out
+
+
+SPECIAL_CONTEXT = (
+    "This is a special school: its pupils have education, health and care plans, and many take "
+    "different qualifications or sit tests at a different time, so results and attendance are not "
+    "comparable with all schools. Figures are compared with the average of the other special schools in the "
+    "same local authority, for the same year; a figure of 0% often means pupils were not entered, not that "
+    "they did not achieve."
+)
+
+
 class _Data:
     """Every value a profile page needs, read once: the school's series and its comparators'."""
 
@@ -225,6 +266,7 @@ class _Data:
         la = school.la_code
         region = ind.region_code_for(la) if la else ind.LONDON
         la_name = school.la_name or (ind.area_name(la) if la else "")
+        self.special = school.phase == Phase.SPECIAL
         self.areas: list[tuple[str, int]] = [(la_name or "Local authority", la)] if la else []
         self.areas += [("London" if region == ind.LONDON else ind.area_name(region), region)]
         self.areas += [("England", ind.ENGLAND)]
@@ -232,7 +274,13 @@ class _Data:
         wanted = sorted(set(codes) | cohort_codes)
         sv = ind.school_values([school.pk], wanted)
         self.mine: dict[str, ind.Series] = {c: sv.get((school.pk, c), {}) for c in wanted}
+        self.geo_areas = list(self.areas)  # LA, region, England: for LA-wide figures (area_only)
         self.area_series = ind.area_values([c for _n, c in self.areas], codes)
+        if self.special:
+            # A special school is compared with the average of its LA's special schools, not with all
+            # schools (whose pupils are not alike): issue 14.
+            self.areas = [(f"{la_name or 'Local authority'} special schools (average)", SPECIAL_PEERS)]
+            self.area_series.update(special_school_averages(school, codes))
 
     def cohort(self, m: MeasureDef, year: int) -> ind.Value | None:
         if m.unit == "count":
@@ -300,7 +348,7 @@ class _Data:
 
     def area_only(self, code: str, *, years: int = 3) -> Trend | None:
         """An LA-wide measure (no school figure): the LA's last `years` years with London and England."""
-        la = self.areas[0][1] if self.areas else None
+        la = self.geo_areas[0][1] if self.geo_areas else None
         series = self.area_series.get((la, code), {}) if la else {}
         held = sorted(y for y, v in series.items() if v.status == "ok" and v.value is not None)[-years:]
         if not held:
@@ -314,11 +362,11 @@ class _Data:
                     label=measure_def(code).label,
                     year=y,
                     school=suppression.no_data(y),
-                    areas=[(name, self.area_figure(code, c, y)) for name, c in self.areas],
+                    areas=[(name, self.area_figure(code, c, y)) for name, c in self.geo_areas],
                 )
                 for y in held
             ],
-            [n for n, _c in self.areas],
+            [n for n, _c in self.geo_areas],
         )
 
 
@@ -436,6 +484,7 @@ class Profile:
     inspection: Inspection | None
     area_names: list[str]
     groups: tuple[Group, ...] = GROUPS
+    context_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -518,6 +567,7 @@ def profile(school: School) -> Profile:
         headline=headline,
         inspection=public_inspection(school),
         area_names=[n for n, _c in data.areas],
+        context_note=SPECIAL_CONTEXT if data.special else "",
     )
 
 

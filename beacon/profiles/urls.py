@@ -6,6 +6,7 @@ app_name = "profiles"
 urlpatterns = [
     # Public, no sign-in.
     path("", views.search, name="search"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path("<int:urn>/", views.profile, name="profile"),
     path("<int:urn>/<slug:group>/", views.section, name="section"),
     # Signed in: the school writes its narrative, the director or commissioner publishes it.

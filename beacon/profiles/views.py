@@ -49,6 +49,21 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The public profile's accessibility statement, with a contact (settings.BEACON_PROFILES_CONTACT_EMAIL;
+    default: the council's published families information address)."""
+    from django.conf import settings
+
+    return render(
+        request,
+        "profiles/accessibility.html",
+        {
+            "page_title": "Accessibility statement",
+            "contact_email": getattr(settings, "BEACON_PROFILES_CONTACT_EMAIL", "families@camden.gov.uk"),
+        },
+    )
+
+
 def profile(request: HttpRequest, urn: int) -> HttpResponse:
     school = permissions.require_public_school(urn)
     return render(

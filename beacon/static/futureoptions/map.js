@@ -1,5 +1,7 @@
 /* Future options map: schools as keyboard-focusable markers on a plain background (no tiles).
-   Layers: one per phase and one ring layer per vulnerability flag (Leaflet's layer control).
+   Layers: nursery, primary, secondary, special, alternative provision (and other), and one ring layer
+   per vulnerability flag (Leaflet's layer control, collapsed on phones). Keyboard: the controls come
+   before the markers in tab order; Enter or Space opens a marker's popup, Escape closes it.
    Schools closer than a touch target on screen are grouped into one marker listing them, so that
    every marker is at least 24px and none overlaps (WCAG 2.2 target size); groups split on zoom. */
 (function () {
@@ -9,7 +11,8 @@
   var PHASES = { primary: "Primary", secondary: "Secondary", all_through: "All-through", special: "Special",
     alternative: "Alternative provision", nursery: "Nursery", other: "Other" };
   var FLAGS = { falling_roll: "Falling roll", small_school: "Small school", surplus: "Surplus places",
-    falling_demand: "Falling demand" };
+    falling_demand: "Falling demand", roll_below_entries: "Headcount below entries" };
+  var PHONE = window.matchMedia && window.matchMedia("(max-width: 40.0525em)").matches;
   var MIN_PX = 30;
 
   var map = L.map(el, { zoomSnap: 0.25, minZoom: 10, maxZoom: 18 });
@@ -18,11 +21,18 @@
   map.setView([51.55, -0.16], 13);
 
   var schools = [];
+  // Escape closes an open popup wherever the focus is inside the map (and returns focus to its marker).
+  el.addEventListener("keydown", function (e) {
+    if ((e.key === "Escape" || e.key === "Esc") && map._popup && map.hasLayer(map._popup)) {
+      e.preventDefault();
+      map.closePopup();
+    }
+  });
   var shownPhases = {}, shownFlags = {};
   var markerLayer = L.layerGroup().addTo(map);
   var ringLayer = L.layerGroup().addTo(map);
 
-  function phaseOf(s) { return PHASES[s.phase] && s.phase !== "other" ? s.phase : "other"; }
+  function phaseOf(s) { var p = s.layer || s.phase; return PHASES[p] ? p : "other"; }
 
   function describe(s) {
     return s.name + ", " + s.phase_label + (s.flag_labels.length ? ", flagged: " + s.flag_labels.join(", ") : "");
@@ -91,6 +101,9 @@
       marker.on("add", function () {
         var icon = marker.getElement();
         if (icon) {
+          icon.addEventListener("keydown", function (e) {
+            if (e.key === " " || e.key === "Spacebar") { e.preventDefault(); marker.openPopup(); }
+          });
           icon.setAttribute("aria-label", label);
           icon.setAttribute("data-urns", g.items.map(function (s) { return s.urn; }).join(" "));
         }
@@ -140,7 +153,12 @@
       }
       map.on("overlayadd", toggle(true));
       map.on("overlayremove", toggle(false));
-      L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+      var control = L.control.layers(null, overlays, { collapsed: PHONE }).addTo(map);
+      var toggleLink = control.getContainer().querySelector(".leaflet-control-layers-toggle");
+      if (toggleLink) { toggleLink.setAttribute("aria-label", "Map layers: show or hide phases and flags"); }
+      // The controls (zoom, layers) come before the markers in tab order.
+      var controls = el.querySelector(".leaflet-control-container");
+      if (controls) { el.insertBefore(controls, el.firstChild); }
       if (schools.length) {
         map.fitBounds(schools.map(function (s) { return [s.lat, s.lon]; }), { padding: [24, 24], maxZoom: 15, animate: false });
       }
