@@ -112,7 +112,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def _half_termly(request: HttpRequest) -> selectors.CommissionerReport:
     _require(permissions.can_see_commissioner_reports(request.user))
     period = parse_half_term(request.GET.get("period"))
-    return selectors.half_termly_report(request.user, permissions.visible_schools(request.user), period)
+    return selectors.half_termly_report(request.user, permissions.served_schools(request.user), period)
 
 
 @login_required
@@ -154,7 +154,7 @@ def _year(request: HttpRequest) -> int:
 
 def _annual(request: HttpRequest) -> selectors.CommissionerReport:
     _require(permissions.can_see_commissioner_reports(request.user))
-    return selectors.annual_report(request.user, permissions.visible_schools(request.user), _year(request))
+    return selectors.annual_report(request.user, permissions.served_schools(request.user), _year(request))
 
 
 @login_required

@@ -172,7 +172,7 @@ def advisers_by_school(schools: QuerySet[School]) -> dict[int, list[tuple[int, s
 def register_rows(user: Any, term: Term, filters: RegisterFilters | None = None) -> list[RegisterRow]:
     """The risk register for what this user may see, riskiest first."""
     f = filters or RegisterFilters()
-    schools = permissions.risk_register_schools(user)
+    schools = permissions.current_risk_register_schools(user)
     if f.phases:
         schools = schools.filter(phase__in=f.phases)
     advisers = advisers_by_school(schools)
@@ -219,7 +219,7 @@ def register_rows(user: Any, term: Term, filters: RegisterFilters | None = None)
 
 def adviser_choices(user: Any) -> list[tuple[str, str]]:
     seen: dict[int, str] = {}
-    for items in advisers_by_school(permissions.risk_register_schools(user)).values():
+    for items in advisers_by_school(permissions.current_risk_register_schools(user)).values():
         for uid, name in items:
             seen[uid] = name
     return sorted(((str(k), v) for k, v in seen.items()), key=lambda kv: kv[1])

@@ -92,7 +92,7 @@ def register(request: HttpRequest) -> HttpResponse:
     if not permissions.can_see_risk_register(request.user):
         raise PermissionDenied
     term = _term(request)
-    schools = permissions.risk_register_schools(request.user)
+    schools = permissions.current_risk_register_schools(request.user)
     services.refresh_proposals(term, schools)
     phases = set(schools.values_list("phase", flat=True))
     filters = selectors.RegisterFilters.from_query(request.GET)

@@ -43,6 +43,17 @@ def visible_schools(user: Any) -> QuerySet[School]:
     return School.objects.none()
 
 
+def served_schools(user: Any) -> QuerySet[School]:
+    """The schools the LA serves now that this user may see: open and state-funded (`School.objects.served()`).
+
+    Every *current* list starts here (the register's default view, the LA overview, the risk register,
+    support, targets and reports); independent and closed schools are out. A closed or independent
+    school's own pages stay reachable through visible_schools() / require_school()."""
+    from beacon.schools.models import served
+
+    return served(visible_schools(user))
+
+
 def require_school(user: Any, urn: int) -> School:
     """The school with this URN if the user may see it; otherwise 404-equivalent PermissionDenied."""
     school = visible_schools(user).filter(urn=urn).first()
@@ -129,12 +140,20 @@ def can_see_risk_register(user: Any) -> bool:
 
 
 def risk_register_schools(user: Any) -> QuerySet[School]:
-    """Schools whose full risk assessment the user may read (an adviser's caseload)."""
+    """Schools whose full risk assessment the user may read (an adviser's caseload), closed ones included
+    (their past assessments stay readable). The register itself lists `current_risk_register_schools`."""
     from beacon.schools.models import School
 
     if not can_see_risk_register(user):
         return School.objects.none()
     return visible_schools(user)
+
+
+def current_risk_register_schools(user: Any) -> QuerySet[School]:
+    """The rows of the termly risk register: the served schools (open, state-funded) the user may read."""
+    from beacon.schools.models import served
+
+    return served(risk_register_schools(user))
 
 
 def can_decide_assessment(user: Any) -> bool:
@@ -211,6 +230,13 @@ def can_see_support(user: Any) -> bool:
 
 def support_schools(user: Any) -> QuerySet[School]:
     return risk_register_schools(user)
+
+
+def current_support_schools(user: Any) -> QuerySet[School]:
+    """Support lists (caseload, overdue actions): served schools only."""
+    from beacon.schools.models import served
+
+    return served(support_schools(user))
 
 
 def can_chair_support(user: Any) -> bool:
@@ -338,7 +364,7 @@ def public_schools() -> QuerySet[School]:
 
     from beacon.schools.models import School
 
-    return School.objects.filter(la_code=settings.BEACON_LA_CODE, is_open=True, is_state_funded=True)
+    return School.objects.served().filter(la_code=settings.BEACON_LA_CODE)
 
 
 def require_public_school(urn: int) -> School:
@@ -393,7 +419,7 @@ def future_options_schools(user: Any) -> QuerySet[School]:
 
     if not can_see_future_options(user):
         return School.objects.none()
-    return visible_schools(user).filter(is_open=True, is_state_funded=True)
+    return served_schools(user)
 
 
 def can_edit_future_options(user: Any) -> bool:

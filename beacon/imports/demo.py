@@ -15,12 +15,16 @@ DEMO_ORDER: tuple[str, ...] = (
     "school_census",
     "gias_establishments",
     "csp_census",
+    "csp_census_register",  # January 2025: adds schools new since 2022 before any 2024/25 results load
+    "gias_links",  # predecessor / successor links (the closure check reads them)
+    "csp_school_register",  # names new schools; marks closed the schools gone by 2024/25 (with evidence)
     "ks2_results",
     "ks4_results",
     "csp_absence",
     "ofsted_inspection_history",
     "ofsted_latest",
     "ofsted_management_information",
+    "ofsted_official_statistics",  # after the older Ofsted files: it wins for the same inspection
 )
 
 

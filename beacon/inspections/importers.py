@@ -197,10 +197,38 @@ def _db_rows(frame: pl.DataFrame, date_cols: Iterable[str]) -> list[tuple[Any, .
     ]
 
 
+# Which file wins when two hold the same inspection (school, framework, start date): the higher rank.
+# Ofsted's official statistics beat the MI sample (a transcription), the pvhee copy of the December 2024
+# statistics and the waiky8 history (scraped). A lower-ranked file never overwrites a higher-ranked row;
+# an equal or higher rank updates it. Decision: docs/decisions/0015-served-schools-and-inspection-snapshot.md.
+SOURCE_PRECEDENCE: dict[str, int] = {
+    "ofsted_inspection_history": 1,
+    "ofsted_latest": 2,
+    "ofsted_management_information": 3,
+    "ofsted_official_statistics": 4,
+}
+
+
+def _outranked(frame: pl.DataFrame, ctx: ImportContext) -> pl.DataFrame:
+    """Keys of `frame` already held from a source ranked above this run's (to be left alone)."""
+    mine = SOURCE_PRECEDENCE.get(ctx.run.source, 0)
+    higher = [k for k, rank in SOURCE_PRECEDENCE.items() if rank > mine]
+    schema = {"school_id": pl.Int64, "framework": pl.Utf8, "start_date": pl.Date}
+    if not higher:
+        return pl.DataFrame(schema=schema)
+    school_ids = frame["school_id"].unique().to_list()
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(school_ids), 5000):
+        rows += Inspection.objects.filter(
+            school_id__in=school_ids[start : start + 5000], source_run__source__in=higher
+        ).values_list("school_id", "framework", "start_date")
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
 def save_inspections(
     frame: pl.DataFrame, update_fields: Sequence[str], ctx: ImportContext
 ) -> tuple[int, int, dict[tuple[int, str, dt.date], int]]:
-    """Upsert inspections by (school, framework, start_date).
+    """Upsert inspections by (school, framework, start_date), leaving rows of higher-ranked sources alone.
 
     `frame` has `school_id`, `framework`, `start_date` and model field names. Text fields must not be
     null (use ""). Returns (inserted, updated, {(school_id, framework, start_date): inspection id}).
@@ -208,9 +236,14 @@ def save_inspections(
     if frame.is_empty():
         return 0, 0, {}
     frame = frame.unique(subset=["school_id", "framework", "start_date"], keep="last", maintain_order=True)
+    held = _outranked(frame, ctx)
+    if held.height:
+        frame = frame.join(held, on=["school_id", "framework", "start_date"], how="anti")
     frame = frame.with_columns(pl.lit(ctx.run.pk).alias("source_run"))
     fields = ["school" if c == "school_id" else c for c in frame.columns]
     date_cols = [c for c in ("start_date", "publication_date") if c in frame.columns]
+    if frame.is_empty():
+        return 0, 0, {}
     inserted, updated = upsert_rows(
         Inspection,
         fields,
@@ -231,6 +264,8 @@ def save_inspections(
             "id", "school_id", "framework", "start_date"
         ):
             ids[(school_id, framework, start_date)] = pk
+    for school_id, framework, start_date in held.iter_rows():
+        ids.pop((school_id, framework, start_date), None)  # a higher-ranked row: not this run's grades
     return inserted, updated, ids
 
 
@@ -690,7 +725,9 @@ def load_mi(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     ):
         cols = [f"{name}__code" for name, _, _ in areas]
         for row in source.select("school_id", start, *cols).iter_rows():
-            inspection_id = ids[(row[0], framework.value, row[1])]
+            inspection_id = ids.get((row[0], framework.value, row[1]))
+            if inspection_id is None:  # held from a higher-ranked source
+                continue
             for (_, _, area), code in zip(areas, row[2:], strict=True):
                 if code is None:
                     continue
@@ -722,3 +759,7 @@ MANAGEMENT_INFORMATION = register(
         ),
     )
 )
+
+
+# The official statistics source lives in its own module; importing it here registers it with the others.
+from beacon.inspections import official_statistics  # noqa: E402, F401

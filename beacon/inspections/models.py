@@ -62,6 +62,22 @@ class Inspection(models.Model):
     )
     category_of_concern = models.CharField(max_length=64, blank=True)
     outcome_text = models.CharField(max_length=255, blank=True, help_text="Ungraded outcome as published")
+    converted_to_graded = models.BooleanField(
+        null=True, blank=True, help_text="Ungraded inspection: did it convert to a graded inspection?"
+    )
+    urn_at_time = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        verbose_name="URN at the time",
+        help_text="The URN inspected, when it differs from the school's URN now (a predecessor school)",
+    )
+    name_at_time = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="School name at the time, when it was a predecessor",
+    )
     source_run = models.ForeignKey(
         "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -48,6 +48,26 @@ _GRADED_FIRST = Case(
 )
 
 
+NO_OVERALL_GRADE = "No overall grade (from September 2024)"
+KIND_LABELS: dict[str, str] = {
+    Framework.LEGACY.value: "Graded inspection",
+    Framework.REPORT_CARD.value: "Report card inspection",
+    Framework.UNGRADED.value: "Ungraded inspection",
+}
+
+
+def overall_label(framework: str, overall: int | None, outcome_text: str) -> str | None:
+    """A graded inspection's overall judgement as published; 'Not judged' (September 2024 on) becomes
+    NO_OVERALL_GRADE, never an invented grade. Report cards have no overall grade by design (None)."""
+    if framework != Framework.LEGACY:
+        return None
+    if overall is not None:
+        return OverallEffectiveness(overall).label
+    if outcome_text.strip().lower() == "not judged":
+        return NO_OVERALL_GRADE
+    return outcome_text or None
+
+
 def _school_id(school: School | int) -> int:
     return school if isinstance(school, int) else school.pk
 
@@ -61,6 +81,46 @@ def latest_inspection(school: School | int, *, graded_only: bool = False) -> Ins
     if graded_only:
         qs = qs.filter(framework__in=GRADED_FRAMEWORKS)
     return qs.annotate(_rank=_GRADED_FIRST).order_by("-start_date", "_rank", "-pk").first()
+
+
+def latest_any_inspection(school: School | int) -> dict[str, Any] | None:
+    """The school's most recent inspection of ANY kind (graded, ungraded, report card), as it is.
+
+    Keys: inspection_id, framework, kind (e.g. 'Ungraded inspection'), inspection_type, date,
+    publication_date, outcome (the published wording: 'School remains Good', an overall grade, NO_OVERALL_GRADE
+    or a report card's summary), converted_to_graded, urn_at_time, name_at_time, is_graded. On the same
+    date a graded inspection wins over an ungraded one (`latest_inspection`)."""
+    insp = latest_inspection(school)
+    if insp is None:
+        return None
+    if insp.framework == Framework.UNGRADED:
+        outcome = insp.outcome_text or (
+            "Converted to a graded inspection" if insp.converted_to_graded else "Outcome not recorded"
+        )
+    elif insp.framework == Framework.REPORT_CARD:
+        weak = insp.grades.filter(grade__lte=ReportCardGrade.NEEDS_ATTENTION, not_applicable=False).count()
+        outcome = (
+            f"Report card: {weak} area{'s' if weak != 1 else ''} at needs attention or worse"
+            if weak
+            else "Report card: no area below expected standard"
+        )
+    else:
+        outcome = (
+            overall_label(insp.framework, insp.overall_effectiveness, insp.outcome_text) or "No grade given"
+        )
+    return {
+        "inspection_id": insp.pk,
+        "framework": insp.framework,
+        "kind": KIND_LABELS.get(insp.framework, insp.framework),
+        "inspection_type": insp.inspection_type,
+        "date": insp.start_date,
+        "publication_date": insp.publication_date,
+        "outcome": outcome,
+        "converted_to_graded": insp.converted_to_graded,
+        "urn_at_time": insp.urn_at_time,
+        "name_at_time": insp.name_at_time,
+        "is_graded": insp.framework in GRADED_FRAMEWORKS,
+    }
 
 
 def inspection_history(school: School | int) -> list[Inspection]:
@@ -97,7 +157,10 @@ def current_judgement(school: School | int) -> dict[str, Any]:
     Keys: framework (report_card / legacy / None), is_report_card, inspection_id, date, publication_date,
     inspection_type, overall_effectiveness (1-4 or None), overall_label, grades (list of {area, area_label,
     grade, label, not_applicable} in report-card order), safeguarding_met, safeguarding_label,
-    category_of_concern, and latest_ungraded ({date, outcome}) when an ungraded inspection came after it.
+    category_of_concern, no_overall_grade (a graded inspection from September 2024: sub-grades only),
+    urn_at_time / name_at_time (a predecessor school's inspection), latest_ungraded ({date, outcome}) when an
+    ungraded inspection came after it, and latest_any (`latest_any_inspection`: the most recent inspection of
+    any kind, shown beside the graded judgement).
     """
     graded = latest_inspection(school, graded_only=True)
     ungraded = (
@@ -110,6 +173,7 @@ def current_judgement(school: School | int) -> dict[str, Any]:
         if ungraded is not None and (graded is None or ungraded.start_date > graded.start_date)
         else None
     )
+    latest_any = latest_any_inspection(school)
     if graded is None:
         return {
             "framework": None,
@@ -120,11 +184,15 @@ def current_judgement(school: School | int) -> dict[str, Any]:
             "inspection_type": "",
             "overall_effectiveness": None,
             "overall_label": None,
+            "no_overall_grade": False,
+            "urn_at_time": None,
+            "name_at_time": "",
             "grades": [],
             "safeguarding_met": None,
             "safeguarding_label": None,
             "category_of_concern": "",
             "latest_ungraded": later_ungraded,
+            "latest_any": latest_any,
         }
     order = {area: i for i, area in enumerate(AREA_ORDER)}
     grades = sorted(graded.grades.all(), key=lambda g: order.get(g.area, len(order)))
@@ -137,13 +205,10 @@ def current_judgement(school: School | int) -> dict[str, Any]:
         "publication_date": graded.publication_date,
         "inspection_type": graded.inspection_type,
         "overall_effectiveness": overall,
-        "overall_label": (
-            OverallEffectiveness(overall).label
-            if overall is not None
-            else (graded.outcome_text or None)
-            if graded.framework == Framework.LEGACY
-            else None
-        ),
+        "overall_label": overall_label(graded.framework, overall, graded.outcome_text),
+        "no_overall_grade": graded.framework == Framework.LEGACY and overall is None,
+        "urn_at_time": graded.urn_at_time,
+        "name_at_time": graded.name_at_time,
         "grades": [
             {
                 "area": g.area,
@@ -158,6 +223,7 @@ def current_judgement(school: School | int) -> dict[str, Any]:
         "safeguarding_label": safeguarding_label(graded.framework, graded.safeguarding_met),
         "category_of_concern": graded.category_of_concern,
         "latest_ungraded": later_ungraded,
+        "latest_any": latest_any,
     }
 
 

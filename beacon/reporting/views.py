@@ -35,7 +35,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     framework = request.GET.get("framework") or Framework.CAMDEN
     if framework not in Framework.values:
         framework = Framework.CAMDEN
-    d = services.dashboard(framework, _la_code(request), permissions.visible_schools(request.user))
+    d = services.dashboard(framework, _la_code(request), permissions.served_schools(request.user))
     fmt = exports.requested_format(request)
     if fmt:
         headers, rows = tables.dashboard_table(d)
@@ -55,7 +55,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _target_context(request: HttpRequest, target: SystemTarget, form: TargetForm | None) -> dict[str, Any]:
-    result = services.target_detail(target, _la_code(request), permissions.visible_schools(request.user))
+    result = services.target_detail(target, _la_code(request), permissions.served_schools(request.user))
     return {
         "page_title": f"{target.ref}: {target.title}",
         "target": target,
@@ -74,7 +74,7 @@ def target_detail(request: HttpRequest, ref: str) -> HttpResponse:
     target = get_object_or_404(SystemTarget, ref=ref)
     fmt = exports.requested_format(request)
     if fmt:
-        result = services.target_detail(target, _la_code(request), permissions.visible_schools(request.user))
+        result = services.target_detail(target, _la_code(request), permissions.served_schools(request.user))
         headers, rows = tables.target_table(result)
         return exports.export_response(fmt, f"target-{target.ref}", headers, rows, sheet_title=target.ref)
     return render(request, "reporting/target.html", _target_context(request, target, None))
@@ -155,7 +155,7 @@ def edit_target(request: HttpRequest, ref: str) -> HttpResponse:
 @login_required
 def gaps(request: HttpRequest) -> HttpResponse:
     _require_reporting(request)
-    page = services.gaps_page(_la_code(request), permissions.visible_schools(request.user))
+    page = services.gaps_page(_la_code(request), permissions.served_schools(request.user))
     fmt = exports.requested_format(request)
     if fmt:
         headers, rows = tables.gaps_table(page)

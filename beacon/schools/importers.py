@@ -285,6 +285,13 @@ def load_gias(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
             "establishment_type": r["type_name"] or school.establishment_type,
             "type_group": r["type_group"] or school.type_group,
             "is_open": (r["status"] or "Open").lower().startswith("open"),
+            "closure_evidence": (
+                f"GIAS establishment status '{r['status']}'"
+                + (f", close date {r['close_date']:%-d %B %Y}" if r["close_date"] else "")
+                + "."
+                if not (r["status"] or "Open").lower().startswith("open")
+                else school.closure_evidence
+            ),
             "open_date": r["open_date"] or school.open_date,
             "close_date": r["close_date"],
             "statutory_low_age": r["low_age"],
@@ -336,3 +343,8 @@ GIAS = register(
         demo_files=(("clarelgibson-england-school-admissions/dim_school.csv", None),),
     )
 )
+
+
+# The 2024/25 register sources (CSP census and school list, GIAS links) live in their own module;
+# importing it here registers them with the others.
+from beacon.schools import register_2025  # noqa: E402, F401

@@ -28,7 +28,7 @@ from beacon.inspections.models import (
     OverallEffectiveness,
     ReportCardGrade,
 )
-from beacon.schools.models import Phase, School
+from beacon.schools.models import Phase, School, served
 
 PAGE_SIZE = 50
 
@@ -43,6 +43,7 @@ class Judgement:
     INADEQUATE = "inadequate"
     REPORT_CARD_CONCERN = "report_card_concern"
     REPORT_CARD_OK = "report_card_ok"
+    NO_OVERALL_GRADE = "no_overall_grade"  # graded from September 2024: sub-grades, no overall grade
     NOT_INSPECTED = "not_inspected"
 
 
@@ -56,6 +57,7 @@ JUDGEMENT_CHOICES: tuple[tuple[str, str], ...] = (
         "Report card: an area at needs attention or worse, or safeguarding not met",
     ),
     (Judgement.REPORT_CARD_OK, "Report card: every area at expected standard or better"),
+    (Judgement.NO_OVERALL_GRADE, "Graded from September 2024: sub-grades, no overall grade"),
     (Judgement.NOT_INSPECTED, "Not inspected (no graded inspection held)"),
 )
 JUDGEMENT_LABELS = dict(JUDGEMENT_CHOICES)
@@ -63,12 +65,14 @@ SHORT_JUDGEMENT = {
     **JUDGEMENT_LABELS,
     Judgement.REPORT_CARD_CONCERN: "Needs attention",
     Judgement.REPORT_CARD_OK: "Expected or better",
+    Judgement.NO_OVERALL_GRADE: "No overall grade",
     Judgement.NOT_INSPECTED: "Not inspected",
 }
 MEDIUM_JUDGEMENT = {
     **SHORT_JUDGEMENT,
     Judgement.REPORT_CARD_CONCERN: "Report card: needs attention or worse",
     Judgement.REPORT_CARD_OK: "Report card: expected standard or better",
+    Judgement.NO_OVERALL_GRADE: "No overall grade (from September 2024)",
 }
 OE_TO_JUDGEMENT = {
     OverallEffectiveness.OUTSTANDING: Judgement.OUTSTANDING,
@@ -95,10 +99,21 @@ LEGACY_TAG = {
 
 
 def _graded() -> Q:
-    """Inspections that set a judgement: report cards and graded (legacy) inspections with a grade.
-    An ungraded inspection leaves the previous judgement standing."""
+    """Inspections that set a judgement: report cards and graded (legacy) inspections with a grade, or
+    'Not judged' (graded from September 2024: sub-grades without an overall grade, shown as such; the
+    older overall grade no longer stands). An ungraded inspection leaves the previous judgement standing."""
     return Q(framework=Framework.REPORT_CARD) | Q(
-        framework=Framework.LEGACY, overall_effectiveness__isnull=False
+        Q(overall_effectiveness__isnull=False) | Q(outcome_text__iexact="Not judged"),
+        framework=Framework.LEGACY,
+    )
+
+
+def _any_rank() -> Case:
+    return Case(
+        When(framework=Framework.REPORT_CARD, then=V(0)),
+        When(framework=Framework.LEGACY, then=V(1)),
+        default=V(2),
+        output_field=IntegerField(),
     )
 
 
@@ -116,6 +131,18 @@ def with_current_judgement(qs: QuerySet[School]) -> QuerySet[School]:
         cj_oe=Subquery(current.values("overall_effectiveness")[:1]),
         cj_date=Subquery(current.values("start_date")[:1]),
         cj_safeguarding=Subquery(current.values("safeguarding_met")[:1]),
+    )
+    # The latest inspection of any kind (an ungraded one included), shown beside the judgement.
+    latest = (
+        Inspection.objects.filter(school=OuterRef("pk"))
+        .annotate(_rank=_any_rank())
+        .order_by("-start_date", "_rank", "-pk")
+    )
+    qs = qs.annotate(
+        li_framework=Subquery(latest.values("framework")[:1]),
+        li_date=Subquery(latest.values("start_date")[:1]),
+        li_outcome=Subquery(latest.values("outcome_text")[:1]),
+        li_oe=Subquery(latest.values("overall_effectiveness")[:1]),
     )
     weak_area = InspectionGrade.objects.filter(
         inspection_id=OuterRef("cj_id"), grade__lte=ReportCardGrade.NEEDS_ATTENTION, not_applicable=False
@@ -135,6 +162,8 @@ def judgement_q(keys: Iterable[str]) -> Q:
             q |= rc_concern
         elif key == Judgement.REPORT_CARD_OK:
             q |= rc & ~Q(cj_weak=True) & ~Q(cj_safeguarding=False)
+        elif key == Judgement.NO_OVERALL_GRADE:
+            q |= Q(cj_framework=Framework.LEGACY, cj_oe__isnull=True, cj_id__isnull=False)
         else:
             oe = next((g for g, k in OE_TO_JUDGEMENT.items() if k == key), None)
             if oe is not None:
@@ -152,7 +181,26 @@ def judgement_key(school: Any) -> str:
             if school.cj_weak or school.cj_safeguarding is False
             else Judgement.REPORT_CARD_OK
         )
+    if school.cj_oe is None:
+        return Judgement.NO_OVERALL_GRADE
     return OE_TO_JUDGEMENT[OverallEffectiveness(school.cj_oe)]
+
+
+def latest_inspection_text(school: Any) -> tuple[str, dt.date | None]:
+    """(kind and outcome, date) of the latest inspection of any kind, for a school annotated by
+    `with_current_judgement`: e.g. ('Ungraded inspection: School remains Good', 2023-09-20)."""
+    if school.li_framework is None:
+        return "", None
+    kind = inspection_selectors.KIND_LABELS.get(school.li_framework, school.li_framework)
+    if school.li_framework == Framework.UNGRADED:
+        outcome = school.li_outcome or ""
+    elif school.li_framework == Framework.LEGACY:
+        outcome = (
+            inspection_selectors.overall_label(Framework.LEGACY, school.li_oe, school.li_outcome or "") or ""
+        )
+    else:
+        outcome = ""
+    return (f"{kind}: {outcome}" if outcome else kind), school.li_date
 
 
 def judgement_tag_class(key: str) -> str:
@@ -163,6 +211,7 @@ def judgement_tag_class(key: str) -> str:
         Judgement.INADEQUATE: "govuk-tag--red",
         Judgement.REPORT_CARD_CONCERN: "govuk-tag--orange",
         Judgement.REPORT_CARD_OK: "govuk-tag--blue",
+        Judgement.NO_OVERALL_GRADE: "govuk-tag--grey",
         Judgement.NOT_INSPECTED: "govuk-tag--grey",
     }[key]
 
@@ -209,10 +258,14 @@ class SchoolFilters:
 
 def search_schools(visible: QuerySet[School], f: SchoolFilters) -> QuerySet[School]:
     """Apply search and filters to the schools a user may see; annotated with current judgement."""
+    # Default view: the served schools (School.objects.served(): open, state-funded); the filters add
+    # closed and independent schools back.
     qs = visible
-    if not f.include_closed:
+    if not f.include_closed and not f.include_independent:
+        qs = served(qs)
+    elif not f.include_closed:
         qs = qs.filter(is_open=True)
-    if not f.include_independent:
+    elif not f.include_independent:
         qs = qs.filter(is_state_funded=True)
     if f.q:
         text = f.q
@@ -263,6 +316,13 @@ class ListRow:
     pupils: ind.Value | None
     judgement: str
     judgement_date: dt.date | None
+    latest_text: str = ""
+    latest_date: dt.date | None = None
+
+    @property
+    def latest_differs(self) -> bool:
+        """The latest inspection is not the one that set the judgement (e.g. a later ungraded one)."""
+        return self.latest_date is not None and self.latest_date != self.judgement_date
 
     @property
     def judgement_label(self) -> str:
@@ -280,15 +340,20 @@ class ListRow:
 def list_rows(schools: Sequence[Any]) -> list[ListRow]:
     """Rows for the results table: each school with its latest census headcount and judgement."""
     values = ind.school_values([s.pk for s in schools], ["pupils"])
-    return [
-        ListRow(
-            school=s,
-            pupils=ind.latest_value(values.get((s.pk, "pupils"), {})),
-            judgement=judgement_key(s),
-            judgement_date=s.cj_date,
+    rows = []
+    for s in schools:
+        text, date = latest_inspection_text(s)
+        rows.append(
+            ListRow(
+                school=s,
+                pupils=ind.latest_value(values.get((s.pk, "pupils"), {})),
+                judgement=judgement_key(s),
+                judgement_date=s.cj_date,
+                latest_text=text,
+                latest_date=date,
+            )
         )
-        for s in schools
-    ]
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,6 +382,9 @@ class CurrentJudgement:
     category_of_concern: str
     grades: list[GradeRow]
     later_ungraded: dict[str, Any] | None
+    no_overall_grade: bool = False
+    urn_at_time: int | None = None
+    name_at_time: str = ""
 
 
 def _grade_tag(is_report_card: bool, grade: int | None, not_applicable: bool) -> str:
@@ -339,7 +407,7 @@ def current_judgement(school: School) -> CurrentJudgement | None:
         start_date=cj["date"],
         publication_date=cj["publication_date"],
         inspection_type=cj["inspection_type"] or "",
-        overall_label=cj["overall_label"] or "No overall grade",
+        overall_label=cj["overall_label"] or inspection_selectors.NO_OVERALL_GRADE,
         overall_tag=LEGACY_TAG[OverallEffectiveness(oe)] if oe else "govuk-tag--grey",
         safeguarding_met=cj["safeguarding_met"],
         safeguarding_label=cj["safeguarding_label"] or "Not recorded",
@@ -354,6 +422,9 @@ def current_judgement(school: School) -> CurrentJudgement | None:
             if not (is_rc and g["area"] == EvaluationArea.SAFEGUARDING)  # shown as met / not met
         ],
         later_ungraded=cj["latest_ungraded"],
+        no_overall_grade=bool(cj["no_overall_grade"]),
+        urn_at_time=cj["urn_at_time"],
+        name_at_time=cj["name_at_time"] or "",
     )
 
 
@@ -378,10 +449,19 @@ def inspection_history(school: School) -> list[HistoryRow]:
             )
             if i.safeguarding_met is not None:
                 outcome += "; safeguarding " + ("met" if i.safeguarding_met else "not met")
-        elif i.overall_effectiveness:
-            outcome = OverallEffectiveness(i.overall_effectiveness).label
+        elif i.framework == Framework.LEGACY:
+            outcome = (
+                inspection_selectors.overall_label(i.framework, i.overall_effectiveness, i.outcome_text)
+                or "No grade given"
+            )
         else:
             outcome = i.outcome_text or "No grade given"
+            if i.converted_to_graded:
+                outcome += " (converted to a graded inspection)"
+        if i.urn_at_time:
+            outcome += f"; inspected as URN {i.urn_at_time}" + (
+                f" ({i.name_at_time})" if i.name_at_time else ""
+            )
         if i.category_of_concern:
             outcome += f" ({i.category_of_concern})"
         rows.append(HistoryRow(inspection=i, framework_label=Framework(i.framework).label, outcome=outcome))
@@ -494,6 +574,7 @@ class SchoolProfile:
     current: CurrentJudgement | None
     history: list[HistoryRow]
     sources: list[DataSource]
+    latest_inspection: dict[str, Any] | None = None
 
 
 def _gap_text(dis: ind.Value | None, other: ind.Value | None, unit: str, decimals: int) -> str:
@@ -656,7 +737,64 @@ def school_profile(school: School) -> SchoolProfile:
         current=current_judgement(school),
         history=inspection_history(school),
         sources=data_sources(run_ids),
+        latest_inspection=inspection_selectors.latest_any_inspection(school),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Predecessor and successor schools (GIAS links)
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    urn: int
+    name: str
+    link_type: str
+    established: dt.date | None
+    reachable: bool  # in the register and visible to the user: its page (results, inspections) opens
+    history: str
+
+
+def school_links(school: School, visible: QuerySet[School]) -> list[LinkRow]:
+    """The school's GIAS predecessors and successors, with what the register holds of their history."""
+    from beacon.indicators.models import SchoolMeasure
+    from beacon.schools.models import SchoolLink
+
+    links = list(SchoolLink.objects.filter(urn=school.urn).order_by("established", "linked_urn"))
+    if not links:
+        return []
+    held = {s.urn: s for s in visible.filter(urn__in=[link.linked_urn for link in links])}
+    ids = [s.pk for s in held.values()]
+    inspections = Counter(Inspection.objects.filter(school_id__in=ids).values_list("school_id", flat=True))
+    years: dict[int, set[int]] = {}
+    for school_id, year in SchoolMeasure.objects.filter(school_id__in=ids).values_list("school_id", "year"):
+        years.setdefault(school_id, set()).add(year)
+    # Inspections of a predecessor recorded against this school (Ofsted's 'URN at the time').
+    carried = Counter(school.inspections.exclude(urn_at_time=None).values_list("urn_at_time", flat=True))
+    rows = []
+    for link in links:
+        s = held.get(link.linked_urn)
+        parts = []
+        if s is not None:
+            n = inspections.get(s.pk, 0)
+            parts.append(f"{n} inspection{'s' if n != 1 else ''}")
+            ys = sorted(years.get(s.pk, set()))
+            if ys:
+                parts.append(f"figures {academic_year(ys[0])} to {academic_year(ys[-1])}")
+        if carried.get(link.linked_urn):
+            n = carried[link.linked_urn]
+            parts.append(f"{n} inspection{'s' if n != 1 else ''} shown on this page")
+        rows.append(
+            LinkRow(
+                urn=link.linked_urn,
+                name=s.name if s is not None else link.linked_name,
+                link_type=link.link_type,
+                established=link.established,
+                reachable=s is not None,
+                history="; ".join(parts) if parts else "Not in the register",
+            )
+        )
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -705,6 +843,8 @@ class LASchoolRow:
     judgement_label: str
     judgement_tag: str
     cells: list[tuple[str, str]]  # (figure, academic year) per LA_TABLE_CODES
+    latest_text: str = ""
+    latest_date: dt.date | None = None
 
 
 @dataclass
@@ -725,12 +865,16 @@ class LAOverview:
     schools: list[LASchoolRow]
 
     @property
+    def no_overall_grade(self) -> int:
+        return next((c.count for c in self.by_judgement if c.key == Judgement.NO_OVERALL_GRADE), 0)
+
+    @property
     def good_or_better_pct(self) -> float | None:
         return 100.0 * self.good_or_better / self.judged if self.judged else None
 
 
 def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
-    schools_qs = with_current_judgement(visible.filter(la_code=la_code, is_open=True, is_state_funded=True))
+    schools_qs = with_current_judgement(served(visible).filter(la_code=la_code))
     schools = list(schools_qs.order_by("name", "urn"))
     la_name = ind.area_name(la_code, default=next((s.la_name for s in schools if s.la_name), str(la_code)))
 
@@ -741,7 +885,10 @@ def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
     by_judgement = [
         Count(k, MEDIUM_JUDGEMENT[k], j_counts[k], judgement_tag_class(k)) for k, _l in JUDGEMENT_CHOICES
     ]
-    judged = sum(n for k, n in j_counts.items() if k != Judgement.NOT_INSPECTED)
+    # Good or better among schools with an overall grade: a graded inspection from September 2024 has none.
+    judged = sum(
+        n for k, n in j_counts.items() if k not in {Judgement.NOT_INSPECTED, Judgement.NO_OVERALL_GRADE}
+    )
     good = sum(n for k, n in j_counts.items() if k in GOOD_OR_BETTER)
 
     region = ind.region_code_for(la_code)
@@ -785,7 +932,10 @@ def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
                 (v.text(m.unit, m.decimals), academic_year(v.year)) if v else (ind.NO_DATA, "")
             )
         key = judgements[s.pk]
-        rows.append(LASchoolRow(s, key, SHORT_JUDGEMENT[key], judgement_tag_class(key), school_cells))
+        text, date = latest_inspection_text(s)
+        rows.append(
+            LASchoolRow(s, key, SHORT_JUDGEMENT[key], judgement_tag_class(key), school_cells, text, date)
+        )
 
     return LAOverview(
         la_code=la_code,

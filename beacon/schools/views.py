@@ -47,11 +47,14 @@ def _export_schools(fmt: str, results: Any) -> HttpResponse:
             else (r.pupils.text() if r.pupils else ""),
             r.judgement_label,
             r.judgement_date,
+            r.latest_text,
+            r.latest_date,
         ]
         for r in selectors.list_rows(list(results))
     ]
     headers = ["URN", "School", "Phase", "Type", "Local authority", "Postcode", "Status", "Pupils",
-               "Latest Ofsted", "Ofsted date"]  # fmt: skip
+               "Latest graded Ofsted", "Graded inspection date", "Latest inspection (any kind)",
+               "Latest inspection date"]  # fmt: skip
     return exports.export_response(fmt, "schools", headers, rows, sheet_title="Schools")
 
 
@@ -85,7 +88,12 @@ def school_list(request: HttpRequest) -> HttpResponse:
 def school_detail(request: HttpRequest, urn: int) -> HttpResponse:
     school = permissions.require_school(request.user, urn)
     profile = selectors.school_profile(school)
-    return render(request, "schools/detail.html", {"page_title": school.name, "school": school, "p": profile})
+    links = selectors.school_links(school, permissions.visible_schools(request.user))
+    return render(
+        request,
+        "schools/detail.html",
+        {"page_title": school.name, "school": school, "p": profile, "links": links},
+    )
 
 
 @login_required

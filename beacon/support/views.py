@@ -55,7 +55,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     today = dt.date.today()
     year = academic_year(today)
-    schools = permissions.support_schools(user).filter(is_open=True).order_by("name")
+    schools = permissions.current_support_schools(user).order_by("name")
     if getattr(user, "role", "") != "adviser":
         schools = schools.filter(
             Q(support_cases__status=CaseStatus.OPEN) | Q(entitlements__academic_year=year)
@@ -102,7 +102,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     today = dt.date.today()
     rows = []
-    schools = permissions.support_schools(request.user)
+    schools = permissions.current_support_schools(request.user)
     for case in SupportCase.objects.filter(status=CaseStatus.OPEN, school__in=schools).select_related(
         "school"
     ):

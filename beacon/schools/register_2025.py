@@ -1,0 +1,461 @@
+"""The 2024/25 register: who the LA serves now (issue 11 item 3).
+
+Three sources, loaded in this order after the 2022 register (school census 2022/23, GIAS 2022):
+
+* ``csp_census_register`` - the CSP census file (January 2025, DfE's original headers: URN, LA, Estab,
+  SCHOOLTYPE, NOR ...), year given by the run (2024 = 2024/25). Records pupils (NOR), % EHC plan
+  (PSENELSE), % SEN support (PSENELK), % EAL (PNUMEAL) and % disadvantaged (PNUMFSMEVER) with the same
+  measure codes as the other census files. Schools whose URN the register does not know (opened or
+  re-registered since 2022, mostly academy conversions) are *added* (URN, LA, LAESTAB = LA * 10000 + Estab,
+  type and phase from SCHOOLTYPE) instead of their values being dropped; every school's
+  `is_state_funded` is set from SCHOOLTYPE ('Independent school', 'Non-maintained special school' are not).
+  '% FSM now' is not derived: the file's NUMFSM has another denominator than NOR (compulsory-age pupils).
+  Where NORFSMEVER is 'NA' the file still prints 0.00% for PNUMFSMEVER: stored as not available.
+* ``csp_school_register`` (after ``gias_links``) - the CSP 2024/25 school list (URN, SCHNAME, POSTCODE, ISPRIMARY, ISSECONDARY,
+  LAT, LON; no LA column). Names, postcodes and phases of schools added from the census; then the
+  *closure check*: an open school of the run's LA (every LA without one) that is absent from the January
+  2025 census AND either absent from this list or succeeded (GIAS link) by a school in that census is marked
+  closed, with its evidence in `School.closure_evidence`
+  (GIAS status and close date where known, absent files, 0 on roll). Skipped, with a note, until the
+  census for 2024 has been imported (absence from a file never read is no evidence).
+* ``gias_links`` - GIAS establishment links (URN, LinkURN, LinkName, LinkType, LinkEstablishedDate):
+  `SchoolLink` rows, so a converted academy's predecessor (its older results and inspections) is
+  reachable from its page. With an LA, links touching the LA's schools are kept.
+
+Decision: docs/decisions/0015-served-schools-and-inspection-snapshot.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from beacon.imports.framework import (
+    ROW_COL,
+    Column,
+    ImportContext,
+    ImportRejected,
+    LoadResult,
+    Source,
+    register,
+    upsert_rows,
+)
+from beacon.indicators.models import SchoolMeasure, ValueStatus
+from beacon.indicators.services import save_school_measures
+from beacon.schools.importers import phase_from_text, record_register_history, snapshot, state_funded
+from beacon.schools.models import LinkType, Phase, School, SchoolLink
+
+CENSUS_YEAR_NOTE = "January 2025 census = academic year 2024/25, stored as 2024."
+PLACEHOLDER_PREFIX = "School URN "  # a school added from the census before its name is known
+# CSP's SCHOOLTYPE values: a school whose establishment type is one of these was added from the census
+# and takes its GIAS-style details (type, phase, trust, open date) from the Ofsted file when that loads.
+CSP_SCHOOL_TYPES = frozenset(
+    {
+        "State-funded primary",
+        "State-funded secondary",
+        "State-funded special school",
+        "State-funded nursery",
+        "State-funded AP school",
+        "Independent school",
+        "Non-maintained special school",
+        "Special school",
+    }
+)
+
+
+def _error(row: int, column: str, value: Any, reason: str) -> dict[str, Any]:
+    return {"row": row, "column": column, "value": "" if value is None else str(value)[:80], "reason": reason}
+
+
+def _num(name: str, header: str) -> Column:
+    return Column(name, (header,), "number", required=False)
+
+
+# --------------------------------------------------------------------------------------------
+# 1. CSP census (January 2025)
+
+CENSUS_COLUMNS = (
+    Column("urn", ("URN",)),  # text: the national rows say 'NAT'
+    Column("la", ("LA", "LEA"), "int", required=False),
+    Column("estab", ("Estab", "ESTAB")),
+    Column("school_type", ("SCHOOLTYPE",)),
+    _num("pupils", "NOR"),
+    _num("sen_ehcp", "PSENELSE"),
+    _num("sen_support", "PSENELK"),
+    _num("eal", "PNUMEAL"),
+    _num("fsm_ever6", "PNUMFSMEVER"),
+    _num("fsm_ever6_base", "NORFSMEVER"),
+)
+CENSUS_MEASURES = {
+    "pupils": "pupils",
+    "sen_ehcp": "sen_ehcp",
+    "sen_support": "sen_support",
+    "eal": "eal",
+    "fsm_ever6": "fsm_ever6",
+}
+
+
+def _la_name_by_code() -> dict[int, tuple[str, str]]:
+    out: dict[int, tuple[str, str]] = {}
+    for code, name, region in School.objects.exclude(la_name="").values_list("la_code", "la_name", "region"):
+        if code is not None and code not in out:
+            out[code] = (name, region)
+    return out
+
+
+def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
+    if ctx.year is None:
+        raise ImportRejected([_error(0, "", "", "Choose the census's academic year (2024 for January 2025)")])
+    national = df.filter(pl.col("urn").str.to_uppercase() == "NAT")
+    df = df.filter(pl.col("urn").str.to_uppercase() != "NAT")
+    errors = [
+        _error(r, "URN", v, "Not a URN (a whole number) or 'NAT'")
+        for r, v in df.filter(~pl.col("urn").str.contains(r"^\d+$").fill_null(False))
+        .select(ROW_COL, "urn")
+        .iter_rows()
+    ]
+    errors += [
+        _error(r, "LA", "", "LA code is blank") for r in df.filter(pl.col("la").is_null())[ROW_COL].to_list()
+    ]
+    errors += [
+        _error(r, "Estab", v, "Not an establishment number")
+        for r, v in df.filter(~pl.col("estab").str.contains(r"^\d{1,4}$").fill_null(False))
+        .select(ROW_COL, "estab")
+        .iter_rows()
+    ]
+    if errors:
+        raise ImportRejected(errors)
+    df = df.with_columns(pl.col("urn").cast(pl.Int64), pl.col("estab").cast(pl.Int64))
+    if ctx.la_code is not None:
+        df = df.filter(pl.col("la") == ctx.la_code)
+
+    notes = [CENSUS_YEAR_NOTE]
+    if national.height:
+        notes.append(f"{national.height} national summary rows (URN 'NAT') were not imported.")
+    urns = df["urn"].to_list()
+    before = snapshot(urns)
+    existing = {s.urn: s for s in School.objects.filter(urn__in=urns)}
+    la_names = _la_name_by_code()
+    created: list[School] = []
+    changed: list[School] = []
+    for urn, la, estab, school_type in df.select("urn", "la", "estab", "school_type").iter_rows():
+        funded = state_funded(school_type, None)
+        school = existing.get(urn)
+        if school is None:
+            la_name, region = la_names.get(la, ("", ""))
+            created.append(
+                School(
+                    urn=urn,
+                    name=f"{PLACEHOLDER_PREFIX}{urn}",
+                    la_code=la,
+                    la_name=la_name,
+                    region=region,
+                    laestab=la * 10000 + estab,
+                    establishment_type=school_type or "",
+                    type_group=school_type or "",
+                    phase=phase_from_text(school_type),
+                    is_state_funded=funded,
+                    is_open=True,
+                    source_run=ctx.run,
+                )
+            )
+            continue
+        dirty = False
+        if school.is_state_funded != funded:
+            school.is_state_funded = funded
+            dirty = True
+        if school.laestab is None:
+            school.laestab = la * 10000 + estab
+            dirty = True
+        if dirty:
+            changed.append(school)
+    if created:
+        School.objects.bulk_create(created, batch_size=1000)
+    if changed:
+        School.objects.bulk_update(changed, ["is_state_funded", "laestab"], batch_size=1000)
+    record_register_history(before, urns, ctx)
+    if created:
+        notes.append(
+            f"Register: {len(created)} school(s) opened or re-registered since the 2022 register added "
+            f"(URN {', '.join(str(s.urn) for s in created[:20])}{' ...' if len(created) > 20 else ''})."
+        )
+    flipped = sum(1 for s in changed if before.get(s.urn) is not None)
+    if flipped:
+        notes.append(
+            f"Register: {flipped} school(s) corrected (state-funded or not, from SCHOOLTYPE; LAESTAB)."
+        )
+
+    # FSM ever 6 where its base (NORFSMEVER) is 'NA': the file prints 0.00%, which is not a figure.
+    no_base = pl.col("fsm_ever6_base__status") == ValueStatus.NOT_APPLICABLE
+    df = df.with_columns(
+        pl.when(no_base).then(None).otherwise(pl.col("fsm_ever6")).alias("fsm_ever6"),
+        pl.when(no_base)
+        .then(pl.lit(ValueStatus.NOT_AVAILABLE.value))
+        .otherwise(pl.col("fsm_ever6__status"))
+        .alias("fsm_ever6__status"),
+    )
+    parts = []
+    for col, code in CENSUS_MEASURES.items():
+        part = df.select(
+            "urn",
+            pl.lit(code).alias("measure"),
+            pl.lit(ctx.year, dtype=pl.Int64).alias("year"),
+            pl.col(col).cast(pl.Float64).round(6).alias("value"),
+            pl.col(f"{col}__status").alias("status"),
+        )
+        parts.append(part.filter(pl.col("status") != ValueStatus.MISSING))
+    measures = save_school_measures(pl.concat(parts), ctx)
+    notes += measures.notes
+    notes.append(f"Census measures: {measures.inserted} added, {measures.updated} updated.")
+    return LoadResult(
+        inserted=len(created) + measures.inserted,
+        updated=measures.updated,
+        skipped=national.height + measures.skipped,
+        notes=notes,
+    )
+
+
+CSP_CENSUS_REGISTER = register(
+    Source(
+        key="csp_census_register",
+        label="School census (CSP, January 2025): pupils and context, and schools new since the 2022 register",
+        description=(
+            "DfE Compare School Performance census file with its original headers (URN, LA, Estab, SCHOOLTYPE, "
+            "NOR, PSENELSE, PSENELK, PNUMEAL, PNUMFSMEVER). Records the census measures for the year chosen and "
+            "adds schools the register does not know yet (opened or converted since), state-funded or not "
+            "from SCHOOLTYPE."
+        ),
+        columns=CENSUS_COLUMNS,
+        loader=load_census,
+        needs_year=True,
+        demo_files=(("calvinchankf-csp-2024-25/england_census.csv", 2024),),
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. CSP school list 2024/25 (names, postcodes, phase flags) and the closure check
+
+COORDS_COLUMNS = (
+    Column("urn", ("URN",), "int"),
+    Column("name", ("SCHNAME",)),
+    Column("postcode", ("POSTCODE",), required=False),
+    Column("is_primary", ("ISPRIMARY",), "int", required=False),
+    Column("is_secondary", ("ISSECONDARY",), "int", required=False),
+)
+
+
+def _phase_from_flags(primary: int | None, secondary: int | None) -> str | None:
+    if primary and secondary:
+        return Phase.ALL_THROUGH
+    if primary:
+        return Phase.PRIMARY
+    if secondary:
+        return Phase.SECONDARY
+    return None
+
+
+def closure_evidence(
+    school: School, *, census_label: str, register_label: str, listed: bool, successor: SchoolLink | None
+) -> str:
+    """The evidence for holding `school` as closed, one clause per fact, from what the register holds."""
+    facts = []
+    if school.close_date:
+        facts.append(f"GIAS close date {school.close_date:%-d %B %Y}")
+    facts.append(f"absent from the {census_label}")
+    if not listed:
+        facts.append(f"absent from the {register_label}")
+    if successor is not None:
+        when = f" from {successor.established:%-d %B %Y}" if successor.established else ""
+        facts.append(
+            f"succeeded by {successor.linked_name or 'URN ' + str(successor.linked_urn)} "
+            f"(URN {successor.linked_urn}){when}, in that census (GIAS links)"
+        )
+    latest = (
+        SchoolMeasure.objects.filter(school=school, measure__code="pupils", status=ValueStatus.OK)
+        .order_by("-year")
+        .values_list("year", "value")
+        .first()
+    )
+    if latest is not None and latest[1] == 0:
+        facts.append(f"0 pupils on roll in the {latest[0]}/{str(latest[0] + 1)[-2:]} census")
+    elif latest is not None:
+        facts.append(
+            f"last census headcount {latest[1]:,.0f} ({latest[0]}/{str(latest[0] + 1)[-2:]}), none since"
+        )
+    return "; ".join(facts)[:1].upper() + "; ".join(facts)[1:] + "."
+
+
+def mark_closures(listed_urns: set[int], ctx: ImportContext, census_year: int) -> list[str]:
+    """Open schools (of the run's LA) absent from the 2024/25 list and from the census of `census_year`."""
+    qs = School.objects.filter(is_open=True)
+    if ctx.la_code is not None:
+        qs = qs.filter(la_code=ctx.la_code)
+    in_census = set(
+        SchoolMeasure.objects.filter(measure__code="pupils", year=census_year, school__in=qs).values_list(
+            "school_id", flat=True
+        )
+    )
+    if not in_census:
+        return [
+            f"Closure check skipped: no {census_year}/{str(census_year + 1)[-2:]} census is imported for these "
+            "schools (absence from a file not read is no evidence)."
+        ]
+    # A school that has a successor in the census is closed even if the 2024/25 list still names it
+    # (the list keeps schools that closed during the year, e.g. at an academy conversion).
+    census_urns = set(
+        SchoolMeasure.objects.filter(measure__code="pupils", year=census_year).values_list(
+            "school__urn", flat=True
+        )
+    )
+    successors: dict[int, SchoolLink] = {}
+    for link in SchoolLink.objects.filter(
+        urn__in=list(qs.values_list("urn", flat=True)), direction=LinkType.SUCCESSOR
+    ).order_by("established"):
+        if link.linked_urn in census_urns:
+            successors[link.urn] = link
+    gone = [s for s in qs if s.pk not in in_census and (s.urn not in listed_urns or s.urn in successors)]
+    if not gone:
+        return ["Closure check: every open school is in the 2024/25 list or the census."]
+    urns = [s.urn for s in gone]
+    before = snapshot(urns)
+    census_label = f"January {census_year + 1} school census"
+    for s in gone:
+        s.closure_evidence = closure_evidence(
+            s,
+            census_label=census_label,
+            register_label=f"{census_year}/{str(census_year + 1)[-2:]} CSP school list",
+            listed=s.urn in listed_urns,
+            successor=successors.get(s.urn),
+        )
+        s.is_open = False
+    School.objects.bulk_update(gone, ["is_open", "closure_evidence"], batch_size=1000)
+    record_register_history(before, urns, ctx)
+    return [
+        f"Marked closed, with the evidence on each school's page: {len(gone)} school(s) (URN "
+        f"{', '.join(str(u) for u in urns[:20])}{' ...' if len(urns) > 20 else ''})."
+    ]
+
+
+def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
+    missing = df.filter(pl.col("urn").is_null())
+    if missing.height:
+        raise ImportRejected([_error(r, "URN", "", "URN is blank") for r in missing[ROW_COL].to_list()])
+    listed = set(df["urn"].to_list())
+    qs = School.objects.all()
+    if ctx.la_code is not None:
+        qs = qs.filter(la_code=ctx.la_code)
+    schools = {s.urn: s for s in qs.filter(urn__in=list(listed))}
+    before = snapshot(list(schools))
+    changed: list[School] = []
+    for urn, name, postcode, primary, secondary in df.select(
+        "urn", "name", "postcode", "is_primary", "is_secondary"
+    ).iter_rows():
+        school = schools.get(urn)
+        if school is None:
+            continue
+        dirty = False
+        if name and (not school.name or school.name.startswith(PLACEHOLDER_PREFIX)):
+            school.name = name
+            dirty = True
+        if postcode and not school.postcode:
+            school.postcode = postcode
+            dirty = True
+        flag_phase = _phase_from_flags(primary, secondary)
+        if flag_phase and school.phase == Phase.OTHER:
+            school.phase = flag_phase
+            dirty = True
+        if dirty:
+            changed.append(school)
+    if changed:
+        School.objects.bulk_update(changed, ["name", "postcode", "phase"], batch_size=1000)
+    record_register_history(before, [s.urn for s in changed], ctx)
+    notes = [f"Register: {len(changed)} school(s) given their 2024/25 name, postcode or phase."]
+    census_year = ctx.year if ctx.year is not None else 2024
+    notes += mark_closures(listed, ctx, census_year)
+    return LoadResult(updated=len(changed), skipped=df.height - len(schools), notes=notes)
+
+
+CSP_SCHOOL_REGISTER = register(
+    Source(
+        key="csp_school_register",
+        label="School list 2024/25 (CSP): names, postcodes, phase; schools no longer listed marked closed",
+        description=(
+            "Every establishment in Compare School Performance 2024/25 (URN, SCHNAME, POSTCODE, ISPRIMARY, "
+            "ISSECONDARY). Names schools added from the January 2025 census; an open school absent from this "
+            "list and from that census is marked closed with the evidence. The year is the census's (2024)."
+        ),
+        columns=COORDS_COLUMNS,
+        loader=load_coords,
+        demo_files=(("calvinchankf-csp-2024-25/england_school_coords.csv", 2024),),
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# 3. GIAS establishment links (predecessor / successor)
+
+LINK_COLUMNS = (
+    Column("urn", ("URN",), "int"),
+    Column("linked_urn", ("LinkURN",), "int"),
+    Column("linked_name", ("LinkName",), required=False),
+    Column("link_type", ("LinkType",)),
+    Column("established", ("LinkEstablishedDate",), "date", required=False),
+)
+
+
+def _direction(link_type: str) -> str:
+    text = link_type.lower()
+    if text.startswith("predecessor"):
+        return LinkType.PREDECESSOR
+    if text.startswith("successor"):
+        return LinkType.SUCCESSOR
+    return LinkType.OTHER
+
+
+def load_links(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
+    bad = df.filter(pl.col("urn").is_null() | pl.col("linked_urn").is_null() | pl.col("link_type").is_null())
+    if bad.height:
+        raise ImportRejected(
+            [_error(r, "URN / LinkURN / LinkType", "", "Blank") for r in bad[ROW_COL].to_list()]
+        )
+    if ctx.la_code is not None:
+        la_urns = list(School.objects.filter(la_code=ctx.la_code).values_list("urn", flat=True))
+        df = df.filter(pl.col("urn").is_in(la_urns) | pl.col("linked_urn").is_in(la_urns))
+    df = df.unique(subset=["urn", "linked_urn", "link_type"], keep="last", maintain_order=True)
+    rows = [
+        (urn, linked, name or "", _direction(kind), kind, established, ctx.run.pk)
+        for urn, linked, name, kind, established in df.select(
+            "urn", "linked_urn", "linked_name", "link_type", "established"
+        ).iter_rows()
+    ]
+    inserted, updated = upsert_rows(
+        SchoolLink,
+        ["urn", "linked_urn", "linked_name", "direction", "link_type", "established", "source_run"],
+        rows,
+        unique_fields=["urn", "linked_urn", "link_type"],
+        update_fields=["linked_name", "direction", "established", "source_run"],
+        ctx=ctx,
+        total=len(rows),
+    )
+    return LoadResult(
+        inserted=inserted,
+        updated=updated,
+        notes=[f"Establishment links: {inserted} added, {updated} updated."],
+    )
+
+
+GIAS_LINKS = register(
+    Source(
+        key="gias_links",
+        label="GIAS establishment links (predecessor and successor schools)",
+        description=(
+            "Get Information about Schools links file (URN, LinkURN, LinkName, LinkType, LinkEstablishedDate): "
+            "keeps a converted academy's history joined to its predecessor."
+        ),
+        columns=LINK_COLUMNS,
+        loader=load_links,
+        demo_files=(("pvhee-london-schools/links_edubasealldata.csv", None),),
+    )
+)
