@@ -47,6 +47,7 @@ OFSTED_FEATURES = (
 SCHOOL_NUMERIC = ("has_sixth_form", "religious", "school_age_years", "roll", "roll_change")
 CATEGORICAL = ("phase", "establishment_type", "gender")
 PUBLICATION_LAG_DAYS_DEFAULT = 30
+EIF_START = dt.date(2019, 9, 1)
 MIN_COVERAGE = 0.03  # a measure becomes a feature when at least 3% of schools had a value published
 
 
@@ -146,6 +147,14 @@ def load_sources() -> Sources:
             kj = kj.with_columns(pl.lit(None, dtype=pl.Int64).alias(c))
     insp = insp.join(worst, on="inspection_id", how="left").join(
         kj.select("inspection_id", *KJ_FEATURES), on="inspection_id", how="left"
+    )
+    # Key-judgement sub-grades only from the framework that introduced them (September 2019). Before
+    # that date the database holds sub-grades only for inspections that the 2025 snapshot lists as a
+    # school's *previous* graded inspection, i.e. schools inspected at most once more since: their mere
+    # presence would tell the model about later inspections (a selection leak found in the backtest).
+    pre_eif = (pl.col("framework") == "legacy") & (pl.col("start_date") < EIF_START)
+    insp = insp.with_columns(
+        [pl.when(pre_eif).then(None).otherwise(pl.col(c)).alias(c) for c in ("worst_subgrade", *KJ_FEATURES)]
     )
     insp = insp.with_columns(
         pl.coalesce(
