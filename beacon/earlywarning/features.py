@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -64,7 +65,7 @@ def available_from(topic: str, year: int) -> dt.date:
     return dt.date(year + 2, 9, 1)
 
 
-def _query(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+def _query(sql: str, params: list[Any] | None = None) -> list[tuple[object, ...]]:
     with connection.cursor() as cur:
         cur.execute(sql, params or [])
         return list(cur.fetchall())
@@ -72,7 +73,7 @@ def _query(sql: str, params: list[object] | None = None) -> list[tuple[object, .
 
 def _date(v: object) -> dt.date | None:
     if v is None or isinstance(v, dt.date):
-        return v  # type: ignore[return-value]
+        return v
     return dt.date.fromisoformat(str(v)[:10])
 
 
@@ -83,7 +84,9 @@ class Sources:
     inspections: pl.DataFrame
     measures: pl.DataFrame
     schools: pl.DataFrame
-    measure_meta: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # code -> label, topic, polarity
+    measure_meta: dict[str, tuple[str, str, str]] = field(
+        default_factory=dict
+    )  # code -> label, topic, polarity
 
 
 def load_sources() -> Sources:
@@ -162,7 +165,10 @@ def load_sources() -> Sources:
         ).alias("known"),
         (
             (pl.col("framework") == "report_card")
-            | ((pl.col("framework") == "legacy") & (pl.col("overall").is_not_null() | pl.col("worst_subgrade").is_not_null()))
+            | (
+                (pl.col("framework") == "legacy")
+                & (pl.col("overall").is_not_null() | pl.col("worst_subgrade").is_not_null())
+            )
         ).alias("graded"),
     ).with_columns(
         pl.when(~pl.col("graded"))
@@ -258,7 +264,9 @@ def feature_codes(src: Sources, as_of: dt.date) -> list[str]:
     return sorted(cov.filter(pl.col("n") >= MIN_COVERAGE * n_schools)["code"].to_list())
 
 
-def first_graded_after(src: Sources, start: dt.date, end: dt.date, known_before: dt.date | None = None) -> pl.DataFrame:
+def first_graded_after(
+    src: Sources, start: dt.date, end: dt.date, known_before: dt.date | None = None
+) -> pl.DataFrame:
     """school_id, below (bool), outcome_date: each school's first graded inspection in [start, end)."""
     g = src.inspections.filter(
         pl.col("graded") & (pl.col("start_date") >= start) & (pl.col("start_date") < end)
@@ -312,18 +320,17 @@ def build_features(src: Sources, rows: pl.DataFrame, codes: list[str]) -> pl.Dat
         )
     )
     df = _asof(rows, graded, "g_known")
-    ungraded = (
-        src.inspections.filter(pl.col("framework") == "ungraded")
-        .select(
-            "school_id",
-            pl.col("known").alias("u_known"),
-            pl.col("start_date").alias("ungraded_date"),
-            pl.col("outcome_text").alias("ungraded_outcome"),
-        )
+    ungraded = src.inspections.filter(pl.col("framework") == "ungraded").select(
+        "school_id",
+        pl.col("known").alias("u_known"),
+        pl.col("start_date").alias("ungraded_date"),
+        pl.col("outcome_text").alias("ungraded_outcome"),
     )
     df = _asof(df, ungraded, "u_known")
     low = pl.col("ungraded_outcome").str.to_lowercase()
-    after_graded = pl.col("last_graded_date").is_null() | (pl.col("ungraded_date") > pl.col("last_graded_date"))
+    after_graded = pl.col("last_graded_date").is_null() | (
+        pl.col("ungraded_date") > pl.col("last_graded_date")
+    )
     df = df.with_columns(
         pl.when(pl.col("ungraded_date").is_null() | ~after_graded)
         .then(None)
@@ -374,10 +381,20 @@ def build_features(src: Sources, rows: pl.DataFrame, codes: list[str]) -> pl.Dat
             (pl.col("pupils__value") / pl.col("pupils__prev_value") - 1.0).alias("roll_change"),
         )
     else:
-        df = df.with_columns(pl.lit(None, dtype=pl.Float64).alias("roll"), pl.lit(None, dtype=pl.Float64).alias("roll_change"))
+        df = df.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("roll"), pl.lit(None, dtype=pl.Float64).alias("roll_change")
+        )
     df = df.join(
         src.schools.select(
-            "school_id", "urn", "la_code", "phase", "establishment_type", "gender", "has_sixth_form", "religious", "open_date"
+            "school_id",
+            "urn",
+            "la_code",
+            "phase",
+            "establishment_type",
+            "gender",
+            "has_sixth_form",
+            "religious",
+            "open_date",
         ),
         on="school_id",
         how="left",

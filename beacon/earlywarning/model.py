@@ -66,8 +66,14 @@ def training_rows(src: Sources, as_of: dt.date) -> pl.DataFrame:
             break
         end = min(_add_years(snap, HORIZON_YEARS), as_of)
         out = first_graded_after(src, snap, end, known_before=as_of)
-        frames.append(population(src, snap).join(out.select("school_id", "below"), on="school_id", how="inner"))
-    rows = pl.concat(frames) if frames else pl.DataFrame(schema={"school_id": pl.Int64, "as_of": pl.Date, "below": pl.Boolean})
+        frames.append(
+            population(src, snap).join(out.select("school_id", "below"), on="school_id", how="inner")
+        )
+    rows = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(schema={"school_id": pl.Int64, "as_of": pl.Date, "below": pl.Boolean})
+    )
     return rows.with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
 
 
@@ -106,7 +112,11 @@ class TrainedModel:
         """Feature groups (for reasons): name -> column indices."""
         idx = {n: i for i, n in enumerate(self.names)}
         out: dict[str, list[int]] = {
-            "ofsted_grade": [idx[n] for n in OFSTED_FEATURES if n not in {"years_since_graded", "ungraded_signal", "years_since_ungraded"}],
+            "ofsted_grade": [
+                idx[n]
+                for n in OFSTED_FEATURES
+                if n not in {"years_since_graded", "ungraded_signal", "years_since_ungraded"}
+            ],
             "ofsted_time": [idx["years_since_graded"]],
             "ungraded": [idx["ungraded_signal"], idx["years_since_ungraded"]],
             "roll": [idx["roll"], idx["roll_change"]],
@@ -114,14 +124,20 @@ class TrainedModel:
         }
         for c in self.codes:
             topic = self.measure_meta.get(c, ("", "other", ""))[1]
-            g = {"fsm": "disadvantage", "fsm_ever6": "disadvantage", "eal": "eal", "pupils": "roll", "capacity": "roll"}.get(
-                c, "sen" if c.startswith("sen_") else topic
-            )
+            g = {
+                "fsm": "disadvantage",
+                "fsm_ever6": "disadvantage",
+                "eal": "eal",
+                "pupils": "roll",
+                "capacity": "roll",
+            }.get(c, "sen" if c.startswith("sen_") else topic)
             out.setdefault(g, []).extend([idx[f"{c}_pct"], idx[f"{c}_chg"]])
         return out
 
 
-def fit(src: Sources, as_of: dt.date, *, seed: int = 0, params: dict[str, Any] | None = None, folds: int = 3) -> TrainedModel:
+def fit(
+    src: Sources, as_of: dt.date, *, seed: int = 0, params: dict[str, Any] | None = None, folds: int = 3
+) -> TrainedModel:
     started = time.perf_counter()
     params = {**DEFAULT_PARAMS, **(params or {})}
     codes = feature_codes(src, as_of)
@@ -138,7 +154,9 @@ def fit(src: Sources, as_of: dt.date, *, seed: int = 0, params: dict[str, Any] |
     groups = F["la_code"].fill_null(-1).to_numpy()
 
     def make() -> HistGradientBoostingClassifier:
-        return HistGradientBoostingClassifier(categorical_features=np.array(M.categorical), random_state=seed, **params)
+        return HistGradientBoostingClassifier(
+            categorical_features=np.array(M.categorical), random_state=seed, **params
+        )
 
     k = min(folds, len(np.unique(groups)))
     oof = np.full(len(y), np.nan)
@@ -155,7 +173,7 @@ def fit(src: Sources, as_of: dt.date, *, seed: int = 0, params: dict[str, Any] |
         if cat:
             ref[j] = float(np.bincount(col.astype(int)).argmax()) if col.size else np.nan
     metrics = {
-        "training_rows": int(len(y)),
+        "training_rows": len(y),
         "training_below_good": int(y.sum()),
         "base_rate": float(y.mean()),
         "cv": f"GroupKFold by local authority, {k} folds" if k >= 2 else "none (one LA)",
@@ -206,9 +224,8 @@ def reason_text(group: str, r: dict[str, Any], model: TrainedModel) -> str | Non
         if last is not None:
             text = f"Last graded inspection: {OVERALL_LABEL.get(int(last), '?')} ({_fmt_date(date)})"
         elif _num(r.get("last_below")) is not None:
-            text = (
-                f"Last graded inspection ({_fmt_date(date)}): "
-                + ("a key judgement below good" if r.get("last_below") else "all key judgements good or better")
+            text = f"Last graded inspection ({_fmt_date(date)}): " + (
+                "a key judgement below good" if r.get("last_below") else "all key judgements good or better"
             )
         else:
             return "No graded inspection on record"
@@ -244,9 +261,13 @@ def reason_text(group: str, r: dict[str, Any], model: TrainedModel) -> str | Non
     best: tuple[float, str] | None = None
     for c in model.codes:
         label, topic, polarity = model.measure_meta.get(c, (c, "other", "neutral"))
-        gname = {"fsm": "disadvantage", "fsm_ever6": "disadvantage", "eal": "eal", "pupils": "roll", "capacity": "roll"}.get(
-            c, "sen" if c.startswith("sen_") else topic
-        )
+        gname = {
+            "fsm": "disadvantage",
+            "fsm_ever6": "disadvantage",
+            "eal": "eal",
+            "pupils": "roll",
+            "capacity": "roll",
+        }.get(c, "sen" if c.startswith("sen_") else topic)
         pct = _num(r.get(f"{c}_pct"))
         if gname != group or pct is None:
             continue
@@ -272,7 +293,9 @@ def reason_text(group: str, r: dict[str, Any], model: TrainedModel) -> str | Non
     return text
 
 
-def explain(model: TrainedModel, F: pl.DataFrame, X: np.ndarray, p: np.ndarray, top: int = 3) -> list[list[str]]:
+def explain(
+    model: TrainedModel, F: pl.DataFrame, X: np.ndarray, p: np.ndarray, top: int = 3
+) -> list[list[str]]:
     """Occlusion attribution by feature group: how far the probability falls when the group's values are
     replaced by the training reference (median; most common category). The groups that raise the
     probability most, in plain words. Every school gets at least one reason (its strongest group)."""
@@ -298,11 +321,15 @@ def explain(model: TrainedModel, F: pl.DataFrame, X: np.ndarray, p: np.ndarray, 
     return out
 
 
-def score(model: TrainedModel, src: Sources, as_of: dt.date, *, la_code: int | None = None, reasons: bool = True) -> pl.DataFrame:
+def score(
+    model: TrainedModel, src: Sources, as_of: dt.date, *, la_code: int | None = None, reasons: bool = True
+) -> pl.DataFrame:
     """school_id, urn, la_code, phase, probability, rank, reasons (list[str]) for schools open on `as_of`."""
     if as_of < model.as_of:
         raise ValueError(f"Model trained on data to {model.as_of} cannot score as of the earlier {as_of}.")
-    pop = population(src, as_of, la_code).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
+    pop = (
+        population(src, as_of, la_code).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
+    )
     F = build_features(src, pop, model.codes)
     X = model.matrix(F)
     p = model.predict(X) if F.height else np.zeros(0)
@@ -315,9 +342,7 @@ def score(model: TrainedModel, src: Sources, as_of: dt.date, *, la_code: int | N
     )
     # Rank by probability (Platt scaling is strictly monotone, so only identical feature rows tie and
     # share a rank: no URN tie-break).
-    df = df.with_columns(
-        pl.col("probability").rank("min", descending=True).cast(pl.Int64).alias("rank")
-    )
+    df = df.with_columns(pl.col("probability").rank("min", descending=True).cast(pl.Int64).alias("rank"))
     return df.drop("_raw").sort("rank", "urn")
 
 

@@ -24,3 +24,18 @@ class RiskScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_id} {self.as_of}: {self.probability:.2f}"
+
+
+class WatchThreshold(models.Model):
+    """The probability from which a school proposed green / universal is flagged "watch" (data, not code:
+    the newest row applies; 0.5 when there is none)."""
+
+    probability = models.FloatField(default=0.5)
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"watch from {self.probability:.0%}"

@@ -65,7 +65,9 @@ def export_scores(as_of: dt.date, output: Path, *, la_code: int | None = None, s
 
 
 @transaction.atomic
-def store_scores(model: TrainedModel, as_of: dt.date, *, src: Sources | None = None, la_code: int | None = None) -> int:
+def store_scores(
+    model: TrainedModel, as_of: dt.date, *, src: Sources | None = None, la_code: int | None = None
+) -> int:
     """Replace the stored scores of this date and model version (all or nothing)."""
     scores = score(model, src or load_sources(), as_of, la_code=la_code)
     qs = RiskScore.objects.filter(as_of=as_of, model_version=model.version)
@@ -92,7 +94,9 @@ def store_scores(model: TrainedModel, as_of: dt.date, *, src: Sources | None = N
 # ---------------------------------------------------------------- backtest
 
 
-def _recall_at(scores: np.ndarray, y: np.ndarray, inspected: np.ndarray, share: float) -> tuple[float, float, int]:
+def _recall_at(
+    scores: np.ndarray, y: np.ndarray, inspected: np.ndarray, share: float
+) -> tuple[float, float, int]:
     """Recall and precision among inspected schools in the riskiest `share` of ALL ranked schools.
     Tied scores at the cut count fractionally (expected value under a random order: no URN tie-break)."""
     n = len(scores)
@@ -149,7 +153,7 @@ def backtest(as_of: dt.date, until: dt.date, *, seed: int = 0, src: Sources | No
         f"{'rec@10%':>8} {'prec@10%':>9} {'rec@20%':>8} {'prec@20%':>9}",
     ]
     figures: dict[str, Any] = {}
-    phases = ["all"] + sorted({str(v) for v in df["phase"].to_list() if v})
+    phases = ["all", *sorted({str(v) for v in df["phase"].to_list() if v})]
     for name, sc in (("model", p), ("prior Ofsted grade", prior)):
         for ph in phases:
             mask = np.ones(len(p), dtype=bool) if ph == "all" else (df["phase"] == ph).to_numpy()
@@ -159,13 +163,23 @@ def backtest(as_of: dt.date, until: dt.date, *, seed: int = 0, src: Sources | No
             auc = float(roc_auc_score(yi[ii], si[ii]))
             r10, p10, _ = _recall_at(si, yi, ii, 0.10)
             r20, p20, _ = _recall_at(si, yi, ii, 0.20)
-            figures[f"{name}|{ph}"] = {"auc": auc, "recall10": r10, "precision10": p10, "recall20": r20, "precision20": p20}
+            figures[f"{name}|{ph}"] = {
+                "auc": auc,
+                "recall10": r10,
+                "precision10": p10,
+                "recall20": r20,
+                "precision20": p20,
+            }
             lines.append(
                 f"{name:<22} {ph:<10} {int(mask.sum()):>8} {int(ii.sum()):>6} {int(yi[ii].sum()):>6} {auc:>6.3f} "
                 f"{r10:>8.1%} {p10:>9.1%} {r20:>8.1%} {p20:>9.1%}"
             )
     # Calibration: deciles of predicted probability among inspected schools.
-    lines += ["", "Calibration (inspected schools, deciles of predicted probability):", f"{'decile':>6} {'n':>6} {'predicted':>10} {'observed':>9}"]
+    lines += [
+        "",
+        "Calibration (inspected schools, deciles of predicted probability):",
+        f"{'decile':>6} {'n':>6} {'predicted':>10} {'observed':>9}",
+    ]
     pi, yi = p[inspected], y[inspected]
     order = np.argsort(pi, kind="stable")
     calib = []

@@ -27,11 +27,17 @@ class Command(BaseCommand):
         parser.add_argument("--until", type=dt.date.fromisoformat, default=dt.date(2025, 8, 31))
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--json", type=Path, help="also write the figures as JSON")
-        parser.add_argument("--year", type=int, help="Appendix A rules backtest: academic start year, e.g. 2017")
-        parser.add_argument("--horizon", type=int, default=3, help="rules backtest: years of later inspections")
+        parser.add_argument(
+            "--year", type=int, help="Appendix A rules backtest: academic start year, e.g. 2017"
+        )
+        parser.add_argument(
+            "--horizon", type=int, default=3, help="rules backtest: years of later inspections"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        dates = opts["as_of"] or ([] if opts["year"] is not None else [dt.date(2019, 9, 1), dt.date(2023, 9, 1)])
+        dates = opts["as_of"] or (
+            [] if opts["year"] is not None else [dt.date(2019, 9, 1), dt.date(2023, 9, 1)]
+        )
         src = load_sources() if dates else None
         figures = {}
         for as_of in dates:

@@ -33,7 +33,9 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         path = save(model, opts["output"])
-        self.stdout.write(json.dumps(artefact_card(model) | {"features": len(model.names)}, indent=1, default=str))
+        self.stdout.write(
+            json.dumps(artefact_card(model) | {"features": len(model.names)}, indent=1, default=str)
+        )
         self.stdout.write(f"Model saved to {path}")
         if not opts["no_store"]:
             n = store_scores(model, as_of, src=src, la_code=opts["la"])
