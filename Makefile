@@ -82,6 +82,7 @@ test-postgres: install assets
 
 bench: install
 	$(PY) bench/run.py
+	@test -f var/national.sqlite3 && BEACON_SQLITE_PATH=var/national.sqlite3 $(PY) bench/bench_early_warning.py || echo "early-warning bench: load the national files into var/national.sqlite3 first (see docs/EARLY_WARNING.md)"
 
 # Loopback load test (not part of `make test`): 50 users against gunicorn on SQLite and PostgreSQL.
 load: install
