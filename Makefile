@@ -54,6 +54,7 @@ migrate: install
 demo: install
 	$(PY) manage.py load_demo --la $(LA)
 	$(PY) manage.py evaluate_risk --term $(RISK_TERM) --la $(LA)
+	-$(PY) manage.py train_risk_model --term $(RISK_TERM) --la $(LA)
 	$(PY) manage.py load_accountability
 
 users: install

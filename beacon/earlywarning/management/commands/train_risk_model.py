@@ -20,13 +20,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--as-of", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: today)")
+        parser.add_argument("--term", help="e.g. autumn-2026: as of the first day of that term")
         parser.add_argument("--output", type=Path, default=DEFAULT_ARTEFACT)
         parser.add_argument("--la", type=int, help="store scores for this LA only (training stays national)")
         parser.add_argument("--no-store", action="store_true", help="save the model, store no scores")
         parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        as_of = opts["as_of"] or dt.date.today()
+        if opts["term"]:
+            from beacon.risk.models import Term
+
+            as_of = Term.parse(opts["term"]).start_date
+        else:
+            as_of = opts["as_of"] or dt.date.today()
         src = load_sources()
         try:
             model = train(as_of, seed=opts["seed"], src=src)
