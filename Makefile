@@ -54,7 +54,7 @@ migrate: install
 demo: install
 	$(PY) manage.py load_demo --la $(LA)
 	$(PY) manage.py evaluate_risk --term $(RISK_TERM) --la $(LA)
-	-$(PY) manage.py train_risk_model --term $(RISK_TERM) --la $(LA)
+	-$(PY) manage.py train_risk_model --term $(RISK_TERM) --la $(LA) --history-complete-until 2019-09-01
 	$(PY) manage.py load_accountability
 
 users: install

@@ -58,13 +58,17 @@ def _add_years(d: dt.date, years: int) -> dt.date:
     return d.replace(year=d.year + years)
 
 
-def training_rows(src: Sources, as_of: dt.date) -> pl.DataFrame:
+def training_rows(src: Sources, as_of: dt.date, history_until: dt.date | None = None) -> pl.DataFrame:
+    """Labelled snapshots. `history_until`: the date up to which the database holds every graded
+    inspection (a property of the data held, not of any backtest): label windows end there, so no
+    training row rests on a history with holes."""
     frames = []
-    for y in range(as_of.year - YEARS_BACK, as_of.year + 1):
+    last = min(as_of, history_until) if history_until else as_of
+    for y in range(last.year - YEARS_BACK, last.year + 1):
         snap = dt.date(y, 9, 1)
-        if snap >= as_of:
+        if snap >= last:
             break
-        end = min(_add_years(snap, HORIZON_YEARS), as_of)
+        end = min(_add_years(snap, HORIZON_YEARS), last)
         out = first_graded_after(src, snap, end, known_before=as_of)
         frames.append(
             population(src, snap).join(out.select("school_id", "below"), on="school_id", how="inner")
@@ -136,12 +140,18 @@ class TrainedModel:
 
 
 def fit(
-    src: Sources, as_of: dt.date, *, seed: int = 0, params: dict[str, Any] | None = None, folds: int = 3
+    src: Sources,
+    as_of: dt.date,
+    *,
+    seed: int = 0,
+    params: dict[str, Any] | None = None,
+    folds: int = 3,
+    history_until: dt.date | None = None,
 ) -> TrainedModel:
     started = time.perf_counter()
     params = {**DEFAULT_PARAMS, **(params or {})}
     codes = feature_codes(src, as_of)
-    rows = training_rows(src, as_of)
+    rows = training_rows(src, as_of, history_until)
     if rows.height < 50 or rows["below"].n_unique() < 2:
         raise ValueError(f"Too few labelled inspections before {as_of} to train ({rows.height}).")
     F = build_features(src, rows.select("row_id", "school_id", "as_of"), codes)

@@ -23,8 +23,10 @@ EXPORT_COLUMNS = ("urn", "probability", "rank", "top_reasons")
 DEFAULT_ARTEFACT = Path(settings.BASE_DIR) / "var" / "models" / "early_warning.joblib"
 
 
-def train(as_of: dt.date, *, seed: int = 0, src: Sources | None = None) -> TrainedModel:
-    return fit(src or load_sources(), as_of, seed=seed)
+def train(
+    as_of: dt.date, *, seed: int = 0, src: Sources | None = None, history_until: dt.date | None = None
+) -> TrainedModel:
+    return fit(src or load_sources(), as_of, seed=seed, history_until=history_until)
 
 
 def save(model: TrainedModel, path: Path = DEFAULT_ARTEFACT) -> Path:
@@ -50,10 +52,17 @@ def artefact_card(model: TrainedModel) -> dict[str, Any]:
     }
 
 
-def export_scores(as_of: dt.date, output: Path, *, la_code: int | None = None, seed: int = 0) -> int:
+def export_scores(
+    as_of: dt.date,
+    output: Path,
+    *,
+    la_code: int | None = None,
+    seed: int = 0,
+    history_until: dt.date | None = None,
+) -> int:
     """Train on what was published before `as_of`, score the schools open then, write the CSV."""
     src = load_sources()
-    model = fit(src, as_of, seed=seed)
+    model = fit(src, as_of, seed=seed, history_until=history_until)
     scores = score(model, src, as_of, la_code=la_code)
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", newline="") as fh:
@@ -132,9 +141,16 @@ class BacktestResult:
     figures: dict[str, Any]
 
 
-def backtest(as_of: dt.date, until: dt.date, *, seed: int = 0, src: Sources | None = None) -> BacktestResult:
+def backtest(
+    as_of: dt.date,
+    until: dt.date,
+    *,
+    seed: int = 0,
+    src: Sources | None = None,
+    history_until: dt.date | None = None,
+) -> BacktestResult:
     src = src or load_sources()
-    model = fit(src, as_of, seed=seed)
+    model = fit(src, as_of, seed=seed, history_until=history_until)
     s = score(model, src, as_of, reasons=False)
     out = first_graded_after(src, as_of, until + dt.timedelta(days=1))
     df = s.join(out.select("school_id", "below"), on="school_id", how="left")

@@ -26,6 +26,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--until", type=dt.date.fromisoformat, default=dt.date(2025, 8, 31))
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--history-complete-until",
+            type=dt.date.fromisoformat,
+            help="end training label windows at this date (the database holds every graded inspection to it)",
+        )
         parser.add_argument("--json", type=Path, help="also write the figures as JSON")
         parser.add_argument(
             "--year", type=int, help="Appendix A rules backtest: academic start year, e.g. 2017"
@@ -42,7 +47,13 @@ class Command(BaseCommand):
         figures = {}
         for as_of in dates:
             try:
-                res = backtest(as_of, opts["until"], seed=opts["seed"], src=src)
+                res = backtest(
+                    as_of,
+                    opts["until"],
+                    seed=opts["seed"],
+                    src=src,
+                    history_until=opts["history_complete_until"],
+                )
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(res.text + "\n")

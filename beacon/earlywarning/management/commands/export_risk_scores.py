@@ -20,10 +20,21 @@ class Command(BaseCommand):
         parser.add_argument("--output", required=True, type=Path)
         parser.add_argument("--la", type=int, help="score only this LA's schools (training stays national)")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--history-complete-until",
+            type=dt.date.fromisoformat,
+            help="end training label windows at this date (the database holds every graded inspection to it)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            n = export_scores(opts["as_of"], opts["output"], la_code=opts["la"], seed=opts["seed"])
+            n = export_scores(
+                opts["as_of"],
+                opts["output"],
+                la_code=opts["la"],
+                seed=opts["seed"],
+                history_until=opts["history_complete_until"],
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{n} schools scored as of {opts['as_of']} -> {opts['output']}")

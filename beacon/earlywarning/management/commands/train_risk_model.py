@@ -25,6 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--la", type=int, help="store scores for this LA only (training stays national)")
         parser.add_argument("--no-store", action="store_true", help="save the model, store no scores")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--history-complete-until",
+            type=dt.date.fromisoformat,
+            help="end training label windows at this date (the database holds every graded inspection to it)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["term"]:
@@ -35,7 +40,7 @@ class Command(BaseCommand):
             as_of = opts["as_of"] or dt.date.today()
         src = load_sources()
         try:
-            model = train(as_of, seed=opts["seed"], src=src)
+            model = train(as_of, seed=opts["seed"], src=src, history_until=opts["history_complete_until"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         path = save(model, opts["output"])
