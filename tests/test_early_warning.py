@@ -158,3 +158,25 @@ def test_train_command_saves_artefact_and_stores_scores(slice_db: None, db: None
     assert all(r.reasons for r in stored)
     top = stored.order_by("rank").first()
     assert top is not None and top.probability == max(stored.values_list("probability", flat=True))
+
+
+def test_history_complete_until_ends_training_labels(slice_db: None, db: None) -> None:
+    from beacon.earlywarning.features import load_sources
+    from beacon.earlywarning.model import training_rows
+
+    src = load_sources()
+    full = training_rows(src, dt.date(2019, 9, 1))
+    cut = training_rows(src, dt.date(2019, 9, 1), history_until=dt.date(2016, 9, 1))
+    assert max(full["as_of"].to_list()) == dt.date(2018, 9, 1)
+    # Eight yearly snapshots ending before the cut (2008-2015) instead of before the as-of date (2011-2018).
+    assert sorted(set(cut["as_of"].to_list())) == [dt.date(y, 9, 1) for y in range(2008, 2016)]
+    assert sorted(set(full["as_of"].to_list())) == [dt.date(y, 9, 1) for y in range(2011, 2019)]
+    # Every label of the cut set is an inspection before the cut, found independently in the table.
+    from beacon.inspections.models import Inspection
+
+    graded_before = set(
+        Inspection.objects.filter(
+            start_date__lt=dt.date(2016, 9, 1), overall_effectiveness__isnull=False
+        ).values_list("school_id", flat=True)
+    )
+    assert set(cut["school_id"].to_list()) <= graded_before
