@@ -54,6 +54,7 @@ migrate: install
 demo: install
 	$(PY) manage.py load_demo --la $(LA)
 	$(PY) manage.py evaluate_risk --term $(RISK_TERM) --la $(LA)
+	-$(PY) manage.py train_risk_model --term $(RISK_TERM) --la $(LA) --history-complete-until 2019-09-01
 	$(PY) manage.py load_accountability
 
 users: install
@@ -82,6 +83,7 @@ test-postgres: install assets
 
 bench: install
 	$(PY) bench/run.py
+	@test -f var/national.sqlite3 && BEACON_SQLITE_PATH=var/national.sqlite3 $(PY) bench/bench_early_warning.py || echo "early-warning bench: load the national files into var/national.sqlite3 first (see docs/EARLY_WARNING.md)"
 
 # Loopback load test (not part of `make test`): 50 users against gunicorn on SQLite and PostgreSQL.
 load: install

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "beacon.imports",
     "beacon.assessments",
     "beacon.risk",
+    "beacon.earlywarning",
     "beacon.support",
     "beacon.interventions",
     "beacon.accountability",

@@ -14,6 +14,7 @@ from beacon.accounts.models import SchoolAssignment
 from beacon.assessments import engine
 from beacon.assessments.models import RAG_SEVERITY, Intelligence, SRASMeeting, TermlyAssessment
 from beacon.core import permissions
+from beacon.earlywarning import selectors as earlywarning
 from beacon.risk.models import CriterionResult, Term
 from beacon.schools.models import School
 
@@ -147,6 +148,8 @@ class RegisterRow:
     direction: str
     previous_rag: str
     advisers: list[str]
+    probability: float | None = None  # early-warning model (beacon.earlywarning), stored scores
+    watch: bool = False
 
     @property
     def rag(self) -> str:
@@ -205,9 +208,12 @@ def register_rows(user: Any, term: Term, filters: RegisterFilters | None = None)
     ):
         previous[school_id] = decided_rag
     scores = engine.risk_scores(term)
+    model_scores = earlywarning.latest_scores(schools.values_list("pk", flat=True), term.start_date)
+    threshold = earlywarning.watch_probability()
     rows = []
     for school in schools.order_by("name"):
         a = assessments.get(school.pk)
+        ms = model_scores.get(school.pk)
         rows.append(
             RegisterRow(
                 school=school,
@@ -216,14 +222,20 @@ def register_rows(user: Any, term: Term, filters: RegisterFilters | None = None)
                 direction=direction(a.rag if a else "", previous.get(school.pk)),
                 previous_rag=previous.get(school.pk, ""),
                 advisers=[n for _, n in advisers.get(school.pk, [])],
+                probability=ms.probability if ms else None,
+                watch=earlywarning.is_watch(
+                    ms.probability if ms else None, a.rag if a else "", a.level if a else "", threshold
+                ),
             )
         )
     if f.rags:
         rows = [r for r in rows if r.rag in f.rags]
     if f.levels:
         rows = [r for r in rows if r.level in f.levels]
+    # The model's probability first, then the Appendix A score (with judgements recorded by people).
     rows.sort(
         key=lambda r: (
+            -(r.probability if r.probability is not None else -1.0),
             -(r.risk_score if r.risk_score is not None else -1.0),
             -RAG_SEVERITY.get(r.rag, -1),
             r.school.name,

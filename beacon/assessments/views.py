@@ -28,6 +28,7 @@ from beacon.assessments.models import (
 )
 from beacon.core import exports, permissions
 from beacon.core.validation import query_id
+from beacon.earlywarning import selectors as earlywarning
 from beacon.risk.models import Season, Term
 from beacon.schools.models import Phase, School
 
@@ -232,6 +233,7 @@ def _assessment_context(
         "can_judge": permissions.can_record_judgement(user, school),
         "can_add_intelligence": permissions.can_record_intelligence(user, school),
         "stale": stale,
+        "early_warning": earlywarning.latest_scores([school.pk], term.start_date).get(school.pk),
         "errors": _error_list(decision_form if decision_form.is_bound else None, judgement_form),
     }
 

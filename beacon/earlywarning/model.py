@@ -1,0 +1,359 @@
+"""The early-warning model: P(a school's next graded inspection is below good), trained and scored as of
+one date with only what was published before it (see features.py), with plain-words reasons.
+
+Training rows are snapshots: on 1 September of each of the `YEARS_BACK` years before the as-of date,
+every open state-funded school with its features as of that day, labelled by its first graded
+inspection in the next `HORIZON_YEARS` years (only inspections published before the as-of date).
+Schools not inspected in the window are not training rows (the model is of the *next graded
+inspection's* outcome). Gradient boosting (scikit-learn HistGradientBoostingClassifier, missing values
+native), out-of-fold predictions by GroupKFold over local authorities, Platt scaling of those
+out-of-fold scores (a strictly monotone map: no ties in the ranking), then a final fit on all rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+import sklearn
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold
+
+from beacon.earlywarning.features import (
+    CATEGORICAL,
+    KJ_FEATURES,
+    OFSTED_FEATURES,
+    SCHOOL_NUMERIC,
+    Sources,
+    build_features,
+    build_vocab,
+    feature_codes,
+    first_graded_after,
+    population,
+    to_matrix,
+)
+
+MODEL_VERSION = "ew-1"
+YEARS_BACK = 8
+HORIZON_YEARS = 3
+DEFAULT_PARAMS: dict[str, Any] = {
+    "learning_rate": 0.05,
+    "max_iter": 150,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 80,
+    "l2_regularization": 1.0,
+    "early_stopping": False,
+}
+OVERALL_LABEL = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
+
+
+def _add_years(d: dt.date, years: int) -> dt.date:
+    return d.replace(year=d.year + years)
+
+
+def training_rows(src: Sources, as_of: dt.date, history_until: dt.date | None = None) -> pl.DataFrame:
+    """Labelled snapshots. `history_until`: the date up to which the database holds every graded
+    inspection (a property of the data held, not of any backtest): label windows end there, so no
+    training row rests on a history with holes."""
+    frames = []
+    last = min(as_of, history_until) if history_until else as_of
+    for y in range(last.year - YEARS_BACK, last.year + 1):
+        snap = dt.date(y, 9, 1)
+        if snap >= last:
+            break
+        end = min(_add_years(snap, HORIZON_YEARS), last)
+        out = first_graded_after(src, snap, end, known_before=as_of)
+        frames.append(
+            population(src, snap).join(out.select("school_id", "below"), on="school_id", how="inner")
+        )
+    rows = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(schema={"school_id": pl.Int64, "as_of": pl.Date, "below": pl.Boolean})
+    )
+    return rows.with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+@dataclass
+class TrainedModel:
+    as_of: dt.date
+    codes: list[str]
+    names: list[str]
+    vocab: dict[str, list[str]]
+    estimator: HistGradientBoostingClassifier
+    calibrator: LogisticRegression
+    reference: np.ndarray
+    dead: list[int]
+    measure_meta: dict[str, tuple[str, str, str]]
+    seed: int
+    params: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    version: str = MODEL_VERSION
+    library: str = f"scikit-learn {sklearn.__version__}"
+
+    def matrix(self, F: pl.DataFrame) -> np.ndarray:
+        X = to_matrix(F, self.codes, self.vocab).X
+        X[:, self.dead] = 0.0
+        return X
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        raw = self.estimator.predict_proba(X)[:, 1]
+        return np.asarray(self.calibrator.predict_proba(_logit(raw).reshape(-1, 1))[:, 1])
+
+    def groups(self) -> dict[str, list[int]]:
+        """Feature groups (for reasons): name -> column indices."""
+        idx = {n: i for i, n in enumerate(self.names)}
+        out: dict[str, list[int]] = {
+            "ofsted_grade": [
+                idx[n]
+                for n in OFSTED_FEATURES
+                if n not in {"years_since_graded", "ungraded_signal", "years_since_ungraded"}
+            ],
+            "ofsted_time": [idx["years_since_graded"]],
+            "ungraded": [idx["ungraded_signal"], idx["years_since_ungraded"]],
+            "roll": [idx["roll"], idx["roll_change"]],
+            "school": [idx[n] for n in ("has_sixth_form", "religious", "school_age_years", *CATEGORICAL)],
+        }
+        for c in self.codes:
+            topic = self.measure_meta.get(c, ("", "other", ""))[1]
+            g = {
+                "fsm": "disadvantage",
+                "fsm_ever6": "disadvantage",
+                "eal": "eal",
+                "pupils": "roll",
+                "capacity": "roll",
+            }.get(c, "sen" if c.startswith("sen_") else topic)
+            out.setdefault(g, []).extend([idx[f"{c}_pct"], idx[f"{c}_chg"]])
+        return out
+
+
+def fit(
+    src: Sources,
+    as_of: dt.date,
+    *,
+    seed: int = 0,
+    params: dict[str, Any] | None = None,
+    folds: int = 3,
+    history_until: dt.date | None = None,
+) -> TrainedModel:
+    started = time.perf_counter()
+    params = {**DEFAULT_PARAMS, **(params or {})}
+    codes = feature_codes(src, as_of)
+    rows = training_rows(src, as_of, history_until)
+    if rows.height < 50 or rows["below"].n_unique() < 2:
+        raise ValueError(f"Too few labelled inspections before {as_of} to train ({rows.height}).")
+    F = build_features(src, rows.select("row_id", "school_id", "as_of"), codes)
+    vocab = build_vocab(F)
+    M = to_matrix(F, codes, vocab)
+    y = rows.sort("row_id")["below"].cast(pl.Int64).to_numpy()
+    # A feature with no value at all before the as-of date is held constant (the binner needs one).
+    dead = [j for j in range(M.X.shape[1]) if np.isnan(M.X[:, j]).all()]
+    M.X[:, dead] = 0.0
+    groups = F["la_code"].fill_null(-1).to_numpy()
+
+    def make() -> HistGradientBoostingClassifier:
+        return HistGradientBoostingClassifier(
+            categorical_features=np.array(M.categorical), random_state=seed, **params
+        )
+
+    k = min(folds, len(np.unique(groups)))
+    oof = np.full(len(y), np.nan)
+    if k >= 2:
+        for tr, te in GroupKFold(n_splits=k).split(M.X, y, groups):
+            oof[te] = make().fit(M.X[tr], y[tr]).predict_proba(M.X[te])[:, 1]
+    est = make().fit(M.X, y)
+    if k < 2:
+        oof = est.predict_proba(M.X)[:, 1]
+    cal = LogisticRegression(C=1e6).fit(_logit(oof).reshape(-1, 1), y)
+    ref = np.nanmedian(np.where(np.isnan(M.X), np.nan, M.X), axis=0)
+    for j, cat in enumerate(M.categorical):
+        col = M.X[:, j][~np.isnan(M.X[:, j])]
+        if cat:
+            ref[j] = float(np.bincount(col.astype(int)).argmax()) if col.size else np.nan
+    metrics = {
+        "training_rows": len(y),
+        "training_below_good": int(y.sum()),
+        "base_rate": float(y.mean()),
+        "cv": f"GroupKFold by local authority, {k} folds" if k >= 2 else "none (one LA)",
+        "cv_auc": float(roc_auc_score(y, oof)) if k >= 2 else None,
+        "snapshots": sorted({str(d) for d in rows["as_of"].to_list()}),
+        "fit_seconds": round(time.perf_counter() - started, 1),
+    }
+    return TrainedModel(
+        as_of=as_of,
+        codes=codes,
+        names=M.names,
+        vocab=vocab,
+        estimator=est,
+        calibrator=cal,
+        reference=ref,
+        dead=dead,
+        measure_meta=src.measure_meta,
+        seed=seed,
+        params=params,
+        metrics=metrics,
+    )
+
+
+# ---------------------------------------------------------------- scoring and reasons
+
+
+def _year_label(y: Any) -> str:
+    y = int(y)
+    return f"{y}/{(y + 1) % 100:02d}"
+
+
+def _fmt_date(d: dt.date | None) -> str:
+    return d.strftime("%B %Y") if d else "unknown date"
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    f = float(v)
+    return None if math.isnan(f) else f
+
+
+def reason_text(group: str, r: dict[str, Any], model: TrainedModel) -> str | None:
+    """A plain-words sentence for one feature group of one school (r: its feature row)."""
+    if group == "ofsted_grade":
+        last = _num(r.get("last_overall"))
+        date = r.get("last_graded_date")
+        if last is not None:
+            text = f"Last graded inspection: {OVERALL_LABEL.get(int(last), '?')} ({_fmt_date(date)})"
+        elif _num(r.get("last_below")) is not None:
+            text = f"Last graded inspection ({_fmt_date(date)}): " + (
+                "a key judgement below good" if r.get("last_below") else "all key judgements good or better"
+            )
+        else:
+            return "No graded inspection on record"
+        kj_low = [n[3:].replace("_", " ") for n in KJ_FEATURES if (_num(r.get(n)) or 0) >= 3]
+        if kj_low:
+            text += f"; below good for {', '.join(kj_low)}"
+        nb = _num(r.get("n_prior_below")) or 0
+        if nb >= 2:
+            text += f"; {int(nb)} below-good judgements on record"
+        return text
+    if group == "ofsted_time":
+        y = _num(r.get("years_since_graded"))
+        if y is None:
+            return "No graded inspection on record"
+        return f"{y:.1f} years since the last graded inspection ({_fmt_date(r.get('last_graded_date'))})"
+    if group == "ungraded":
+        if _num(r.get("ungraded_signal")) is None:
+            return None
+        return f"Latest ungraded inspection ({_fmt_date(r.get('ungraded_date'))}): {r.get('ungraded_outcome') or 'outcome not recorded'}"
+    if group == "roll":
+        roll, chg = _num(r.get("roll")), _num(r.get("roll_change"))
+        if roll is None:
+            return None
+        yr = r.get("pupils__year")
+        if chg is not None and abs(chg) >= 0.03:
+            return f"Roll {'fell' if chg < 0 else 'rose'} {abs(chg):.0%} to {roll:.0f} pupils ({_year_label(yr)})"
+        return f"{roll:.0f} pupils on roll ({_year_label(yr)})"
+    if group == "school":
+        kind = r.get("establishment_type") or r.get("phase") or "school"
+        age = _num(r.get("school_age_years"))
+        return f"{kind}" + (f", opened {age:.0f} years before" if age is not None and age < 5 else "")
+    # Measure groups: the code with the weakest percentile (by its polarity) among those held.
+    best: tuple[float, str] | None = None
+    for c in model.codes:
+        label, topic, polarity = model.measure_meta.get(c, (c, "other", "neutral"))
+        gname = {
+            "fsm": "disadvantage",
+            "fsm_ever6": "disadvantage",
+            "eal": "eal",
+            "pupils": "roll",
+            "capacity": "roll",
+        }.get(c, "sen" if c.startswith("sen_") else topic)
+        pct = _num(r.get(f"{c}_pct"))
+        if gname != group or pct is None:
+            continue
+        weak = pct if polarity == "high" else 1 - pct
+        if best is None or weak < best[0]:
+            best = (weak, c)
+    if best is None:
+        return None
+    c = best[1]
+    label, _topic, polarity = model.measure_meta.get(c, (c, "", "neutral"))
+    pct = _num(r.get(f"{c}_pct")) or 0.0
+    value = _num(r.get(f"{c}__value"))
+    shown = f"{value:.1f}" if value is not None else "?"
+    text = f"{label}: {shown} in {_year_label(r.get(f'{c}__year'))}"
+    if polarity == "neutral":
+        text += f", higher than {pct:.0%} of schools"
+    else:
+        good = pct if polarity == "high" else 1 - pct
+        text += f", {'bottom' if good < 0.5 else 'top'} {max(good if good < 0.5 else 1 - good, 0.01):.0%} of schools"
+        chg = _num(r.get(f"{c}_chg"))
+        if chg is not None and (chg if polarity == "high" else -chg) <= -0.15:
+            text += ", falling against other schools"
+    return text
+
+
+def explain(
+    model: TrainedModel, F: pl.DataFrame, X: np.ndarray, p: np.ndarray, top: int = 3
+) -> list[list[str]]:
+    """Occlusion attribution by feature group: how far the probability falls when the group's values are
+    replaced by the training reference (median; most common category). The groups that raise the
+    probability most, in plain words. Every school gets at least one reason (its strongest group)."""
+    groups = model.groups()
+    contrib = np.zeros((X.shape[0], len(groups)))
+    names = list(groups)
+    for j, g in enumerate(names):
+        Xr = X.copy()
+        Xr[:, groups[g]] = model.reference[groups[g]]
+        contrib[:, j] = p - model.predict(Xr)
+    rows = F.to_dicts()
+    out: list[list[str]] = []
+    for i, r in enumerate(rows):
+        order = np.argsort(-contrib[i], kind="stable")
+        reasons: list[str] = []
+        for j in order:
+            if len(reasons) >= top or (reasons and contrib[i, j] <= 0.002):
+                break
+            t = reason_text(names[j], r, model)
+            if t:
+                reasons.append(t)
+        out.append(reasons or ["No single factor stands out; the probability is close to the average"])
+    return out
+
+
+def score(
+    model: TrainedModel, src: Sources, as_of: dt.date, *, la_code: int | None = None, reasons: bool = True
+) -> pl.DataFrame:
+    """school_id, urn, la_code, phase, probability, rank, reasons (list[str]) for schools open on `as_of`."""
+    if as_of < model.as_of:
+        raise ValueError(f"Model trained on data to {model.as_of} cannot score as of the earlier {as_of}.")
+    pop = (
+        population(src, as_of, la_code).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
+    )
+    F = build_features(src, pop, model.codes)
+    X = model.matrix(F)
+    p = model.predict(X) if F.height else np.zeros(0)
+    raw = model.estimator.predict_proba(X)[:, 1] if F.height else np.zeros(0)
+    why = explain(model, F, X, p) if reasons and F.height else [[] for _ in range(F.height)]
+    df = F.select("school_id", "urn", "la_code", "phase", "last_overall", "last_below").with_columns(
+        pl.Series("probability", p, dtype=pl.Float64),
+        pl.Series("_raw", raw, dtype=pl.Float64),
+        pl.Series("reasons", why, dtype=pl.List(pl.Utf8)),
+    )
+    # Rank by probability (Platt scaling is strictly monotone, so only identical feature rows tie and
+    # share a rank: no URN tie-break).
+    df = df.with_columns(pl.col("probability").rank("min", descending=True).cast(pl.Int64).alias("rank"))
+    return df.drop("_raw").sort("rank", "urn")
+
+
+SCHOOL_FEATURES = SCHOOL_NUMERIC
