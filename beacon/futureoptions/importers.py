@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from beacon.futureoptions.models import IntakeYear, RollRecord, SchoolLocation, YearGroupCount
+from beacon.futureoptions.models import APPROXIMATE, IntakeYear, RollRecord, SchoolLocation, YearGroupCount
 from beacon.imports.framework import (
     Column,
     ImportContext,
@@ -197,7 +197,34 @@ COORDS_COLUMNS = (
     Column("urn", ("URN",), "int"),
     Column("lat", ("LAT", "Latitude"), "number"),
     Column("lon", ("LON", "Longitude"), "number"),
+    Column("postcode", ("POSTCODE", "Postcode"), required=False),
 )
+
+
+def postcode_sector(postcode: str) -> str:
+    """'NW3 2NY' -> 'NW3 2' (the outward code and the first digit of the inward code); '' if malformed."""
+    pc = "".join(postcode.upper().split())
+    return f"{pc[:-3]} {pc[-3]}" if len(pc) >= 5 and pc[-3].isdigit() else ""
+
+
+def area_centres(
+    df: pl.DataFrame,
+) -> tuple[dict[str, tuple[float, float, int]], dict[str, tuple[float, float, int]]]:
+    """Mean latitude/longitude (and count) of the schools listed in each postcode sector and district."""
+    placed = df.filter(
+        pl.col("postcode").is_not_null()
+        & pl.col("lat").is_between(49, 61, closed="none")
+        & pl.col("lon").is_between(-9, 3, closed="none")
+    ).with_columns(sector=pl.col("postcode").map_elements(postcode_sector, return_dtype=pl.Utf8))
+    placed = placed.filter(pl.col("sector") != "").with_columns(
+        district=pl.col("sector").str.split(" ").list.first()
+    )
+
+    def centres(key: str) -> dict[str, tuple[float, float, int]]:
+        g = placed.group_by(key).agg(pl.col("lat").mean(), pl.col("lon").mean(), pl.len().alias("n"))
+        return {r[key]: (r["lat"], r["lon"], r["n"]) for r in g.iter_rows(named=True)}
+
+    return centres("sector"), centres("district")
 
 
 def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
@@ -213,6 +240,31 @@ def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         records.append(
             SchoolLocation(school_id=school_id, latitude=lat, longitude=lon, source=label, source_run=ctx.run)
         )
+    # Schools the list does not place and GIAS gives no grid reference for (in Camden: the pupil referral
+    # units, a nursery school, alternative provision) get the centre of the listed schools in their postcode
+    # sector, else district: approximate, and said so wherever the position is shown.
+    own = {r.school_id for r in records}
+    sectors, districts = area_centres(df)
+    approximate = 0
+    unplaced = School.objects.filter(easting__isnull=True).exclude(pk__in=own).exclude(postcode="")
+    if ctx.la_code is not None:
+        unplaced = unplaced.filter(la_code=ctx.la_code)
+    for school in unplaced.only("pk", "postcode"):
+        sector = postcode_sector(school.postcode)
+        district = sector.split(" ")[0] if sector else ""
+        area, centre = (
+            (sector, sectors.get(sector)) if sector in sectors else (district, districts.get(district))
+        )
+        if centre is None:
+            continue
+        lat, lon, n = centre
+        note = f"{APPROXIMATE} centre of the {n} listed school{'s' if n != 1 else ''} in postcode area {area}"
+        records.append(
+            SchoolLocation(
+                school_id=school.pk, latitude=lat, longitude=lon, source=note[:120], source_run=ctx.run
+            )
+        )
+        approximate += 1
     inserted, updated = bulk_upsert(
         SchoolLocation,
         records,
@@ -220,7 +272,16 @@ def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         update_fields=["latitude", "longitude", "source", "source_run"],
         ctx=ctx,
     )
-    return LoadResult(inserted=inserted, updated=updated, skipped=df.height - len(records))
+    return LoadResult(
+        inserted=inserted,
+        updated=updated,
+        skipped=df.height - len(records) + approximate,
+        notes=[
+            f"{approximate} school(s) not in the list placed approximately, at their postcode area's centre."
+        ]
+        if approximate
+        else [],
+    )
 
 
 COORDS = register(

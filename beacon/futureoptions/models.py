@@ -187,6 +187,10 @@ class FutureOptionsSummary(models.Model):
         return f"Future options summary for {self.school_id}"
 
 
+# SchoolLocation.source of a position taken from the schools around (postcode area centre), not the school's own.
+APPROXIMATE = "Approximate:"
+
+
 class SchoolLocation(models.Model):
     """Latitude/longitude from a file other than GIAS (the 2024/25 CSP school list, geocoded from the
     postcode), for schools the register holds no easting/northing for. GIAS's grid reference wins."""

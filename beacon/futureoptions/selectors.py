@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from beacon.futureoptions import geo
 from beacon.futureoptions.models import (
+    APPROXIMATE,
     IntakeYear,
     Partnership,
     PartnershipStatus,
@@ -856,7 +857,12 @@ def positions(schools: Iterable[School]) -> dict[int, tuple[float, float, str]]:
             out[s.pk] = (lat, lon, "GIAS grid reference")
     missing = [s.pk for s in schools if s.pk not in out]
     for loc in SchoolLocation.objects.filter(school_id__in=missing):
-        out[loc.school_id] = (loc.latitude, loc.longitude, "2024/25 school list (postcode)")
+        basis = (
+            "Approximate position: " + loc.source.removeprefix(APPROXIMATE).strip()
+            if loc.source.startswith(APPROXIMATE)
+            else "2024/25 school list (postcode)"
+        )
+        out[loc.school_id] = (loc.latitude, loc.longitude, basis)
     return out
 
 

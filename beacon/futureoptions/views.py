@@ -98,7 +98,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def school_map(request: HttpRequest) -> HttpResponse:
     schools = _scope(request.user)
     rows, f = _filtered_rows(request, schools)
-    located = set(selectors.positions(r.school for r in rows))
+    held = selectors.positions(r.school for r in rows)
+    located = set(held)
+    approximate = {pk for pk, (_lat, _lon, basis) in held.items() if basis.startswith("Approximate")}
     return render(
         request,
         "futureoptions/map.html",
@@ -110,6 +112,7 @@ def school_map(request: HttpRequest) -> HttpResponse:
             + ("?" + request.GET.urlencode() if request.GET else ""),
             "located": len(located),
             "located_ids": located,
+            "approximate_ids": approximate,
         },
     )
 

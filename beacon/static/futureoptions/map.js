@@ -50,6 +50,11 @@
       (s.surplus_pct !== null ? ", " + s.surplus_pct + "% surplus places" : "") + ". " +
       (s.flag_labels.length ? "Flags: " + s.flag_labels.join(", ") + "." : "No vulnerability flags.");
     box.appendChild(facts);
+    if (s.position_basis.indexOf("Approximate") === 0) {
+      var where = document.createElement("p");
+      where.textContent = s.position_basis + ".";
+      box.appendChild(where);
+    }
     return box;
   }
 
