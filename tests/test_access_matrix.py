@@ -56,6 +56,7 @@ READS: dict[str, set[str]] = {
 SCOPE: dict[str, set[str]] = {r: {"A", "C"} for r in LA_WIDE} | {r: {"A"} for r in ASSIGNED}
 PUBLIC = {
     "core:accessibility",
+    "profiles:accessibility",
     "core:data_sources",
     "core:healthz",
     "accounts:login",
@@ -149,6 +150,12 @@ def _admin_object(world: World, name: str, variant: str) -> Any:
 
 
 # Parameters that mean the same on every page.
+def _first_toolkit_slug() -> str:
+    from beacon.futureoptions.toolkit import DOCUMENTS
+
+    return DOCUMENTS[0].slug
+
+
 FILLERS: dict[str, Filler] = {
     "urn": lambda w, v: w.schools[v].urn,
     "fmt": lambda w, v: "docx",
@@ -189,6 +196,10 @@ NOT_SCHOOL: dict[str, dict[str, Filler]] = {
     "accountability:new_action": {"pk": lambda w, v: w.extra["strategy"]["pledge"].pk},
     "accountability:action": {"pk": lambda w, v: w.extra["strategy"]["action"].pk},
     "accountability:output": {"pk": lambda w, v: w.extra["strategy"]["output"].pk},
+    "futureoptions:toolkit_download": {
+        "slug": lambda w, v: _first_toolkit_slug(),
+        "fmt": lambda w, v: "rtf",
+    },
     "reporting:target": {"ref": lambda w, v: w.extra["strategy"]["target"].ref},
     "reporting:edit_target": {"ref": lambda w, v: w.extra["strategy"]["target"].ref},
 }

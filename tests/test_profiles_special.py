@@ -59,14 +59,15 @@ def test_special_school_compared_with_special_school_averages(client: Client, ca
 
 @pytest.mark.django_db
 def test_destinations_include_other_education_and_add_up(camden_demo: None, data_dir: Path) -> None:
-    row = csv_row(data_dir / "kspdeveloper-csp-2018-19" / "england_ks4-pupdest.csv", SWISS_COTTAGE)
+    # The latest destinations held: the CSP 2024-25 release (year 11 leavers of 2022/23, destinations 2023/24).
+    row = csv_row(data_dir / "calvinchankf-csp-2024-25" / "england_ks4-pupdest.csv", SWISS_COTTAGE)
     sec = selectors.section(
         School.objects.get(urn=SWISS_COTTAGE), selectors.GROUP_BY_SLUG["achievement-and-destinations"]
     )
     (snap,) = sec.snapshots
     got = {r.code: r.school.text for r in snap.rows}
     assert got["ks4dest_other_education"] == row["OTHER_EDUPER"]
-    assert snap.year_label == "2017/18"  # every figure with its year
+    assert snap.year_label == "2023/24"  # every figure with its year
 
     def pct(v: str) -> int:
         return int(v.rstrip("%")) if re.fullmatch(r"\d+%", v) else 0
