@@ -264,9 +264,15 @@ def test_letter_downloads_and_template_pages_make_no_template(camden_register: N
     notice = WarningNotice.objects.create(
         school=School.objects.get(urn=HAVERSTOCK),
         ground=Ground.STANDARDS,
+        concerns="Year 11 maths outcomes well below the floor",  # Appendix C: the letter needs both
+        required_action="Adopt the rapid improvement plan",
         issued_on=dt.date(2026, 2, 1),
         compliance_ends_on=dt.date(2026, 3, 1),
     )
+    # The default templates are rows from data migration interventions/0005: reading adds or changes none,
+    # and a kind whose row is gone is read as the unsaved default, never created.
+    LetterTemplate.objects.filter(kind="warning_notice").delete()
+    before = list(LetterTemplate.objects.order_by("pk").values_list("pk", "kind", "version"))
     client = Client()
     client.force_login(director)
     for path in (
@@ -275,7 +281,8 @@ def test_letter_downloads_and_template_pages_make_no_template(camden_register: N
         "/interventions/letters/warning_notice/",
     ):
         assert client.get(path).status_code == 200, path
-    assert not LetterTemplate.objects.exists()
+    assert list(LetterTemplate.objects.order_by("pk").values_list("pk", "kind", "version")) == before
+    assert not LetterTemplate.objects.filter(kind="warning_notice").exists()
 
 
 def test_a_school_without_a_proposal_is_read_blank_and_decided_by_post(camden_register: None) -> None:
