@@ -145,3 +145,25 @@ def test_a_whole_term_as_people_run_it(
     # 5. The categorisation letter, then the casework with its letters.
     categorisation_letter(page, base)
     casework(page, base)
+
+
+def test_the_term_forms_carry_their_csrf_token(db: None) -> None:
+    """The term form is a macro: imported without context it lost csrf_input and every POST was refused
+    (403) — the journey above found it. With CSRF checks on, as in production, both forms work."""
+    import re
+
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("dli", "director"))
+    for year, page_url in ((2025, "/risk/"), (2024, "/risk/?term=autumn-2025")):
+        html = client.get(page_url).content.decode()
+        form = html[html.index('action="/risk/terms/new/"') :]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form[: form.index("</form>")])
+        assert token, f"no CSRF token in the term form of {page_url}"
+        resp = client.post(
+            "/risk/terms/new/",
+            {"season": "autumn", "academic_year": str(year), "csrfmiddlewaretoken": token.group(1)},
+        )
+        assert resp.status_code == 302, page_url
+    assert sorted(Term.objects.values_list("academic_year", flat=True)) == [2024, 2025]
