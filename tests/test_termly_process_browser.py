@@ -33,8 +33,9 @@ RATIONALE = (
 )
 
 
-def _import_ks4_results(browser: Any, live_server: Any, data_dir: Path) -> None:
-    """The data manager uploads the real national KS4 file, keeping Camden's rows."""
+def _import_ks4_results(browser: Any, live_server: Any, data_dir: Path) -> float:
+    """The data manager uploads the real national KS4 file, keeping Camden's rows. Returns Haverstock's
+    Attainment 8 for 2024/25 as imported."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     base = live_server.url
     page = context.new_page()
@@ -56,8 +57,11 @@ def _import_ks4_results(browser: Any, live_server: Any, data_dir: Path) -> None:
     finally:
         context.close()
     assert not violations, violations
-    haverstock = SchoolMeasure.objects.filter(school__urn=HAVERSTOCK, source_run=run)
-    assert haverstock.filter(measure__code="ks4_attainment8", year=2024).exists()
+    haverstock = SchoolMeasure.objects.get(
+        school__urn=HAVERSTOCK, source_run=run, measure__code="ks4_attainment8", year=2024
+    )
+    assert haverstock.value is not None
+    return float(haverstock.value)
 
 
 @pytest.mark.browser
@@ -70,7 +74,7 @@ def test_a_whole_term_as_people_run_it(
     director = make_user("dli", "director")
 
     # 1. An import through the imports page.
-    _import_ks4_results(browser, live_server, data_dir)
+    attainment8 = _import_ks4_results(browser, live_server, data_dir)
 
     # 2. No term yet: the register says so and offers the form; the director creates autumn 2025.
     sign_in(page, live_server, "dli")
@@ -102,6 +106,12 @@ def test_a_whole_term_as_people_run_it(
     shown = page.locator("#proposed").inner_text()
     assert proposal.get_proposed_rag_display() in shown
     assert proposal.get_proposed_level_display() in shown
+    body = page.locator("main").inner_text()
+    assert proposal.proposal_reasons and all(r["text"] in body for r in proposal.proposal_reasons)
+    # The criteria were evaluated on the imported results: Haverstock's 2024/25 Attainment 8 is the evidence.
+    criteria = page.locator("#criteria-results").inner_text()
+    assert f"Attainment 8 score: fewer than 3 published years (2025: {attainment8:.1f})" in criteria
+    assert "Latest evidence: 2024/25" in criteria and ">None<" not in page.content()
     assert_accessible(page)
 
     # 4. The SRAS meeting of 6 October 2025, then its decision with the rationale.
