@@ -97,7 +97,7 @@ def test_a_whole_term_as_people_run_it(
     proposal = TermlyAssessment.objects.get(school__urn=HAVERSTOCK, term=term)
     assert proposal.proposed_rag and proposal.proposed_level and not proposal.is_decided
     row = page.locator(f'#risk-register tr[data-urn="{HAVERSTOCK}"]')
-    proposed_cell = row.locator("td").nth(1).inner_text()  # the cells after the school's name
+    proposed_cell = row.locator("td[data-proposed]").inner_text()
     assert proposal.get_proposed_rag_display() in proposed_cell, proposed_cell
     assert "Not decided" in row.inner_text()
     row.get_by_role("link", name="Haverstock School").click()
