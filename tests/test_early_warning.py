@@ -144,6 +144,27 @@ def test_export_csv_and_reasons_for_every_school(slice_db: None, db: None, tmp_p
     assert probs == sorted(probs, reverse=True) and ranks[0] == 1 and ranks == sorted(ranks)
 
 
+def test_fast_occlusion_equals_the_naive_one(slice_db: None, db: None) -> None:
+    """The reasons' attribution re-evaluates only the trees and schools a feature group can move (issue 12
+    item 5, scoring with reasons within 10 s): it must equal one full re-scoring per group."""
+    import polars as pl
+
+    from beacon.earlywarning.features import build_features, load_sources, population
+    from beacon.earlywarning.model import _occlusion_naive, fit, occlusion
+
+    src = load_sources()
+    as_of = dt.date(2019, 9, 1)
+    model = fit(src, as_of)
+    pop = population(src, as_of).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
+    X = model.matrix(build_features(src, pop, model.codes))
+    p = model.predict(X)
+    names, fast = occlusion(model, X, p)
+    naive_names, naive = _occlusion_naive(model, X, p)
+    assert names == naive_names and fast.shape == naive.shape == (X.shape[0], len(names))
+    assert np.abs(naive).max() > 0.01  # the groups do move scores
+    np.testing.assert_allclose(fast, naive, atol=1e-9)
+
+
 def test_train_command_saves_artefact_and_stores_scores(slice_db: None, db: None, tmp_path: Path) -> None:
     from beacon.earlywarning.models import RiskScore
     from beacon.earlywarning.services import load
