@@ -144,6 +144,46 @@ def test_export_csv_and_reasons_for_every_school(slice_db: None, db: None, tmp_p
     assert probs == sorted(probs, reverse=True) and ranks[0] == 1 and ranks == sorted(ranks)
 
 
+def test_fast_occlusion_equals_the_naive_one(slice_db: None, db: None) -> None:
+    """The reasons' attribution re-evaluates only the trees and schools a feature group can move (issue 12
+    item 5, scoring with reasons within 10 s): it must equal one full re-scoring per group."""
+    import polars as pl
+
+    from beacon.earlywarning.features import build_features, load_sources, population
+    from beacon.earlywarning.model import _occlusion_naive, fit, occlusion
+
+    src = load_sources()
+    as_of = dt.date(2019, 9, 1)
+    model = fit(src, as_of)
+    pop = population(src, as_of).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
+    X = model.matrix(build_features(src, pop, model.codes))
+    p = model.predict(X)
+    names, fast = occlusion(model, X, p)
+    naive_names, naive = _occlusion_naive(model, X, p)
+    assert names == naive_names and fast.shape == naive.shape == (X.shape[0], len(names))
+    assert np.abs(naive).max() > 0.01  # the groups do move scores
+    np.testing.assert_allclose(fast, naive, atol=1e-9)
+
+
+def test_backtest_reports_the_appendix_a_count_baseline_without_writing(slice_db: None, db: None) -> None:
+    """Issue 12 item 4: the Appendix A count (the rules as of the date, in memory) is ranked beside the model
+    and the prior grade; computing it stores no criterion result."""
+    from beacon.earlywarning.features import load_sources
+    from beacon.earlywarning.services import appendix_a_scores, backtest
+    from beacon.risk.models import CriterionResult
+
+    before = CriterionResult.objects.count()
+    aa = appendix_a_scores(dt.date(2019, 9, 1))
+    assert aa.height and aa["appendix_a"].min() >= 0 and aa["appendix_a"].max() > 0
+    # Criteria on later data or inspections cannot be met earlier: the 2016 count differs.
+    assert appendix_a_scores(dt.date(2016, 9, 1))["appendix_a"].to_list() != aa["appendix_a"].to_list()
+    res = backtest(dt.date(2018, 9, 1), dt.date(2025, 8, 31), src=load_sources())
+    fig = res.figures["Appendix A count|all"]
+    assert 0 < fig["auc"] < 1 and 0 <= fig["recall20"] <= 1
+    assert "Appendix A count" in res.text and "model|all" in res.figures
+    assert CriterionResult.objects.count() == before
+
+
 def test_train_command_saves_artefact_and_stores_scores(slice_db: None, db: None, tmp_path: Path) -> None:
     from beacon.earlywarning.models import RiskScore
     from beacon.earlywarning.services import load

@@ -12,7 +12,13 @@ from django.http import Http404
 
 from beacon.accounts.models import SchoolAssignment
 from beacon.assessments import engine
-from beacon.assessments.models import RAG_SEVERITY, Intelligence, SRASMeeting, TermlyAssessment
+from beacon.assessments.models import (
+    RAG_SEVERITY,
+    Intelligence,
+    JudgementRecord,
+    SRASMeeting,
+    TermlyAssessment,
+)
 from beacon.core import permissions
 from beacon.earlywarning import selectors as earlywarning
 from beacon.risk.models import CriterionResult, Term
@@ -150,6 +156,9 @@ class RegisterRow:
     advisers: list[str]
     probability: float | None = None  # early-warning model (beacon.earlywarning), stored scores
     watch: bool = False
+    # What the register ranks by: the probability, lifted to the watch threshold where people recorded a
+    # judgement criterion as applying this term (earlywarning.ranking_probability).
+    ranking_probability: float | None = None
 
     @property
     def rag(self) -> str:
@@ -210,6 +219,11 @@ def register_rows(user: Any, term: Term, filters: RegisterFilters | None = None)
     scores = engine.risk_scores(term)
     model_scores = earlywarning.latest_scores(schools.values_list("pk", flat=True), term.start_date)
     threshold = earlywarning.watch_probability()
+    judged = set(
+        JudgementRecord.objects.filter(term=term, school__in=schools, applies=True).values_list(
+            "school_id", flat=True
+        )
+    )
     rows = []
     for school in schools.order_by("name"):
         a = assessments.get(school.pk)
@@ -226,16 +240,20 @@ def register_rows(user: Any, term: Term, filters: RegisterFilters | None = None)
                 watch=earlywarning.is_watch(
                     ms.probability if ms else None, a.rag if a else "", a.level if a else "", threshold
                 ),
+                ranking_probability=earlywarning.ranking_probability(
+                    ms.probability if ms else None, school.pk in judged, threshold
+                ),
             )
         )
     if f.rags:
         rows = [r for r in rows if r.rag in f.rags]
     if f.levels:
         rows = [r for r in rows if r.level in f.levels]
-    # The model's probability first, then the Appendix A score (with judgements recorded by people).
+    # The model's probability (lifted to the watch threshold where people recorded a judgement criterion as
+    # applying), then the Appendix A score (which counts those judgements too), then RAG.
     rows.sort(
         key=lambda r: (
-            -(r.probability if r.probability is not None else -1.0),
+            -(r.ranking_probability if r.ranking_probability is not None else -1.0),
             -(r.risk_score if r.risk_score is not None else -1.0),
             -RAG_SEVERITY.get(r.rag, -1),
             r.school.name,

@@ -28,3 +28,18 @@ def latest_scores(school_ids: Iterable[int], on_or_before: dt.date) -> dict[int,
 def is_watch(probability: float | None, rag: str, level: str, threshold: float) -> bool:
     """A school the Appendix A rules leave green / universal but the model finds likely below good."""
     return probability is not None and probability >= threshold and (rag == "green" or level == "universal")
+
+
+def ranking_probability(probability: float | None, judged: bool, threshold: float) -> float | None:
+    """The probability the register ranks a school by (issue 12 item 2: judgement criteria recorded by
+    people count in the ranking as well as in the proposal).
+
+    The model's probability, except that a school where people recorded a judgement criterion as applying
+    this term ranks at least at the watch threshold: the probability at which the service already treats
+    the model's view alone as a concern. A person's recorded judgement is no weaker evidence than that, but
+    the model cannot see it (it learns only from published data). A judged school the model already rates
+    higher keeps its own probability; a school without a score but with a judgement ranks at the threshold.
+    The probability shown stays the model's."""
+    if not judged:
+        return probability
+    return threshold if probability is None else max(probability, threshold)

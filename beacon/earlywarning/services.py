@@ -133,6 +133,39 @@ def _recall_at(
     return (hits / total if total else 0.0, hits / inspected_in if inspected_in else 0.0, k)
 
 
+def appendix_a_scores(as_of: dt.date, data_year: int | None = None) -> pl.DataFrame:
+    """school_id, appendix_a: the Appendix A score (weighted count of data criteria met, as the register
+    ranks) of each school as the active rulebook's data rules would have run on `as_of`, computed in memory
+    (nothing is written). Inspections and register history before `as_of`; results up to `data_year`,
+    by default the latest academic year whose results were published before `as_of` (results for year Y/Y+1
+    are published in the autumn and winter of Y+1, so as of 1 September Y+1 the latest is Y-1/Y:
+    `as_of.year - 2`, the same cut the model's features use). No staleness rule (as for the rules
+    backtest). Judgement criteria are not in it: no judgement was recorded in the past."""
+    from beacon.risk.models import Outcome
+    from beacon.risk.services import active_rulebook, load_frames, run_rules
+
+    book = active_rulebook()
+    rules = list(book.rules.select_related("criterion", "rulebook"))
+    fr = load_frames(data_year=as_of.year - 2 if data_year is None else data_year, cutoff=as_of)
+    weights = {r.criterion_id: float(r.weight) for r in rules}
+    frames = [
+        f.filter(pl.col("outcome") == Outcome.MET.value).select(
+            "school_id", pl.lit(weights[cid], dtype=pl.Float64).alias("w")
+        )
+        for cid, f in run_rules(fr, rules).items()
+    ]
+    met = (
+        pl.concat(frames).group_by("school_id").agg(pl.col("w").sum().alias("appendix_a"))
+        if frames
+        else pl.DataFrame(schema={"school_id": pl.Int64, "appendix_a": pl.Float64})
+    )
+    return (
+        fr.schools.select(pl.col("school_id").cast(pl.Int64))
+        .join(met.with_columns(pl.col("school_id").cast(pl.Int64)), on="school_id", how="left")
+        .with_columns(pl.col("appendix_a").fill_null(0.0))
+    )
+
+
 @dataclass
 class BacktestResult:
     as_of: dt.date
@@ -148,6 +181,7 @@ def backtest(
     seed: int = 0,
     src: Sources | None = None,
     history_until: dt.date | None = None,
+    appendix_a: bool = True,
 ) -> BacktestResult:
     src = src or load_sources()
     model = fit(src, as_of, seed=seed, history_until=history_until)
@@ -158,6 +192,11 @@ def backtest(
     y = df["below"].fill_null(False).cast(pl.Int64).to_numpy()
     p = df["probability"].to_numpy()
     prior = df["last_overall"].cast(pl.Float64).fill_null(1.5).to_numpy()
+    rankings: list[tuple[str, np.ndarray]] = [("model", p), ("prior Ofsted grade", prior)]
+    if appendix_a:
+        # Schools the rules do not evaluate (outside their scope) score 0: no criterion met.
+        aa = df.select("school_id").join(appendix_a_scores(as_of), on="school_id", how="left")
+        rankings.append(("Appendix A count", aa["appendix_a"].fill_null(0.0).to_numpy()))
     lines = [
         f"Backtest as of {as_of}: trained on inspections published before {as_of} "
         f"({model.metrics['training_rows']} snapshot rows, base rate {model.metrics['base_rate']:.1%}, "
@@ -170,7 +209,7 @@ def backtest(
     ]
     figures: dict[str, Any] = {}
     phases = ["all", *sorted({str(v) for v in df["phase"].to_list() if v})]
-    for name, sc in (("model", p), ("prior Ofsted grade", prior)):
+    for name, sc in rankings:
         for ph in phases:
             mask = np.ones(len(p), dtype=bool) if ph == "all" else (df["phase"] == ph).to_numpy()
             yi, ii, si = y[mask], inspected[mask], sc[mask]

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         "Time-honest backtest of the early-warning model: for each --as-of date, train on what was published "
         "before it, rank every open school, and measure against the first graded inspection from that date "
         "to --until (recall/precision in the riskiest 10%/20%, ROC AUC, calibration, by phase, against the "
-        "prior Ofsted grade). --year Y runs the Appendix A rules backtest (beacon.risk.backtest) instead, or as well "
+        "prior Ofsted grade and the Appendix A count as of the date). --year Y runs the Appendix A rules backtest (beacon.risk.backtest) instead, or as well "
         "when --as-of is given."
     )
 
@@ -32,6 +32,11 @@ class Command(BaseCommand):
             help="end training label windows at this date (the database holds every graded inspection to it)",
         )
         parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+        parser.add_argument(
+            "--no-appendix-a",
+            action="store_true",
+            help="skip the Appendix A count baseline (the rules run in memory as of each date)",
+        )
         parser.add_argument(
             "--year", type=int, help="Appendix A rules backtest: academic start year, e.g. 2017"
         )
@@ -53,6 +58,7 @@ class Command(BaseCommand):
                     seed=opts["seed"],
                     src=src,
                     history_until=opts["history_complete_until"],
+                    appendix_a=not opts["no_appendix_a"],
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
