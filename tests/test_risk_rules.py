@@ -305,6 +305,8 @@ def test_stale_evidence_shows_its_year_and_is_never_met(camden_demo: None, clien
     page = client.get(f"/risk/{100053}/?term=autumn-2025").content.decode()
     assert "Stale evidence" in page and "No current evidence (latest 2018/19)" in page
     assert "Latest evidence: 2018/19 (not current)" in page
+    # Evidence tables are captioned in words from the measure catalogue, never with a measure code.
+    assert "Overall absence rate against" in page and "absence overall" not in page
     # The threshold is data: a rulebook that allows seven years treats 2018/19 as current.
     v2 = new_rulebook_version(active_rulebook())
     v2.stale_after_years = 7

@@ -303,6 +303,43 @@ def _num(v: Any, decimals: int = 1) -> str:
     return str(v)
 
 
+def evidence_caption(item: dict[str, Any]) -> str:
+    """What an evidence item compares, in words: 'Attainment 8 score against London', never a measure code."""
+    from beacon.indicators.catalogue import BY_CODE
+
+    measure = str(item.get("measure", ""))
+    label = BY_CODE[measure].label if measure in BY_CODE else measure.replace("_", " ")
+    comp = item.get("comparator")
+    kind = item.get("benchmark_kind")
+    if comp == "threshold":
+        caption = f"{label} against the threshold"
+    elif comp:
+        caption = f"{label} against {'England' if comp == 'national' else str(comp).capitalize()}"
+    elif kind == "median_same_phase":
+        caption = f"{label} against the median of {item.get('median_schools')} same-phase schools {item.get('median_scope', '')}".strip()
+    elif kind == "england":
+        caption = f"{label} against England"
+    elif "gaps" in item:
+        caption = f"{label} against other pupils nationally"
+    else:
+        caption = label
+    return caption
+
+
+def with_captions(results: list[Any]) -> list[Any]:
+    """The results with a caption on each evidence item, for display only (the stored evidence is unchanged:
+    each result gets a copy of its evidence)."""
+    for r in results:
+        ev = r.evidence or {}
+        items = ev.get("items")
+        if isinstance(items, list):
+            r.evidence = {
+                **ev,
+                "items": [{**i, "caption": evidence_caption(i)} if isinstance(i, dict) else i for i in items],
+            }
+    return results
+
+
 def pack_evidence(evidence: dict[str, Any]) -> list[PackEvidence]:
     """The values and benchmarks of a result's evidence items, as text rows (nothing cut)."""
     from beacon.core.formatting import academic_year
@@ -314,22 +351,8 @@ def pack_evidence(evidence: dict[str, Any]) -> list[PackEvidence]:
         if not isinstance(years, list) or not isinstance(values, list):
             continue
         measure = str(item.get("measure", ""))
-        label = BY_CODE[measure].label if measure in BY_CODE else measure.replace("_", " ")
         decimals = BY_CODE[measure].decimals if measure in BY_CODE else 1
-        comp = item.get("comparator")
-        kind = item.get("benchmark_kind")
-        if comp == "threshold":
-            caption = f"{label} against the threshold"
-        elif comp:
-            caption = f"{label} against {'England' if comp == 'national' else str(comp).capitalize()}"
-        elif kind == "median_same_phase":
-            caption = f"{label} against the median of {item.get('median_schools')} same-phase schools {item.get('median_scope', '')}".strip()
-        elif kind == "england":
-            caption = f"{label} against England"
-        elif "gaps" in item:
-            caption = f"{label} against other pupils nationally"
-        else:
-            caption = label
+        caption = evidence_caption(item)
         bench = item.get("benchmark")
         statuses = item.get("statuses") or []
         rows = []

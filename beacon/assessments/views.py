@@ -201,7 +201,7 @@ def _assessment_context(
             "version": assessment.version,
         }
         decision_form = DecisionForm(initial=initial, term=term)
-    results = engine.results_for_school(school, term, book)
+    results = selectors.with_captions(engine.results_for_school(school, term, book))
     flags = eligibility_flags(school)
     prev = selectors.previous_assessment(school, term)
     return {
