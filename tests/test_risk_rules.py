@@ -467,3 +467,20 @@ def test_judgement_routes_score_and_the_sras_pack(camden_demo: None) -> None:
     assert "Before: already discussed" not in flat
     assert "Received 1 July 2019" in flat or "received 1 July 2019" in flat
     assert "Spring 2018/19" in flat and "Summer 2018/19" not in flat
+
+
+def test_a_shared_note_is_said_once() -> None:
+    from beacon.risk.services import join_explanations
+
+    note = " No progress score published for 2025 and too few schools with a similar intake to compare with."
+    text = join_explanations(
+        [
+            "Attainment 8 score was below England by more than 3 in 1 of 1 year(s) (needs 1); exam years 2025: 41.5 vs 46.0."
+            + note,
+            "Attainment 8 score was below London by more than 3 in 1 of 1 year(s) (needs 1); exam years 2025: 41.5 vs 50.5."
+            + note,
+        ]
+    )
+    assert text.count("No progress score published for 2025") == 1 and text.endswith(note.strip())
+    assert "41.5 vs 46.0." in text and "41.5 vs 50.5." in text
+    assert join_explanations(["No data held."]) == "No data held."

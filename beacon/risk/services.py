@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -293,6 +294,24 @@ def _data_items(item: dict[str, Any]) -> list[str]:
 ITEM_RANK = {**{str(k): v * 2 for k, v in PRECEDENCE.items()}, Outcome.STALE.value: 1}
 
 
+_SHARED_NOTE = re.compile(
+    r" ?No progress score published for [0-9, ]+ and too few schools with a similar intake to compare with\."
+)
+
+
+def join_explanations(texts: Iterable[str]) -> str:
+    """The items' explanations as one text; the note several items share (no progress score published for a
+    year and too few similar-intake schools to compare with) is said once, at the end, not after every item."""
+    body: list[str] = []
+    notes: list[str] = []
+    for text in texts:
+        for note in _SHARED_NOTE.findall(text):
+            if note.strip() not in notes:
+                notes.append(note.strip())
+        body.append(_SHARED_NOTE.sub("", text).strip())
+    return " ".join([b for b in body if b] + notes)
+
+
 def _evidence_rows(fr: Frames, combined: pl.DataFrame, none_text: str) -> pl.DataFrame:
     """Turn combined details (JSON strings) into the result frame with an explanation sentence.
 
@@ -320,12 +339,12 @@ def _evidence_rows(fr: Frames, combined: pl.DataFrame, none_text: str) -> pl.Dat
         payload: dict[str, Any]
         if outcome == Outcome.STALE:
             latest = max(d["latest_year"] for d in chosen)
-            sentence = f"No current evidence (latest {academic_year_label(latest)}): " + " ".join(
+            sentence = f"No current evidence (latest {academic_year_label(latest)}): " + join_explanations(
                 d["explanation"] for d in chosen
             )
             payload = {"explanation": sentence, "items": parsed, "latest_year": latest, "stale": True}
         else:
-            sentence = " ".join(d["explanation"] for d in chosen) if chosen else none_text
+            sentence = join_explanations(d["explanation"] for d in chosen) if chosen else none_text
             payload = {"explanation": sentence, "items": parsed}
             years = [d["latest_year"] for d in parsed if "latest_year" in d]
             if years:
