@@ -265,6 +265,16 @@ def test_good_or_better_by_year_from_inspections(camden_register: None) -> None:
     assert series[2020].value == pytest.approx(100 / 3)
     assert series[2021].value == pytest.approx(200 / 3)
     assert max(series) == 2026 and series[2026].value == pytest.approx(200 / 3)
+    # A graded inspection from September 2024 without an overall grade ('Not judged') takes b out of the
+    # count, as on the LA overview, instead of leaving its 2020 'outstanding' standing: a good, c inadequate.
+    Inspection.objects.create(
+        school=b, framework=Framework.LEGACY, start_date=dt.date(2024, 11, 5), outcome_text="Not judged"
+    )
+    series = services.good_or_better_by_year(
+        School.objects.filter(pk__in=[a.pk, b.pk, c.pk]), today=dt.date(2026, 11, 23)
+    )
+    assert series[2023].value == pytest.approx(200 / 3)  # before it: b still outstanding
+    assert series[2024].value == 50.0 and series[2026].value == 50.0
     target = SystemTarget.objects.get(ref="CLC-01")
     assert target.threshold == 100.0
     assert services._year_status(target, 200 / 3, {}, None, 0, None)[0] == services.NOT_MET

@@ -596,7 +596,13 @@ def good_or_better_by_year(schools: QuerySet[Any], *, today: dt.date | None = No
         Inspection.objects.filter(school_id__in=ids)
         .exclude(framework=Framework.UNGRADED)
         .values_list(
-            "pk", "school_id", "framework", "start_date", "overall_effectiveness", "safeguarding_met"
+            "pk",
+            "school_id",
+            "framework",
+            "start_date",
+            "overall_effectiveness",
+            "safeguarding_met",
+            "outcome_text",
         )
     )
     weak = set(
@@ -606,12 +612,17 @@ def good_or_better_by_year(schools: QuerySet[Any], *, today: dt.date | None = No
             not_applicable=False,
         ).values_list("inspection_id", flat=True)
     )
-    by_school: dict[int, list[tuple[dt.date, int, int, bool]]] = defaultdict(list)
-    for pk, school_id, framework, start, oe, safeguarding in inspections:
+    # good: True / False; None for a graded inspection without an overall grade ('Not judged', September 2024
+    # on), which, as on the LA overview, takes the school out of the count until its next judgement.
+    by_school: dict[int, list[tuple[dt.date, int, int, bool | None]]] = defaultdict(list)
+    for pk, school_id, framework, start, oe, safeguarding, outcome in inspections:
+        good: bool | None
         if framework == Framework.REPORT_CARD:
             good = pk not in weak and safeguarding is not False
         elif oe is not None:
             good = oe in (1, 2)
+        elif (outcome or "").strip().lower() == "not judged":
+            good = None
         else:
             continue  # a legacy inspection without a grade leaves the previous judgement standing
         rank = 1 if framework == Framework.REPORT_CARD else 0  # report card wins on the same date
@@ -629,8 +640,11 @@ def good_or_better_by_year(schools: QuerySet[Any], *, today: dt.date | None = No
             held = [r for r in rows if r[0] <= cutoff]
             if not held:
                 continue
+            latest = max(held, key=lambda r: (r[0], r[1], r[2]))[3]
+            if latest is None:
+                continue
             judged += 1
-            good_count += 1 if max(held)[3] else 0
+            good_count += 1 if latest else 0
         if judged:
             out[year] = ind.Value(year, round(100.0 * good_count / judged, 6), ValueStatus.OK)
     return out
