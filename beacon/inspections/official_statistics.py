@@ -49,6 +49,7 @@ from beacon.imports.framework import (
     register,
     school_ids_by_urn,
 )
+from beacon.imports.freshness import as_at_from_name
 from beacon.imports.models import ImportRun
 from beacon.inspections.importers import (
     KEY_JUDGEMENT_CODES,
@@ -184,37 +185,8 @@ def _column(name: str, header: str) -> Column:
 
 COLUMNS = tuple(_column(name, header) for name, header in HEADERS.items())
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        (
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ),
-        start=1,
-    )
-}
-
-
-def as_at_from_file_name(file_name: str) -> dt.date | None:
-    """'..._as_at_31_August_2025_extract.csv' -> 2025-08-31 (Ofsted names each edition so)."""
-    m = re.search(r"as[ _-]at[ _-](\d{1,2})[ _-]([a-z]+)[ _-](\d{4})", file_name.lower())
-    if not m or m.group(2) not in _MONTHS:
-        return None
-    try:
-        return dt.date(int(m.group(3)), _MONTHS[m.group(2)], int(m.group(1)))
-    except ValueError:
-        return None
+# Ofsted names each edition '..._as_at_31_August_2025...': one parser for every snapshot file name.
+as_at_from_file_name = as_at_from_name
 
 
 def snapshot_date(run: ImportRun) -> dt.date | None:
