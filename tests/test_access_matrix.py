@@ -39,7 +39,7 @@ ASSIGNED = ("adviser", "headteacher", "chair")
 ROLES = (*LA_WIDE, *ASSIGNED)
 SENSITIVITIES = ("general_shared", "general", "safeguarding", "personnel", "finance")
 
-# Who may read which intelligence, written out here independently of beacon.core.permissions
+# Who may read which intelligence, written out here independently of beacon.permissions
 # (docs: the table in permissions.py, "Termly risk assessment and soft intelligence").
 READS: dict[str, set[str]] = {
     "commissioner": set(SENSITIVITIES),

@@ -27,6 +27,7 @@ from django.utils import timezone
 from docx import Document
 from pypdf import PdfReader
 
+from beacon import permissions
 from beacon.accountability import documents, seed, selectors, services
 from beacon.accountability.models import (
     Action,
@@ -40,7 +41,6 @@ from beacon.accountability.models import (
     Rag,
 )
 from beacon.accountability.periods import parse_half_term, previous_half_term
-from beacon.core import permissions
 from tests.conftest import CAMDEN, make_user
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"

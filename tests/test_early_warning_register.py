@@ -10,8 +10,8 @@ ARGYLE, BRECKNOCK = 100008, 100010
 def test_register_sorts_by_stored_probability_and_flags_watch(camden_register: None) -> None:
     from django.test import Client
 
+    from beacon import permissions
     from beacon.assessments import selectors, services
-    from beacon.core import permissions
     from beacon.earlywarning.models import RiskScore, WatchThreshold
     from beacon.risk.models import Term
     from beacon.schools.models import School
@@ -58,9 +58,9 @@ def test_judgement_recorded_by_people_lifts_the_ranking_to_the_watch_threshold(c
     """Issue 12 item 2: a judgement criterion recorded by people as applying counts in the ranking (the
     school ranks at least at the watch threshold), not only in the proposal; the probability shown stays
     the model's; a judgement recorded as not applying lifts nothing."""
+    from beacon import permissions
     from beacon.assessments import selectors, services
     from beacon.assessments.models import JudgementRecord
-    from beacon.core import permissions
     from beacon.earlywarning.models import RiskScore, WatchThreshold
     from beacon.earlywarning.selectors import ranking_probability
     from beacon.risk.models import Criterion, CriterionKind, Term

@@ -1,4 +1,4 @@
-"""Per-school scoping, in one place: beacon.core.permissions decides who sees which schools.
+"""Per-school scoping, in one place: beacon.permissions decides who sees which schools.
 
 Expected sets are read from the census file itself (the Camden and Westminster rows), never from the
 database the code under test filters.
@@ -17,9 +17,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from beacon.accounts.models import SchoolAssignment
-from beacon.core.permissions import can_import, require_school, visible_schools
 from beacon.imports.framework import run_import
 from beacon.imports.models import RunStatus
+from beacon.permissions import can_import, require_school, visible_schools
 from beacon.schools.models import School
 from tests.conftest import CAMDEN, make_user
 
@@ -215,6 +215,6 @@ def test_views_never_query_school_data_directly() -> None:
         if (hits := unscoped_queries(path.read_text()))
     }
     assert found == {}, (
-        "Views must read schools through beacon.core.permissions (visible_schools/require_school) "
+        "Views must read schools through beacon.permissions (visible_schools/require_school) "
         f"or selectors that take the user: {found}"
     )

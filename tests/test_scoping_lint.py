@@ -1,11 +1,11 @@
-"""Lint (issue 7): a view never reads school data without beacon.core.permissions.
+"""Lint (issue 7): a view never reads school data without beacon.permissions.
 
 Every function in beacon/*/views.py (and views/*.py, views_*.py) that queries a *school-scoped model*
 (School, or any project model with a foreign key leading to School: SchoolMeasure, Inspection,
 TermlyAssessment, Intelligence, SupportCase, ReviewMeeting, WarningNotice, ... found from the model
 graph, so new apps are covered without editing this file) through `Model.objects`, `_default_manager` or
 `get_object_or_404(Model, ...)` must, in the same function, call a *scoping* helper of
-beacon.core.permissions: one that returns a queryset/school (visible_schools, require_school,
+beacon.permissions: one that returns a queryset/school (visible_schools, require_school,
 support_schools, visible_intelligence...) or checks a particular object (can_manage_support_case(user,
 case), ...). Role-only predicates such as can_see_support(user) do not count: they say who may use the
 page, not which schools' rows they may read.
@@ -56,9 +56,9 @@ def school_scoped_models() -> set[str]:
 
 
 def scoping_helpers() -> set[str]:
-    """Functions of beacon.core.permissions that scope by school: they return a queryset or a school,
+    """Functions of beacon.permissions that scope by school: they return a queryset or a school,
     or they take more than the user (an object-level check)."""
-    from beacon.core import permissions
+    from beacon import permissions
 
     helpers = set()
     for name, fn in inspect.getmembers(permissions, inspect.isfunction):
@@ -117,7 +117,7 @@ def unscoped_queries(source: str, scoped_models: set[str], helpers: set[str]) ->
     imported = {
         alias.asname or alias.name
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module == "beacon.core.permissions"
+        if isinstance(node, ast.ImportFrom) and node.module == "beacon.permissions"
         for alias in node.names
     }
 
@@ -228,7 +228,7 @@ def _lint(src: str) -> list[tuple[str, int, str]]:
 
 def test_lint_flags_a_direct_query_and_a_role_only_check() -> None:
     src = (
-        "from beacon.core import permissions\n"
+        "from beacon import permissions\n"
         "def a(request):\n"
         "    return School.objects.filter(la_code=202)\n"
         "def b(request, pk):\n"
@@ -250,8 +250,8 @@ def test_lint_flags_a_direct_query_and_a_role_only_check() -> None:
 
 def test_lint_accepts_scoped_queries_and_marked_exceptions() -> None:
     src = (
-        "from beacon.core import permissions\n"
-        "from beacon.core.permissions import require_school\n"
+        "from beacon import permissions\n"
+        "from beacon.permissions import require_school\n"
         "def a(request, urn):\n"
         "    school = require_school(request.user, urn)\n"
         "    return SupportCase.objects.filter(school=school)\n"
@@ -276,12 +276,12 @@ def test_lint_accepts_scoped_queries_and_marked_exceptions() -> None:
         "    _case_of(request.user, meeting.case_id)  # a local helper that scopes, two calls deep\n"
     )
     assert _lint(src) == []
-    # A bare helper name only counts when it really comes from beacon.core.permissions.
+    # A bare helper name only counts when it really comes from beacon.permissions.
     fake = "def visible_schools(u):\n    return 1\ndef f(request):\n    visible_schools(request.user)\n    return School.objects.all()\n"
     assert _lint(fake) == [("f", 5, "School")]
     # A private helper is trusted only while every caller scopes; one unscoped caller and it is flagged.
     helper = (
-        "from beacon.core import permissions\n"
+        "from beacon import permissions\n"
         "def _open_case(school):\n"
         "    return SupportCase.objects.filter(school=school).first()\n"
         "def v(request, urn):\n"
@@ -298,7 +298,7 @@ def test_views_never_query_school_data_without_the_scoping_helpers() -> None:
     assert len(modules) >= 6
     found = findings_in(modules)
     assert found == {}, (
-        "Views must read school data through beacon.core.permissions (visible_schools, require_school, "
+        "Views must read school data through beacon.permissions (visible_schools, require_school, "
         "support_schools, an object-level can_... check) in the same function, or carry a "
         f"'{MARKER} <reason>' comment: {found}"
     )

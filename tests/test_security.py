@@ -175,7 +175,7 @@ def test_school_roles_need_no_second_factor_unless_they_enrolled(client: Client,
 @pytest.mark.django_db
 def test_every_la_role_and_staff_require_the_second_factor() -> None:
     from beacon.accounts.roles import Role
-    from beacon.core.permissions import requires_second_factor
+    from beacon.permissions import requires_second_factor
 
     required = {r for r in Role.values if requires_second_factor(make_user(f"u-{r}", r))}
     assert required == {"commissioner", "ceo", "director", "sras", "data_manager", "adviser"}

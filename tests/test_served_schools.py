@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from beacon import permissions
 from beacon.assessments import selectors as assessment_selectors
-from beacon.core import permissions
 from beacon.imports.framework import run_import
 from beacon.imports.models import ImportRun, RunStatus
 from beacon.indicators.models import SchoolMeasure, ValueStatus

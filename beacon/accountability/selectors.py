@@ -1,6 +1,6 @@
 """Reads for the commissioner reports, the immediate-notification list, the strategy tracker and the
 Commission outputs. Every function that touches school data takes the schools already scoped by
-`beacon.core.permissions` (the views pass `visible_schools(user)`) and, for intelligence, the user."""
+`beacon.permissions` (the views pass `visible_schools(user)`) and, for intelligence, the user."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from beacon import permissions
 from beacon.accountability.models import (
     Action,
     ActionUpdate,
@@ -31,7 +32,6 @@ from beacon.assessments.models import (
     TermlyAssessment,
 )
 from beacon.assessments.models import Rag as SchoolRag
-from beacon.core import permissions
 from beacon.inspections.models import Framework, Inspection, InspectionGrade, ReportCardGrade
 from beacon.interventions.models import WarningNotice
 from beacon.risk.models import Term

@@ -1,5 +1,5 @@
 """Commissioner reports, the immediate-notification list, the Building Back Stronger tracker and the
-Commission outputs. Thin views: who may do what from beacon.core.permissions, reads from selectors,
+Commission outputs. Thin views: who may do what from beacon.permissions, reads from selectors,
 writes from services, documents from documents."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from beacon import permissions
 from beacon.accountability import documents, selectors, services
 from beacon.accountability.forms import AcknowledgeForm, ActionForm, EvidenceForm, StatusForm, UpdateForm
 from beacon.accountability.models import Action, CommissionOutput, ConcernKind, Pledge, Rag
@@ -25,7 +26,7 @@ from beacon.accountability.periods import (
     previous_half_term,
     season_of,
 )
-from beacon.core import exports, permissions
+from beacon.core import exports
 from beacon.core.validation import query_int
 from beacon.risk.models import Term
 

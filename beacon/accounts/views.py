@@ -1,7 +1,7 @@
 """Sign-in, the second factor (enrol, verify, recovery codes), single sign-on and "no access yet".
 
 Thin views: the rules live in beacon.accounts.two_factor and beacon.accounts.oidc; who must present a
-second factor is decided in beacon.core.permissions.requires_second_factor and enforced by
+second factor is decided in beacon.permissions.requires_second_factor and enforced by
 beacon.core.middleware.TwoFactorMiddleware.
 """
 

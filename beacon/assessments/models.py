@@ -2,7 +2,7 @@
 
 * `JudgementRecord`: an adviser's professional judgement on one Appendix A judgement criterion.
 * `Intelligence`: soft intelligence about a school, with a sensitivity level. Never deleted: withdrawn
-  with a reason. Who may read which sensitivity is decided in `beacon.core.permissions`.
+  with a reason. Who may read which sensitivity is decided in `beacon.permissions`.
 * `SRASMeeting`: the termly School Risk Assessment and Support meeting.
 * `TermlyAssessment`: the system's proposal (RAG, support level, reasons) and the human decision with its
   rationale. Every decision is kept (django-simple-history); `version` guards against lost updates.

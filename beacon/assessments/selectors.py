@@ -1,5 +1,5 @@
 """Read side of the termly risk process: register rows, direction of travel, term-on-term diffs and the
-SRAS meeting pack. Scoping always comes from beacon.core.permissions."""
+SRAS meeting pack. Scoping always comes from beacon.permissions."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
+from beacon import permissions
 from beacon.accounts.models import SchoolAssignment
 from beacon.assessments import engine
 from beacon.assessments.models import (
@@ -19,7 +20,6 @@ from beacon.assessments.models import (
     SRASMeeting,
     TermlyAssessment,
 )
-from beacon.core import permissions
 from beacon.earlywarning import selectors as earlywarning
 from beacon.risk.models import CriterionResult, Term
 from beacon.schools.models import School

@@ -1,6 +1,6 @@
 """Risk register, school assessment, decisions, judgements, intelligence and the SRAS meeting pack.
 
-Thin views: who may do what comes from beacon.core.permissions; reads from selectors; writes from
+Thin views: who may do what comes from beacon.permissions; reads from selectors; writes from
 services."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from beacon import permissions
 from beacon.assessments import engine, selectors, services
 from beacon.assessments.eligibility import eligibility_flags, is_eligible_for_intervention
 from beacon.assessments.forms import DecisionForm, IntelligenceForm, JudgementForm, MeetingForm, WithdrawForm
@@ -26,7 +27,7 @@ from beacon.assessments.models import (
     SupportLevel,
     TermlyAssessment,
 )
-from beacon.core import exports, permissions
+from beacon.core import exports
 from beacon.core.validation import query_id
 from beacon.earlywarning import selectors as earlywarning
 from beacon.risk.models import Season, Term

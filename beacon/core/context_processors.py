@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.middleware.csp import get_nonce
 
-from beacon.core import permissions
+from beacon import permissions
 
 
 def service(request: HttpRequest) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 - SessionTimeoutMiddleware: the idle timeout. The absolute timeout is SESSION_COOKIE_AGE (set at sign-in).
 - TwoFactorMiddleware: a signed-in user who must present a second factor (settings.BEACON_REQUIRE_2FA and
-  a staff role, see beacon.core.permissions.requires_second_factor; or anyone who has enrolled a device;
+  a staff role, see beacon.permissions.requires_second_factor; or anyone who has enrolled a device;
   or anyone reaching the admin site when settings.BEACON_ADMIN_REQUIRE_2FA) reaches nothing but the
   sign-in pages until they have, and is sent to enrol when they have no device yet.
 - SecurityHeadersMiddleware: Permissions-Policy, Cross-Origin-Resource-Policy and no-store caching of
@@ -70,7 +70,7 @@ def _session_requires_second_factor(request: HttpRequest) -> bool:
     if required is None:
         from django_otp import user_has_device
 
-        from beacon.core.permissions import requires_second_factor
+        from beacon.permissions import requires_second_factor
 
         required = bool(
             (settings.BEACON_REQUIRE_2FA and requires_second_factor(request.user))

@@ -4,7 +4,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from beacon.core import audit, permissions
+from beacon import permissions
+from beacon.core import audit
 
 
 @login_required

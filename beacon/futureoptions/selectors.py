@@ -1,6 +1,6 @@
 """Read side of future options: roll series, projections, surplus places, vulnerability flags with
 evidence, map points and partner suggestions. Pure functions over rows the caller has already scoped
-through beacon.core.permissions (callers pass `visible_schools(user)` querysets)."""
+through beacon.permissions (callers pass `visible_schools(user)` querysets)."""
 
 from __future__ import annotations
 

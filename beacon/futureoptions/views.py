@@ -1,4 +1,4 @@
-"""Future options pages. Thin views: scoping from beacon.core.permissions, arithmetic in selectors,
+"""Future options pages. Thin views: scoping from beacon.permissions, arithmetic in selectors,
 writes in services."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from beacon.core import permissions
+from beacon import permissions
 from beacon.core.validation import query_int
 from beacon.futureoptions import selectors, services
 from beacon.futureoptions import toolkit as tk

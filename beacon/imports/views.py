@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from beacon.core import permissions
+from beacon import permissions
 from beacon.imports import freshness
 from beacon.imports.framework import load_all_sources, progress_key
 from beacon.imports.models import ImportRun

@@ -1,5 +1,5 @@
 """Warning notices (list, prepare from a support case, issue, response and outcome, letter) and letter
-template editing. Thin views: scoping from beacon.core.permissions, rules in services, optimistic locking."""
+template editing. Thin views: scoping from beacon.permissions, rules in services, optimistic locking."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from beacon.core import permissions
+from beacon import permissions
 from beacon.interventions import context, letters, services
 from beacon.interventions.forms import (
     IssueForm,

@@ -6,7 +6,7 @@
 * the school's *published* narrative (`SchoolNarrative.published`, never the draft).
 
 Nothing here imports the risk, assessments, support or interventions apps: internal judgements can't
-reach a public page by accident. Schools come from `beacon.core.permissions.public_schools()`.
+reach a public page by accident. Schools come from `beacon.permissions.public_schools()`.
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ MIN_PEERS = 2
 def special_school_averages(school: School, codes: Sequence[str]) -> dict[tuple[int, str], ind.Series]:
     """(SPECIAL_PEERS, code) -> {year: mean of the published values of the LA's public special schools that
     year}, for years at least MIN_PEERS special schools have a figure (rates only; counts are not averaged)."""
-    from beacon.core import permissions
+    from beacon import permissions
 
     peers = list(
         permissions.public_schools()

@@ -1,6 +1,6 @@
 """Writes for the school's profile narrative: draft, submit, publish, return (optimistic locking).
 
-Who may call which is decided in beacon.core.permissions (profiles section); views check it first.
+Who may call which is decided in beacon.permissions (profiles section); views check it first.
 """
 
 from __future__ import annotations

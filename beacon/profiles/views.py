@@ -1,6 +1,6 @@
 """Public school profile pages (no sign-in) and the signed-in narrative workflow.
 
-Thin: schools come from beacon.core.permissions (public_schools / require_public_school for the public
+Thin: schools come from beacon.permissions (public_schools / require_public_school for the public
 pages, profile_narrative_schools for the signed-in ones); reads from selectors; writes from services.
 """
 
@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from beacon.core import permissions
+from beacon import permissions
 from beacon.core.pagination import page_links
 from beacon.profiles import selectors, services
 from beacon.profiles.forms import NarrativeForm, ReviewForm

@@ -558,7 +558,7 @@ def evaluate_gap(target: SystemTarget, data: Data) -> GapResult:
 
 
 def school_gaps(target: SystemTarget, schools: QuerySet[Any]) -> list[SchoolGap]:
-    """The gap in each school (from `schools`, already scoped by beacon.core.permissions) that has both
+    """The gap in each school (from `schools`, already scoped by beacon.permissions) that has both
     figures in at least one year."""
     if not (target.measure_code and target.other_measure_code):
         return []
@@ -684,7 +684,7 @@ def targets_for(framework: str, *, kinds: Iterable[str] | None = None) -> list[S
 
 
 def dashboard(framework: str, la_code: int, schools: QuerySet[Any]) -> Dashboard:
-    """`schools`: the user's visible schools (beacon.core.permissions); only the LA's open state-funded
+    """`schools`: the user's visible schools (beacon.permissions); only the LA's open state-funded
     schools count towards the share good or better."""
     targets = targets_for(framework)
     ctx = context_for(la_code)

@@ -1,5 +1,5 @@
 """Targets dashboard, a target's page (trend, history, edit) and group gaps. Thin: who may see what comes
-from beacon.core.permissions; figures from beacon.reporting.services; exports from beacon.core.exports."""
+from beacon.permissions; figures from beacon.reporting.services; exports from beacon.core.exports."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from beacon.core import exports, permissions
+from beacon import permissions
+from beacon.core import exports
 from beacon.reporting import services, tables
 from beacon.reporting.forms import TargetForm
 from beacon.reporting.models import Comparator, Framework, SystemTarget

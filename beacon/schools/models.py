@@ -32,7 +32,7 @@ class SchoolQuerySet(models.QuerySet["School"]):
         """Schools the LA serves now: open and state-funded (independent and closed schools are out).
 
         The one definition every current list uses (the register's default view, the risk register,
-        support, targets and reports); `beacon.core.permissions.served_schools(user)` scopes it to a user.
+        support, targets and reports); `beacon.permissions.served_schools(user)` scopes it to a user.
         Historical pages (a closed school's own page) stay reachable through visible_schools()."""
         return self.filter(SERVED)
 

@@ -1,6 +1,6 @@
 """What the school pages show: search and filters, a school's profile, the LA overview.
 
-Every function takes a queryset that already came from `beacon.core.permissions` (visible_schools /
+Every function takes a queryset that already came from `beacon.permissions` (visible_schools /
 require_school); nothing here decides who may see a school.
 """
 

@@ -1,4 +1,4 @@
-"""School pages. Thin: scoping comes from beacon.core.permissions, everything else from selectors."""
+"""School pages. Thin: scoping comes from beacon.permissions, everything else from selectors."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from beacon.core import exports, permissions
+from beacon import permissions
+from beacon.core import exports
 from beacon.core.pagination import page_links
 from beacon.schools import selectors
 

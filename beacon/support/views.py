@@ -1,5 +1,5 @@
 """Caseload, overdue actions, support cases, meetings, report downloads and exit. Thin views: scoping
-from beacon.core.permissions, rules in beacon.support.services."""
+from beacon.permissions, rules in beacon.support.services."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from beacon.core import permissions
+from beacon import permissions
 from beacon.interventions import context as letter_context
 from beacon.interventions.models import LetterKind, WarningNotice
 from beacon.interventions.views import letter_response

@@ -1,5 +1,5 @@
 """Entitlements, brokered support, visits and adviser capacity pages. Thin views: scoping from
-beacon.core.permissions, rules in beacon.support.services, optimistic locking on every edit."""
+beacon.permissions, rules in beacon.support.services, optimistic locking on every edit."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from beacon.core import permissions
+from beacon import permissions
 from beacon.core.validation import query_id
 from beacon.support import services
 from beacon.support.dates import academic_year, academic_year_bounds
