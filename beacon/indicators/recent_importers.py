@@ -690,9 +690,9 @@ DESTINATIONS_BY_URN_MEASURES = {
 
 
 def load_destinations_by_urn(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
-    from beacon.profiles.measures import ensure_profile_measures
+    from beacon.indicators.destinations import ensure_destination_measures
 
-    ensure_profile_measures()
+    ensure_destination_measures()
     return save_rows(df, ctx, DESTINATIONS_BY_URN_MEASURES)
 
 
