@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from beacon.risk.models import Criterion, Rule, Rulebook
 from beacon.risk.services import activate_rulebook, new_rulebook_version
+from beacon.risk.signals import rulebook_activated
 
 
 def rulebook_in_use(book: Rulebook | None) -> bool:
@@ -73,9 +74,7 @@ class RulebookAdmin(SimpleHistoryAdmin):
             return
         book = queryset.get()
         activate_rulebook(book)
-        from beacon.assessments.services import after_rulebook_activated
-
-        after_rulebook_activated(book)  # proposals follow their inputs (decision 0018)
+        rulebook_activated.send(sender=Rulebook, book=book)  # proposals follow their inputs (decision 0018)
         self.message_user(request, f"{book} is now active for the {book.get_model_display()} model.")
 
 
