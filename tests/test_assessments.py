@@ -2,7 +2,7 @@
 
 Schools are the real Camden register (census 2022/23 + GIAS). Criterion results, judgements, notes and
 inspections are written here through the ORM with literal values, so each expected outcome is worked
-by hand from the rules stated in beacon/permissions.py and beacon/assessments/eligibility.py.
+by hand from the rules stated in beacon/permissions.py and beacon/interventions/eligibility.py.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from django.test import Client
 from django.utils import timezone
 
 from beacon import permissions
-from beacon.assessments import eligibility, selectors, services
+from beacon.assessments import selectors, services
 from beacon.assessments.models import Intelligence, JudgementRecord, SRASMeeting, TermlyAssessment
 from beacon.inspections.models import EvaluationArea, Framework, Inspection, InspectionGrade
+from beacon.interventions import eligibility
 from beacon.risk.models import Criterion, CriterionResult, Term
 from beacon.risk.services import active_rulebook
 from beacon.schools.models import School

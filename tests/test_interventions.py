@@ -51,7 +51,7 @@ def test_religious_character_school_needs_diocese_informed_first(camden_register
 
 def test_failure_to_comply_makes_school_eligible(camden_register: None) -> None:
     # Updated for issue 13: "failed to comply" used to be accepted before the compliance period ended.
-    from beacon.assessments.eligibility import eligibility_flags
+    from beacon.interventions.eligibility import eligibility_flags
 
     school = School.objects.get(urn=100008)
     assert school.religious_character == "Does not apply"
@@ -98,7 +98,7 @@ def test_no_response_or_outcome_date_in_the_future(camden_register: None) -> Non
 
 @pytest.mark.parametrize("decided", [D(2026, 1, 30), D(2026, 2, 9)])
 def test_no_failure_to_comply_before_the_compliance_period_ends(camden_register: None, decided: D) -> None:
-    from beacon.assessments.eligibility import eligibility_flags
+    from beacon.interventions.eligibility import eligibility_flags
 
     notice = _issued()
     with pytest.raises(ValidationError, match="before the compliance period ends"):
@@ -116,7 +116,7 @@ def test_no_failure_to_comply_before_the_compliance_period_ends(camden_register:
 
 def test_eligibility_ignores_an_invalid_failure_recorded_before_the_rules(camden_register: None) -> None:
     """A row saved before the dates were validated (failure decided inside the period) flags nothing."""
-    from beacon.assessments.eligibility import eligibility_flags
+    from beacon.interventions.eligibility import eligibility_flags
 
     notice = _issued()
     WarningNotice.objects.filter(pk=notice.pk).update(

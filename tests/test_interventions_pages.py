@@ -14,8 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from docx import Document
 
-from beacon.assessments import eligibility
-from beacon.interventions import letters
+from beacon.interventions import eligibility, letters
 from beacon.interventions.models import LetterKind, LetterTemplate, Outcome, WarningNotice
 from beacon.schools.models import School
 from beacon.support import services

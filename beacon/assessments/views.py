@@ -17,7 +17,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from beacon import permissions
 from beacon.assessments import engine, selectors, services
-from beacon.assessments.eligibility import eligibility_flags, is_eligible_for_intervention
 from beacon.assessments.forms import DecisionForm, IntelligenceForm, JudgementForm, MeetingForm, WithdrawForm
 from beacon.assessments.models import (
     Intelligence,
@@ -30,6 +29,7 @@ from beacon.assessments.models import (
 from beacon.core import exports
 from beacon.core.validation import query_id
 from beacon.earlywarning import selectors as earlywarning
+from beacon.interventions.eligibility import eligibility_flags, is_eligible_for_intervention
 from beacon.risk.models import Season, Term
 from beacon.schools.models import Phase, School
 

@@ -75,7 +75,7 @@ class WarningNotice(models.Model):
 
 def valid_failures() -> models.Q:
     """Notices whose "failed to comply" outcome is valid: issued, and decided after the compliance period
-    ended. beacon.assessments.eligibility counts only these."""
+    ended. beacon.interventions.eligibility counts only these."""
     return models.Q(
         outcome=Outcome.NOT_COMPLIED,
         issued_on__isnull=False,

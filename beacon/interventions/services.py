@@ -129,7 +129,7 @@ def record_response(
     decided_on: dt.date | None = None,
 ) -> WarningNotice:
     """The governing body's response and the LA's outcome. Failing to comply makes the school eligible for
-    intervention (beacon.assessments.eligibility reads the outcome). `today` is passed in (no wall clock):
+    intervention (beacon.interventions.eligibility reads the outcome). `today` is passed in (no wall clock):
     no date may be in the future, and "failed to comply" is decided only after the compliance period ends.
     An outcome without a decision date is decided `today`."""
     if notice.issued_on is None:

@@ -30,6 +30,7 @@ from beacon.inspections.models import (
     OverallEffectiveness,
     ReportCardGrade,
 )
+from beacon.interventions.models import WarningNotice, valid_failures
 from beacon.schools.models import School
 
 GRADED = (Framework.LEGACY, Framework.REPORT_CARD)
@@ -112,8 +113,6 @@ def _category(latest: Inspection | None) -> tuple[str | None, str]:
 def _failed_warning_notices(school: School, given: Iterable[Any] | None) -> list[Any]:
     if given is not None:
         return [w for w in given if _is_failed(w)]
-    from beacon.interventions.models import WarningNotice, valid_failures
-
     # Only valid outcomes: issued, and "failed to comply" decided after the compliance period ended.
     return list(WarningNotice.objects.filter(valid_failures(), school=school))
 
