@@ -13,8 +13,22 @@ from typing import IO
 
 import polars as pl
 from django.conf import settings
+from django.db import models
 
-from beacon.indicators.models import ValueStatus
+
+class ValueStatus(models.TextChoices):
+    """The status of a published value (stored beside it by beacon.indicators)."""
+
+    OK = "ok", "Published"
+    SUPPRESSED = "suppressed", "Suppressed (small numbers)"
+    LOW = "low", "Low (rounds to zero)"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    NOT_AVAILABLE = "not_available", "Not available"
+    NO_ENTRIES = "no_entries", "No entries"
+    NOT_PUBLISHED = "not_published", "Not published"
+    LOW_COVERAGE = "low_coverage", "Low coverage"
+    MISSING = "missing", "Blank in source"
+
 
 # Source code -> status. Matching is exact after stripping whitespace.
 SUPPRESSION_CODES: dict[str, str] = {

@@ -8,17 +8,8 @@ from __future__ import annotations
 
 from django.db import models
 
-
-class ValueStatus(models.TextChoices):
-    OK = "ok", "Published"
-    SUPPRESSED = "suppressed", "Suppressed (small numbers)"
-    LOW = "low", "Low (rounds to zero)"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
-    NOT_AVAILABLE = "not_available", "Not available"
-    NO_ENTRIES = "no_entries", "No entries"
-    NOT_PUBLISHED = "not_published", "Not published"
-    LOW_COVERAGE = "low_coverage", "Low coverage"
-    MISSING = "missing", "Blank in source"
+# Defined with the parser that assigns it (decision 0022: imports sits below indicators); re-exported here.
+from beacon.imports.parsing import ValueStatus as ValueStatus
 
 
 class Polarity(models.TextChoices):

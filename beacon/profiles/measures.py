@@ -8,13 +8,8 @@ them); this module adds the profile's lookup over them and the shared catalogue.
 from __future__ import annotations
 
 from beacon.indicators.catalogue import BY_CODE, MeasureDef
-from beacon.indicators.destinations import (
-    DESTINATION_CODES,
-    DESTINATION_MEASURES,
-    ensure_destination_measures,
-)
-
-__all__ = ["DESTINATION_CODES", "DESTINATION_MEASURES", "ensure_profile_measures", "measure_def"]
+from beacon.indicators.destinations import DESTINATION_CODES as DESTINATION_CODES
+from beacon.indicators.destinations import DESTINATION_MEASURES, ensure_destination_measures
 
 ALL_MEASURES: dict[str, MeasureDef] = {**BY_CODE, **{m.code: m for m in DESTINATION_MEASURES}}
 
