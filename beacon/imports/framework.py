@@ -357,17 +357,22 @@ def _read_and_validate(
 
 
 def register_changed_since(previous: ImportRun) -> bool:
-    """True when a school joined or changed in the register after `previous` finished.
-
-    The same file is then imported again rather than skipped as a duplicate: rows it had to leave out
-    for schools the register did not hold yet are picked up (decision 0014). Upserts and the precedence
-    rule make the re-run harmless for everything else.
-    """
-    from beacon.schools.models import School
-
+    """True when reference data changed after `previous` finished, so the same file is imported again
+    rather than skipped as a duplicate: rows it had to leave out for schools the register did not hold yet
+    are picked up (decision 0014). Upserts and the precedence rule make the re-run harmless for everything
+    else. The apps above register what counts (beacon.schools: a school joined or changed; decision 0022)."""
     if previous.finished_at is None:
         return False
-    return School.objects.filter(updated_at__gt=previous.finished_at).exists()
+    return any(check(previous) for check in _RERUN_CHECKS)
+
+
+_RERUN_CHECKS: list[Callable[[ImportRun], bool]] = []
+
+
+def rerun_duplicates_when(check: Callable[[ImportRun], bool]) -> None:
+    """Register `check(previous_run)`: when it is true, a file already imported is imported again."""
+    if check not in _RERUN_CHECKS:
+        _RERUN_CHECKS.append(check)
 
 
 def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun:
@@ -605,15 +610,6 @@ def record_history(
         for start in range(0, len(rows), 5000):
             cur.executemany(sql, rows[start : start + 5000])
     return len(rows)
-
-
-def school_ids_by_urn(urns: Iterable[int] | None = None) -> dict[int, int]:
-    from beacon.schools.models import School
-
-    qs = School.objects.all()
-    if urns is not None:
-        qs = qs.filter(urn__in=list(urns))
-    return dict(qs.values_list("urn", "id"))
 
 
 def today() -> dt.date:

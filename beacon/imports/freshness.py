@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -131,13 +131,28 @@ class _Table:
     date_fields: tuple[str, ...]  # for snapshot sources: newest of these, in order of preference
 
 
+# How a model's rows tie to an LA: rules registered by the apps that own the LA-bearing models
+# (beacon.schools: the school itself or a `school` foreign key; beacon.indicators: an `area`), so this
+# module does not import them (decision 0022). A rule returns the lookup ("school__la_code") or None.
+LaLookupRule = Callable[[type[models.Model], dict[str, Any]], str | None]
+_LA_LOOKUP_RULES: list[LaLookupRule] = []
+
+
+def la_lookup_rule(rule: LaLookupRule) -> None:
+    """Register a rule (at app start, before the first freshness read)."""
+    if rule not in _LA_LOOKUP_RULES:
+        _LA_LOOKUP_RULES.append(rule)
+        _tables.cache_clear()
+
+
+def _la_lookup(model: type[models.Model], fields: dict[str, Any]) -> str | None:
+    return next((found for rule in _LA_LOOKUP_RULES if (found := rule(model, fields)) is not None), None)
+
+
 @cache
 def _tables() -> tuple[_Table, ...]:
     """Every concrete model with a `source_run` foreign key to ImportRun (history tables left out)."""
     from django.apps import apps
-
-    from beacon.indicators.models import Area
-    from beacon.schools.models import School
 
     out = []
     for model in apps.get_models():
@@ -145,13 +160,7 @@ def _tables() -> tuple[_Table, ...]:
         run = fields.get("source_run")
         if run is None or run.related_model is not ImportRun or "history_id" in fields:
             continue
-        la_lookup = None
-        if model is School:
-            la_lookup = "la_code"
-        elif "school" in fields and fields["school"].related_model is School:
-            la_lookup = "school__la_code"
-        elif "area" in fields and fields["area"].related_model is Area:
-            la_lookup = "area__code"
+        la_lookup = _la_lookup(model, fields)
         year = fields.get("year")
         out.append(
             _Table(

@@ -12,7 +12,7 @@ Years are stored by their start year (2024 = 2024/25): from the file's own year 
 
 Rows the register does not hold are counted and named in the run's notes; so are charleskk6 rows whose
 URN was matched by name and is ambiguous or missing (never guessed). After schools join the register,
-the same file is imported again rather than skipped (`framework.register_changed_since`), and
+the same file is imported again rather than skipped (`framework.register_changed_since`, told by beacon.schools.lookup), and
 `load_demo` loads these sources after every register source (`demo.LATE_ORDER`).
 """
 

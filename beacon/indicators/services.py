@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from beacon.imports.framework import ImportContext, LoadResult, bulk_upsert, school_ids_by_urn, upsert_rows
+from beacon.imports.framework import ImportContext, LoadResult, bulk_upsert, upsert_rows
 from beacon.indicators.catalogue import ensure_measures
 from beacon.indicators.models import AreaMeasure, SchoolMeasure
 from beacon.indicators.precedence import apply_precedence
+from beacon.schools.lookup import school_ids_by_urn
 
 LONG_COLUMNS = ("urn", "measure", "year", "value", "status")
 

@@ -47,7 +47,6 @@ from beacon.imports.framework import (
     LoadResult,
     Source,
     register,
-    school_ids_by_urn,
 )
 from beacon.imports.freshness import as_at_from_name
 from beacon.imports.models import ImportRun
@@ -68,6 +67,7 @@ from beacon.inspections.importers import (
     save_inspections,
 )
 from beacon.inspections.models import EvaluationArea, Framework, OverallEffectiveness
+from beacon.schools.lookup import school_ids_by_urn
 
 SOURCE_KEY = "ofsted_official_statistics"
 AS_AT_NOTE = "As at "

@@ -1,0 +1,34 @@
+"""Small reads of the register that the importers of the apps above need (decision 0022: the import
+framework in beacon.imports does not know schools; it is told)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from beacon.schools.models import School
+
+
+def school_ids_by_urn(urns: Iterable[int] | None = None) -> dict[int, int]:
+    qs = School.objects.all()
+    if urns is not None:
+        qs = qs.filter(urn__in=list(urns))
+    return dict(qs.values_list("urn", "id"))
+
+
+def register_changed_since(previous: Any) -> bool:
+    """True when a school joined or changed in the register after the import run `previous` finished
+    (registered with beacon.imports.framework.rerun_duplicates_when: the same file is then imported again)."""
+    if previous.finished_at is None:
+        return False
+    return School.objects.filter(updated_at__gt=previous.finished_at).exists()
+
+
+def la_lookup(model: Any, fields: dict[str, Any]) -> str | None:
+    """How a provenance model's rows tie to an LA, for beacon.imports.freshness: the school's own LA code,
+    or its `school`'s."""
+    if model is School:
+        return "la_code"
+    if "school" in fields and fields["school"].related_model is School:
+        return "school__la_code"
+    return None
