@@ -36,7 +36,9 @@ def test_add_months_clamps_to_month_end() -> None:
     assert add_months(D(2025, 1, 15), 18) == D(2026, 7, 15)
     assert academic_year(D(2025, 8, 31)) == 2024
     assert academic_year(D(2025, 9, 1)) == 2025
-    assert next_term_end(D(2025, 10, 6)) == D(2026, 3, 31)
+    assert next_term_end(D(2025, 10, 6)) == D(
+        2026, 4, 14
+    )  # spring ends 14 April (beacon.core.terms, decision 0022)
     assert next_term_end(D(2026, 2, 1)) == D(2026, 8, 31)
     assert next_term_end(D(2026, 5, 1)) == D(2026, 12, 31)
 
@@ -163,7 +165,7 @@ def test_targeted_cadence_then_termly_when_secure(director) -> None:  # type: ig
     assert m2.kind == MeetingKind.SUBSEQUENT and m2.rapid_improvement_plan_proposed
     case = services.update_case(case, case.version, securely_on_track=True)
     due = services.next_meeting_due(case)
-    assert due is not None and due.due_by == D(2026, 3, 31) and due.cadence == "termly"
+    assert due is not None and due.due_by == D(2026, 4, 14) and due.cadence == "termly"
 
 
 def test_focused_cadence_is_termly(director) -> None:  # type: ignore[no-untyped-def]

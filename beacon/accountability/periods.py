@@ -1,5 +1,6 @@
 """Reporting periods: half-terms (the commissioner's half-termly update) and academic years (the annual
-report). Half-term boundaries follow `risk.Term.start_date` (spring from 1 January, summer from 15 April)."""
+report). Half-term boundaries follow the terms of beacon.core.terms (spring from 1 January, summer from
+15 April); tests/test_terms.py holds them together."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from beacon.core import terms
 from beacon.risk.models import Season, Term
 
 # (slug, label, (start month, day), (end month, day)); the academic year starts on 1 September.
@@ -30,14 +32,14 @@ class Period:
 
     @property
     def year_label(self) -> str:
-        return f"{self.academic_year}/{(self.academic_year + 1) % 100:02d}"
+        return terms.academic_year_label(self.academic_year)
 
     def __str__(self) -> str:
         return f"{self.label} {self.year_label}"
 
 
 def academic_year_of(day: dt.date) -> int:
-    return day.year if day.month >= 9 else day.year - 1
+    return terms.academic_year_of(day)
 
 
 def _half_term(index: int, year: int) -> Period:
@@ -74,15 +76,11 @@ def half_terms_of(year: int) -> list[Period]:
 
 
 def academic_year_period(year: int) -> Period:
-    return Period(f"{year}", "Academic year", dt.date(year, 9, 1), dt.date(year + 1, 8, 31), year)
+    return Period(f"{year}", "Academic year", *terms.academic_year_bounds(year), year)
 
 
 def season_of(day: dt.date) -> str:
-    if day.month >= 9:
-        return Season.AUTUMN
-    if day < dt.date(day.year, 4, 15):
-        return Season.SPRING
-    return Season.SUMMER
+    return Season(terms.season_of(day))
 
 
 def term_for(day: dt.date) -> Term | None:

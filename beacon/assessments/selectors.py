@@ -20,6 +20,7 @@ from beacon.assessments.models import (
     SRASMeeting,
     TermlyAssessment,
 )
+from beacon.core.terms import term_of
 from beacon.earlywarning import selectors as earlywarning
 from beacon.risk.models import CriterionResult, Term
 from beacon.schools.models import School
@@ -30,11 +31,8 @@ DIRECTION_LABELS = {IMPROVING: "Improving", DECLINING: "Declining", SAME: "No ch
 
 def term_for_date(day: dt.date) -> Term | None:
     """The existing term containing `day`, or None (terms are created by staff, never by reading)."""
-    if day.month >= 9:
-        return Term.find(f"autumn-{day.year}")
-    if day.month <= 3 or (day.month == 4 and day.day < 15):
-        return Term.find(f"spring-{day.year - 1}")
-    return Term.find(f"summer-{day.year - 1}")
+    season, year = term_of(day)
+    return Term.find(f"{season}-{year}")
 
 
 def current_term(slug: str | None = None) -> Term:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from beacon.core.terms import academic_year_label
+
 
 def academic_year(start_year: int | None) -> str:
     """2018 -> '2018/19' (academic years are stored by the calendar year they start in)."""
-    if start_year is None:
-        return ""
-    return f"{start_year}/{(start_year + 1) % 100:02d}"
+    return academic_year_label(start_year)
 
 
 def govuk_date(value: dt.date | dt.datetime | None) -> str:

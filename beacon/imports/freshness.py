@@ -27,6 +27,7 @@ from django.db import models
 from django.db.models import Count, Max
 
 from beacon.core.formatting import academic_year
+from beacon.core.terms import academic_year_of
 from beacon.imports.framework import load_all_sources
 from beacon.imports.models import ImportRun, RunStatus
 
@@ -115,7 +116,7 @@ def as_at_from_name(file_name: str) -> dt.date | None:
 
 def current_academic_year(today: dt.date) -> int:
     """The academic year (by its starting year) a date falls in: September onwards starts a new one."""
-    return today.year if today.month >= 9 else today.year - 1
+    return academic_year_of(today)
 
 
 # ---------------------------------------------------------------------------------------------

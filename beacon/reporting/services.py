@@ -35,6 +35,7 @@ from markupsafe import Markup
 
 from beacon.core import charts
 from beacon.core.formatting import academic_year
+from beacon.core.terms import academic_year_of
 from beacon.indicators import selectors as ind
 from beacon.indicators.catalogue import MeasureDef
 from beacon.indicators.models import Area, AreaType, ValueStatus
@@ -627,12 +628,12 @@ def good_or_better_by_year(schools: QuerySet[Any], *, today: dt.date | None = No
             continue  # a legacy inspection without a grade leaves the previous judgement standing
         rank = 1 if framework == Framework.REPORT_CARD else 0  # report card wins on the same date
         by_school[school_id].append((start, rank, pk, good))
-    current = today.year if today.month >= 9 else today.year - 1
+    current = academic_year_of(today)
     first = min((s[0] for rows in by_school.values() for s in rows), default=None)
     out: ind.Series = {}
     if first is None:
         return out
-    start_year = first.year if first.month >= 9 else first.year - 1
+    start_year = academic_year_of(first)
     for year in range(start_year, current + 1):
         cutoff = min(dt.date(year + 1, 8, 31), today)
         judged = good_count = 0

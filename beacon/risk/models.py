@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from beacon.core.terms import academic_year_label, term_start
 from beacon.inspections.models import EvaluationArea
 
 
@@ -41,7 +42,7 @@ class Term(models.Model):
         constraints = [models.UniqueConstraint(fields=["academic_year", "term"], name="unique_term")]
 
     def __str__(self) -> str:
-        return f"{self.get_term_display()} {self.academic_year}/{(self.academic_year + 1) % 100:02d}"
+        return f"{self.get_term_display()} {academic_year_label(self.academic_year)}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.sort_key = self.academic_year * 10 + SEASON_ORDER[Season(self.term)]
@@ -54,11 +55,7 @@ class Term(models.Model):
     @property
     def start_date(self) -> dt.date:
         """First day of the term (used as the cut-off for inspections and head changes)."""
-        if self.term == Season.AUTUMN:
-            return dt.date(self.academic_year, 9, 1)
-        if self.term == Season.SPRING:
-            return dt.date(self.academic_year + 1, 1, 1)
-        return dt.date(self.academic_year + 1, 4, 15)
+        return term_start(self.term, self.academic_year)
 
     @property
     def data_year(self) -> int:

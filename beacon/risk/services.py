@@ -25,6 +25,7 @@ import polars as pl
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from beacon.core.terms import academic_year_label
 from beacon.imports.framework import upsert_rows
 from beacon.indicators.catalogue import BY_CODE
 from beacon.indicators.models import AreaMeasure, Polarity, SchoolMeasure
@@ -267,10 +268,6 @@ def combine(parts: list[pl.DataFrame], schools: pl.DataFrame) -> pl.DataFrame:
             pl.col("outcome").drop_nulls().alias("outcomes"),
         )
     )
-
-
-def academic_year_label(year: int) -> str:
-    return f"{year}/{(year + 1) % 100:02d}"
 
 
 def _newest_year(item: dict[str, Any]) -> int | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from beacon.core.terms import academic_year_bounds as academic_year_bounds
+from beacon.core.terms import academic_year_of, end_of_term_containing
+
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """Same day of the month `months` later, clamped to the month's last day (31 Aug + 6 = 28/29 Feb)."""
@@ -14,21 +17,14 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def academic_year(day: dt.date) -> int:
-    """Academic years are stored by their starting year: 1 Sep 2025 .. 31 Aug 2026 is 2025."""
-    return day.year if day.month >= 9 else day.year - 1
-
-
-def academic_year_bounds(year: int) -> tuple[dt.date, dt.date]:
-    return dt.date(year, 9, 1), dt.date(year + 1, 8, 31)
+    """Academic years are stored by their starting year: 1 Sep 2025 .. 31 Aug 2026 is 2025 (beacon.core.terms)."""
+    return academic_year_of(day)
 
 
 def term_end(day: dt.date) -> dt.date:
-    """Last day of the school term containing `day` (autumn to 31 Dec, spring to 31 Mar, summer to 31 Aug)."""
-    if day.month >= 9:
-        return dt.date(day.year, 12, 31)
-    if day.month <= 3:
-        return dt.date(day.year, 3, 31)
-    return dt.date(day.year, 8, 31)
+    """Last day of the school term containing `day` (beacon.core.terms: autumn to 31 Dec, spring to 14 April,
+    summer to 31 Aug)."""
+    return end_of_term_containing(day)
 
 
 def next_term_end(day: dt.date) -> dt.date:

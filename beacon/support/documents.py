@@ -8,6 +8,7 @@ from typing import Any
 
 from django.template.loader import get_template
 
+from beacon.core.terms import academic_year_of
 from beacon.inspections.selectors import current_judgement
 from beacon.support.models import Progress, ReviewMeeting
 
@@ -97,7 +98,7 @@ def build_report(meeting: ReviewMeeting) -> MeetingReport:
     case = meeting.case
     school = case.school
     j = current_judgement(school)
-    year = meeting.held_on.year if meeting.held_on.month >= 9 else meeting.held_on.year - 1
+    year = academic_year_of(meeting.held_on)
     return MeetingReport(
         title=f"{case.get_level_display()} Support Meeting Report ({year}-{str(year + 1)[-2:]})",
         school=f"{school.name} (URN {school.urn})",
