@@ -36,9 +36,8 @@ def test_add_months_clamps_to_month_end() -> None:
     assert add_months(D(2025, 1, 15), 18) == D(2026, 7, 15)
     assert academic_year(D(2025, 8, 31)) == 2024
     assert academic_year(D(2025, 9, 1)) == 2025
-    assert next_term_end(D(2025, 10, 6)) == D(
-        2026, 4, 14
-    )  # spring ends 14 April (beacon.core.terms, decision 0022)
+    # Spring ends 14 April (beacon.core.terms, decision 0022).
+    assert next_term_end(D(2025, 10, 6)) == D(2026, 4, 14)
     assert next_term_end(D(2026, 2, 1)) == D(2026, 8, 31)
     assert next_term_end(D(2026, 5, 1)) == D(2026, 12, 31)
 
