@@ -23,6 +23,7 @@ from beacon.interventions.forms import (
     SchoolLetterForm,
     TemplateForm,
 )
+from beacon.interventions.letter_response import letter_response
 from beacon.interventions.models import LetterKind, LetterTemplate, WarningNotice
 from beacon.support.locking import StaleRecord
 from beacon.support.models import SupportCase
@@ -186,31 +187,6 @@ def notice_response(request: HttpRequest, pk: int) -> HttpResponse:
          "errors": _errors(form) if form.is_bound else []},
         status=status,
     )  # fmt: skip
-
-
-def letter_response(request: HttpRequest, kind: str, build: Any, fmt: str, filename: str) -> HttpResponse:
-    """A letter as Word or PDF; refused (409, with the reason) when a value it needs is not recorded or a
-    rule forbids it (no congratulations under a warning notice)."""
-    if fmt not in ("docx", "pdf"):
-        raise Http404
-    try:
-        letter = letters.render_letter(letters.template_for(kind), build())
-    except letters.LetterRefused as exc:
-        return render(
-            request,
-            "interventions/letter_refused.html",
-            {"page_title": "This letter cannot be produced", "reasons": exc.messages,
-             "kind": LetterKind(kind).label, "back": request.headers.get("referer", "")},
-            status=409,
-        )  # fmt: skip
-    if fmt == "docx":
-        body = letters.letter_docx(letter)
-        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    else:
-        body, ctype = letters.letter_pdf(letter), "application/pdf"
-    response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    return response
 
 
 @login_required

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
 from beacon.interventions import context as letter_context
+from beacon.interventions.letter_response import letter_response
 from beacon.interventions.models import LetterKind, WarningNotice
-from beacon.interventions.views import letter_response
 from beacon.support import documents, services
 from beacon.support.dates import academic_year, academic_year_bounds
 from beacon.support.forms import ExitForm, MeetingForm, NewCaseForm, PriorityForm, ScheduleForm
