@@ -60,9 +60,11 @@ demo: install
 users: install
 	$(PY) manage.py create_demo_users --la $(LA) --output var/demo-credentials.txt
 
+# lint-imports: the dependency order (docs/ARCHITECTURE.md "Layers", contracts in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy beacon
