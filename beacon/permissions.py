@@ -377,11 +377,9 @@ PROFILE_PUBLISHER_ROLES: frozenset[str] = frozenset({"director", "commissioner"}
 
 def public_schools() -> QuerySet[School]:
     """Schools with a public profile: open, state-funded, in this deployment's local authority."""
-    from django.conf import settings
+    from beacon.schools.lookup import public_schools as public
 
-    from beacon.schools.models import School
-
-    return School.objects.served().filter(la_code=settings.BEACON_LA_CODE)
+    return public()
 
 
 def require_public_school(urn: int) -> School:

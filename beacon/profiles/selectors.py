@@ -228,10 +228,10 @@ MIN_PEERS = 2
 def special_school_averages(school: School, codes: Sequence[str]) -> dict[tuple[int, str], ind.Series]:
     """(SPECIAL_PEERS, code) -> {year: mean of the published values of the LA's public special schools that
     year}, for years at least MIN_PEERS special schools have a figure (rates only; counts are not averaged)."""
-    from beacon import permissions
+    from beacon.schools.lookup import public_schools
 
     peers = list(
-        permissions.public_schools()
+        public_schools()
         .filter(la_code=school.la_code, phase=Phase.SPECIAL)
         .values_list("pk", flat=True)
     )

@@ -6,7 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
+from django.db.models import QuerySet
+
 from beacon.schools.models import School
+
+
+def public_schools() -> QuerySet[School]:
+    """Schools with a public profile: open, state-funded, in this deployment's local authority. Who may
+    read them (anyone) is decided in beacon.permissions.public_schools, which returns this."""
+    return School.objects.served().filter(la_code=settings.BEACON_LA_CODE)
 
 
 def school_ids_by_urn(urns: Iterable[int] | None = None) -> dict[int, int]:
