@@ -231,9 +231,7 @@ def special_school_averages(school: School, codes: Sequence[str]) -> dict[tuple[
     from beacon.schools.lookup import public_schools
 
     peers = list(
-        public_schools()
-        .filter(la_code=school.la_code, phase=Phase.SPECIAL)
-        .values_list("pk", flat=True)
+        public_schools().filter(la_code=school.la_code, phase=Phase.SPECIAL).values_list("pk", flat=True)
     )
     rates = [c for c in codes if measure_def(c).unit != "count"]
     values = ind.school_values(peers, rates)
