@@ -176,7 +176,7 @@ class Rulebook(models.Model):
 
 class Rule(models.Model):
     """How one data-driven criterion is evaluated: `params['check']` names the check in
-    `beacon.risk.services.CHECKS`; the rest are its thresholds."""
+    `beacon.risk.checks.CHECKS`; the rest are its thresholds."""
 
     rulebook = models.ForeignKey(Rulebook, on_delete=models.CASCADE, related_name="rules")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="rules")
