@@ -108,8 +108,6 @@ def combine(parts: list[pl.DataFrame], schools: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-
-
 def _newest_year(item: dict[str, Any]) -> int | None:
     """The newest academic year with a value in an evidence item (None: the item has no yearly data)."""
     years, values = item.get("years"), item.get("values")
