@@ -19,6 +19,7 @@ from django.utils import timezone
 from beacon.assessments import eligibility, selectors, services
 from beacon.assessments.models import Intelligence, JudgementRecord, SRASMeeting, TermlyAssessment
 from beacon.core import permissions
+from beacon.core.versioning import StaleEdit
 from beacon.inspections.models import EvaluationArea, Framework, Inspection, InspectionGrade
 from beacon.risk.models import Criterion, CriterionResult, Term
 from beacon.risk.services import active_rulebook
@@ -389,7 +390,7 @@ def test_stale_version_is_refused_and_nothing_lost(people: dict[str, Any]) -> No
     a.refresh_from_db()
     assert (a.decided_rag, a.decided_level, a.decided_by) == ("amber", "focused", people["ceo"])
     assert a.rationale == "CEO: attendance plan agreed with the head."
-    with pytest.raises(services.StaleAssessmentError):
+    with pytest.raises(StaleEdit):
         services.decide(
             a.pk,
             services.Decision("red", "targeted", "Another long rationale."),

@@ -34,13 +34,13 @@ from django.test import Client
 
 from beacon.assessments import services as assessment_services
 from beacon.assessments.models import TermlyAssessment
+from beacon.core.versioning import StaleEdit
 from beacon.interventions import letters
 from beacon.interventions import services as intervention_services
 from beacon.interventions.models import LetterKind, LetterTemplate
 from beacon.risk.models import Term
 from beacon.schools.models import School
 from beacon.support import services as support_services
-from beacon.support.locking import StaleRecord
 from beacon.support.models import CaseStatus, SupportCase
 from tests.conftest import make_user
 
@@ -57,11 +57,7 @@ def race(*writers: Callable[[], Any]) -> list[tuple[str, Any]]:
         try:
             barrier.wait(timeout=30)
             outcomes[i] = ("saved", write())
-        except (
-            assessment_services.StaleAssessmentError,
-            support_services.StaleCase,
-            StaleRecord,
-        ) as exc:
+        except StaleEdit as exc:
             outcomes[i] = ("conflict", exc)
         except Exception as exc:  # reported by the assertion below
             outcomes[i] = ("error", exc)

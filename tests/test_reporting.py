@@ -19,6 +19,7 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
+from beacon.core.versioning import StaleEdit
 from beacon.reporting import services
 from beacon.reporting.models import SystemTarget
 from tests.conftest import CAMDEN, DATA, make_user
@@ -290,7 +291,7 @@ def test_edit_target_optimistic_locking_and_history(db: None) -> None:
     assert updated.version == 1 and updated.threshold == 1.0
     h = updated.history.latest("history_date")
     assert h.history_change_reason == "Tighter margin agreed" and h.history_user_id == director.pk
-    with pytest.raises(services.StaleTarget):
+    with pytest.raises(StaleEdit):
         services.update_target(target.pk, expected_version=0, reason="late", user=director, threshold=5.0)
     assert SystemTarget.objects.get(pk=target.pk).threshold == 1.0
 

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('futureoptions', '0005_census_year_groups'),
+        ("futureoptions", "0005_census_year_groups"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalsystemleaderinterest',
-            name='version',
-            field=models.PositiveIntegerField(default=0, help_text='Optimistic lock: bumped on every save'),
+            model_name="historicalsystemleaderinterest",
+            name="version",
+            field=models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save"),
         ),
         migrations.AlterField(
-            model_name='systemleaderinterest',
-            name='version',
-            field=models.PositiveIntegerField(default=0, help_text='Optimistic lock: bumped on every save'),
+            model_name="systemleaderinterest",
+            name="version",
+            field=models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save"),
         ),
     ]
