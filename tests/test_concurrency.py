@@ -8,8 +8,8 @@ module adds what they do not cover:
 - the support case exit form, submitted from two sessions that opened it at the same version;
 - real races: two threads, each with its own database connection, both holding the same version and
   released together by a barrier, write the same termly assessment decision / support case / letter
-  template at once. `select_for_update()` makes the second writer wait for the first to commit, then
-  see the new version and refuse. Exactly one write wins, the loser is told, the stored row is the
+  template at once. The conditional `UPDATE ... WHERE version = expected` of `beacon.core.versioning` makes
+  the second writer wait for the first to commit, then match no row and refuse. Exactly one write wins, the loser is told, the stored row is the
   winner's and the history has exactly one new entry.
 
 The races run on the PostgreSQL pass of the suite (`make test-postgres`), the multi-user deployment.
