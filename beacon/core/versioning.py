@@ -91,8 +91,9 @@ def update_versioned[M: Versioned](
     user: Any = None,
     full_clean: bool = False,
 ) -> M:
-    """Apply `changes` to the stored row of `obj` and save it with `save_versioned` (the row is read
-    again, so fields nobody changed keep their stored values). `full_clean` validates the result first."""
+    """Apply `changes` to the stored row of `obj` and save it with `save_versioned`. The row is read again,
+    so fields nobody changed keep their stored values and `obj` may be any instance carrying the primary key
+    (`Action(pk=action_id)`). `full_clean` validates the result first."""
     current = type(obj)._default_manager.get(pk=obj.pk)
     check_version(current, expected_version)
     for name, value in changes.items():
