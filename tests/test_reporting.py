@@ -305,6 +305,8 @@ def test_edit_target_optimistic_locking_and_history(db: None) -> None:
     assert (t.version, t.threshold, t.title) == (2, 1.5, "HE entry near London")
     r = client.post("/reporting/targets/CLC-11/edit/", {**form, "threshold": "9", "version": "1"})
     assert r.status_code == 409 and SystemTarget.objects.get(pk=target.pk).threshold == 1.5
+    assert "This target was changed by someone else" in r.content.decode()
+    assert 'value="9"' in r.content.decode() and 'name="version" value="2"' in r.content.decode()  # kept
     r = client.post("/reporting/targets/CLC-11/edit/", {**form, "reason": "", "version": "2"})
     assert r.status_code == 400 and "Enter the reason for the change" in r.content.decode()
     page = client.get("/reporting/targets/CLC-11/").content.decode()
