@@ -41,6 +41,7 @@ from beacon.accountability.models import (
     Rag,
 )
 from beacon.accountability.periods import parse_half_term, previous_half_term
+from beacon.core.versioning import StaleEdit
 from tests.conftest import CAMDEN, make_user
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
@@ -412,7 +413,7 @@ def test_strategy_actions_updates_locking_and_board_report(db: None) -> None:
     )
     action.refresh_from_db()
     assert (action.rag, action.version) == (Rag.AMBER, 1)
-    with pytest.raises(services.StaleEdit):  # a form opened before the update
+    with pytest.raises(StaleEdit):  # a form opened before the update
         services.edit_action(action.pk, expected_version=0, title="x", owner="y",
                              milestone_on=dt.date(2026, 4, 1), rag=Rag.GREEN)  # fmt: skip
     services.edit_action(action.pk, expected_version=1, title="Phonics audit in all primary schools",
@@ -475,7 +476,8 @@ def test_strategy_pages_and_roles(db: None) -> None:
     stale = client.post(f"/accountability/strategy/actions/{action.pk}/",
                         {"form": "edit", "title": "Other", "owner": "Me", "milestone_on": "2026-07-01",
                          "rag": "red", "version": "0"})  # fmt: skip
-    assert stale.status_code == 400 and b"Someone else has changed this action" in stale.content
+    assert stale.status_code == 409 and b"This action was changed by someone else" in stale.content
+    assert b"Other" in stale.content  # the entries are kept
     action.refresh_from_db()
     assert (action.title, action.rag, action.version) == ("Climate Charter refresh", "green", 1)
     tracker_csv = list(
@@ -533,7 +535,7 @@ def test_commission_output_evidence_and_status(db: None) -> None:
                        {"form": "status", "status": "delivered", "version": "0"}).status_code == 302  # fmt: skip
     stale = client.post(f"/accountability/commission/outputs/{output.pk}/",
                         {"form": "status", "status": "at_risk", "version": "0"})  # fmt: skip
-    assert stale.status_code == 400 and b"Someone else has changed this output" in stale.content
+    assert stale.status_code == 409 and b"This output was changed by someone else" in stale.content
     output.refresh_from_db()
     assert (output.status, output.version) == ("delivered", 1)
     xlsx = client.get("/accountability/commission/?format=xlsx")

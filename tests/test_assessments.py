@@ -19,6 +19,7 @@ from django.utils import timezone
 from beacon import permissions
 from beacon.assessments import selectors, services
 from beacon.assessments.models import Intelligence, JudgementRecord, SRASMeeting, TermlyAssessment
+from beacon.core.versioning import StaleEdit
 from beacon.inspections.models import EvaluationArea, Framework, Inspection, InspectionGrade
 from beacon.interventions import eligibility
 from beacon.risk.models import Criterion, CriterionResult, Term
@@ -390,7 +391,7 @@ def test_stale_version_is_refused_and_nothing_lost(people: dict[str, Any]) -> No
     a.refresh_from_db()
     assert (a.decided_rag, a.decided_level, a.decided_by) == ("amber", "focused", people["ceo"])
     assert a.rationale == "CEO: attendance plan agreed with the head."
-    with pytest.raises(services.StaleAssessmentError):
+    with pytest.raises(StaleEdit):
         services.decide(
             a.pk,
             services.Decision("red", "targeted", "Another long rationale."),

@@ -8,8 +8,8 @@ module adds what they do not cover:
 - the support case exit form, submitted from two sessions that opened it at the same version;
 - real races: two threads, each with its own database connection, both holding the same version and
   released together by a barrier, write the same termly assessment decision / support case / letter
-  template at once. `select_for_update()` makes the second writer wait for the first to commit, then
-  see the new version and refuse. Exactly one write wins, the loser is told, the stored row is the
+  template at once. The conditional `UPDATE ... WHERE version = expected` of `beacon.core.versioning` makes
+  the second writer wait for the first to commit, then match no row and refuse. Exactly one write wins, the loser is told, the stored row is the
   winner's and the history has exactly one new entry.
 
 The races run on the PostgreSQL pass of the suite (`make test-postgres`), the multi-user deployment.
@@ -34,13 +34,13 @@ from django.test import Client
 
 from beacon.assessments import services as assessment_services
 from beacon.assessments.models import TermlyAssessment
+from beacon.core.versioning import StaleEdit
 from beacon.interventions import letters
 from beacon.interventions import services as intervention_services
 from beacon.interventions.models import LetterKind, LetterTemplate
 from beacon.risk.models import Term
 from beacon.schools.models import School
 from beacon.support import services as support_services
-from beacon.support.locking import StaleRecord
 from beacon.support.models import CaseStatus, SupportCase
 from tests.conftest import make_user
 
@@ -57,11 +57,7 @@ def race(*writers: Callable[[], Any]) -> list[tuple[str, Any]]:
         try:
             barrier.wait(timeout=30)
             outcomes[i] = ("saved", write())
-        except (
-            assessment_services.StaleAssessmentError,
-            support_services.StaleCase,
-            StaleRecord,
-        ) as exc:
+        except StaleEdit as exc:
             outcomes[i] = ("conflict", exc)
         except Exception as exc:  # reported by the assertion below
             outcomes[i] = ("error", exc)

@@ -371,7 +371,8 @@ def test_summary_edit_uses_optimistic_locking_and_is_audited(fo_data: None) -> N
     other = _client(make_user("fo-ceo2", "ceo"))
     r = other.post(url, {**blank, "place_planning": "Close the nursery.", "version": "0"})
     assert r.status_code == 409
-    assert "Someone else saved this summary" in r.content.decode()
+    assert "This summary was changed by someone else" in r.content.decode()
+    assert "Close the nursery." in r.content.decode()  # the entries are kept
     assert "Consult on reducing PAN" in r.content.decode()  # their version is shown
     s.refresh_from_db()
     assert (s.version, s.place_planning) == (1, "Consult on reducing PAN from 60 to 45.")

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import URLPattern, reverse
 
+from beacon.core.versioning import StaleEdit
 from beacon.profiles import selectors, services
 from beacon.profiles.models import NarrativeStatus, SchoolNarrative
 from tests.conftest import make_user
@@ -393,7 +394,7 @@ def test_narrative_workflow_history_and_locking(camden_register: None) -> None:
         school, {"atmosphere": "First words.\r\n\r\nSecond para."}, user=head, expected_version=0
     )
     assert (n.status, n.version, n.atmosphere) == (NarrativeStatus.DRAFT, 1, "First words.\n\nSecond para.")
-    with pytest.raises(services.StaleNarrative):  # a form opened before that save
+    with pytest.raises(StaleEdit):  # a form opened before that save
         services.save_draft(school, {"atmosphere": "Lost update"}, user=head, expected_version=0)
     assert SchoolNarrative.objects.get(school=school).atmosphere == "First words.\n\nSecond para."
     with pytest.raises(ValidationError) as exc:
@@ -469,14 +470,15 @@ def test_narrative_pages_are_scoped(client: Client, camden_register: None) -> No
     assert resp.status_code == 302
     # A stale form is refused and says so; nothing is overwritten.
     resp = client.post(edit, {"version": 0, "atmosphere": "Stale words.", "action": "save"})
-    assert resp.status_code == 200 and "Someone else changed this profile" in resp.content.decode()
+    assert resp.status_code == 409 and "This profile was changed by someone else" in resp.content.decode()
+    assert "Stale words." in resp.content.decode() and "Our words." in resp.content.decode()  # both texts
     assert SchoolNarrative.objects.get(school__urn=GOSPEL_OAK).atmosphere == "Our words."
 
     client.force_login(director)
     listing = client.get(reverse("profiles:narratives")).content.decode()
     assert f'data-urn="{GOSPEL_OAK}"' in listing and "Submitted for review" in listing
     assert f'data-urn="{INDEPENDENT}"' not in listing  # no public profile, nothing to review
-    assert client.post(review, {"version": 0, "action": "publish"}).status_code == 200  # stale version
+    assert client.post(review, {"version": 0, "action": "publish"}).status_code == 409  # stale version
     assert not SchoolNarrative.objects.get(school__urn=GOSPEL_OAK).published
     assert client.post(review, {"version": 1, "action": "publish"}).status_code == 302
     assert "Our words." in client.get(reverse("profiles:profile", args=[GOSPEL_OAK])).content.decode()

@@ -19,6 +19,7 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
+from beacon.core.versioning import StaleEdit
 from beacon.reporting import services
 from beacon.reporting.models import SystemTarget
 from tests.conftest import CAMDEN, DATA, make_user
@@ -290,7 +291,7 @@ def test_edit_target_optimistic_locking_and_history(db: None) -> None:
     assert updated.version == 1 and updated.threshold == 1.0
     h = updated.history.latest("history_date")
     assert h.history_change_reason == "Tighter margin agreed" and h.history_user_id == director.pk
-    with pytest.raises(services.StaleTarget):
+    with pytest.raises(StaleEdit):
         services.update_target(target.pk, expected_version=0, reason="late", user=director, threshold=5.0)
     assert SystemTarget.objects.get(pk=target.pk).threshold == 1.0
 
@@ -304,6 +305,8 @@ def test_edit_target_optimistic_locking_and_history(db: None) -> None:
     assert (t.version, t.threshold, t.title) == (2, 1.5, "HE entry near London")
     r = client.post("/reporting/targets/CLC-11/edit/", {**form, "threshold": "9", "version": "1"})
     assert r.status_code == 409 and SystemTarget.objects.get(pk=target.pk).threshold == 1.5
+    assert "This target was changed by someone else" in r.content.decode()
+    assert 'value="9"' in r.content.decode() and 'name="version" value="2"' in r.content.decode()  # kept
     r = client.post("/reporting/targets/CLC-11/edit/", {**form, "reason": "", "version": "2"})
     assert r.status_code == 400 and "Enter the reason for the change" in r.content.decode()
     page = client.get("/reporting/targets/CLC-11/").content.decode()

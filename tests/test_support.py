@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from beacon.core.versioning import StaleEdit
 from beacon.schools.models import School
 from beacon.support import services
 from beacon.support.dates import academic_year, add_months, next_term_end
@@ -191,7 +192,7 @@ def test_optimistic_locking_and_exit(director) -> None:  # type: ignore[no-untyp
     case = _case(director)
     stale_version = case.version
     services.update_case(case, stale_version, planned_exit_on=D(2026, 7, 17))
-    with pytest.raises(services.StaleCase):
+    with pytest.raises(StaleEdit):
         services.update_case(case, stale_version, planned_exit_on=D(2026, 12, 18))
     case.refresh_from_db()
     assert case.version == 1 and case.planned_exit_on == D(2026, 7, 17)

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from beacon.core.versioning import Versioned
+
 
 class ConcernKind(models.TextChoices):
     SAFEGUARDING = "safeguarding", "Safeguarding not met"
@@ -92,7 +94,7 @@ class Pledge(models.Model):
         return self.text[:80]
 
 
-class Action(models.Model):
+class Action(Versioned):
     pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="actions")
     title = models.CharField(max_length=255)
     owner = models.CharField(max_length=200, help_text="Person or team responsible")
@@ -102,7 +104,6 @@ class Action(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:
@@ -154,7 +155,7 @@ class CommissionArea(models.Model):
         return f"Area {self.number} {self.title}"
 
 
-class CommissionOutput(models.Model):
+class CommissionOutput(Versioned):
     area = models.ForeignKey(CommissionArea, on_delete=models.PROTECT, related_name="outputs")
     number = models.PositiveSmallIntegerField()
     output = models.TextField()
@@ -162,7 +163,6 @@ class CommissionOutput(models.Model):
     status = models.CharField(
         max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.NOT_STARTED
     )
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:

@@ -1,5 +1,5 @@
-"""Writes: acknowledging concerns, strategy actions and their termly updates (optimistic locking, like
-`beacon.assessments.services.decide` and `beacon.support.services.update_case`), Commission output status
+"""Writes: acknowledging concerns, strategy actions and their termly updates (optimistic locking,
+`beacon.core.versioning`), Commission output status
 and delivery evidence. Every model written here keeps its history (django-simple-history)."""
 
 from __future__ import annotations
@@ -21,16 +21,8 @@ from beacon.accountability.models import (
     Rag,
 )
 from beacon.accountability.selectors import Concern
+from beacon.core.versioning import update_versioned
 from beacon.risk.models import Term
-
-
-class StaleEdit(Exception):
-    """The record changed since the form was opened: nothing was saved."""
-
-    def __init__(self, what: str = "record") -> None:
-        super().__init__(
-            f"Someone else has changed this {what} since you opened it. Reload it and try again."
-        )
 
 
 def acknowledge(concern: Concern, *, user: Any, note: str = "") -> ConcernAcknowledgement:
@@ -81,20 +73,13 @@ def add_action(
 def edit_action(
     action_id: int, *, expected_version: int, title: str, owner: str, milestone_on: dt.date | None, rag: str
 ) -> Action:
-    """Change an action; refused (StaleEdit) if anyone saved it since `expected_version`."""
+    """Change an action; refused (beacon.core.versioning.StaleEdit) if anyone saved it since
+    `expected_version`."""
     errors = _clean_action(title, owner, milestone_on, rag)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        action = Action.objects.select_for_update().get(pk=action_id)
-        if action.version != expected_version:
-            raise StaleEdit("action")
-        action.title, action.owner, action.rag = title.strip(), owner.strip(), rag
-        action.milestone_on = milestone_on  # type: ignore[assignment]
-        action.version += 1
-        action._change_reason = "Action changed"  # type: ignore[attr-defined]
-        action.save()
-    return action
+    changes = {"title": title.strip(), "owner": owner.strip(), "rag": rag, "milestone_on": milestone_on}
+    return update_versioned(Action(pk=action_id), expected_version, changes, reason="Action changed")
 
 
 def record_update(
@@ -105,32 +90,21 @@ def record_update(
         raise ValidationError({"rag": "Select the progress rating"})
     if not progress.strip():
         raise ValidationError({"progress": "Describe the progress this term"})
-    with transaction.atomic():
-        action = Action.objects.select_for_update().get(pk=action_id)
-        if action.version != expected_version:
-            raise StaleEdit("action")
-        update = ActionUpdate.objects.create(
+    with transaction.atomic():  # the update row and the action's new RAG, or neither
+        action = update_versioned(
+            Action(pk=action_id), expected_version, {"rag": rag}, reason=f"Termly update ({term})"
+        )
+        return ActionUpdate.objects.create(
             action=action, term=term, rag=rag, progress=progress.strip(), recorded_by=user
         )
-        action.rag = rag
-        action.version += 1
-        action._change_reason = f"Termly update ({term})"  # type: ignore[attr-defined]
-        action.save()
-    return update
 
 
 def set_output_status(output_id: int, *, status: str, expected_version: int) -> CommissionOutput:
     if status not in DeliveryStatus.values:
         raise ValidationError({"status": "Select the delivery status"})
-    with transaction.atomic():
-        output = CommissionOutput.objects.select_for_update().get(pk=output_id)
-        if output.version != expected_version:
-            raise StaleEdit("output")
-        output.status = status
-        output.version += 1
-        output._change_reason = "Delivery status changed"  # type: ignore[attr-defined]
-        output.save()
-    return output
+    return update_versioned(
+        CommissionOutput(pk=output_id), expected_version, {"status": status}, reason="Delivery status changed"
+    )
 
 
 def record_evidence(

@@ -27,7 +27,9 @@ from beacon.accountability.periods import (
     season_of,
 )
 from beacon.core import exports
+from beacon.core.conflicts import stale_form
 from beacon.core.validation import query_int
+from beacon.core.versioning import StaleEdit
 from beacon.risk.models import Term
 
 NOTIFICATION_WINDOW_DAYS = 365
@@ -300,6 +302,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     edit_form: ActionForm | None = None
     update_form: UpdateForm | None = None
     stale = False
+    status: int | None = None
     if request.method == "POST":
         _require(permissions.can_edit_strategy(user))
         which = request.POST.get("form")
@@ -324,11 +327,11 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     )  # fmt: skip
                     messages.success(request, "Termly update recorded.")
                     return redirect("accountability:action", pk=action.pk)
-        except services.StaleEdit as exc:
+        except StaleEdit as exc:
             stale = True
             form = edit_form or update_form
             assert form is not None
-            form.add_error(None, str(exc))
+            status = stale_form(form, exc, "action")
         except ValidationError as exc:
             form = edit_form or update_form
             assert form is not None
@@ -351,7 +354,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
          "updates": action.updates.select_related("term", "recorded_by"),
          "history": action.history.select_related("history_user").order_by("-history_date")[:20],
          "can_edit": permissions.can_edit_strategy(user), "term": _term_shown()},
-        status=400 if bound else 200,
+        status=status or (400 if bound else 200),
     )  # fmt: skip
 
 
@@ -418,6 +421,7 @@ def output_detail(request: HttpRequest, pk: int) -> HttpResponse:
     output = get_object_or_404(CommissionOutput.objects.select_related("area"), pk=pk)
     evidence_form: EvidenceForm | None = None
     status_form: StatusForm | None = None
+    status: int | None = None
     if request.method == "POST":
         _require(permissions.can_record_delivery_evidence(user))
         try:
@@ -439,9 +443,9 @@ def output_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                     messages.success(request, "Evidence recorded.")
                     return redirect("accountability:output", pk=output.pk)
-        except services.StaleEdit as exc:
+        except StaleEdit as exc:
             assert status_form is not None
-            status_form.add_error(None, str(exc))
+            status = stale_form(status_form, exc, "output")
         except ValidationError as exc:
             form = evidence_form or status_form
             assert form is not None
@@ -459,5 +463,5 @@ def output_detail(request: HttpRequest, pk: int) -> HttpResponse:
          "status_form": status_form, "errors": _errors(*bound), "version": output.version,
          "can_record": permissions.can_record_delivery_evidence(user),
          "back": reverse("accountability:outputs")},
-        status=400 if bound else 200,
+        status=status or (400 if bound else 200),
     )  # fmt: skip

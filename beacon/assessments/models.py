@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from beacon.core.versioning import Versioned
+
 
 class Rag(models.TextChoices):
     RED = "red", "Red"
@@ -137,7 +139,7 @@ class SRASMeeting(models.Model):
         return f"SRAS meeting {self.date:%d %B %Y}"
 
 
-class TermlyAssessment(models.Model):
+class TermlyAssessment(Versioned):
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="termly_assessments")
     term = models.ForeignKey("risk.Term", on_delete=models.PROTECT, related_name="assessments")
     proposed_rag = models.CharField(max_length=5, choices=Rag.choices, blank=True)
@@ -158,7 +160,6 @@ class TermlyAssessment(models.Model):
     meeting = models.ForeignKey(
         SRASMeeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="assessments"
     )
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:

@@ -1,4 +1,5 @@
-"""Writes for the termly risk process: proposals, decisions (optimistic locking), judgements, intelligence."""
+"""Writes for the termly risk process: proposals, decisions (optimistic locking, beacon.core.versioning),
+judgements, intelligence."""
 
 from __future__ import annotations
 
@@ -19,16 +20,9 @@ from beacon.assessments.models import (
     SupportLevel,
     TermlyAssessment,
 )
+from beacon.core.versioning import check_version, save_versioned
 from beacon.risk.models import Criterion, CriterionKind, Rulebook, Term
 from beacon.schools.models import School
-
-
-class StaleAssessmentError(Exception):
-    """The assessment changed since the form was opened: nothing was saved."""
-
-    def __init__(self, current: TermlyAssessment) -> None:
-        super().__init__("Someone else has changed this assessment since you opened it.")
-        self.current = current
 
 
 def _with_judgements(
@@ -116,9 +110,8 @@ def _store_proposal(
         assessment.proposal_reasons = reasons
         assessment.proposal_rulebook = book
         assessment.proposed_at = timezone.now()
-        assessment.version += 1
-        assessment._change_reason = "Proposal refreshed"  # type: ignore[attr-defined]
-        assessment.save()
+        # A changed proposal bumps the version (under the row lock taken above, so it cannot be stale).
+        save_versioned(assessment, assessment.version, reason="Proposal refreshed")
     return assessment
 
 
@@ -237,30 +230,24 @@ def validate_decision(assessment: TermlyAssessment, decision: Decision) -> dict[
 
 
 def decide(assessment_id: int, decision: Decision, *, user: Any, expected_version: int) -> TermlyAssessment:
-    """Record a human decision. Refuses (StaleAssessmentError) if the assessment changed since
+    """Record a human decision. Refuses (beacon.core.versioning.StaleEdit) if the assessment changed since
     `expected_version`; raises ValidationError for a missing or repeated rationale. Every decision is kept
     in the history table; a re-decision replaces the current one only with a new rationale."""
-    with transaction.atomic():
-        assessment = TermlyAssessment.objects.select_for_update().get(pk=assessment_id)
-        if assessment.version != expected_version:
-            raise StaleAssessmentError(assessment)
-        errors = validate_decision(assessment, decision)
-        if errors:
-            raise ValidationError(errors)
-        redecision = assessment.is_decided
-        assessment.decided_rag = decision.rag
-        assessment.decided_level = decision.level
-        assessment.rationale = decision.rationale.strip()
-        assessment.school_requested_focused = decision.school_requested_focused
-        assessment.meeting = decision.meeting
-        assessment.decided_by = user
-        assessment.decided_at = timezone.now()
-        assessment.version += 1
-        assessment._change_reason = (  # type: ignore[attr-defined]
-            "Decision changed" if redecision else "Decision recorded"
-        )
-        assessment.save()
-    return assessment
+    assessment = TermlyAssessment.objects.get(pk=assessment_id)
+    check_version(assessment, expected_version)
+    errors = validate_decision(assessment, decision)
+    if errors:
+        raise ValidationError(errors)
+    redecision = assessment.is_decided
+    assessment.decided_rag = decision.rag
+    assessment.decided_level = decision.level
+    assessment.rationale = decision.rationale.strip()
+    assessment.school_requested_focused = decision.school_requested_focused
+    assessment.meeting = decision.meeting
+    assessment.decided_by = user
+    assessment.decided_at = timezone.now()
+    reason = "Decision changed" if redecision else "Decision recorded"
+    return save_versioned(assessment, expected_version, reason=reason)
 
 
 def judgement_criteria() -> list[Criterion]:

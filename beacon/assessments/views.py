@@ -27,7 +27,9 @@ from beacon.assessments.models import (
     TermlyAssessment,
 )
 from beacon.core import exports
+from beacon.core.conflicts import stale_form
 from beacon.core.validation import query_id
+from beacon.core.versioning import StaleEdit
 from beacon.earlywarning import selectors as earlywarning
 from beacon.interventions.eligibility import eligibility_flags, is_eligible_for_intervention
 from beacon.risk.models import Season, Term
@@ -312,18 +314,10 @@ def decide(request: HttpRequest, urn: int) -> HttpResponse:
                 user=request.user,
                 expected_version=d["version"],
             )
-        except services.StaleAssessmentError as exc:
-            form.add_error(
-                None,
-                "This assessment was changed by someone else (or its proposal was refreshed) after you opened "
-                "it. Your decision has not been saved. Read the current assessment below; your entries are "
-                "still in the form — submit again to record your decision.",
-            )
-            data = request.POST.copy()
-            data["version"] = str(exc.current.version)
-            form.data = data
+        except StaleEdit as exc:  # someone else decided, or the proposal was refreshed
+            status = stale_form(form, exc, "assessment", shown_below=True)
             ctx = _assessment_context(request, school, term, decision_form=form, stale=exc.current)
-            return render(request, "assessments/school.html", ctx, status=409)
+            return render(request, "assessments/school.html", ctx, status=status)
         except ValidationError as exc:
             for field, msgs in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, msgs)

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from beacon.core.versioning import Versioned
+
 
 class RollRecord(models.Model):
     """Pupils on roll (headcount) and capacity for a school in an academic year, from one source file.
@@ -95,7 +97,7 @@ class PartnershipStatus(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
-class Partnership(models.Model):
+class Partnership(Versioned):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=24, choices=PartnershipKind.choices)
     status = models.CharField(
@@ -109,7 +111,6 @@ class Partnership(models.Model):
     started_on = models.DateField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -130,7 +131,7 @@ class LeadershipInterest(models.TextChoices):
     GOVERNANCE = "governance", "National or local leader of governance"
 
 
-class SystemLeaderInterest(models.Model):
+class SystemLeaderInterest(Versioned):
     """A serving Camden headteacher's interest in becoming a future system leader."""
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="leader_interests")
@@ -139,7 +140,6 @@ class SystemLeaderInterest(models.Model):
     strengths = models.TextField(blank=True, help_text="Areas of expertise to share")
     available_from = models.DateField(null=True, blank=True)
     withdrawn = models.BooleanField(default=False)
-    version = models.PositiveIntegerField(default=0)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -165,7 +165,7 @@ SUMMARY_SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-class FutureOptionsSummary(models.Model):
+class FutureOptionsSummary(Versioned):
     """The action-planning summary for one school: a note per area, edited with optimistic locking."""
 
     school = models.OneToOneField("schools.School", on_delete=models.CASCADE, related_name="future_options")
@@ -176,7 +176,6 @@ class FutureOptionsSummary(models.Model):
     assets = models.TextField(blank=True)
     collaborations = models.TextField(blank=True)
     next_steps = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,14 +1,15 @@
 """Write side of future options: the action-planning summary, the partnership register and the
-system-leadership register. Edits are guarded by a `version` (optimistic locking, as in
-beacon.support and beacon.assessments) and kept in history with the user (django-simple-history)."""
+system-leadership register. Edits are guarded by a `version` (optimistic locking,
+beacon.core.versioning) and kept in history with the user (django-simple-history)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from beacon.core.versioning import StaleEdit, check_version, save_versioned, update_versioned
 from beacon.futureoptions.models import (
     SUMMARY_SECTIONS,
     FutureOptionsSummary,
@@ -20,16 +21,6 @@ from beacon.schools.models import School
 SUMMARY_FIELDS: tuple[str, ...] = (*(name for name, _ in SUMMARY_SECTIONS), "next_steps")
 
 
-class StaleEdit(Exception):
-    """Someone else saved the record after it was read; nothing was written."""
-
-    def __init__(self, current: Any) -> None:
-        self.current = current
-        super().__init__(
-            "This was changed by someone else after you opened it. Your changes have not been saved."
-        )
-
-
 def summary_for(school: School) -> FutureOptionsSummary:
     """The school's summary (unsaved and at version 0 if nobody has written one yet)."""
     return FutureOptionsSummary.objects.filter(school=school).first() or FutureOptionsSummary(school=school)
@@ -39,22 +30,18 @@ def save_summary(school: School, *, user: Any, expected_version: int, **notes: s
     unknown = set(notes) - set(SUMMARY_FIELDS)
     if unknown:
         raise ValueError(f"Unknown summary fields: {sorted(unknown)}")
-    with transaction.atomic():
-        summary = FutureOptionsSummary.objects.select_for_update().filter(school=school).first()
-        if summary is None:
-            summary = FutureOptionsSummary(school=school)  # first save below creates it (one history row)
-        if summary.version != expected_version:
-            raise StaleEdit(summary)
-        changed = [k for k, v in notes.items() if getattr(summary, k) != v.strip()]
-        if not changed:
-            return summary
-        for k, v in notes.items():
-            setattr(summary, k, v.strip())
-        summary.updated_by = user
-        summary.version += 1
-        summary._change_reason = "Notes changed: " + ", ".join(changed)  # type: ignore[attr-defined]
-        summary.save()
-    return summary
+    summary = summary_for(school)  # unsaved if none yet: the first save creates it (one history row)
+    check_version(summary, expected_version)
+    changed = [k for k, v in notes.items() if getattr(summary, k) != v.strip()]
+    if not changed:
+        return summary
+    for k, v in notes.items():
+        setattr(summary, k, v.strip())
+    summary.updated_by = user
+    try:
+        return save_versioned(summary, expected_version, reason="Notes changed: " + ", ".join(changed))
+    except IntegrityError:  # two first saves at once: the other one won
+        raise StaleEdit(summary_for(school)) from None
 
 
 def create_partnership(*, user: Any, schools: Iterable[School], **fields: Any) -> Partnership:
@@ -69,15 +56,8 @@ def create_partnership(*, user: Any, schools: Iterable[School], **fields: Any) -
 def update_partnership(
     partnership: Partnership, *, user: Any, expected_version: int, schools: Iterable[School], **fields: Any
 ) -> Partnership:
-    with transaction.atomic():
-        current = Partnership.objects.select_for_update().get(pk=partnership.pk)
-        if current.version != expected_version:
-            raise StaleEdit(current)
-        for k, v in fields.items():
-            setattr(current, k, v)
-        current.version += 1
-        current._change_reason = "Partnership changed"  # type: ignore[attr-defined]
-        current.save()
+    with transaction.atomic():  # the partnership and its schools, or neither
+        current = update_versioned(partnership, expected_version, fields, reason="Partnership changed")
         current.schools.set(list(schools))
     return current
 
@@ -94,12 +74,4 @@ def record_interest(
 
 
 def withdraw_interest(entry: SystemLeaderInterest, *, expected_version: int) -> SystemLeaderInterest:
-    with transaction.atomic():
-        current = SystemLeaderInterest.objects.select_for_update().get(pk=entry.pk)
-        if current.version != expected_version:
-            raise StaleEdit(current)
-        current.withdrawn = True
-        current.version += 1
-        current._change_reason = "Interest withdrawn"  # type: ignore[attr-defined]
-        current.save()
-    return current
+    return update_versioned(entry, expected_version, {"withdrawn": True}, reason="Interest withdrawn")

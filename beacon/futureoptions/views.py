@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
+from beacon.core.conflicts import STALE_STATUS, stale_form, stale_summary
 from beacon.core.validation import query_int
+from beacon.core.versioning import StaleEdit
 from beacon.futureoptions import selectors, services
 from beacon.futureoptions import toolkit as tk
 from beacon.futureoptions.forms import InterestForm, PartnershipForm, SummaryForm
@@ -170,17 +172,9 @@ def edit_summary(request: HttpRequest, urn: int) -> HttpResponse:
                 expected_version=d["version"],
                 **{k: d[k] for k in services.SUMMARY_FIELDS},
             )
-        except services.StaleEdit as exc:
+        except StaleEdit as exc:
             stale = exc.current
-            form.add_error(
-                None,
-                "Someone else saved this summary after you opened it. Your changes have not been saved. "
-                "Their version is shown below; your text is still in the form: submit again to replace it.",
-            )
-            data = request.POST.copy()
-            data["version"] = str(stale.version)
-            form.data = data
-            status = 409
+            status = stale_form(form, exc, "summary", shown_below=True)
         else:
             messages.success(request, "Future options summary saved")
             return redirect("futureoptions:school", urn=school.urn)
@@ -299,15 +293,8 @@ def partnership_form(request: HttpRequest, pk: int | None = None) -> HttpRespons
                 p = services.update_partnership(
                     p, user=request.user, expected_version=d["version"] or 0, schools=d["schools"], **fields
                 )
-        except services.StaleEdit as exc:
-            form.add_error(
-                None,
-                "Someone else changed this partnership after you opened it. Nothing was saved: reload the page and try again.",
-            )
-            data = request.POST.copy()
-            data["version"] = str(exc.current.version)
-            form.data = data
-            status = 409
+        except StaleEdit as exc:
+            status = stale_form(form, exc, "partnership")
         else:
             messages.success(request, "Partnership saved")
             return redirect("futureoptions:partnership", pk=p.pk)
@@ -338,6 +325,7 @@ def leaders(request: HttpRequest) -> HttpResponse:
     schools = _scope(request.user).order_by("name")
     can_edit = permissions.can_edit_future_options(request.user)
     form = InterestForm(request.POST or None, schools=schools)
+    conflict: list[dict[str, str]] = []
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
@@ -347,12 +335,16 @@ def leaders(request: HttpRequest) -> HttpResponse:
             )
             try:
                 services.withdraw_interest(entry, expected_version=int(request.POST.get("version", "-1")))
-            except (services.StaleEdit, ValueError):
+            except StaleEdit:  # the register below shows the entry as it now is
+                conflict = stale_summary("register entry", shown_below=True)
+                form = InterestForm(schools=schools)
+            except ValueError:
                 messages.error(request, "This entry was changed by someone else. Nothing was withdrawn.")
+                return redirect("futureoptions:leaders")
             else:
                 messages.success(request, f"{entry.headteacher} withdrawn from the register")
-            return redirect("futureoptions:leaders")
-        if form.is_valid():
+                return redirect("futureoptions:leaders")
+        elif form.is_valid():
             d = form.cleaned_data
             services.record_interest(
                 user=request.user, school=d["school"], headteacher=d["headteacher"], interests=d["interests"],
@@ -372,9 +364,10 @@ def leaders(request: HttpRequest) -> HttpResponse:
             "page_title": "Headteachers interested in system leadership",
             "entries": entries,
             "form": form,
-            "errors": _errors(form),
+            "errors": conflict or _errors(form),
             "can_edit": can_edit,
         },
+        status=STALE_STATUS if conflict else 200,
     )
 
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from beacon.core.versioning import Versioned
+
 
 class Ground(models.TextChoices):
     STANDARDS = "standards", "Unacceptably low standards of performance"
@@ -25,7 +27,7 @@ class Outcome(models.TextChoices):
     NOT_COMPLIED = "not_complied", "Failed to comply"
 
 
-class WarningNotice(models.Model):
+class WarningNotice(Versioned):
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="warning_notices")
     kind = models.CharField(max_length=12, choices=NoticeKind.choices, default=NoticeKind.FORMAL)
     ground = models.CharField(max_length=16, choices=Ground.choices)
@@ -47,7 +49,6 @@ class WarningNotice(models.Model):
         "support.SupportCase", null=True, blank=True, on_delete=models.SET_NULL, related_name="notices"
     )
     outcome_recorded_on = models.DateField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:
@@ -93,13 +94,12 @@ class LetterKind(models.TextChoices):
     WARNING_NOTICE = "warning_notice", "Warning notice"
 
 
-class LetterTemplate(models.Model):
+class LetterTemplate(Versioned):
     """An editable letter. `body` uses {{ placeholders }} rendered in a sandboxed Jinja environment."""
 
     kind = models.CharField(max_length=24, choices=LetterKind.choices, unique=True)
     subject = models.CharField(max_length=255)
     body = models.TextField()
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     def __str__(self) -> str:

@@ -5,13 +5,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from beacon.core.versioning import save_versioned, update_versioned
 from beacon.interventions.models import Ground, LetterTemplate, NoticeKind, Outcome, WarningNotice
 from beacon.support.dates import add_months
-from beacon.support.locking import StaleRecord, locked_save
 
 NO_RELIGIOUS_CHARACTER = {"", "none", "does not apply", "not applicable"}
-
-__all__ = ["StaleRecord"]
 
 
 def has_religious_character(school: Any) -> bool:
@@ -54,11 +52,12 @@ def issue_notice(
         "compliance_ends_on": compliance_ends_on,
         "diocese_informed_on": notice.diocese_informed_on,
     }
-    saved = locked_save(
+    saved = update_versioned(
         notice,
         notice.version if expected_version is None else expected_version,
         changes,
         reason="Notice issued",
+        full_clean=True,
     )
     notice.refresh_from_db()
     return saved
@@ -113,8 +112,12 @@ def record_diocese_informed(
 ) -> WarningNotice:
     if notice.issued_on is not None and informed_on > notice.issued_on:
         raise ValidationError("The diocese is informed before the notice is issued.")
-    return locked_save(
-        notice, expected_version, {"diocese_informed_on": informed_on}, reason="Diocese informed"
+    return update_versioned(
+        notice,
+        expected_version,
+        {"diocese_informed_on": informed_on},
+        reason="Diocese informed",
+        full_clean=True,
     )
 
 
@@ -160,11 +163,12 @@ def record_response(
         "outcome": outcome,
         "outcome_recorded_on": decided_on if outcome != Outcome.PENDING else None,
     }
-    saved = locked_save(
+    saved = update_versioned(
         notice,
         notice.version if expected_version is None else expected_version,
         changes,
         reason=f"Outcome: {Outcome(outcome).label}",
+        full_clean=True,
     )
     for name, value in changes.items():
         setattr(notice, name, value)
@@ -184,8 +188,8 @@ def update_template(
         raise ValidationError("Enter the subject and the body of the letter.")
     check_template(tpl.kind, subject, body, real_contexts(tpl.kind, today=today))
     if tpl.pk is None:  # not yet saved by the data migration (e.g. a kind added later): the first version
-        tpl.subject, tpl.body, tpl.version = subject, body, 1
-        tpl._change_reason = "Template edited"
-        tpl.save()
-        return tpl
-    return locked_save(tpl, expected_version, {"subject": subject, "body": body}, reason="Template edited")
+        tpl.subject, tpl.body = subject, body
+        return save_versioned(tpl, expected_version, reason="Template edited")
+    return update_versioned(
+        tpl, expected_version, {"subject": subject, "body": body}, reason="Template edited", full_clean=True
+    )

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
+from beacon.core.conflicts import stale_form
+from beacon.core.versioning import StaleEdit
 from beacon.interventions import context, letters, services
 from beacon.interventions.forms import (
     IssueForm,
@@ -25,11 +27,8 @@ from beacon.interventions.forms import (
 )
 from beacon.interventions.letter_response import letter_response
 from beacon.interventions.models import LetterKind, LetterTemplate, WarningNotice
-from beacon.support.locking import StaleRecord
 from beacon.support.models import SupportCase
 from beacon.support.services import eighteen_month_alert
-
-STALE_STATUS = 409
 
 
 def _errors(form: Any) -> list[dict[str, str]]:
@@ -37,13 +36,6 @@ def _errors(form: Any) -> list[dict[str, str]]:
         {"text": " ".join(errs), "href": f"#id_{name}" if name != "__all__" else "#main-content"}
         for name, errs in form.errors.items()
     ]
-
-
-def _stale(form: Any, exc: StaleRecord) -> None:
-    form.add_error(None, str(exc))
-    data = form.data.copy()
-    data["version"] = str(getattr(exc.current, "version", 0))
-    form.data = data
 
 
 def _notice(user: object, pk: int) -> WarningNotice:
@@ -138,9 +130,8 @@ def notice(request: HttpRequest, pk: int) -> HttpResponse:
                     n, issued_on=d["issued_on"], compliance_ends_on=d["compliance_ends_on"],
                     expected_version=d["version"], diocese_informed_on=d["diocese_informed_on"],
                 )  # fmt: skip
-            except StaleRecord as exc:
-                _stale(form, exc)
-                status = STALE_STATUS
+            except StaleEdit as exc:
+                status = stale_form(form, exc, "notice")
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -172,9 +163,8 @@ def notice_response(request: HttpRequest, pk: int) -> HttpResponse:
                     expected_version=d["version"], decided_on=d["outcome_recorded_on"],
                     today=timezone.localdate(),
                 )  # fmt: skip
-            except StaleRecord as exc:
-                _stale(form, exc)
-                status = STALE_STATUS
+            except StaleEdit as exc:
+                status = stale_form(form, exc, "notice")
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -299,9 +289,8 @@ def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
                         request, "Letter template saved. The previous version is kept in its history."
                     )
                     return redirect("interventions:template", kind=kind)
-            except StaleRecord as exc:
-                _stale(form, exc)
-                status = STALE_STATUS
+            except StaleEdit as exc:
+                status = stale_form(form, exc, "letter template")
             except ValidationError as exc:
                 form.add_error("body", exc)
     history = (

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from beacon.core.versioning import Versioned
+
 # The sections a school writes, in the order the profile shows them: (field, label, hint).
 SECTIONS: tuple[tuple[str, str, str], ...] = (
     (
@@ -48,7 +50,7 @@ class NarrativeStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
-class SchoolNarrative(models.Model):
+class SchoolNarrative(Versioned):
     school = models.OneToOneField(
         "schools.School", on_delete=models.CASCADE, related_name="profile_narrative"
     )
@@ -74,7 +76,6 @@ class SchoolNarrative(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:

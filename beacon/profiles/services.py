@@ -1,4 +1,5 @@
-"""Writes for the school's profile narrative: draft, submit, publish, return (optimistic locking).
+"""Writes for the school's profile narrative: draft, submit, publish, return (optimistic locking,
+beacon.core.versioning).
 
 Who may call which is decided in beacon.permissions (profiles section); views check it first.
 """
@@ -12,18 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from beacon.core.versioning import StaleEdit, check_version, save_versioned
 from beacon.profiles.models import MAX_SECTION_CHARS, SECTION_FIELDS, NarrativeStatus, SchoolNarrative
 from beacon.schools.models import School
-
-
-class StaleNarrative(Exception):
-    """Someone else saved the narrative since it was read: nothing was saved."""
-
-    def __init__(self, current: SchoolNarrative) -> None:
-        super().__init__(
-            "Someone else has changed this profile since you opened it. Reload it and try again."
-        )
-        self.current = current
 
 
 def narrative_for(school: School) -> SchoolNarrative:
@@ -47,23 +39,11 @@ def validate_sections(texts: Mapping[str, str], *, submitting: bool) -> dict[str
     return errors
 
 
-def _locked(school: School, expected_version: int) -> SchoolNarrative:
-    """The school's narrative, locked for this transaction (a new, unsaved one at version 0 if none yet:
-    its first save is its creation, recorded with the reason for it)."""
-    narrative = SchoolNarrative.objects.select_for_update().filter(school=school).first()
-    if narrative is None:
-        narrative = SchoolNarrative(school=school)
-    if narrative.version != expected_version:
-        raise StaleNarrative(narrative)
-    return narrative
-
-
-def _save(narrative: SchoolNarrative, reason: str, user: Any) -> SchoolNarrative:
-    narrative.version += 1
-    narrative._change_reason = reason  # type: ignore[attr-defined]
-    if getattr(user, "is_authenticated", False):
-        narrative._history_user = user  # type: ignore[attr-defined]  # also outside a request
-    narrative.save()
+def _current(school: School, expected_version: int) -> SchoolNarrative:
+    """The school's narrative as stored (a new, unsaved one at version 0 if none yet: its first save is its
+    creation, recorded with the reason for it); StaleEdit if it is not at the version the user loaded."""
+    narrative = narrative_for(school)
+    check_version(narrative, expected_version)
     return narrative
 
 
@@ -80,14 +60,14 @@ def save_draft(
     try:
         return _save_draft(school, cleaned, user=user, expected_version=expected_version, submit=submit)
     except IntegrityError:  # two first saves at once: the other one won
-        raise StaleNarrative(narrative_for(school)) from None
+        raise StaleEdit(narrative_for(school)) from None
 
 
 def _save_draft(
     school: School, cleaned: dict[str, str], *, user: Any, expected_version: int, submit: bool
 ) -> SchoolNarrative:
     with transaction.atomic():
-        narrative = _locked(school, expected_version)
+        narrative = _current(school, expected_version)
         for field, text in cleaned.items():
             setattr(narrative, field, text)
         narrative.updated_by = user
@@ -95,16 +75,16 @@ def _save_draft(
             narrative.status = NarrativeStatus.SUBMITTED
             narrative.submitted_by = user
             narrative.submitted_at = timezone.now()
-            return _save(narrative, "Submitted for review", user)
+            return save_versioned(narrative, expected_version, reason="Submitted for review", user=user)
         if narrative.status != NarrativeStatus.RETURNED:
             narrative.status = NarrativeStatus.DRAFT
-        return _save(narrative, "Draft saved", user)
+        return save_versioned(narrative, expected_version, reason="Draft saved", user=user)
 
 
 def publish(school: School, *, user: Any, expected_version: int) -> SchoolNarrative:
     """The reviewer publishes the submitted draft: it becomes the public text."""
     with transaction.atomic():
-        narrative = _locked(school, expected_version)
+        narrative = _current(school, expected_version)
         if narrative.status != NarrativeStatus.SUBMITTED:
             raise ValidationError({"status": "Only a narrative submitted for review can be published"})
         errors = validate_sections(narrative.draft(), submitting=True)
@@ -115,7 +95,7 @@ def publish(school: School, *, user: Any, expected_version: int) -> SchoolNarrat
         narrative.published_at = timezone.now()
         narrative.status = NarrativeStatus.PUBLISHED
         narrative.review_note = ""
-        return _save(narrative, "Published", user)
+        return save_versioned(narrative, expected_version, reason="Published", user=user)
 
 
 def return_for_changes(school: School, *, user: Any, expected_version: int, note: str) -> SchoolNarrative:
@@ -124,22 +104,22 @@ def return_for_changes(school: School, *, user: Any, expected_version: int, note
     if not note:
         raise ValidationError({"review_note": "Say what the school should change"})
     with transaction.atomic():
-        narrative = _locked(school, expected_version)
+        narrative = _current(school, expected_version)
         if narrative.status != NarrativeStatus.SUBMITTED:
             raise ValidationError({"status": "Only a narrative submitted for review can be returned"})
         narrative.status = NarrativeStatus.RETURNED
         narrative.review_note = note
         narrative.updated_by = user
-        return _save(narrative, "Returned for changes", user)
+        return save_versioned(narrative, expected_version, reason="Returned for changes", user=user)
 
 
 def unpublish(school: School, *, user: Any, expected_version: int) -> SchoolNarrative:
     """The reviewer takes the public text down (the draft stays with the school)."""
     with transaction.atomic():
-        narrative = _locked(school, expected_version)
+        narrative = _current(school, expected_version)
         narrative.published = {}
         narrative.published_at = None
         narrative.published_by = user
         if narrative.status == NarrativeStatus.PUBLISHED:
             narrative.status = NarrativeStatus.DRAFT
-        return _save(narrative, "Unpublished", user)
+        return save_versioned(narrative, expected_version, reason="Unpublished", user=user)

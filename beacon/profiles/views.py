@@ -17,7 +17,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
+from beacon.core.conflicts import stale_form
 from beacon.core.pagination import page_links
+from beacon.core.versioning import StaleEdit
 from beacon.profiles import selectors, services
 from beacon.profiles.forms import NarrativeForm, ReviewForm
 from beacon.profiles.models import SECTIONS, NarrativeStatus
@@ -132,6 +134,7 @@ def edit_narrative(request: HttpRequest, urn: int) -> HttpResponse:
         raise PermissionDenied
     narrative = services.narrative_for(school)
     stale = False
+    status = 200
     if request.method == "POST":
         form = NarrativeForm(request.POST)
         if form.is_valid():
@@ -143,9 +146,10 @@ def edit_narrative(request: HttpRequest, urn: int) -> HttpResponse:
                     expected_version=form.cleaned_data["version"],
                     submit=request.POST.get("action") == "submit",
                 )
-            except services.StaleNarrative as exc:
+            except StaleEdit as exc:
                 stale = True
                 narrative = exc.current
+                status = stale_form(form, exc, "profile", shown_below=True)
             except ValidationError as exc:
                 for name, msgs in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, msgs)
@@ -173,6 +177,7 @@ def edit_narrative(request: HttpRequest, urn: int) -> HttpResponse:
             "error_list": _errors(form.errors) if form.errors else [],
             "status_label": NarrativeStatus(narrative.status).label,
         },
+        status=status,
     )
 
 
@@ -184,6 +189,7 @@ def review_narrative(request: HttpRequest, urn: int) -> HttpResponse:
     school = _narrative_school(request, urn)
     narrative = services.narrative_for(school)
     stale = False
+    status = 200
     form = ReviewForm(initial={"version": narrative.version})
     if request.method == "POST":
         form = ReviewForm(request.POST)
@@ -200,10 +206,10 @@ def review_narrative(request: HttpRequest, urn: int) -> HttpResponse:
                 else:
                     services.unpublish(school, **kwargs)
                     messages.success(request, f"The profile text of {school.name} is no longer public")
-            except services.StaleNarrative as exc:
+            except StaleEdit as exc:
                 stale = True
                 narrative = exc.current
-                form = ReviewForm(initial={"version": narrative.version})
+                status = stale_form(form, exc, "profile", shown_below=True)
             except ValidationError as exc:
                 for name, msgs in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, msgs)
@@ -223,4 +229,5 @@ def review_narrative(request: HttpRequest, urn: int) -> HttpResponse:
             "status_label": NarrativeStatus(narrative.status).label,
             "history": selectors.narrative_history(narrative),
         },
+        status=status,
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from beacon.core.versioning import Versioned
+
 
 class Framework(models.TextChoices):
     CAMDEN = "camden", "Camden Learning Commission (2023-2026)"
@@ -39,7 +41,7 @@ class Comparator(models.TextChoices):
     NEIGHBOURS = "neighbours", "Statistical neighbours (average)"
 
 
-class SystemTarget(models.Model):
+class SystemTarget(Versioned):
     framework = models.CharField(max_length=24, choices=Framework.choices)
     ref = models.CharField(max_length=16, unique=True, help_text="Short reference, e.g. CLC-04")
     area = models.CharField(max_length=80, help_text="Heading the target sits under in its strategy")
@@ -70,7 +72,6 @@ class SystemTarget(models.Model):
     no_data_reason = models.CharField(max_length=255, blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:

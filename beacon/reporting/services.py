@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from markupsafe import Markup
 
 from beacon.core import charts
 from beacon.core.formatting import academic_year
 from beacon.core.terms import academic_year_of
+from beacon.core.versioning import update_versioned
 from beacon.indicators import selectors as ind
 from beacon.indicators.catalogue import MeasureDef
 from beacon.indicators.models import Area, AreaType, ValueStatus
@@ -58,14 +58,6 @@ GOOD_OR_BETTER_DEF = MeasureDef(
     "schools_good_or_better", "Schools good or better at their latest graded inspection", "ofsted", "%"
 )
 MAX_YEARS = 10
-
-
-class StaleTarget(Exception):
-    """Someone else changed the target since it was read (optimistic locking)."""
-
-    def __init__(self, current: SystemTarget) -> None:
-        super().__init__("This target was changed by someone else. Reload it and try again.")
-        self.current = current
 
 
 # ---------------------------------------------------------------------------------------------
@@ -745,7 +737,7 @@ EDITABLE_FIELDS = (
 def update_target(
     target_id: int, *, expected_version: int, reason: str, user: Any, **changes: Any
 ) -> SystemTarget:
-    """Save changes only if nobody else saved the target since `expected_version` was read."""
+    """Save changes only if nobody else saved the target since `expected_version` was read (StaleEdit)."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be edited"))
@@ -754,14 +746,5 @@ def update_target(
     bad = [c for c in changes.get("comparators", []) if c not in Comparator.values]
     if bad:
         raise ValidationError({"comparators": f"Unknown comparator: {', '.join(bad)}"})
-    with transaction.atomic():
-        current = SystemTarget.objects.select_for_update().get(pk=target_id)
-        if current.version != expected_version:
-            raise StaleTarget(current)
-        for name, value in changes.items():
-            setattr(current, name, value)
-        current.version += 1
-        current._change_reason = reason.strip()[:100]  # type: ignore[attr-defined]
-        current._history_user = user  # type: ignore[attr-defined]
-        current.save()
-    return current
+    target = SystemTarget.objects.get(pk=target_id)
+    return update_versioned(target, expected_version, changes, reason=reason.strip()[:100], user=user)

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
 from beacon.core import exports
+from beacon.core.conflicts import stale_form
+from beacon.core.versioning import StaleEdit
 from beacon.reporting import services, tables
 from beacon.reporting.forms import TargetForm
 from beacon.reporting.models import Comparator, Framework, SystemTarget
@@ -123,17 +125,9 @@ def edit_target(request: HttpRequest, ref: str) -> HttpResponse:
                 services.update_target(
                     target.pk, expected_version=version, reason=reason, user=request.user, **d
                 )
-            except services.StaleTarget as exc:
+            except StaleEdit as exc:
                 stale = exc.current
-                form.add_error(
-                    None,
-                    "This target was changed by someone else after you opened it. Your change has not been "
-                    "saved. Check the current values below, then submit again.",
-                )
-                data = request.POST.copy()
-                data["version"] = str(exc.current.version)
-                form.data = data
-                status = 409
+                status = stale_form(form, exc, "target")
             except ValidationError as exc:
                 for name, msgs in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, msgs)

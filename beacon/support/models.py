@@ -10,10 +10,11 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from beacon.assessments.models import SupportLevel
+from beacon.core.versioning import Versioned
 from beacon.inspections.models import EvaluationArea
 
 
-class Entitlement(models.Model):
+class Entitlement(Versioned):
     """A school's support matrix entitlement for one academic year (stored by its starting year)."""
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="entitlements")
@@ -46,7 +47,6 @@ class Entitlement(models.Model):
         related_name="+",
         help_text="The decided termly assessment the level was taken from",
     )
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:
@@ -66,7 +66,7 @@ class FundingSource(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class BrokeredSupport(models.Model):
+class BrokeredSupport(Versioned):
     """Funded support brokered for a targeted school (beyond the adviser's days)."""
 
     entitlement = models.ForeignKey(Entitlement, on_delete=models.CASCADE, related_name="brokered")
@@ -77,7 +77,6 @@ class BrokeredSupport(models.Model):
     case = models.ForeignKey(
         "SupportCase", null=True, blank=True, on_delete=models.SET_NULL, related_name="brokered"
     )
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:
@@ -87,13 +86,12 @@ class BrokeredSupport(models.Model):
         return f"{self.provider} £{self.cost}"
 
 
-class AdviserCapacity(models.Model):
+class AdviserCapacity(Versioned):
     """How many days an adviser (CPP) has for school visits in an academic year."""
 
     adviser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capacities")
     academic_year = models.PositiveSmallIntegerField()
     day_budget = models.DecimalField(max_digits=5, decimal_places=1)
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:
@@ -115,7 +113,7 @@ class VisitType(models.TextChoices):
     REVIEW = "review", "Support review meeting"
 
 
-class Visit(models.Model):
+class Visit(Versioned):
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="support_visits")
     adviser = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="visits"
@@ -136,7 +134,6 @@ class Visit(models.Model):
     case = models.ForeignKey(
         "SupportCase", null=True, blank=True, on_delete=models.SET_NULL, related_name="visits"
     )
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:
@@ -151,7 +148,7 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class SupportCase(models.Model):
+class SupportCase(Versioned):
     """Focused or targeted support for a school, chaired by the Director of Learning and Impact or CEO."""
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="support_cases")
@@ -181,7 +178,6 @@ class SupportCase(models.Model):
     exit_agreed_by_cpp = models.BooleanField(default=False)
     recategorised_to = models.CharField(max_length=10, choices=SupportLevel.choices, blank=True)
     support_reduction_plan = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
 
     class Meta:

@@ -12,9 +12,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 
 from beacon.assessments.models import SupportLevel
+from beacon.core.versioning import StaleEdit, save_versioned, update_versioned
 from beacon.inspections.models import EvaluationArea
 from beacon.support.dates import academic_year_bounds, add_months, next_term_end
-from beacon.support.locking import StaleRecord, locked_save
 from beacon.support.models import (
     APPENDIX_B_AGENDA,
     AdviserCapacity,
@@ -39,10 +39,6 @@ CHAIR_ROLES = frozenset({"director", "ceo"})
 def as_days(value: Any) -> Decimal:
     """Days to one decimal place (database sums come back as 2, 2.0 or 2.00 depending on the backend)."""
     return Decimal(value or 0).quantize(Decimal("0.1"))
-
-
-class StaleCase(Exception):
-    """Someone else changed the case since it was read (optimistic locking)."""
 
 
 # --- entitlements and capacity ------------------------------------------------------------------
@@ -199,16 +195,8 @@ def open_case(
 
 
 def update_case(case: SupportCase, expected_version: int, **changes: Any) -> SupportCase:
-    """Save changes only if nobody else saved the case since `expected_version` was read."""
-    with transaction.atomic():
-        current = SupportCase.objects.select_for_update().get(pk=case.pk)
-        if current.version != expected_version:
-            raise StaleCase("This case was changed by someone else. Reload it and try again.")
-        for name, value in changes.items():
-            setattr(current, name, value)
-        current.version += 1
-        current.save()
-    return current
+    """Save changes only if nobody else saved the case since `expected_version` was read (StaleEdit)."""
+    return update_versioned(case, expected_version, changes)
 
 
 def priority_area_allowed(case: SupportCase, area: str) -> bool:
@@ -457,14 +445,16 @@ def sync_entitlement(school: Any, year: int) -> Entitlement:
             if level != SupportLevel.TARGETED:
                 ent.targeted_extra_days = Decimal("0")
             ent.level, ent.derived_from_id = level, derived_id
-            if not created:
-                ent.version += 1
-            ent._change_reason = (  # type: ignore[attr-defined]
+            reason = (
                 f"Level from the decision of {assessment.term}"
                 if assessment
                 else "Universal: no decision yet"
             )
-            ent.save()
+            if created:
+                ent._change_reason = reason  # type: ignore[attr-defined]
+                ent.save()
+            else:  # bumped: a form opened on the old level is stale (row locked above)
+                save_versioned(ent, ent.version, reason=reason)
     return ent
 
 
@@ -487,7 +477,7 @@ def update_entitlement(
         raise ValidationError("Targeted support is up to 6 additional days.")
     if extra % HALF:
         raise ValidationError("Enter additional days in half days.")
-    return locked_save(
+    return update_versioned(
         ent,
         expected_version,
         {
@@ -499,6 +489,7 @@ def update_entitlement(
             "adviser": adviser,
         },
         reason="Entitlement edited",
+        full_clean=True,
     )
 
 
@@ -536,7 +527,7 @@ def add_brokered(
 def update_brokered(b: BrokeredSupport, expected_version: int, **changes: Any) -> BrokeredSupport:
     if Decimal(changes.get("cost", b.cost)) < 0:
         raise ValidationError("The cost cannot be negative.")
-    return locked_save(b, expected_version, changes, reason="Brokered support edited")
+    return update_versioned(b, expected_version, changes, reason="Brokered support edited", full_clean=True)
 
 
 def brokered_total(ent: Entitlement) -> Decimal:
@@ -602,7 +593,7 @@ def update_visit(visit: Visit, expected_version: int, **changes: Any) -> Visit:
     visited_on = changes.get("visited_on", visit.visited_on)
     days = Decimal(changes.get("days", visit.days))
     changes.update(_visit_fields(visited_on, days, circulation))
-    return locked_save(visit, expected_version, changes, reason="Visit edited")
+    return update_versioned(visit, expected_version, changes, reason="Visit edited", full_clean=True)
 
 
 def circulation_summary(visit: Visit) -> str:
@@ -625,12 +616,14 @@ def set_capacity(
     cap = AdviserCapacity.objects.filter(adviser=adviser, academic_year=year).first()
     if cap is None:
         if expected_version not in (None, 0):
-            raise StaleRecord(None)
+            raise StaleEdit(None)
         # Version 1: a form read before the budget existed (version 0) is then stale.
         return AdviserCapacity.objects.create(
             adviser=adviser, academic_year=year, day_budget=day_budget, version=1
         )
-    return locked_save(cap, expected_version or 0, {"day_budget": day_budget}, reason="Day budget set")
+    return update_versioned(
+        cap, expected_version or 0, {"day_budget": day_budget}, reason="Day budget set", full_clean=True
+    )
 
 
 @dataclass(frozen=True)

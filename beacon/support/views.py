@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
+from beacon.core.conflicts import stale_form
+from beacon.core.versioning import StaleEdit
 from beacon.interventions import context as letter_context
 from beacon.interventions.letter_response import letter_response
 from beacon.interventions.models import LetterKind, WarningNotice
@@ -158,6 +160,18 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Priority added.")
                 return redirect("support:case", pk=case.pk)
+    return _case_page(request, case, form, can_edit=can_edit)
+
+
+def _case_page(
+    request: HttpRequest,
+    case: SupportCase,
+    form: PriorityForm,
+    *,
+    can_edit: bool,
+    schedule_form: ScheduleForm | None = None,
+    status: int | None = None,
+) -> HttpResponse:
     today = dt.date.today()
     due = services.next_meeting_due(case)
     return render(
@@ -172,7 +186,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "overdue": bool(due and due.is_overdue(today)),
             "alert": services.eighteen_month_alert(case, today),
             "form": form,
-            "errors": _errors(form) if form.is_bound else [],
+            "errors": (_errors(form) if form.is_bound else [])
+            + (_errors(schedule_form) if schedule_form else []),
             "can_edit": can_edit,
             "letters": [(k, LetterKind(k).label) for k in CASE_LETTERS],
             "can_exit": can_edit and case.status == CaseStatus.OPEN and case.chair_id == request.user.pk,
@@ -200,11 +215,10 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_broker": permissions.can_manage_brokered_support(request.user, case.school),
             "can_notice": permissions.can_manage_warning_notices(request.user),
             "year": academic_year(today),
-            "schedule_form": ScheduleForm(
-                initial={"version": case.version, "next_meeting_on": case.next_meeting_on or ""}
-            ),
+            "schedule_form": schedule_form
+            or ScheduleForm(initial={"version": case.version, "next_meeting_on": case.next_meeting_on or ""}),
         },
-        status=400 if form.is_bound else 200,
+        status=status or (400 if form.is_bound else 200),
     )
 
 
@@ -248,8 +262,12 @@ def schedule_meeting(request: HttpRequest, pk: int) -> HttpResponse:
             case, form.cleaned_data["version"], on=form.cleaned_data["next_meeting_on"],
             today=timezone.localdate(),
         )  # fmt: skip
-    except services.StaleCase as exc:
-        messages.error(request, str(exc))
+    except StaleEdit as exc:  # the case page again, with the date the user chose and what is now scheduled
+        status = stale_form(form, exc, "case", shown_below=True)
+        case = _case(request.user, pk)
+        return _case_page(
+            request, case, PriorityForm(None, case=case), can_edit=True, schedule_form=form, status=status
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -292,9 +310,8 @@ def agree_exit(request: HttpRequest, pk: int) -> HttpResponse:
                 cpp="cpp" in d["agreed_with"],
                 recategorise_to=d["recategorise_to"], reduction_plan=d["reduction_plan"],
             )  # fmt: skip
-        except services.StaleCase as exc:
-            form.add_error(None, str(exc))
-            status = 409  # a conflict, as on every other versioned form
+        except StaleEdit as exc:
+            status = stale_form(form, exc, "case")
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

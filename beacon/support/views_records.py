@@ -16,15 +16,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
+from beacon.core.conflicts import stale_form
 from beacon.core.validation import query_id
+from beacon.core.versioning import StaleEdit
 from beacon.support import services
 from beacon.support.dates import academic_year, academic_year_bounds
 from beacon.support.forms import BrokeredForm, CapacityForm, EntitlementForm, VisitForm
-from beacon.support.locking import StaleRecord
 from beacon.support.models import BrokeredSupport, CaseStatus, SupportCase, Visit
 from beacon.support.views import _errors
 
-STALE_STATUS = 409
 VISIT_DATES = ("report_to_head_on", "report_to_chair_on", "report_to_director_on", "report_to_ceo_on")
 
 
@@ -64,13 +64,6 @@ def _case_for(user: Any, school: Any, value: str | None) -> SupportCase | None:
     if case is None:
         raise PermissionDenied("Not a support case for this school.")
     return case
-
-
-def _stale(form: Any, exc: StaleRecord) -> None:
-    form.add_error(None, str(exc))
-    data = form.data.copy()
-    data["version"] = str(getattr(exc.current, "version", 0))
-    form.data = data
 
 
 # --- entitlement ----------------------------------------------------------------------------------
@@ -113,9 +106,8 @@ def entitlement(request: HttpRequest, urn: int, year: int | None = None) -> Http
                     targeted_extra_days=d["targeted_extra_days"] or Decimal("0"),
                     adviser=_adviser(user, d["adviser"]),
                 )
-            except StaleRecord as exc:
-                _stale(form, exc)
-                status = STALE_STATUS
+            except StaleEdit as exc:
+                status = stale_form(form, exc, "entitlement")
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -224,9 +216,8 @@ def brokered_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     b, d["version"] or 0, provider=d["provider"], description=d["description"],
                     cost=d["cost"], funding_source=d["funding_source"],
                 )  # fmt: skip
-            except StaleRecord as exc:
-                _stale(form, exc)
-                status = STALE_STATUS
+            except StaleEdit as exc:
+                status = stale_form(form, exc, "brokered support")
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -321,9 +312,8 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     visit, d["version"] or 0, visited_on=d["visited_on"], visit_type=d["visit_type"],
                     days=d["days"], notes=d["notes"], adviser=adviser, **{k: d[k] for k in VISIT_DATES},
                 )  # fmt: skip
-            except StaleRecord as exc:
-                _stale(form, exc)
-                status = STALE_STATUS
+            except StaleEdit as exc:
+                status = stale_form(form, exc, "visit")
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -397,9 +387,8 @@ def adviser_capacity(request: HttpRequest, adviser_id: int, year: int | None = N
                 services.set_capacity(
                     adviser, year, form.cleaned_data["day_budget"], form.cleaned_data["version"]
                 )
-            except StaleRecord as exc:
-                _stale(form, exc)
-                status = STALE_STATUS
+            except StaleEdit as exc:
+                status = stale_form(form, exc, "day budget")
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
