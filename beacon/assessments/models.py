@@ -159,7 +159,13 @@ class TermlyAssessment(models.Model):
         SRASMeeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="assessments"
     )
     version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
-    history = HistoricalRecords()
+    # What the register sorts by, stored with the proposal (decision 0027): the Appendix A score (data results
+    # and judgements), the model's probability as of the term's start, and whether people recorded a
+    # criterion as applying this term. Figures, not decisions: kept out of the history.
+    risk_score = models.FloatField(null=True, blank=True)
+    probability = models.FloatField(null=True, blank=True)
+    judged = models.BooleanField(default=False)
+    history = HistoricalRecords(excluded_fields=["risk_score", "probability", "judged"])
 
     class Meta:
         ordering = ["term__sort_key", "school__name"]
