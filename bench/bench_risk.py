@@ -121,6 +121,55 @@ def time_pass(term: str, model_path: str | None) -> dict[str, object]:
     }
 
 
+PAGES = (
+    ("risk register", "/risk/"),
+    ("risk register, page 2", "/risk/?page=2"),
+    ("school risk page", "/risk/100008/"),
+    ("LA overview", "/schools/local-authority/?la=202"),
+    ("school page", "/schools/100008/"),
+)
+
+
+def time_pages(repeats: int = 5) -> list[dict[str, object]]:
+    """Server time (Django test client) of the pages that read stored results, as the demo director of
+    Camden and as a national user (role `national`): first request, median and max of `repeats`."""
+    import statistics
+    import time as clock
+
+    from django.test import Client
+
+    from beacon.accounts.models import User
+
+    director, _ = User.objects.get_or_create(
+        username="bench-director", defaults={"role": "director", "la_code": 202}
+    )
+    national, _ = User.objects.get_or_create(username="bench-national", defaults={"role": "national"})
+    rows: list[dict[str, object]] = []
+    for who, user in (("director of Camden", director), ("national", national)):
+        client = Client(SERVER_NAME="localhost")
+        client.force_login(user)
+        for name, url in PAGES:
+            started = clock.perf_counter()
+            res = client.get(url)
+            first = clock.perf_counter() - started
+            times = []
+            for _ in range(repeats):
+                t = clock.perf_counter()
+                res = client.get(url)
+                times.append(clock.perf_counter() - t)
+            rows.append(
+                {
+                    "user": who,
+                    "page": name,
+                    "status": res.status_code,
+                    "first_ms": round(first * 1000, 1),
+                    "median_ms": round(statistics.median(times) * 1000, 1),
+                    "max_ms": round(max(times) * 1000, 1),
+                }
+            )
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", help="SQLite file to use (default: a new temporary one)")
@@ -132,7 +181,14 @@ def main() -> None:
     ap.add_argument(
         "--model", help="with --pass: the saved early-warning model (trained and saved if absent)"
     )
+    ap.add_argument(
+        "--pages", action="store_true", help="time the pages that read stored results (after --pass)"
+    )
     args = ap.parse_args()
+    if args.pages:
+        _django(args.db, args.database_url)
+        print("RESULT " + json.dumps(time_pages()), flush=True)
+        return
     if args.whole_pass:
         _django(args.db, args.database_url)
         print("RESULT " + json.dumps(time_pass(args.term, args.model)), flush=True)

@@ -51,3 +51,8 @@ class Command(BaseCommand):
         if not opts["no_store"]:
             n = store_scores(model, as_of, src=src, la_code=opts["la"])
             self.stdout.write(f"{n} risk scores stored as of {as_of}")
+            from beacon.assessments.services import live_term, refresh_proposals
+
+            term = live_term()
+            if term is not None:  # the register's stored probabilities follow the new scores (decision 0027)
+                refresh_proposals(term)
