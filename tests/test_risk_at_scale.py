@@ -81,7 +81,8 @@ def test_re_evaluation_is_idempotent_and_a_change_rewrites_only_its_rows(evaluat
     assert dict(TermlyAssessment.objects.filter(term=term).values_list("school_id", "version")) == versions
     assert TermlyAssessment.history.count() == history  # type: ignore[attr-defined]
 
-    # One school's absence figures change: only that school's absence results are rewritten.
+    # One school's absence figure changes: exactly the results whose outcome or evidence changed are rewritten
+    # (that school's, and others' whose benchmarks include it); every other row keeps its id and time.
     row = (
         SchoolMeasure.objects.filter(measure__code="absence_overall", status="ok", year__lte=term.data_year)
         .order_by("-year", "school__urn")
@@ -94,9 +95,11 @@ def test_re_evaluation_is_idempotent_and_a_change_rewrites_only_its_rows(evaluat
     after = _stored(term)
     assert set(after) == set(before)
     rewritten = {k for k in before if after[k][0] != before[k][0]}
-    assert rewritten, "the changed figure changes at least one result"
+    content_changed = {k for k in before if after[k][1:3] != before[k][1:3]}
+    assert rewritten == content_changed
+    assert row.school_id in {school_id for school_id, _c in rewritten}
+    assert 0 < len(rewritten) < len(before)
     assert changed.results_replaced == len(rewritten) and changed.results_inserted == 0
-    assert {school_id for school_id, _c in rewritten} == {row.school_id}
     for k in set(before) - rewritten:
         assert after[k] == before[k]
 
