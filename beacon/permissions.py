@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from beacon.accounts.roles import ASSIGNED_ROLES, IMPORT_ROLES, LA_WIDE_ROLES
+from beacon.accounts.roles import ASSIGNED_ROLES, IMPORT_ROLES, LA_WIDE_ROLES, NATIONAL_ROLES
 
 if TYPE_CHECKING:
     from beacon.schools.models import School
@@ -28,7 +28,7 @@ def visible_schools(user: Any) -> QuerySet[School]:
 
     if not _active(user):
         return School.objects.none()
-    if user.is_superuser:
+    if user.is_superuser or user.role in NATIONAL_ROLES:
         return School.objects.all()
     if user.role in LA_WIDE_ROLES:
         qs = School.objects.all()
@@ -63,7 +63,17 @@ def require_school(user: Any, urn: int) -> School:
 
 
 def can_see_la_overview(user: Any) -> bool:
-    return _active(user) and (user.is_superuser or user.role in LA_WIDE_ROLES or user.role == "adviser")
+    return _active(user) and (
+        user.is_superuser
+        or user.role in LA_WIDE_ROLES
+        or user.role == "adviser"
+        or user.role in NATIONAL_ROLES
+    )
+
+
+def can_choose_la(user: Any) -> bool:
+    """The LA overview of any LA (national roles, superusers); everyone else sees their own LA's."""
+    return _active(user) and (user.is_superuser or user.role in NATIONAL_ROLES)
 
 
 def can_see_data_freshness(user: Any) -> bool:
@@ -131,7 +141,7 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
 # see restricted notes, nor anything about another school (visible_schools already scopes them).
 
 RISK_LEADERSHIP_ROLES: frozenset[str] = frozenset({"commissioner", "ceo", "director"})
-RISK_REGISTER_ROLES: frozenset[str] = RISK_LEADERSHIP_ROLES | {"sras", "adviser"}
+RISK_REGISTER_ROLES: frozenset[str] = RISK_LEADERSHIP_ROLES | {"sras", "adviser"} | NATIONAL_ROLES
 _INTELLIGENCE_BY_ROLE: dict[str, frozenset[str]] = {
     "commissioner": frozenset({"general", "safeguarding", "personnel", "finance"}),
     "ceo": frozenset({"general", "safeguarding", "personnel", "finance"}),
@@ -178,7 +188,11 @@ def can_record_judgement(user: Any, school: School) -> bool:
 
 
 def can_record_intelligence(user: Any, school: School) -> bool:
-    return can_see_risk_register(user) and risk_register_schools(user).filter(pk=school.pk).exists()
+    return (
+        can_see_risk_register(user)
+        and user.role not in NATIONAL_ROLES
+        and risk_register_schools(user).filter(pk=school.pk).exists()
+    )
 
 
 def intelligence_sensitivities(user: Any) -> frozenset[str]:
@@ -232,7 +246,7 @@ SUPPORT_CHAIR_ROLES: frozenset[str] = frozenset({"director", "ceo"})
 
 
 def can_see_support(user: Any) -> bool:
-    return can_see_risk_register(user)
+    return can_see_risk_register(user) and user.role not in NATIONAL_ROLES
 
 
 def support_schools(user: Any) -> QuerySet[School]:
@@ -338,7 +352,7 @@ def can_edit_letter_templates(user: Any) -> bool:
 #   local-authority role (the LA-wide roles and advisers), of staff (the admin site) and superusers.
 #   Headteachers and chairs may enrol voluntarily; once enrolled their factor is always asked for.
 
-SECOND_FACTOR_ROLES: frozenset[str] = LA_WIDE_ROLES | {"adviser"}
+SECOND_FACTOR_ROLES: frozenset[str] = LA_WIDE_ROLES | {"adviser"} | NATIONAL_ROLES
 
 
 def requires_second_factor(user: Any) -> bool:

@@ -10,6 +10,17 @@
 2. In a subprocess (so its memory is its own), times `beacon.risk.services.evaluate(autumn-2025)` for every
    state-funded school: loading the frames, running the rules, writing the results; then a second,
    idempotent run (all rows are updates). Prints schools, results, seconds and peak RSS.
+
+The whole termly pass (issue 16 item 2), on a database that already holds the national files:
+
+    .venv/bin/python bench/bench_risk.py --pass --db var/national.sqlite3 [--model var/models/early_warning.joblib]
+    .venv/bin/python bench/bench_risk.py --pass --database-url postgres://.../beacon_x [--model FILE]
+
+times `beacon.assessments.services.run_term_pass`: evaluate every school, score every open school with the
+saved early-warning model (trained first, untimed, if --model names no file), refresh every proposal; then a
+second pass on unchanged data. Prints one line `RESULT {json}`: "first" and "second" are
+`PassTimings` (seconds per stage: load_s, rules_s, write_s, evaluate_s, score_s, refresh_s, total_s; rows
+written), plus "backend" and "peak_mib".
 """
 
 from __future__ import annotations
@@ -27,9 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _django(db: str) -> None:
-    os.environ["BEACON_SQLITE_PATH"] = db
-    os.environ.pop("DATABASE_URL", None)
+def _django(db: str | None, url: str | None = None) -> None:
+    if url:
+        os.environ["DATABASE_URL"] = url
+    else:
+        os.environ["BEACON_SQLITE_PATH"] = str(db)
+        os.environ.pop("DATABASE_URL", None)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beacon.settings")
     import django
@@ -77,13 +91,108 @@ def worker(db: str, term: str) -> None:
     print("RESULT " + json.dumps(out))
 
 
+def time_pass(term: str, model_path: str | None) -> dict[str, object]:
+    """Time `run_term_pass` twice (Django already set up on a loaded database); a JSON-ready dict."""
+    from dataclasses import asdict
+    from pathlib import Path as P
+
+    from django.db import connection
+
+    from beacon.assessments.services import run_term_pass
+    from beacon.earlywarning import services as ew
+    from beacon.risk.models import Term
+
+    t = Term.parse(term)
+    model = None
+    if model_path:
+        path = P(model_path)
+        if path.exists():
+            model = ew.load(path)
+        else:
+            model = ew.train(t.start_date)
+            ew.save(model, path)
+    first = run_term_pass(t, model)
+    second = run_term_pass(t, model)
+    return {
+        "backend": connection.vendor,
+        "first": asdict(first),
+        "second": asdict(second),
+        "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+PAGES = (
+    ("risk register", "/risk/"),
+    ("risk register, page 2", "/risk/?page=2"),
+    ("school risk page", "/risk/100008/"),
+    ("LA overview", "/schools/local-authority/?la=202"),
+    ("school page", "/schools/100008/"),
+)
+
+
+def time_pages(repeats: int = 5) -> list[dict[str, object]]:
+    """Server time (Django test client) of the pages that read stored results, as the demo director of
+    Camden and as a national user (role `national`): first request, median and max of `repeats`."""
+    import statistics
+    import time as clock
+
+    from django.test import Client
+
+    from beacon.accounts.models import User
+
+    director, _ = User.objects.get_or_create(
+        username="bench-director", defaults={"role": "director", "la_code": 202}
+    )
+    national, _ = User.objects.get_or_create(username="bench-national", defaults={"role": "national"})
+    rows: list[dict[str, object]] = []
+    for who, user in (("director of Camden", director), ("national", national)):
+        client = Client(SERVER_NAME="localhost")
+        client.force_login(user)
+        for name, url in PAGES:
+            started = clock.perf_counter()
+            res = client.get(url)
+            first = clock.perf_counter() - started
+            times = []
+            for _ in range(repeats):
+                t = clock.perf_counter()
+                res = client.get(url)
+                times.append(clock.perf_counter() - t)
+            rows.append(
+                {
+                    "user": who,
+                    "page": name,
+                    "status": res.status_code,
+                    "first_ms": round(first * 1000, 1),
+                    "median_ms": round(statistics.median(times) * 1000, 1),
+                    "max_ms": round(max(times) * 1000, 1),
+                }
+            )
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", help="SQLite file to use (default: a new temporary one)")
     ap.add_argument("--no-load", action="store_true", help="the --db file is already loaded")
     ap.add_argument("--term", default="autumn-2025")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--pass", dest="whole_pass", action="store_true", help="time run_term_pass (see above)")
+    ap.add_argument("--database-url", help="with --pass: a loaded PostgreSQL database instead of --db")
+    ap.add_argument(
+        "--model", help="with --pass: the saved early-warning model (trained and saved if absent)"
+    )
+    ap.add_argument(
+        "--pages", action="store_true", help="time the pages that read stored results (after --pass)"
+    )
     args = ap.parse_args()
+    if args.pages:
+        _django(args.db, args.database_url)
+        print("RESULT " + json.dumps(time_pages()), flush=True)
+        return
+    if args.whole_pass:
+        _django(args.db, args.database_url)
+        print("RESULT " + json.dumps(time_pass(args.term, args.model)), flush=True)
+        return
     if args.worker:
         worker(args.db, args.term)
         return

@@ -14,6 +14,7 @@ class Role(models.TextChoices):
     HEADTEACHER = "headteacher", "Headteacher"
     CHAIR = "chair", "Chair of governors"
     DATA_MANAGER = "data_manager", "Data manager (imports)"
+    NATIONAL = "national", "National analyst (read only, every school)"
 
 
 # Roles that see every school of their local authority.
@@ -22,5 +23,9 @@ LA_WIDE_ROLES: frozenset[str] = frozenset(
 )
 # Roles that see only the schools they are assigned to (an adviser's caseload, a head's own school).
 ASSIGNED_ROLES: frozenset[str] = frozenset({Role.ADVISER, Role.HEADTEACHER, Role.CHAIR})
+# Read-only roles that see every school held, whatever their LA (a DfE or regional analyst): schools, LA
+# overviews and the risk register with its stored results; no intelligence, support records, decisions or
+# judgements, no imports.
+NATIONAL_ROLES: frozenset[str] = frozenset({Role.NATIONAL})
 # Roles that may import data files.
 IMPORT_ROLES: frozenset[str] = frozenset({Role.DATA_MANAGER, Role.DIRECTOR})

@@ -15,12 +15,21 @@ def _after_rulebook_activated(sender: Any, book: Any, **kwargs: Any) -> None:
     after_rulebook_activated(book)
 
 
+def _after_scores_stored(sender: Any, **kwargs: Any) -> None:
+    from beacon.assessments.services import live_term, refresh_proposals
+
+    term = live_term()
+    if term is not None:
+        refresh_proposals(term)
+
+
 class AssessmentsConfig(AppConfig):
     name = "beacon.assessments"
     label = "assessments"
     verbose_name = "Termly risk assessments, judgements and intelligence"
 
     def ready(self) -> None:
+        from beacon.earlywarning.signals import scores_stored
         from beacon.imports.framework import import_succeeded
         from beacon.risk.signals import rulebook_activated
 
@@ -29,3 +38,5 @@ class AssessmentsConfig(AppConfig):
         rulebook_activated.connect(
             _after_rulebook_activated, dispatch_uid="beacon.assessments.after_rulebook_activated"
         )
+        # The register's stored probabilities follow a model's new scores (decision 0027).
+        scores_stored.connect(_after_scores_stored, dispatch_uid="beacon.assessments.after_scores_stored")

@@ -55,12 +55,14 @@ def proposal_from_codes(codes: set[str] | frozenset[str]) -> tuple[str, str, lis
     return rag, level, list(reasons)
 
 
-def met_codes_by_school(term: Term, rulebook: Rulebook, school_ids: list[int]) -> dict[int, set[str]]:
-    """school_id -> codes of the data criteria met this term under the rulebook (one query)."""
+def met_codes_by_school(term: Term, rulebook: Rulebook, school_ids: list[int] | None) -> dict[int, set[str]]:
+    """school_id -> codes of the data criteria met this term under the rulebook (one query; None: every
+    school)."""
     out: dict[int, set[str]] = {}
-    for school_id, code in CriterionResult.objects.filter(
-        term=term, rulebook=rulebook, outcome=Outcome.MET, school_id__in=school_ids
-    ).values_list("school_id", "criterion__code"):
+    qs = CriterionResult.objects.filter(term=term, rulebook=rulebook, outcome=Outcome.MET)
+    if school_ids is not None:
+        qs = qs.filter(school_id__in=school_ids)
+    for school_id, code in qs.values_list("school_id", "criterion__code"):
         out.setdefault(school_id, set()).add(code)
     return out
 
@@ -89,12 +91,15 @@ def judgements_frame(term: Term, school_ids: list[int] | None = None) -> pl.Data
     return pl.DataFrame(list(rows), schema=_selectors().JUDGEMENT_SCHEMA, orient="row")
 
 
-def risk_scores(term: Term, rulebook: Rulebook | None = None) -> dict[int, float]:
+def risk_scores(
+    term: Term, rulebook: Rulebook | None = None, *, school_ids: list[int] | None = None
+) -> dict[int, float]:
     """school_id -> risk score for the term: the weighted data criteria met and the judgement criteria
-    recorded as met (a judgement on a data criterion replaces its data result); empty when nothing is held."""
+    recorded as met (a judgement on a data criterion replaces its data result); empty when nothing is held.
+    `school_ids`: only these schools (None: every school)."""
     book = rulebook or active_rulebook()
-    judgements = judgements_frame(term) if book.model == RiskModel.CAMDEN else None
-    frame: pl.DataFrame = _selectors().risk_score_frame(term, book, judgements)
+    judgements = judgements_frame(term, school_ids) if book.model == RiskModel.CAMDEN else None
+    frame: pl.DataFrame = _selectors().risk_score_frame(term, book, judgements, school_ids=school_ids)
     if frame.height == 0:
         return {}
     return {

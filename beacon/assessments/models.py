@@ -160,7 +160,13 @@ class TermlyAssessment(Versioned):
     meeting = models.ForeignKey(
         SRASMeeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="assessments"
     )
-    history = HistoricalRecords()
+    # What the register sorts by, stored with the proposal (decision 0027): the Appendix A score (data results
+    # and judgements), the model's probability as of the term's start, and whether people recorded a
+    # criterion as applying this term. Figures, not decisions: kept out of the history.
+    risk_score = models.FloatField(null=True, blank=True)
+    probability = models.FloatField(null=True, blank=True)
+    judged = models.BooleanField(default=False)
+    history = HistoricalRecords(excluded_fields=["risk_score", "probability", "judged"])
 
     class Meta:
         ordering = ["term__sort_key", "school__name"]

@@ -7,7 +7,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import (
+    Case,
+    F,
+    FilteredRelation,
+    FloatField,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.http import Http404
 
 from beacon import permissions
@@ -194,70 +205,115 @@ def advisers_by_school(schools: QuerySet[School]) -> dict[int, list[tuple[int, s
     return out
 
 
-def register_rows(user: Any, term: Term, filters: RegisterFilters | None = None) -> list[RegisterRow]:
-    """The risk register for what this user may see, riskiest first."""
+REGISTER_PAGE_SIZE = 100
+
+
+def register_queryset(user: Any, term: Term, filters: RegisterFilters | None = None) -> QuerySet[School]:
+    """The register's schools for this user, filtered and sorted in SQL from the stored proposals and figures
+    (decision 0027): the model's probability (lifted to the watch threshold where people recorded a judgement
+    criterion as applying), then the Appendix A score (which counts those judgements too), then RAG, then
+    name. Nothing is computed for schools not shown."""
     f = filters or RegisterFilters()
-    schools = permissions.current_risk_register_schools(user)
+    scope = permissions.current_risk_register_schools(user)
+    qs = School.objects.filter(pk__in=scope.values("pk"))
     if f.phases:
-        schools = schools.filter(phase__in=f.phases)
-    advisers = advisers_by_school(schools)
+        qs = qs.filter(phase__in=f.phases)
     if f.adviser:
-        schools = schools.filter(
-            pk__in=[s for s, a in advisers.items() if any(str(u) == f.adviser for u, _ in a)]
+        if not f.adviser.isdigit():
+            return qs.none()
+        today = dt.date.today()
+        qs = qs.filter(
+            pk__in=SchoolAssignment.objects.filter(user_id=int(f.adviser), user__role="adviser")
+            .filter(Q(started_on__isnull=True) | Q(started_on__lte=today))
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+            .values("school_id")
         )
-    assessments = {a.school_id: a for a in TermlyAssessment.objects.filter(term=term, school__in=schools)}
+    threshold = earlywarning.watch_probability()
+    qs = qs.annotate(
+        ta=FilteredRelation("termly_assessments", condition=Q(termly_assessments__term=term)),
+        reg_rag=Coalesce(NullIf(F("ta__decided_rag"), Value("")), F("ta__proposed_rag")),
+        reg_level=Coalesce(NullIf(F("ta__decided_level"), Value("")), F("ta__proposed_level")),
+    )
+    if f.rags:
+        qs = qs.filter(reg_rag__in=f.rags)
+    if f.levels:
+        qs = qs.filter(reg_level__in=f.levels)
+    ranking = Case(
+        When(
+            ta__judged=True,
+            then=Greatest(Coalesce(F("ta__probability"), Value(threshold)), Value(threshold)),
+        ),
+        default=F("ta__probability"),
+        output_field=FloatField(),
+    )
+    severity = Case(
+        *(When(reg_rag=rag, then=Value(n)) for rag, n in RAG_SEVERITY.items()),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+    return qs.order_by(
+        Coalesce(ranking, Value(-1.0), output_field=FloatField()).desc(),
+        Coalesce(F("ta__risk_score"), Value(-1.0), output_field=FloatField()).desc(),
+        severity.desc(),
+        "name",
+        "pk",
+    )
+
+
+def build_register_rows(schools: list[School], term: Term) -> list[RegisterRow]:
+    """Register rows for these schools (in the order given): a few queries for all of them together."""
+    ids = [s.pk for s in schools]
+    assessments = {a.school_id: a for a in TermlyAssessment.objects.filter(term=term, school_id__in=ids)}
     previous: dict[int, str] = {}
     for school_id, decided_rag in (
-        TermlyAssessment.objects.filter(school__in=schools, term__sort_key__lt=term.sort_key)
+        TermlyAssessment.objects.filter(school_id__in=ids, term__sort_key__lt=term.sort_key)
         .exclude(decided_rag="")
         .order_by("term__sort_key")
         .values_list("school_id", "decided_rag")
     ):
         previous[school_id] = decided_rag
-    scores = engine.risk_scores(term)
-    model_scores = earlywarning.latest_scores(schools.values_list("pk", flat=True), term.start_date)
+    advisers = advisers_by_school(School.objects.filter(pk__in=ids))
     threshold = earlywarning.watch_probability()
-    judged = set(
-        JudgementRecord.objects.filter(term=term, school__in=schools, applies=True).values_list(
-            "school_id", flat=True
-        )
-    )
     rows = []
-    for school in schools.order_by("name"):
+    for school in schools:
         a = assessments.get(school.pk)
-        ms = model_scores.get(school.pk)
+        p = a.probability if a else None
         rows.append(
             RegisterRow(
                 school=school,
                 assessment=a,
-                risk_score=scores.get(school.pk),
+                risk_score=a.risk_score if a else None,
                 direction=direction(a.rag if a else "", previous.get(school.pk)),
                 previous_rag=previous.get(school.pk, ""),
                 advisers=[n for _, n in advisers.get(school.pk, [])],
-                probability=ms.probability if ms else None,
-                watch=earlywarning.is_watch(
-                    ms.probability if ms else None, a.rag if a else "", a.level if a else "", threshold
-                ),
-                ranking_probability=earlywarning.ranking_probability(
-                    ms.probability if ms else None, school.pk in judged, threshold
-                ),
+                probability=p,
+                watch=earlywarning.is_watch(p, a.rag if a else "", a.level if a else "", threshold),
+                ranking_probability=earlywarning.ranking_probability(p, bool(a and a.judged), threshold),
             )
         )
-    if f.rags:
-        rows = [r for r in rows if r.rag in f.rags]
-    if f.levels:
-        rows = [r for r in rows if r.level in f.levels]
-    # The model's probability (lifted to the watch threshold where people recorded a judgement criterion as
-    # applying), then the Appendix A score (which counts those judgements too), then RAG.
-    rows.sort(
-        key=lambda r: (
-            -(r.ranking_probability if r.ranking_probability is not None else -1.0),
-            -(r.risk_score if r.risk_score is not None else -1.0),
-            -RAG_SEVERITY.get(r.rag, -1),
-            r.school.name,
-        )
-    )
     return rows
+
+
+def register_rows(user: Any, term: Term, filters: RegisterFilters | None = None) -> list[RegisterRow]:
+    """The whole risk register for what this user may see, riskiest first (exports and the SRAS pack; the
+    page shows `register_page`)."""
+    return build_register_rows(list(register_queryset(user, term, filters)), term)
+
+
+@dataclass
+class RegisterPage:
+    rows: list[RegisterRow]
+    page: Any  # django.core.paginator.Page of schools
+
+
+def register_page(
+    user: Any, term: Term, filters: RegisterFilters | None = None, number: Any = 1
+) -> RegisterPage:
+    """One page of the register (REGISTER_PAGE_SIZE schools): the rows are built for that page only."""
+    from django.core.paginator import Paginator
+
+    page = Paginator(register_queryset(user, term, filters), REGISTER_PAGE_SIZE).get_page(number)
+    return RegisterPage(rows=build_register_rows(list(page.object_list), term), page=page)
 
 
 def adviser_choices(user: Any) -> list[tuple[str, str]]:
@@ -404,7 +460,6 @@ class MeetingPack:
 
 def _pack_criteria(school: School, term: Term) -> tuple[list[PackCriterion], list[PackCriterion]]:
     """(criteria met: data results and judgements, judgements in place of data results; stale evidence)."""
-    from beacon.assessments.models import JudgementRecord
 
     judged = {
         j.criterion_id: j

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from beacon.assessments import engine
@@ -42,13 +42,15 @@ def _with_judgements(
     return rag or Rag.GREEN, level or SupportLevel.UNIVERSAL, reasons
 
 
-def _applying_judgements(term: Term, school_ids: list[int]) -> dict[int, list[JudgementRecord]]:
+def _applying_judgements(term: Term, school_ids: list[int] | None) -> dict[int, list[JudgementRecord]]:
     """The judgements that change the proposal: criteria recorded as applying, and data criteria with a
-    judgement route recorded as not applying (they set the data result aside)."""
+    judgement route recorded as not applying (they set the data result aside). None: every school."""
     out: dict[int, list[JudgementRecord]] = {}
+    qs = JudgementRecord.objects.filter(term=term)
+    if school_ids is not None:
+        qs = qs.filter(school_id__in=school_ids)
     for jr in (
-        JudgementRecord.objects.filter(school_id__in=school_ids, term=term)
-        .filter(Q(applies=True) | Q(criterion__judgement_route=True))
+        qs.filter(Q(applies=True) | Q(criterion__judgement_route=True))
         .select_related("criterion")
         .order_by("criterion__sort_order")
     ):
@@ -119,6 +121,9 @@ def refresh_proposal(school: School, term: Term, rulebook: Rulebook | None = Non
     """Create the term's assessment or refresh its proposal. A decision already made is never touched;
     a changed proposal bumps the version, so a decision form opened on the old proposal is refused."""
     book = rulebook or engine.active_rulebook()
+    if book.model == "camden":
+        _refresh_bulk(term, book, [school.pk])
+        return TermlyAssessment.objects.get(school=school, term=term)
     proposal = compute_proposal(school, term, book)
     current = TermlyAssessment.objects.filter(school=school, term=term).first()
     return _store_proposal(school, term, book, proposal, current)
@@ -137,22 +142,96 @@ def term_schools(term: Term) -> Any:
 def refresh_proposals(term: Term, schools: Any = None) -> None:
     """Refresh the proposal of every school given (default: every school of the term, `term_schools`).
     Called when a proposal's inputs change (decision 0018): the term created or evaluated, an import
-    finished, a judgement recorded, a rulebook activated; pages only read the stored proposals.
-    Three queries for all schools, then writes only where a proposal changed."""
+    finished, a judgement recorded, a rulebook activated, scores stored; pages only read the stored
+    proposals. A handful of queries for all schools, then bulk writes only where something changed
+    (decision 0027): a changed proposal bumps the version and is kept in the history, changed register
+    figures (score, probability, judged) are updated in place."""
     book = engine.active_rulebook()
-    schools = list(term_schools(term) if schools is None else schools)
     if book.model != "camden":
-        for school in schools:
+        for school in term_schools(term) if schools is None else schools:
             refresh_proposal(school, term, book)
         return
-    ids = [s.pk for s in schools]
+    if schools is None:
+        _refresh_bulk(term, book, None)
+    elif isinstance(schools, QuerySet):
+        _refresh_bulk(term, book, list(schools.values_list("pk", flat=True)))
+    else:
+        _refresh_bulk(term, book, [s.pk for s in schools])
+
+
+def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[int, int, int]:
+    """(created, proposals changed, figures changed) for the schools `ids` (None: every school of the term)."""
+    from beacon.earlywarning.selectors import latest_probabilities
+
+    targets = list(term_schools(term).values_list("pk", flat=True)) if ids is None else ids
     met = engine.met_codes_by_school(term, book, ids)
     judgements = _applying_judgements(term, ids)
-    current = {a.school_id: a for a in TermlyAssessment.objects.filter(term=term, school_id__in=ids)}
-    for school in schools:
-        js = judgements.get(school.pk, [])
-        rag, level, raw = engine.proposal_from_codes(met_codes_with_judgements(met.get(school.pk, set()), js))
-        _store_proposal(school, term, book, _with_judgements(rag, level, raw, js), current.get(school.pk))
+    scores = engine.risk_scores(term, book, school_ids=ids)
+    probabilities = latest_probabilities(term.start_date, ids)
+    judged_qs = JudgementRecord.objects.filter(term=term, applies=True)
+    if ids is not None:
+        judged_qs = judged_qs.filter(school_id__in=ids)
+    judged = set(judged_qs.values_list("school_id", flat=True))
+    now = timezone.now()
+    created: list[TermlyAssessment] = []
+    changed: list[TermlyAssessment] = []
+    figures: list[TermlyAssessment] = []
+    with transaction.atomic():
+        current_qs = TermlyAssessment.objects.select_for_update().filter(term=term)
+        if ids is not None:
+            current_qs = current_qs.filter(school_id__in=ids)
+        current = {a.school_id: a for a in current_qs}
+        for school_id in targets:
+            js = judgements.get(school_id, [])
+            rag, level, raw = engine.proposal_from_codes(
+                met_codes_with_judgements(met.get(school_id, set()), js)
+            )
+            rag, level, reasons = _with_judgements(rag, level, raw, js)
+            nums = (scores.get(school_id), probabilities.get(school_id), school_id in judged)
+            a = current.get(school_id)
+            if a is None:
+                a = TermlyAssessment(school_id=school_id, term=term, version=1)
+                created.append(a)
+            elif a.proposed_rag == rag and a.proposed_level == level and a.proposal_reasons == reasons:
+                if (a.risk_score, a.probability, a.judged) != nums:
+                    a.risk_score, a.probability, a.judged = nums
+                    figures.append(a)
+                continue
+            else:
+                a.version += 1
+                changed.append(a)
+            a.proposed_rag, a.proposed_level, a.proposal_reasons = rag, level, reasons
+            a.proposal_rulebook = book
+            a.proposed_at = now
+            a.risk_score, a.probability, a.judged = nums
+        history = TermlyAssessment.history
+        if created:
+            TermlyAssessment.objects.bulk_create(created, batch_size=2000)
+            history.bulk_history_create(created, batch_size=2000, default_change_reason="Proposal refreshed")
+        if changed:
+            TermlyAssessment.objects.bulk_update(
+                changed,
+                [
+                    "proposed_rag",
+                    "proposed_level",
+                    "proposal_reasons",
+                    "proposal_rulebook",
+                    "proposed_at",
+                    "version",
+                    "risk_score",
+                    "probability",
+                    "judged",
+                ],
+                batch_size=500,
+            )
+            history.bulk_history_create(
+                changed, batch_size=2000, update=True, default_change_reason="Proposal refreshed"
+            )
+        if figures:
+            TermlyAssessment.objects.bulk_update(
+                figures, ["risk_score", "probability", "judged"], batch_size=500
+            )
+    return len(created), len(changed), len(figures)
 
 
 def evaluate_and_refresh(term: Term, school_ids: list[int] | None = None) -> None:
@@ -161,6 +240,63 @@ def evaluate_and_refresh(term: Term, school_ids: list[int] | None = None) -> Non
 
     evaluate(term, engine.active_rulebook(), school_ids)
     refresh_proposals(term)
+
+
+@dataclass
+class PassTimings:
+    """One termly pass over every school (`run_term_pass`): seconds per stage and what was written."""
+
+    term: str
+    schools: int = 0
+    results: int = 0
+    results_inserted: int = 0
+    results_replaced: int = 0
+    results_unchanged: int = 0
+    scores: int = 0
+    proposals_created: int = 0
+    proposals_changed: int = 0
+    figures_changed: int = 0
+    evaluate_s: float = 0.0
+    load_s: float = 0.0
+    rules_s: float = 0.0
+    write_s: float = 0.0
+    score_s: float = 0.0
+    refresh_s: float = 0.0
+    total_s: float = 0.0
+
+
+def run_term_pass(term: Term, model: Any = None) -> PassTimings:
+    """Evaluate every school for the term under the active rulebook, score every open school with the
+    early-warning `model` (a beacon.earlywarning TrainedModel; None: scores are not refreshed) as of the
+    term's start, then refresh every proposal and the register's stored figures (decision 0027)."""
+    import time
+
+    from beacon.risk.services import evaluate
+
+    started = time.perf_counter()
+    book = engine.active_rulebook()
+    summary = evaluate(term, book)
+    evaluated = time.perf_counter()
+    out = PassTimings(term=str(term), schools=summary.schools, results=summary.results)
+    if summary.written is not None:
+        out.results_inserted = summary.written.inserted
+        out.results_replaced = summary.written.replaced
+        out.results_unchanged = summary.written.unchanged
+    if model is not None:
+        from beacon.earlywarning.services import store_scores
+
+        out.scores = store_scores(model, term.start_date)
+    scored = time.perf_counter()
+    out.proposals_created, out.proposals_changed, out.figures_changed = _refresh_bulk(term, book, None)
+    done = time.perf_counter()
+    out.evaluate_s = evaluated - started
+    out.load_s = summary.load_seconds
+    out.write_s = summary.write_seconds
+    out.rules_s = summary.seconds - summary.load_seconds - summary.write_seconds
+    out.score_s = scored - evaluated
+    out.refresh_s = done - scored
+    out.total_s = done - started
+    return out
 
 
 def live_term() -> Term | None:

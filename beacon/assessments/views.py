@@ -28,6 +28,7 @@ from beacon.assessments.models import (
 )
 from beacon.core import exports
 from beacon.core.conflicts import stale_form
+from beacon.core.pagination import page_links
 from beacon.core.validation import query_id
 from beacon.core.versioning import StaleEdit
 from beacon.earlywarning import selectors as earlywarning
@@ -110,12 +111,12 @@ def register(request: HttpRequest) -> HttpResponse:
     schools = permissions.current_risk_register_schools(request.user)
     # Reading never writes (decision 0018): the proposals shown are the stored ones, refreshed when their
     # inputs change (term created or evaluated, import, judgement, rulebook).
-    phases = set(schools.values_list("phase", flat=True))
+    phases = set(schools.order_by().values_list("phase", flat=True).distinct())
     filters = selectors.RegisterFilters.from_query(request.GET)
-    rows = selectors.register_rows(request.user, term, filters)
     fmt = exports.requested_format(request)
-    if fmt:  # the rows shown: same term, filters and scoping
-        return _export_register(fmt, term, rows)
+    if fmt:  # every row, not just this page: same term, filters and scoping
+        return _export_register(fmt, term, selectors.register_rows(request.user, term, filters))
+    page = selectors.register_page(request.user, term, filters, request.GET.get("page"))
     return render(
         request,
         "assessments/register.html",
@@ -123,7 +124,9 @@ def register(request: HttpRequest) -> HttpResponse:
             "page_title": f"Risk register: {term}",
             "term": term,
             "terms": list(Term.objects.order_by("-sort_key")),
-            "rows": rows,
+            "rows": page.rows,
+            "count": page.page.paginator.count,
+            "pagination": page_links(request, page.page),
             "filters": filters,
             "rag_items": [{"value": v, "text": t, "checked": v in filters.rags} for v, t in Rag.choices],
             "level_items": [

@@ -25,6 +25,15 @@ def latest_scores(school_ids: Iterable[int], on_or_before: dt.date) -> dict[int,
     return out
 
 
+def latest_probabilities(on_or_before: dt.date, school_ids: list[int] | None = None) -> dict[int, float]:
+    """school_id -> probability of its newest stored score dated on or before `on_or_before` (None: every
+    school), as `latest_scores` picks it, in one query of plain values."""
+    qs = RiskScore.objects.filter(as_of__lte=on_or_before)
+    if school_ids is not None:
+        qs = qs.filter(school_id__in=school_ids)
+    return dict(qs.order_by("as_of", "pk").values_list("school_id", "probability"))
+
+
 def is_watch(probability: float | None, rag: str, level: str, threshold: float) -> bool:
     """A school the Appendix A rules leave green / universal but the model finds likely below good."""
     return probability is not None and probability >= threshold and (rag == "green" or level == "universal")

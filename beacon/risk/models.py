@@ -212,6 +212,12 @@ class CriterionResult(models.Model):
     rulebook = models.ForeignKey(Rulebook, on_delete=models.PROTECT, related_name="results")
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     evidence = models.JSONField(default=dict)
+    fingerprint = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text="Digest of the outcome and evidence as evaluated: an unchanged result is not rewritten",
+    )
     evaluated_at = models.DateTimeField()
 
     class Meta:

@@ -44,11 +44,17 @@ def results_for_school(school: School, term: Term, rulebook: Rulebook | None = N
     )
 
 
-def results_frame(term: Term, rulebook: Rulebook | None = None) -> pl.DataFrame:
-    """One row per result: school_id, urn, criterion code, outcome, weight, evaluation area."""
+def results_frame(
+    term: Term, rulebook: Rulebook | None = None, school_ids: list[int] | None = None
+) -> pl.DataFrame:
+    """One row per result: school_id, urn, criterion code, outcome, weight, evaluation area (`school_ids`:
+    only these schools)."""
     book = _rulebook(rulebook)
     weights = dict(book.rules.values_list("criterion_id", "weight"))
-    rows = CriterionResult.objects.filter(term=term, rulebook=book).values_list(
+    qs = CriterionResult.objects.filter(term=term, rulebook=book)
+    if school_ids is not None:
+        qs = qs.filter(school_id__in=school_ids)
+    rows = qs.values_list(
         "school_id",
         "school__urn",
         "criterion_id",
@@ -84,7 +90,11 @@ JUDGEMENT_SCHEMA = {
 
 
 def risk_score_frame(
-    term: Term, rulebook: Rulebook | None = None, judgements: pl.DataFrame | None = None
+    term: Term,
+    rulebook: Rulebook | None = None,
+    judgements: pl.DataFrame | None = None,
+    *,
+    school_ids: list[int] | None = None,
 ) -> pl.DataFrame:
     """Per school: weighted score of met criteria (the ranking), counts by outcome, met codes; riskiest first.
 
@@ -93,7 +103,7 @@ def risk_score_frame(
     criterion recorded as applying adds its weight: the rule's weight where the rulebook has a rule for
     it, else `judgement_weight` of the rulebook (1.0)."""
     book = _rulebook(rulebook)
-    df = results_frame(term, book)
+    df = results_frame(term, book, school_ids)
     if judgements is not None and judgements.height:
         weights = dict(book.rules.values_list("criterion_id", "weight"))
         j = judgements.select(

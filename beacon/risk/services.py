@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from beacon.imports.framework import upsert_rows
 from beacon.indicators.models import AreaMeasure, SchoolMeasure
 from beacon.inspections.models import Inspection, InspectionGrade
 from beacon.risk.checks import CHECKS as CHECKS
@@ -33,13 +32,13 @@ from beacon.risk.checks.base import join_explanations as join_explanations
 from beacon.risk.models import (
     Criterion,
     CriterionKind,
-    CriterionResult,
     Outcome,
     RiskModel,
     Rule,
     Rulebook,
     Term,
 )
+from beacon.risk.store import WriteCounts, write_results
 from beacon.schools.models import School
 
 # School phase -> the criterion phases that apply to it.
@@ -64,6 +63,7 @@ class EvaluationSummary:
     seconds: float = 0.0
     load_seconds: float = 0.0
     write_seconds: float = 0.0
+    written: WriteCounts | None = None
 
 
 @dataclass
@@ -329,8 +329,6 @@ def evaluate(
     results = run_rules(fr, rules, term_year=term.academic_year if data_year is None else None)
     summary = EvaluationSummary(term=str(term), rulebook=str(rulebook), schools=fr.schools.height)
     now = timezone.now()
-    conn = connections[router.db_for_write(CriterionResult)]
-    now_db = conn.ops.adapt_datetimefield_value(now)
     codes = {r.criterion_id: r.criterion.code for r in rules}
     frames = []
     for criterion_id, frame in results.items():
@@ -342,22 +340,12 @@ def evaluate(
         allres = pl.concat(frames)
         summary.results = allres.height
         summary.counts = dict(allres.group_by("outcome").len().iter_rows())
-        rows = allres.select(
-            "school_id",
-            pl.lit(term.pk, dtype=pl.Int64).alias("term_id"),
-            "criterion_id",
-            pl.lit(rulebook.pk, dtype=pl.Int64).alias("rulebook_id"),
-            "outcome",
-            "evidence",
-        ).iter_rows()
-        with transaction.atomic():
-            upsert_rows(
-                CriterionResult,
-                ["school", "term", "criterion", "rulebook", "outcome", "evidence", "evaluated_at"],
-                ((*row, now_db) for row in rows),
-                unique_fields=["school", "term", "criterion", "rulebook"],
-                update_fields=["outcome", "evidence", "evaluated_at"],
-            )
+        summary.written = write_results(
+            term.pk,
+            rulebook.pk,
+            allres.select("school_id", "criterion_id", "outcome", "evidence").iter_rows(),
+            now=now,
+        )
     done = time.perf_counter()
     summary.load_seconds = loaded - started
     summary.write_seconds = done - write_started

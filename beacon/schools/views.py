@@ -107,9 +107,18 @@ def la_overview(request: HttpRequest) -> HttpResponse:
     if not permissions.can_see_la_overview(request.user):
         raise PermissionDenied
     la_code = getattr(request.user, "la_code", None) or settings.BEACON_LA_CODE
+    la_items: list[dict[str, Any]] = []
+    if permissions.can_choose_la(request.user):  # national roles: any LA, chosen on the page
+        asked = request.GET.get("la", "")
+        if asked.isascii() and asked.isdigit():
+            la_code = int(asked)
+        la_items = [
+            {"value": c, "text": n, "selected": c == la_code}
+            for c, n in selectors.la_choices(permissions.served_schools(request.user))
+        ]
     overview = selectors.la_overview(permissions.visible_schools(request.user), la_code)
     return render(
         request,
         "schools/la_overview.html",
-        {"page_title": f"{overview.la_name}: local authority overview", "o": overview},
+        {"page_title": f"{overview.la_name}: local authority overview", "o": overview, "la_items": la_items},
     )

@@ -8,7 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from beacon.earlywarning.features import load_sources
+from beacon.earlywarning.models import RiskScore
 from beacon.earlywarning.services import DEFAULT_ARTEFACT, artefact_card, save, store_scores, train
+from beacon.earlywarning.signals import scores_stored
 
 
 class Command(BaseCommand):
@@ -51,3 +53,5 @@ class Command(BaseCommand):
         if not opts["no_store"]:
             n = store_scores(model, as_of, src=src, la_code=opts["la"])
             self.stdout.write(f"{n} risk scores stored as of {as_of}")
+            # The register's stored probabilities follow the new scores (decision 0027).
+            scores_stored.send(sender=RiskScore, as_of=as_of, count=n)

@@ -1,0 +1,99 @@
+"""Writing a national evaluation's criterion results in bulk (decision 0027).
+
+Each result carries a fingerprint of its outcome and evidence (the JSON text the rules produced). A new
+evaluation reads back only (id, school, criterion, fingerprint) for the term and rulebook, then in one
+transaction deletes the rows whose result changed and inserts the changed and new ones: PostgreSQL's COPY, SQLite's executemany. An unchanged result keeps its row (id, evaluation
+time); re-evaluating unchanged data writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, router, transaction
+
+from beacon.risk.models import CriterionResult
+
+COLUMNS = ("school_id", "term_id", "criterion_id", "rulebook_id", "outcome", "evidence", "fingerprint")
+
+
+def fingerprint(outcome: str, evidence: str) -> str:
+    """Stable digest of a result (outcome and the evidence JSON text as the rules wrote it)."""
+    return hashlib.blake2b(f"{outcome}\x1f{evidence}".encode(), digest_size=16).hexdigest()
+
+
+@dataclass
+class WriteCounts:
+    inserted: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+
+
+def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def write_results(
+    term_id: int,
+    rulebook_id: int,
+    rows: Iterable[tuple[int, int, str, str]],
+    *,
+    now: dt.datetime,
+) -> WriteCounts:
+    """Store (school_id, criterion_id, outcome, evidence JSON text) for the term and rulebook: a changed
+    result replaces the stored one, a new one is added, an unchanged one is left as it is (as are stored
+    results this evaluation does not produce: other schools', or a rule not run, as the upsert did)."""
+    model = CriterionResult
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    table = qn(model._meta.db_table)
+    now_db = conn.ops.adapt_datetimefield_value(now)
+    new: dict[tuple[int, int], tuple[str, str, str]] = {}
+    for school_id, criterion_id, outcome, evidence in rows:
+        new[(school_id, criterion_id)] = (outcome, evidence, fingerprint(outcome, evidence))
+    counts = WriteCounts()
+    with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+        cur.execute(
+            f"SELECT id, school_id, criterion_id, fingerprint FROM {table} "  # noqa: S608 (quoted names)
+            "WHERE term_id = %s AND rulebook_id = %s",
+            [term_id, rulebook_id],
+        )
+        doomed: list[int] = []
+        keep: set[tuple[int, int]] = set()
+        for pk, school_id, criterion_id, fp in cur.fetchall():
+            key = (school_id, criterion_id)
+            mine = new.get(key)
+            if mine is None:
+                continue  # not produced by this evaluation (another school, a rule not run): left as it is
+            if mine[2] == fp:
+                keep.add(key)
+                counts.unchanged += 1
+            else:
+                doomed.append(pk)
+                counts.replaced += 1
+        for chunk in _chunks(doomed):
+            cur.execute(
+                f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+                list(chunk),
+            )
+        out = [
+            (school_id, term_id, criterion_id, rulebook_id, o, ev, fp, now_db)
+            for (school_id, criterion_id), (o, ev, fp) in new.items()
+            if (school_id, criterion_id) not in keep
+        ]
+        counts.inserted = len(out) - counts.replaced
+        cols = ", ".join(qn(c) for c in (*COLUMNS, "evaluated_at"))
+        if conn.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in out:
+                    copy.write_row(row)
+        else:
+            sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * (len(COLUMNS) + 1))})"  # noqa: S608
+            for chunk in _chunks(out, 5000):
+                cur.executemany(sql, list(chunk))
+    return counts

@@ -1,0 +1,196 @@
+"""Risk results at scale (issue 16, items 2-3; decision 0027): the bulk write of criterion results, the bulk
+refresh of proposals with the register's stored figures, the paginated register and the national role."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import make_user
+
+CAMDEN = 202
+
+
+def _stored(term: Any) -> dict[tuple[int, int], tuple[int, str, Any, Any]]:
+    from beacon.risk.models import CriterionResult
+
+    return {
+        (r.school_id, r.criterion_id): (r.pk, r.outcome, r.evidence, r.evaluated_at)
+        for r in CriterionResult.objects.filter(term=term)
+    }
+
+
+@pytest.fixture
+def evaluated(camden_demo: None) -> Any:
+    from beacon.assessments import services
+    from beacon.risk.models import Term
+
+    term = Term.parse("autumn-2025")
+    services.run_term_pass(term)
+    return term
+
+
+def test_bulk_write_stores_exactly_what_the_rules_produced(evaluated: Any) -> None:
+    """Every stored result is the rules' own output for that school and criterion (derived by running the
+    rules again on the same data), and every proposal is the one the single-school path computes."""
+    from beacon.assessments import services
+    from beacon.assessments.models import TermlyAssessment
+    from beacon.risk.services import active_rulebook, load_frames, run_rules
+    from beacon.schools.models import School
+
+    term = evaluated
+    book = active_rulebook()
+    rules = list(book.rules.select_related("criterion", "rulebook"))
+    fr = load_frames(data_year=term.data_year, cutoff=term.start_date)
+    expected = {
+        (school_id, criterion_id): (outcome, json.loads(evidence))
+        for criterion_id, frame in run_rules(fr, rules, term_year=term.academic_year).items()
+        for school_id, outcome, evidence in frame.iter_rows()
+    }
+    stored = _stored(term)
+    assert len(expected) > 100
+    assert {k: (v[1], v[2]) for k, v in stored.items()} == expected
+    assessments = {a.school_id: a for a in TermlyAssessment.objects.filter(term=term)}
+    assert set(assessments) == {s for s, _c in expected}
+    scores = services.engine.risk_scores(term)
+    for school in School.objects.filter(pk__in=list(assessments)[:40]):
+        a = assessments[school.pk]
+        assert (a.proposed_rag, a.proposed_level, a.proposal_reasons) == services.compute_proposal(
+            school, term
+        )
+        assert a.risk_score == scores.get(school.pk)
+
+
+def test_re_evaluation_is_idempotent_and_a_change_rewrites_only_its_rows(evaluated: Any) -> None:
+    from beacon.assessments import services
+    from beacon.assessments.models import TermlyAssessment
+    from beacon.indicators.models import SchoolMeasure
+
+    term = evaluated
+    before = _stored(term)
+    versions = dict(TermlyAssessment.objects.filter(term=term).values_list("school_id", "version"))
+    history = TermlyAssessment.history.count()  # type: ignore[attr-defined]
+
+    again = services.run_term_pass(term)
+    assert (again.results_inserted, again.results_replaced) == (0, 0)
+    assert again.results_unchanged == len(before)
+    assert (again.proposals_created, again.proposals_changed, again.figures_changed) == (0, 0, 0)
+    assert _stored(term) == before
+    assert dict(TermlyAssessment.objects.filter(term=term).values_list("school_id", "version")) == versions
+    assert TermlyAssessment.history.count() == history  # type: ignore[attr-defined]
+
+    # One school's absence figure changes: exactly the results whose outcome or evidence changed are rewritten
+    # (that school's, and others' whose benchmarks include it); every other row keeps its id and time.
+    row = (
+        SchoolMeasure.objects.filter(measure__code="absence_overall", status="ok", year__lte=term.data_year)
+        .order_by("-year", "school__urn")
+        .first()
+    )
+    assert row is not None
+    row.value = (row.value or 0) + 7.5
+    row.save()
+    changed = services.run_term_pass(term)
+    after = _stored(term)
+    assert set(after) == set(before)
+    rewritten = {k for k in before if after[k][0] != before[k][0]}
+    content_changed = {k for k in before if after[k][1:3] != before[k][1:3]}
+    assert rewritten == content_changed
+    assert row.school_id in {school_id for school_id, _c in rewritten}
+    assert 0 < len(rewritten) < len(before)
+    assert changed.results_replaced == len(rewritten) and changed.results_inserted == 0
+    for k in set(before) - rewritten:
+        assert after[k] == before[k]
+
+
+def _national(username: str = "analyst") -> Any:
+    return make_user(username, "national", la_code=None)
+
+
+def test_register_is_paginated_in_stored_order(evaluated: Any) -> None:
+    from django.test import Client
+
+    from beacon import permissions
+    from beacon.assessments import selectors
+
+    term = evaluated
+    director = make_user("director", "director")
+    everything = selectors.register_rows(director, term)
+    assert len(everything) == permissions.current_risk_register_schools(director).count()
+    # The stored order is the order the rule gives: probability, then score, then RAG, then name.
+    keys = [
+        (
+            -(r.ranking_probability if r.ranking_probability is not None else -1.0),
+            -(r.risk_score if r.risk_score is not None else -1.0),
+            -selectors.RAG_SEVERITY.get(r.rag, -1),
+            r.school.name,
+        )
+        for r in everything
+    ]
+    assert keys == sorted(keys)
+    size = 7
+    old = selectors.REGISTER_PAGE_SIZE
+    selectors.REGISTER_PAGE_SIZE = size
+    try:
+        pages = [selectors.register_page(director, term, None, n) for n in (1, 2, 3)]
+    finally:
+        selectors.REGISTER_PAGE_SIZE = old
+    assert [r.school.pk for p in pages for r in p.rows] == [r.school.pk for r in everything[: 3 * size]]
+    assert pages[0].page.paginator.count == len(everything)
+    page_one = {r.school.pk: r for r in pages[0].rows}
+    for r in everything[:size]:
+        assert (page_one[r.school.pk].risk_score, page_one[r.school.pk].rag) == (r.risk_score, r.rag)
+
+    c = Client()
+    c.force_login(director)
+    body = c.get(f"/risk/?term={term.slug}&page=2").content.decode()
+    assert f"{len(everything)} school" in body
+    if len(everything) > selectors.REGISTER_PAGE_SIZE:
+        assert 'class="govuk-pagination' in body
+
+
+def test_national_role_sees_every_school_read_only(evaluated: Any) -> None:
+    from django.test import Client
+
+    from beacon import permissions
+    from beacon.assessments.models import Intelligence
+    from beacon.schools.models import School
+
+    analyst = _national()
+    director = make_user("director", "director")
+    assert permissions.visible_schools(analyst).count() == School.objects.count()
+    assert set(permissions.current_risk_register_schools(analyst)) == set(School.objects.served())
+    some = permissions.current_risk_register_schools(director).order_by("urn").first()
+    assert some is not None
+    Intelligence.objects.create(
+        school=some, date=evaluated.start_date, source="other", summary="general note"
+    )
+    Intelligence.objects.create(
+        school=some, date=evaluated.start_date, source="other", summary="s", sensitivity="safeguarding"
+    )
+    assert permissions.can_see_risk_register(analyst) and permissions.can_see_la_overview(analyst)
+    assert not permissions.can_decide_assessment(analyst)
+    assert not permissions.can_record_judgement(analyst, some)
+    assert not permissions.can_record_intelligence(analyst, some)
+    assert not permissions.can_see_support(analyst)
+    assert not permissions.can_import(analyst)
+    assert not permissions.visible_intelligence(analyst, some).exists()
+    assert permissions.visible_intelligence(director, some).count() == 2
+
+    c = Client()
+    c.force_login(analyst)
+    assert c.get(f"/risk/?term={evaluated.slug}").status_code == 200
+    page = c.get(f"/risk/{some.urn}/?term={evaluated.slug}")
+    assert page.status_code == 200 and "general note" not in page.content.decode()
+    assert c.post(f"/risk/{some.urn}/judgements/", {}).status_code == 403
+    assert c.post(f"/risk/{some.urn}/decide/", {}).status_code == 403
+    assert c.get("/support/").status_code == 403
+    overview = c.get(f"/schools/local-authority/?la={CAMDEN}")
+    assert overview.status_code == 200 and some.name in overview.content.decode()
+    # A director sees their own LA whatever the query says.
+    c.force_login(director)
+    other_la = School.objects.served().exclude(la_code=CAMDEN).first()
+    if other_la is not None:
+        body = c.get(f"/schools/local-authority/?la={other_la.la_code}").content.decode()
+        assert other_la.name not in body
