@@ -485,7 +485,8 @@ def table(results: list[Result], markdown: bool) -> str:
 def pg_admin(url: str, sql: str) -> None:
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:
+    maintenance = urlunparse(urlparse(url)._replace(path="/postgres"))  # the URL's own database may not exist
+    with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(sql.encode())
 
 
@@ -500,8 +501,8 @@ def main() -> int:
     parser.add_argument(
         "--postgres",
         metavar="URL",
-        help="also benchmark PostgreSQL: a temporary database is created on this server (the URL's "
-        "database is used only to connect) and dropped afterwards",
+        help="also benchmark PostgreSQL: a temporary database is created on this server (through its "
+        "'postgres' maintenance database) and dropped afterwards",
     )
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
     parser.add_argument("--only", action="append", metavar="SOURCE", help="only these source keys")
