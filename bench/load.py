@@ -41,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,9 +71,11 @@ class PageStats:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     sample_errors: list[str] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)
 
-    def error(self, msg: str) -> None:
+    def error(self, msg: str, kind: str = "") -> None:
         self.errors += 1
+        self.kinds[kind or msg] += 1
         if len(self.sample_errors) < 3:
             self.sample_errors.append(msg)
 
@@ -132,11 +135,13 @@ def summarise(stats: dict[str, PageStats], wall: float) -> dict[str, Any]:
         name: {**figures(s.latencies, s.errors), "sample_errors": s.sample_errors}
         for name, s in stats.items()
     }
+    kinds: Counter[str] = sum((s.kinds for s in stats.values()), Counter())
     overall = figures([x for s in stats.values() for x in s.latencies], sum(s.errors for s in stats.values()))
     return {
         **overall,
         "seconds": round(wall, 1),
         "rps": round(overall["requests"] / wall, 1) if wall else 0.0,
+        "error_kinds": dict(kinds.most_common()),
         "pages": pages,
     }
 
@@ -224,13 +229,15 @@ async def fetch(client: httpx.AsyncClient, name: str, url: str, stats: dict[str,
     try:
         res = await client.get(url)
     except httpx.HTTPError as exc:
-        stats[name].error(f"{url}: {type(exc).__name__}")
+        stats[name].error(f"{url}: {type(exc).__name__}", type(exc).__name__)
         return
     elapsed = time.perf_counter() - started
     if res.status_code != 200:
-        stats[name].error(f"{url}: HTTP {res.status_code} {res.headers.get('location', '')}")
+        stats[name].error(
+            f"{url}: HTTP {res.status_code} {res.headers.get('location', '')}", f"HTTP {res.status_code}"
+        )
     elif "Sign out" not in res.text and "sign-out" not in res.text:
-        stats[name].error(f"{url}: not signed in")
+        stats[name].error(f"{url}: not signed in", "signed out")
     else:
         stats[name].latencies.append(elapsed)
 
@@ -287,7 +294,9 @@ async def drive_think(
     """Think-time model: one virtual user per session key, each following its own `journey`; a user
     sends no request that would start after `duration`, and in-flight requests are awaited."""
     timeout = httpx.Timeout(REQUEST_TIMEOUT)
-    limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)  # a browser tab, roughly
+    # A new connection per request: the pauses (1-3 s) straddle gunicorn's 2 s keep-alive, and a request
+    # sent on a connection the server is closing fails with ReadError where a browser would retry it.
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=0)
     clients = [
         httpx.AsyncClient(base_url=base, cookies={cookie: key}, limits=limits, timeout=timeout)
         for key in keys
@@ -578,9 +587,11 @@ def main() -> int:
         closed = f"sign-in {r['closed']['sign_in_ms']:.0f} ms per session; " if "closed" in r else ""
         print(f"{backend}: {closed}prepared in {r['prepare_s']}s")
         for mode in ("closed", "think"):
-            for name, p in r.get(mode, {}).get("pages", {}).items():
-                for e in p["sample_errors"]:
-                    print(f"  {backend} {mode} {name} error: {e}")
+            m = r.get(mode)
+            if m and m["errors"]:
+                kinds = ", ".join(f"{k} {n}" for k, n in m["error_kinds"].items())
+                first = next(e for p in m["pages"].values() for e in p["sample_errors"])
+                print(f"  {backend} {mode}: {m['errors']} errors ({kinds}), e.g. {first}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     failed = any(

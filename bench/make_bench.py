@@ -166,7 +166,7 @@ def headline(run: dict[str, Any], ew: dict[str, Any] | None) -> list[str]:
             "bad": bad,
         }
     if not cols:
-        return ["No import figures (the import stage produced none)."]
+        return ["No import figures (the import stage produced none).", run.get("postgresql_failure", "")]
     files = max(c["files"] for c in cols.values())
     rows = max(c["rows"] for c in cols.values())
     schools = next((c["schools"] for c in cols.values() if c["schools"]), None)
@@ -205,6 +205,8 @@ def headline(run: dict[str, Any], ew: dict[str, Any] | None) -> list[str]:
             f"with the model, (b) + scoring = {with_scoring:,.1f} s = **{with_scoring / c['read']:,.0f}x** (a) on "
             "SQLite.",
         ]
+    if run.get("postgresql_failure"):
+        out.append(f"\n**{run['postgresql_failure'][:500]}**")
     for b, c in cols.items():
         for r in c["bad"]:
             out.append(

@@ -43,20 +43,23 @@ def test_percentiles_by_nearest_rank(load: ModuleType) -> None:
 
 def test_summary_counts_errors_as_requests_and_takes_percentiles_over_all_pages(load: ModuleType) -> None:
     stats = {"a": load.PageStats(latencies=[0.1, 0.2, 0.3]), "b": load.PageStats(latencies=[0.4])}
-    stats["b"].error("/b/: HTTP 500")
+    stats["b"].error("/b/: HTTP 500", "HTTP 500")
+    stats["a"].error("/a/: ReadTimeout", "ReadTimeout")
+    stats["b"].error("/b/: ReadTimeout", "ReadTimeout")
     out = load.summarise(stats, wall=2.0)
-    assert out["requests"] == 5 and out["errors"] == 1
-    assert out["rps"] == 2.5
+    assert out["requests"] == 7 and out["errors"] == 3
+    assert out["error_kinds"] == {"ReadTimeout": 2, "HTTP 500": 1}
+    assert out["rps"] == 3.5
     assert out["p50_ms"] == 200.0 and out["max_ms"] == 400.0  # over the four successful latencies
     assert out["pages"]["b"] == {
-        "requests": 2,
-        "errors": 1,
+        "requests": 3,
+        "errors": 2,
         "p50_ms": 400.0,
         "p95_ms": 400.0,
         "p99_ms": 400.0,
         "max_ms": 400.0,
         "mean_ms": 400.0,
-        "sample_errors": ["/b/: HTTP 500"],
+        "sample_errors": ["/b/: HTTP 500", "/b/: ReadTimeout"],
     }
 
 
