@@ -287,7 +287,7 @@ def render(meta: dict[str, Any], stages: list[dict[str, Any]], data: dict[str, A
         if s["exit"] != 0:
             tail = s["log_tail"].strip().replace("```", "'''")
             out += [
-                f"Stage **{s['name']}** failed (exit {s['exit']}); end of its log:",
+                f"Stage **{s['name']}** did not succeed (exit {s['exit']}); end of its log:",
                 "",
                 "```",
                 tail[-1200:],
