@@ -83,11 +83,14 @@ test-postgres: install assets
 	$(PY) manage.py collectstatic --noinput -v0
 	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q -p no:cacheprovider
 
+# Every benchmark in one run (import + risk evaluation vs a polars read, national pages, early-warning
+# model, load test), its figures written into docs/PERFORMANCE.md. BENCH_QUICK=1 for a shorter run,
+# BENCH_STAGES=import,early-warning,load,load-national to choose stages (bench/README.md).
 bench: install
-	$(PY) bench/run.py
-	@test -f var/national.sqlite3 && BEACON_SQLITE_PATH=var/national.sqlite3 $(PY) bench/bench_early_warning.py || echo "early-warning bench: load the national files into var/national.sqlite3 first (see docs/EARLY_WARNING.md)"
+	$(PY) bench/make_bench.py --postgres $(PG_URL)
 
-# Loopback load test (not part of `make test`): 50 users against gunicorn on SQLite and PostgreSQL.
+# Loopback load test alone (not part of `make test`): the closed loop (50 users, no think time) and
+# 200 users with 1-3 s think time against gunicorn on SQLite and PostgreSQL.
 load: install
 	$(PY) bench/load.py --postgres $(PG_URL)
 

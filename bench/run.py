@@ -67,19 +67,38 @@ PAGES = (
 PAGE_REPEATS = 5
 
 
-def time_pages(la_code: int) -> list[dict[str, Any]]:
+def _user_for(role: str, la_code: int) -> Any:
+    """The user the page timings sign in as: the demo account of that role in `la_code` (director...), or
+    for a role no demo account has (e.g. a national role) a user `bench-<role>` without an LA. None if
+    Beacon has no such role."""
+    from beacon.accounts.models import User
+    from beacon.accounts.roles import Role
+    from beacon.accounts.services import DEMO_ACCOUNTS, create_demo_users
+
+    if role not in Role.values:
+        return None
+    if any(a.role == role for a in DEMO_ACCOUNTS):
+        _, users = create_demo_users(la_code, secrets.token_urlsafe(16))
+        return next(u for u in users if u.role == role)
+    user, _ = User.objects.update_or_create(
+        username=f"bench-{role}", defaults={"role": role, "la_code": None, "is_active": True}
+    )
+    return user
+
+
+def time_pages(la_code: int, role: str = "director") -> dict[str, Any]:
     """Server-side time of the main pages (Django test client: URL routing, middleware, queries,
-    templates; no network), signed in as the demo director of `la_code`, over the national database."""
+    templates; no network), signed in as `role` (the demo account of LA `la_code`, see _user_for), over
+    the national database. {"skipped": reason} if Beacon has no such role."""
     import statistics
 
     from django.test import Client
 
-    from beacon.accounts.services import create_demo_users
-
-    _, users = create_demo_users(la_code, secrets.token_urlsafe(16))
-    director = next(u for u in users if u.username == "director")
+    user = _user_for(role, la_code)
+    if user is None:
+        return {"role": role, "skipped": f"Beacon has no role {role!r} (beacon.accounts.roles.Role): skipped"}
     client = Client(SERVER_NAME="localhost")
-    client.force_login(director)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     rows = []
     for name, url in PAGES:
         first = time.perf_counter()
@@ -101,7 +120,7 @@ def time_pages(la_code: int) -> list[dict[str, Any]]:
                 "max_ms": round(max(times) * 1000, 1),
             }
         )
-    return rows
+    return {"role": role, "user": user.username, "pages": rows}
 
 
 def worker(argv: list[str]) -> None:
@@ -161,21 +180,26 @@ def worker(argv: list[str]) -> None:
             vendor=connection.vendor,
         )
     elif mode == "risk":
-        from beacon.risk.models import Term
-        from beacon.risk.services import evaluate
+        # The public entry point, as `make run` and an operator call it: whatever `evaluate_risk` does
+        # (evaluate every school, store the results, refresh the proposals the pages read...) is timed.
+        import io
+        import re
 
+        from django.core.management import call_command
+
+        buf = io.StringIO()
         t = time.perf_counter()
-        summary = evaluate(Term.parse(argv[1]))
+        call_command("evaluate_risk", "--term", argv[1], stdout=buf)
+        text = buf.getvalue()
+        found = re.search(r"([\d,]+) schools, ([\d,]+) results", text)
         out.update(
             seconds=time.perf_counter() - t,
-            schools=summary.schools,
-            results=summary.results,
-            counts=summary.counts,
-            load_s=summary.load_seconds,
-            write_s=summary.write_seconds,
+            schools=int(found.group(1).replace(",", "")) if found else 0,
+            results=int(found.group(2).replace(",", "")) if found else 0,
+            output=text[:2000],
         )
     elif mode == "pages":
-        out["pages"] = time_pages(int(argv[1]))
+        out["pages"] = time_pages(int(argv[1]), argv[2] if len(argv) > 2 else "director")
     else:
         raise SystemExit(f"unknown worker mode {mode}")
     out["self_maxrss_kib"] = _self_rss_kib()
@@ -240,69 +264,106 @@ def run_worker(args: list[str], env: dict[str, str], timeout: float) -> tuple[di
 
 
 def bench_after_import(
-    backend: str, env: dict[str, str], term: str, la_code: int, timeout: float, log: Any
+    backend: str, env: dict[str, str], term: str, la_code: int, roles: list[str], timeout: float, log: Any
 ) -> dict[str, Any]:
-    """Risk evaluation of every school in England, then page timings, on the database just imported."""
-    risk, risk_peak = run_worker(["risk", term], env, timeout)
-    log(
-        f"[{backend}] risk evaluation ({term}): {risk['schools']:,} schools, {risk['results']:,} results "
-        f"in {risk['seconds']:.1f}s, peak {risk_peak:.0f} MiB"
-    )
-    pages, pages_peak = run_worker(["pages", str(la_code)], env, timeout)
-    for p in pages["pages"]:
-        log(
-            f"[{backend}] {p['page']:24} {p['status']} median {p['median_ms']:7.1f} ms (first {p['first_ms']:.0f} ms)"
+    """Risk evaluation of every school in England (`evaluate_risk`), then page timings as each role, on
+    the database just imported. A failing step is recorded (key "errors") and the others still run."""
+    extra: dict[str, Any] = {"errors": [], "pages_by_role": [], "risk_s": None, "risk_peak_mib": 0.0}
+    try:
+        risk, risk_peak = run_worker(["risk", term], env, timeout)
+        extra.update(
+            risk_s=risk["seconds"],
+            risk_schools=risk["schools"],
+            risk_results=risk["results"],
+            risk_output=risk["output"],
+            risk_peak_mib=risk_peak,
         )
-    return {
-        "risk_s": risk["seconds"],
-        "risk_schools": risk["schools"],
-        "risk_results": risk["results"],
-        "risk_counts": risk["counts"],
-        "risk_load_s": risk["load_s"],
-        "risk_write_s": risk["write_s"],
-        "risk_peak_mib": risk_peak,
-        "pages": pages["pages"],
-        "pages_peak_mib": pages_peak,
-    }
+        log(
+            f"[{backend}] risk evaluation ({term}): {risk['schools']:,} schools, {risk['results']:,} results "
+            f"in {risk['seconds']:.1f}s, peak {risk_peak:.0f} MiB"
+        )
+    except Exception as exc:  # reported; the page timings still run
+        extra["errors"].append(f"risk evaluation: {exc}")
+        log(f"[{backend}] risk evaluation FAILED: {exc}")
+    peaks = [0.0]
+    for role in roles:
+        try:
+            data, peak = run_worker(["pages", str(la_code), role], env, timeout)
+        except Exception as exc:
+            extra["errors"].append(f"pages as {role}: {exc}")
+            log(f"[{backend}] pages as {role} FAILED: {exc}")
+            continue
+        peaks.append(peak)
+        timing = data["pages"]
+        extra["pages_by_role"].append(timing)
+        if "skipped" in timing:
+            log(f"[{backend}] pages as {role}: {timing['skipped']}")
+            continue
+        for p in timing["pages"]:
+            log(
+                f"[{backend}] {role:10} {p['page']:24} {p['status']} median {p['median_ms']:7.1f} ms "
+                f"(first {p['first_ms']:.0f} ms)"
+            )
+    extra["pages_peak_mib"] = max(peaks)
+    return extra
 
 
-def summary(results: list[Result], extras: dict[str, dict[str, Any]], markdown: bool) -> str:
+def page_table(rows: list[dict[str, Any]], markdown: bool) -> list[str]:
+    head = ["page", "status", "KiB", "first ms", "median ms", "max ms"]
+    body = [
+        [
+            p["page"],
+            str(p["status"]),
+            f"{p['kib']:.0f}",
+            f"{p['first_ms']:.0f}",
+            f"{p['median_ms']:.0f}",
+            f"{p['max_ms']:.0f}",
+        ]
+        for p in rows
+    ]
+    if markdown:
+        return [
+            "| " + " | ".join(head) + " |",
+            "|---|---:|---:|---:|---:|---:|",
+            *("| " + " | ".join(r) + " |" for r in body),
+        ]
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    fmt = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths))
+    return ["  " + fmt.format(*head)] + ["  " + fmt.format(*r) for r in body]
+
+
+def summary(results: list[Result], extras: dict[str, dict[str, Any]], la_code: int, markdown: bool) -> str:
     """(a) polars-only read of every file, (b) full import + risk evaluation, their ratio, peak memory."""
     lines = []
     for backend, extra in extras.items():
         sel = [r for r in results if r.backend == backend and r.status != "missing"]
         read_s = sum(r.read_seconds for r in sel)
         import_s = sum(r.seconds for r in sel)
-        full_s = import_s + extra["risk_s"]
         peak = max([*(r.peak_rss_mib for r in sel), extra["risk_peak_mib"], extra["pages_peak_mib"]])
-        lines += [
-            f"{backend}: (a) polars read of {len(sel)} files: {read_s:.2f}s; "
-            f"(b) import {import_s:.1f}s + risk evaluation of {extra['risk_schools']:,} schools "
-            f"{extra['risk_s']:.1f}s = {full_s:.1f}s; (b)/(a) = {full_s / read_s:,.0f}x; "
-            f"peak RSS {peak:.0f} MiB (largest single process)",
-        ]
-        head = ["page", "status", "KiB", "first ms", "median ms", "max ms"]
-        rows = [
-            [
-                p["page"],
-                str(p["status"]),
-                f"{p['kib']:.0f}",
-                f"{p['first_ms']:.0f}",
-                f"{p['median_ms']:.0f}",
-                f"{p['max_ms']:.0f}",
-            ]
-            for p in extra["pages"]
-        ]
-        lines.append(
-            f"{backend}: page timings, signed in as the demo director (LA 202), median of {PAGE_REPEATS}:"
-        )
-        if markdown:
-            lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-            lines += ["| " + " | ".join(r) + " |" for r in rows]
+        if extra["risk_s"] is None:
+            lines.append(
+                f"{backend}: (a) polars read {read_s:.2f}s; import {import_s:.1f}s; risk evaluation failed"
+            )
         else:
-            widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
-            fmt = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths))
-            lines += ["  " + fmt.format(*head)] + ["  " + fmt.format(*r) for r in rows]
+            full_s = import_s + extra["risk_s"]
+            lines.append(
+                f"{backend}: (a) polars read of {len(sel)} files: {read_s:.2f}s; "
+                f"(b) import {import_s:.1f}s + risk evaluation of {extra['risk_schools']:,} schools "
+                f"{extra['risk_s']:.1f}s = {full_s:.1f}s; (b)/(a) = {full_s / read_s:,.0f}x; "
+                f"peak RSS {peak:.0f} MiB (largest single process)"
+            )
+        for timing in extra["pages_by_role"]:
+            if "skipped" in timing:
+                lines.append(f"{backend}: page timings as {timing['role']}: {timing['skipped']}")
+                continue
+            who = (
+                f"the demo {timing['role']} of LA {la_code}"
+                if timing["user"] != f"bench-{timing['role']}"
+                else f"a {timing['role']} user"
+            )
+            lines.append(f"{backend}: page timings, signed in as {who}, median of {PAGE_REPEATS}:")
+            lines += page_table(timing["pages"], markdown)
+        lines += [f"{backend}: ERROR {e}" for e in extra["errors"]]
         lines.append("")
     return "\n".join(lines)
 
@@ -335,7 +396,15 @@ def bench_backend(
             results.append(res)
             log(f"[{backend}] {key}: {rel} not found, skipped")
             continue
-        data, peak = run_worker(["import", key, str(path), "-" if year is None else str(year)], env, timeout)
+        try:
+            data, peak = run_worker(
+                ["import", key, str(path), "-" if year is None else str(year)], env, timeout
+            )
+        except RuntimeError as exc:  # a crash or timeout: recorded, the other files still run
+            res.status, res.message = "crashed", str(exc)[-1500:]
+            results.append(res)
+            log(f"[{backend}] {key}: {rel} CRASHED: {str(exc)[-300:]}")
+            continue
         res.status, res.message, res.errors = data["status"], data["message"], data["errors"]
         res.rows_read, res.seconds = data["rows_read"], data["seconds"]
         res.inserted, res.updated, res.skipped = data["inserted"], data["updated"], data["skipped"]
@@ -416,7 +485,8 @@ def table(results: list[Result], markdown: bool) -> str:
 def pg_admin(url: str, sql: str) -> None:
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:
+    maintenance = urlunparse(urlparse(url)._replace(path="/postgres"))  # the URL's own database may not exist
+    with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(sql.encode())
 
 
@@ -431,8 +501,8 @@ def main() -> int:
     parser.add_argument(
         "--postgres",
         metavar="URL",
-        help="also benchmark PostgreSQL: a temporary database is created on this server (the URL's "
-        "database is used only to connect) and dropped afterwards",
+        help="also benchmark PostgreSQL: a temporary database is created on this server (through its "
+        "'postgres' maintenance database) and dropped afterwards",
     )
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
     parser.add_argument("--only", action="append", metavar="SOURCE", help="only these source keys")
@@ -443,10 +513,23 @@ def main() -> int:
         "--term", default="autumn-2026", help="term for the risk evaluation (default autumn-2026)"
     )
     parser.add_argument("--la", type=int, default=202, help="LA whose director the page timings sign in as")
+    parser.add_argument(
+        "--roles",
+        default="director,national",
+        help="roles the page timings sign in as, comma-separated (default director,national): the demo "
+        "account of --la for a demo role, otherwise a user of that role without an LA; a role Beacon "
+        "does not have is skipped with a message",
+    )
+    parser.add_argument(
+        "--keep-sqlite",
+        metavar="FILE",
+        help="keep the national SQLite database at FILE (for the early-warning bench and a national load test)",
+    )
     args = parser.parse_args()
     if args.worker is not None:
         worker(args.worker)
         return 0
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -462,6 +545,7 @@ def main() -> int:
     sqlite_env = {**base_env, "BEACON_SQLITE_PATH": str(tmp / "bench.sqlite3")}
     pg_db = f"beacon_bench_{secrets.token_hex(4)}"
     pg_env: dict[str, str] | None = None
+    pg_failure = ""
     if args.postgres:
         parsed = urlparse(args.postgres)
         pg_env = {**base_env, "DATABASE_URL": urlunparse(parsed._replace(path=f"/{pg_db}"))}
@@ -495,21 +579,33 @@ def main() -> int:
             results += res
             if not args.only:
                 extras["sqlite"] = bench_after_import(
-                    "sqlite", sqlite_env, args.term, args.la, args.timeout, log
+                    "sqlite", sqlite_env, args.term, args.la, roles, args.timeout, log
                 )
         if pg_env is not None:
-            pg_admin(args.postgres, f'CREATE DATABASE "{pg_db}"')
             try:
-                res, migrations["postgresql"] = bench_backend(
-                    "postgresql", pg_env, plan, data_dir, reads, args.timeout, log
-                )
-                results += res
-                if not args.only:
-                    extras["postgresql"] = bench_after_import(
-                        "postgresql", pg_env, args.term, args.la, args.timeout, log
+                pg_admin(args.postgres, f'CREATE DATABASE "{pg_db}"')
+                try:
+                    res, migrations["postgresql"] = bench_backend(
+                        "postgresql", pg_env, plan, data_dir, reads, args.timeout, log
                     )
-            finally:
-                pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
+                    results += res
+                    if not args.only:
+                        extras["postgresql"] = bench_after_import(
+                            "postgresql", pg_env, args.term, args.la, roles, args.timeout, log
+                        )
+                finally:
+                    pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
+            except Exception as exc:  # reported; the SQLite figures are still printed
+                pg_failure = f"PostgreSQL run failed: {exc}"
+                log(pg_failure)
+        if args.keep_sqlite and not args.no_sqlite:
+            keep = Path(args.keep_sqlite)
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{keep}{suffix}").unlink(missing_ok=True)
+                if Path(f"{tmp / 'bench.sqlite3'}{suffix}").exists():
+                    shutil.move(f"{tmp / 'bench.sqlite3'}{suffix}", f"{keep}{suffix}")
+            log(f"national SQLite database kept at {keep}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -524,7 +620,7 @@ def main() -> int:
         + f". Whole benchmark {total:.0f}s."
     )
     print()
-    print(summary(results, extras, args.markdown))
+    print(summary(results, extras, args.la, args.markdown))
     print(table(results, args.markdown))
     failed = [r for r in results if r.status not in {"succeeded", "missing"}]
     for r in failed:
@@ -538,11 +634,14 @@ def main() -> int:
                     "total_s": total,
                     "results": [{**asdict(r), "rows_per_s": r.rows_per_s} for r in results],
                     "after_import": extras,
+                    "postgresql_failure": pg_failure,
                 },
                 indent=2,
             )
         )
-    return 1 if failed else 0
+    if pg_failure:
+        print(f"\n{pg_failure}")
+    return 1 if failed or pg_failure or any(e["errors"] for e in extras.values()) else 0
 
 
 if __name__ == "__main__":
