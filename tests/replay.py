@@ -42,7 +42,7 @@ def fingerprint() -> tuple[Any, ...]:
     """Row count and highest primary key of every table, in one query."""
     qn = connection.ops.quote_name
     parts = [
-        f"SELECT {i}, COUNT(*), MAX({qn(m._meta.pk.column)}) FROM {qn(m._meta.db_table)}"  # noqa: S608
+        f"SELECT {i}, COUNT(*), CAST(MAX({qn(m._meta.pk.column)}) AS TEXT) FROM {qn(m._meta.db_table)}"  # noqa: S608
         for i, m in enumerate(_models())
     ]
     with connection.cursor() as cur:
