@@ -11,16 +11,20 @@ LA ?= 202
 # Not TERM: that is the terminal type in every shell's environment.
 RISK_TERM ?= autumn-2026
 PG_URL ?= postgres://postgres@127.0.0.1:5432/beacon
+# The suite runs in parallel (pytest-xdist, one test database per worker; decision 0025). Whole files go
+# to one worker (--dist loadfile) so module-scoped fixtures load once. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 export BEACON_DATA_DIR ?= $(abspath ..)/shared/data/raw
 
-.PHONY: run test install assets browser migrate demo users lint typecheck check-deploy test-sqlite test-postgres bench load lock clean
+.PHONY: run test install assets browser migrate demo users lint typecheck check-deploy migrations-check test-sqlite test-postgres bench load lock clean
 
 run: install assets migrate demo users
 	$(PY) manage.py collectstatic --noinput -v0
 	@echo "Beacon is at http://$(HOST):$(PORT)/ - demo sign-ins are in var/demo-credentials.txt"
 	$(VENV)/bin/gunicorn beacon.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
-test: install assets browser lint typecheck check-deploy test-sqlite test-postgres
+test: install assets browser lint typecheck check-deploy migrations-check test-sqlite test-postgres
 
 $(PY):
 	@test -n "$(PY_SYSTEM)" || (echo "Python $(PYTHON_VERSION) not found (install it or pyenv install $(PYTHON_VERSION))" && exit 1)
@@ -75,13 +79,17 @@ check-deploy: install
 	BEACON_ALLOWED_HOSTS=beacon.example.gov.uk BEACON_VAR_DIR=$$(mktemp -d) \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
+# Every model change has its migration.
+migrations-check: install
+	$(PY) manage.py makemigrations --check --dry-run
+
 test-sqlite: install assets
 	$(PY) manage.py collectstatic --noinput -v0
-	DATABASE_URL= $(VENV)/bin/pytest -q -p no:cacheprovider
+	DATABASE_URL= $(PYTEST)
 
 test-postgres: install assets
 	$(PY) manage.py collectstatic --noinput -v0
-	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q -p no:cacheprovider
+	DATABASE_URL=$(PG_URL) $(PYTEST)
 
 # Every benchmark in one run (import + risk evaluation vs a polars read, national pages, early-warning
 # model, load test), its figures written into docs/PERFORMANCE.md. BENCH_QUICK=1 for a shorter run,

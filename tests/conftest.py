@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from tests.replay import load_once
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by tests are still
 # synchronous and safe, so tell Django not to refuse them.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -46,12 +48,15 @@ def camden_register(db: None, data_dir: Path) -> None:
     from beacon.imports.framework import run_import
     from beacon.imports.models import RunStatus
 
-    for source, rel in (
-        ("school_census", "helios-census-2022-23/spc_school_level_underlying_data_2022_23.csv"),
-        ("gias_establishments", "clarelgibson-england-school-admissions/dim_school.csv"),
-    ):
-        run = run_import(source, data_dir / rel, la_code=CAMDEN)
-        assert run.status == RunStatus.SUCCEEDED, run.message
+    def load() -> None:
+        for source, rel in (
+            ("school_census", "helios-census-2022-23/spc_school_level_underlying_data_2022_23.csv"),
+            ("gias_establishments", "clarelgibson-england-school-admissions/dim_school.csv"),
+        ):
+            run = run_import(source, data_dir / rel, la_code=CAMDEN)
+            assert run.status == RunStatus.SUCCEEDED, run.message
+
+    load_once("camden_register", load)
 
 
 @pytest.fixture
@@ -60,9 +65,12 @@ def camden_demo(db: None, data_dir: Path) -> None:
     from beacon.imports.demo import load_demo
     from beacon.imports.models import RunStatus
 
-    runs = load_demo(data_dir, la_code=CAMDEN, log=lambda _m: None)
-    bad = [r.message for r in runs if r.status != RunStatus.SUCCEEDED]
-    assert not bad, bad
+    def load() -> None:
+        runs = load_demo(data_dir, la_code=CAMDEN, log=lambda _m: None)
+        bad = [r.message for r in runs if r.status != RunStatus.SUCCEEDED]
+        assert not bad, bad
+
+    load_once("camden_demo", load)
 
 
 def make_user(
@@ -145,6 +153,23 @@ def sign_in(page: Any, live_server: Any, username: str, password: str = "correct
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+def sign_in_by_session(page: Any, live_server: Any, username: str, *, then: str | None = None) -> None:
+    """Sign in without the form: a session made server-side (as the form would), its cookie given to
+    the browser. One page load fewer than `sign_in` twice over; the form itself stays covered by the
+    tests that use `sign_in` (test_smoke, test_security_browser with two-factor). `then` opens a page."""
+    from django.test import Client
+
+    from beacon.accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+    if then is not None:
+        page.goto(f"{live_server.url}{then}")
+        page.wait_for_load_state()
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

@@ -43,6 +43,7 @@ from beacon.accountability.models import (
 from beacon.accountability.periods import parse_half_term, previous_half_term
 from beacon.core.versioning import StaleEdit
 from tests.conftest import CAMDEN, make_user
+from tests.replay import load_once
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 HAVERSTOCK, GOSPEL_OAK, NETLEY, PETITE_ECOLE = 100049, 100025, 100018, 138777
@@ -78,16 +79,19 @@ def camden_ofsted(camden_register: None, data_dir: Path) -> None:
     from beacon.imports.framework import run_import
     from beacon.imports.models import RunStatus
 
-    for source, rel in (
-        ("ofsted_inspection_history", "waiky8-schools-data/ofsted_ratings_2018.csv"),
-        ("ofsted_latest", "pvhee-london-schools/schools_london_complete.csv"),
-        (
-            "ofsted_management_information",
-            "hemaleed-ofsted-mi-2026-sample/ofsted_mi_state_funded_schools_2026_first18rows.csv",
-        ),
-    ):
-        run = run_import(source, data_dir / rel, la_code=CAMDEN)
-        assert run.status == RunStatus.SUCCEEDED, run.message
+    def load() -> None:
+        for source, rel in (
+            ("ofsted_inspection_history", "waiky8-schools-data/ofsted_ratings_2018.csv"),
+            ("ofsted_latest", "pvhee-london-schools/schools_london_complete.csv"),
+            (
+                "ofsted_management_information",
+                "hemaleed-ofsted-mi-2026-sample/ofsted_mi_state_funded_schools_2026_first18rows.csv",
+            ),
+        ):
+            run = run_import(source, data_dir / rel, la_code=CAMDEN)
+            assert run.status == RunStatus.SUCCEEDED, run.message
+
+    load_once("accountability:camden_ofsted", load)
 
 
 # --- seed ---------------------------------------------------------------------------------------------

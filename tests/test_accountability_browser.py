@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_accessible, assert_no_horizontal_scroll, make_user, sign_in
+from tests.conftest import assert_accessible, assert_no_horizontal_scroll, make_user, sign_in_by_session
 
 HAVERSTOCK = 100049
 
@@ -29,7 +29,7 @@ def test_accountability_pages(
     commissioner = make_user("cora", "commissioner")
     make_user("dana", "director")
 
-    sign_in(page, live_server, "cora")
+    sign_in_by_session(page, live_server, "cora", then="/")
     page.get_by_role("link", name="Accountability").first.click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "Accountability"
@@ -57,7 +57,7 @@ def test_accountability_pages(
     assert_accessible(page)
 
     # On a phone the report's tables scroll inside their own region, not the page.
-    sign_in(phone_page, live_server, "cora")
+    sign_in_by_session(phone_page, live_server, "cora")
     for path in ("commissioner/", "notifications/?show=all", "commission/"):
         phone_page.goto(f"{live_server.url}/accountability/{path}")
         assert_no_horizontal_scroll(phone_page)
@@ -65,7 +65,7 @@ def test_accountability_pages(
     # The director adds an action to the ECR7 pledge, then records this term's update.
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
-    sign_in(page, live_server, "dana")
+    sign_in_by_session(page, live_server, "dana")
     page.goto(f"{live_server.url}/accountability/strategy/")
     assert page.get_by_role("heading", name="Goal 2: Every child a reader by 7 (ECR7)").is_visible()
     assert_accessible(page)

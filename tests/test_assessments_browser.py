@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests.conftest import assert_accessible, make_user, sign_in
+from tests.conftest import assert_accessible, make_user, sign_in_by_session
 
 ARGYLE = 100008  # Argyle Primary School
 ACLAND = 100053  # Acland Burghley School
@@ -69,7 +69,7 @@ def test_director_decides_a_category(
         recorded_by=director,
     )
 
-    sign_in(page, live_server, "dana")
+    sign_in_by_session(page, live_server, "dana")
     page.goto(f"{live_server.url}/risk/?term=autumn-2025")
     assert page.get_by_role("heading", level=1).inner_text() == "Risk register"
     first = page.locator("#risk-register tbody tr").first

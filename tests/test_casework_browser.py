@@ -20,7 +20,7 @@ from beacon.assessments.models import SRASMeeting, TermlyAssessment
 from beacon.risk.models import Term
 from beacon.schools.models import School
 from tests.casework_journey import HAVERSTOCK, casework, categorisation_letter
-from tests.conftest import make_user, sign_in
+from tests.conftest import make_user, sign_in_by_session
 
 
 @pytest.mark.browser
@@ -37,6 +37,6 @@ def test_a_terms_casework_with_letters(
         rationale="GCSE outcomes well below the floor for two years.", decided_by=director,
         decided_at=timezone.now(),
     )  # fmt: skip
-    sign_in(page, live_server, "dli")
+    sign_in_by_session(page, live_server, "dli")
     categorisation_letter(page, live_server.url)
     casework(page, live_server.url)

@@ -9,7 +9,13 @@ import pytest
 
 from beacon.imports.framework import run_import
 from beacon.imports.models import RunStatus
-from tests.conftest import CAMDEN, assert_accessible, assert_no_horizontal_scroll, make_user, sign_in
+from tests.conftest import (
+    CAMDEN,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    make_user,
+    sign_in_by_session,
+)
 
 
 @pytest.mark.browser
@@ -24,7 +30,7 @@ def test_data_page_in_the_browser(
     run = run_import("ks2_results", data_dir / "waiky8-schools-data/ks2_perf_2018.csv", la_code=CAMDEN)
     assert run.status == RunStatus.SUCCEEDED, run.message
     make_user("dana", "director")
-    sign_in(page, live_server, "dana")
+    sign_in_by_session(page, live_server, "dana", then="/")
     page.get_by_role("link", name="Data held").click()
     page.wait_for_load_state()
     assert page.url.endswith("/imports/data/")
@@ -37,7 +43,7 @@ def test_data_page_in_the_browser(
     assert page.locator('tr[data-source="csp_absence"] td[data-period]').inner_text() == "Not imported"
     assert_accessible(page)
 
-    sign_in(phone_page, live_server, "dana")
+    sign_in_by_session(phone_page, live_server, "dana")
     phone_page.goto(f"{live_server.url}/imports/data/")
     assert_accessible(phone_page)
     assert_no_horizontal_scroll(phone_page)

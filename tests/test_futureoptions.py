@@ -25,6 +25,7 @@ from beacon.imports.framework import run_import
 from beacon.imports.models import RunStatus
 from beacon.schools.models import School
 from tests.conftest import CAMDEN, make_user
+from tests.replay import load_once
 
 ADMISSIONS = "clarelgibson-england-school-admissions"
 BRECKNOCK = 100010  # primary, school_key 4 in the admissions star schema
@@ -43,9 +44,13 @@ def _import(data_dir: Path, source: str, rel: str, year: int | None = None) -> N
 def fo_data(camden_register: None, data_dir: Path) -> None:
     """Register (census 2022/23 + GIAS 2022), CSP census 2018/19, GIAS roll/capacity (January 2022
     census) and the admissions offers 2014-2022."""
-    _import(data_dir, "csp_census", "kspdeveloper-csp-2018-19/england_census.csv", 2018)
-    _import(data_dir, "gias_roll_capacity", f"{ADMISSIONS}/fct_school.csv", 2021)
-    _import(data_dir, "admissions_offers", f"{ADMISSIONS}/fct_school_year.csv")
+
+    def load() -> None:
+        _import(data_dir, "csp_census", "kspdeveloper-csp-2018-19/england_census.csv", 2018)
+        _import(data_dir, "gias_roll_capacity", f"{ADMISSIONS}/fct_school.csv", 2021)
+        _import(data_dir, "admissions_offers", f"{ADMISSIONS}/fct_school_year.csv")
+
+    load_once("futureoptions:fo_data", load)
 
 
 def _csv_rows(path: Path, key: str, value: str) -> list[dict[str, str]]:

@@ -12,7 +12,14 @@ from beacon.futureoptions import selectors, services
 from beacon.imports.framework import run_import
 from beacon.imports.models import RunStatus
 from beacon.schools.models import School
-from tests.conftest import CAMDEN, assert_accessible, assert_no_horizontal_scroll, make_user, sign_in
+from tests.conftest import (
+    CAMDEN,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    make_user,
+    sign_in_by_session,
+)
+from tests.replay import load_once
 
 ADMISSIONS = "clarelgibson-england-school-admissions"
 BRECKNOCK = 100010
@@ -20,14 +27,17 @@ BRECKNOCK = 100010
 
 @pytest.fixture
 def fo_browser_data(transactional_db: None, camden_register: None, data_dir: Path) -> None:
-    for source, rel, year in (
-        ("csp_census", "kspdeveloper-csp-2018-19/england_census.csv", 2018),
-        ("gias_roll_capacity", f"{ADMISSIONS}/fct_school.csv", 2021),
-        ("admissions_offers", f"{ADMISSIONS}/fct_school_year.csv", None),
-        ("school_coords", "calvinchankf-csp-2024-25/england_school_coords.csv", None),
-    ):
-        run = run_import(source, data_dir / rel, year=year, la_code=CAMDEN)
-        assert run.status == RunStatus.SUCCEEDED, run.message
+    def load() -> None:
+        for source, rel, year in (
+            ("csp_census", "kspdeveloper-csp-2018-19/england_census.csv", 2018),
+            ("gias_roll_capacity", f"{ADMISSIONS}/fct_school.csv", 2021),
+            ("admissions_offers", f"{ADMISSIONS}/fct_school_year.csv", None),
+            ("school_coords", "calvinchankf-csp-2024-25/england_school_coords.csv", None),
+        ):
+            run = run_import(source, data_dir / rel, year=year, la_code=CAMDEN)
+            assert run.status == RunStatus.SUCCEEDED, run.message
+
+    load_once("futureoptions_browser:fo_browser_data", load)
 
 
 def _in_scope() -> Any:
@@ -44,7 +54,7 @@ def test_map_with_layers_keyboard_and_list_alternative(
     page: Any, phone_page: Any, live_server: Any, fo_browser_data: None
 ) -> None:
     make_user("fo-map", "director")
-    sign_in(page, live_server, "fo-map")
+    sign_in_by_session(page, live_server, "fo-map")
     page.goto(f"{live_server.url}/future-options/map/")
     page.wait_for_selector("#fo-map[data-ready]")
     located = len(selectors.positions(_in_scope()))
@@ -115,7 +125,7 @@ def test_map_with_layers_keyboard_and_list_alternative(
     assert page.locator("#map-list tbody tr").count() == secondaries.count()
     assert _schools_on_map(page) == len(selectors.positions(secondaries)) >= 5
 
-    sign_in(phone_page, live_server, "fo-map")
+    sign_in_by_session(phone_page, live_server, "fo-map")
     phone_page.goto(f"{live_server.url}/future-options/map/")
     phone_page.wait_for_selector("#fo-map[data-ready]")
     # On a phone the layer list is collapsed behind its button (it covered half the map).
@@ -131,7 +141,7 @@ def test_partner_suggestions_page(
     page: Any, phone_page: Any, live_server: Any, fo_browser_data: None
 ) -> None:
     make_user("fo-partners", "ceo")
-    sign_in(page, live_server, "fo-partners")
+    sign_in_by_session(page, live_server, "fo-partners")
     page.goto(f"{live_server.url}/future-options/schools/{BRECKNOCK}/")
     page.get_by_role("link", name="Possible partners").click()
     page.wait_for_load_state()
@@ -146,7 +156,7 @@ def test_partner_suggestions_page(
     assert page.get_by_text("falling in a straight line from the school to none at 4 km").is_visible()
     assert_accessible(page)
 
-    sign_in(phone_page, live_server, "fo-partners")
+    sign_in_by_session(phone_page, live_server, "fo-partners")
     phone_page.goto(f"{live_server.url}/future-options/schools/{BRECKNOCK}/partners/")
     assert_no_horizontal_scroll(phone_page)
     assert_accessible(phone_page)
@@ -173,7 +183,7 @@ def test_every_future_options_page_is_accessible_and_fits_a_phone(
         "/future-options/system-leaders/",
         "/future-options/toolkit/",
     ]
-    sign_in(page, live_server, "fo-pages")
+    sign_in_by_session(page, live_server, "fo-pages")
     for path in paths:
         page.goto(f"{live_server.url}{path}")
         assert_accessible(page)
@@ -193,7 +203,7 @@ def test_every_future_options_page_is_accessible_and_fits_a_phone(
     assert page.get_by_role("heading", name="There is a problem").is_visible()
     assert_accessible(page)
 
-    sign_in(phone_page, live_server, "fo-pages")
+    sign_in_by_session(phone_page, live_server, "fo-pages")
     for path in paths:
         phone_page.goto(f"{live_server.url}{path}")
         assert_no_horizontal_scroll(phone_page)

@@ -15,7 +15,7 @@ from django.db import connection
 from beacon.imports.models import ImportRun, RunStatus
 from beacon.indicators.models import SchoolMeasure
 from beacon.schools.models import School
-from tests.conftest import CAMDEN, assert_accessible, make_user, sign_in
+from tests.conftest import CAMDEN, assert_accessible, make_user, sign_in_by_session
 
 CENSUS = "helios-census-2022-23/spc_school_level_underlying_data_2022_23.csv"
 PUPILS = "headcount of pupils"
@@ -49,7 +49,7 @@ def test_data_manager_uploads_real_census_rows(
     page: Any, live_server: Any, transactional_db: None, data_dir: Path, tmp_path: Path
 ) -> None:
     make_user("data", "data_manager")
-    sign_in(page, live_server, "data")
+    sign_in_by_session(page, live_server, "data")
     page.goto(f"{live_server.url}/imports/upload/")
     assert page.get_by_role("heading", level=1).inner_text() == "Import a data file"
     assert_accessible(page)
@@ -75,7 +75,7 @@ def test_bad_upload_shows_each_problem_with_row_and_column(
     page: Any, live_server: Any, transactional_db: None, data_dir: Path, tmp_path: Path
 ) -> None:
     make_user("data", "data_manager")
-    sign_in(page, live_server, "data")
+    sign_in_by_session(page, live_server, "data")
     upload(page, live_server, camden_census(data_dir, tmp_path / "bad.csv", bad_row_index=12))
     run = ImportRun.objects.get()
     assert run.status == RunStatus.REJECTED
@@ -93,7 +93,7 @@ def test_bad_upload_shows_each_problem_with_row_and_column(
 @pytest.mark.browser
 def test_headteacher_gets_403_on_imports(page: Any, live_server: Any, transactional_db: None) -> None:
     make_user("hana", "headteacher")
-    sign_in(page, live_server, "hana")
+    sign_in_by_session(page, live_server, "hana")
     for url in ("/imports/", "/imports/upload/"):
         response = page.goto(f"{live_server.url}{url}")
         assert response is not None and response.status == 403, url

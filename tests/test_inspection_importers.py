@@ -18,6 +18,7 @@ from beacon.inspections import selectors
 from beacon.inspections.models import EvaluationArea, Framework, Inspection, InspectionGrade
 from beacon.schools.models import School
 from tests.conftest import CAMDEN
+from tests.replay import load_once
 
 HISTORY = "waiky8-schools-data/ofsted_ratings_2018.csv"
 LATEST = "pvhee-london-schools/schools_london_complete.csv"
@@ -301,12 +302,15 @@ def test_mi_grades_without_a_date_are_rejected(camden_register: None, data_dir: 
 
 @pytest.fixture
 def camden_inspections(camden_register: None, data_dir: Path) -> None:
-    for source, rel in (
-        ("ofsted_inspection_history", HISTORY),
-        ("ofsted_latest", LATEST),
-        ("ofsted_management_information", MI),
-    ):
-        load(source, data_dir / rel)
+    def load() -> None:
+        for source, rel in (
+            ("ofsted_inspection_history", HISTORY),
+            ("ofsted_latest", LATEST),
+            ("ofsted_management_information", MI),
+        ):
+            load(source, data_dir / rel)
+
+    load_once("inspections:camden_inspections", load)
 
 
 @pytest.mark.django_db

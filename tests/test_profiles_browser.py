@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from beacon.profiles.selectors import GROUPS
-from tests.conftest import assert_accessible, assert_no_horizontal_scroll, make_user, sign_in
+from tests.conftest import assert_accessible, assert_no_horizontal_scroll, make_user, sign_in_by_session
 
 ACLAND = 100053
 GOSPEL_OAK = 100025
@@ -93,7 +93,7 @@ def test_headteacher_submits_director_publishes_public_sees_it(
     assert "has not yet written its introduction" in phone_page.content()
 
     # The headteacher writes and submits.
-    sign_in(page, live_server, "head")
+    sign_in_by_session(page, live_server, "head", then="/")
     page.get_by_role("link", name="School profiles").click()
     page.wait_for_load_state()
     check(page)
@@ -115,7 +115,7 @@ def test_headteacher_submits_director_publishes_public_sees_it(
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     director = context.new_page()
     try:
-        sign_in(director, live_server, "dana")
+        sign_in_by_session(director, live_server, "dana")
         director.goto(f"{live_server.url}/find-a-school/manage/")
         check(director)
         director.get_by_role("link", name="Review Gospel Oak Primary School").click()

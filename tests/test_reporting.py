@@ -23,6 +23,7 @@ from beacon.core.versioning import StaleEdit
 from beacon.reporting import services
 from beacon.reporting.models import SystemTarget
 from tests.conftest import CAMDEN, DATA, make_user
+from tests.replay import load_once
 
 LAIT = DATA / "dfe-lait" / "bds_long_0.parquet"
 _RAW: pl.DataFrame | None = None
@@ -82,13 +83,16 @@ def lait_loaded(db: None, data_dir: Path) -> None:
     from beacon.imports.framework import run_import
     from beacon.imports.models import RunStatus
 
-    for source, rel, year in (
-        ("lait_benchmarks", "dfe-lait/bds_long_0.parquet", None),
-        ("statistical_neighbours", "dfe-lait/sn_may_2025.xlsx", 2025),
-        ("lait_group_breakdowns", "dfe-lait/bds_long_0.parquet", None),
-    ):
-        run = run_import(source, data_dir / rel, year=year, la_code=CAMDEN)
-        assert run.status == RunStatus.SUCCEEDED, run.message
+    def load() -> None:
+        for source, rel, year in (
+            ("lait_benchmarks", "dfe-lait/bds_long_0.parquet", None),
+            ("statistical_neighbours", "dfe-lait/sn_may_2025.xlsx", 2025),
+            ("lait_group_breakdowns", "dfe-lait/bds_long_0.parquet", None),
+        ):
+            run = run_import(source, data_dir / rel, year=year, la_code=CAMDEN)
+            assert run.status == RunStatus.SUCCEEDED, run.message
+
+    load_once("reporting:lait_loaded", load)
 
 
 def result_for(d: services.Dashboard, ref: str) -> services.TargetResult:

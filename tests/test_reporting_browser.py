@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CAMDEN, assert_accessible, assert_no_horizontal_scroll, make_user, sign_in
+from tests.conftest import (
+    CAMDEN,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    make_user,
+    sign_in_by_session,
+)
 
 
 def _load(data_dir: Path) -> None:
@@ -33,7 +39,7 @@ def test_targets_dashboard_target_and_gaps(
 ) -> None:
     _load(data_dir)
     make_user("dana", "director")
-    sign_in(page, live_server, "dana")
+    sign_in_by_session(page, live_server, "dana", then="/")
     page.get_by_role("link", name="Targets").first.click()
     page.wait_for_load_state()
     assert page.url.endswith("/reporting/")
@@ -66,6 +72,6 @@ def test_targets_dashboard_target_and_gaps(
     assert page.locator('table[data-gap="GAP-03"] tr[data-year="2024"] td').nth(2).inner_text() == "17.0"
     assert_accessible(page)
 
-    sign_in(phone_page, live_server, "dana")
+    sign_in_by_session(phone_page, live_server, "dana")
     phone_page.goto(f"{live_server.url}/reporting/")
     assert_no_horizontal_scroll(phone_page)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_accessible, assert_no_horizontal_scroll, make_user, sign_in
+from tests.conftest import assert_accessible, assert_no_horizontal_scroll, make_user, sign_in_by_session
 
 GOSPEL_OAK = 100025
 
@@ -35,7 +35,7 @@ def test_search_to_school_page_on_real_camden_data(
     page: Any, live_server: Any, transactional_db: None, camden_demo: None, data_dir: Path
 ) -> None:
     make_user("dana", "director")
-    sign_in(page, live_server, "dana")
+    sign_in_by_session(page, live_server, "dana", then="/")
     assert page.url.endswith("/schools/")
     assert_accessible(page)
 
@@ -94,7 +94,7 @@ def test_school_pages_fit_a_phone(
     phone_page: Any, live_server: Any, transactional_db: None, camden_demo: None
 ) -> None:
     make_user("dana", "director")
-    sign_in(phone_page, live_server, "dana")
+    sign_in_by_session(phone_page, live_server, "dana")
     for path in ("/schools/", f"/schools/{GOSPEL_OAK}/", "/schools/local-authority/"):
         phone_page.goto(f"{live_server.url}{path}")
         assert_no_horizontal_scroll(phone_page)

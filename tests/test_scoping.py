@@ -22,6 +22,7 @@ from beacon.imports.models import RunStatus
 from beacon.permissions import can_import, require_school, visible_schools
 from beacon.schools.models import School
 from tests.conftest import CAMDEN, make_user
+from tests.replay import load_once
 
 WESTMINSTER = 213
 CENSUS = "helios-census-2022-23/spc_school_level_underlying_data_2022_23.csv"
@@ -44,11 +45,15 @@ def camden_urns(data_dir: Path) -> list[int]:
 @pytest.fixture
 def westminster(camden_register: None, data_dir: Path) -> set[int]:
     """Westminster's schools too, so that 'another LA' is a real register and not an empty one."""
-    run = run_import("school_census", data_dir / CENSUS, la_code=WESTMINSTER)
-    assert run.status == RunStatus.SUCCEEDED, run.message
-    urns = census_urns(data_dir, WESTMINSTER)
-    assert len(urns) == run.rows_inserted > 0
-    return urns
+
+    def load() -> set[int]:
+        run = run_import("school_census", data_dir / CENSUS, la_code=WESTMINSTER)
+        assert run.status == RunStatus.SUCCEEDED, run.message
+        urns = census_urns(data_dir, WESTMINSTER)
+        assert len(urns) == run.rows_inserted > 0
+        return urns
+
+    return load_once("scoping:westminster", load)
 
 
 def urns_of(user: object) -> set[int]:

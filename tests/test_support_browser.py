@@ -18,7 +18,7 @@ from beacon.interventions.models import Outcome, WarningNotice
 from beacon.risk.models import Term
 from beacon.schools.models import School
 from beacon.support.models import BrokeredSupport, CaseStatus, Entitlement, SupportCase, Visit
-from tests.conftest import assert_accessible, make_user, sign_in
+from tests.conftest import assert_accessible, make_user, sign_in_by_session
 
 HAVERSTOCK = 100049
 
@@ -36,7 +36,7 @@ def test_full_targeted_case_through_the_new_pages(
         decided_at=timezone.now(),
     )  # fmt: skip
     base = live_server.url
-    sign_in(page, live_server, "dli")
+    sign_in_by_session(page, live_server, "dli")
 
     # Entitlement: targeted from the decision; the director adds post-16 and allocates the adviser.
     page.goto(f"{base}{reverse('support:entitlement_year', args=[HAVERSTOCK, 2025])}")

@@ -16,7 +16,7 @@ from docx import Document
 from beacon.schools.models import School
 from beacon.support import services
 from beacon.support.models import CaseStatus, SupportCase
-from tests.conftest import assert_accessible, make_user, sign_in
+from tests.conftest import assert_accessible, make_user, sign_in_by_session
 
 HAVERSTOCK, ARGYLE = 100049, 100008
 
@@ -103,7 +103,7 @@ def test_director_targeted_case_journey(
     page: Any, live_server: Any, transactional_db: None, camden_register: None
 ) -> None:
     make_user("dli", "director")
-    sign_in(page, live_server, "dli")
+    sign_in_by_session(page, live_server, "dli")
     page.goto(f"{live_server.url}{reverse('support:new_case', args=[HAVERSTOCK])}")
     assert_accessible(page)
     page.get_by_label("Targeted").check()

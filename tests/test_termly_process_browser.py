@@ -24,7 +24,7 @@ from beacon.imports.models import ImportRun, RunStatus
 from beacon.indicators.models import SchoolMeasure
 from beacon.risk.models import Term
 from tests.casework_journey import HAVERSTOCK, casework, categorisation_letter
-from tests.conftest import CAMDEN, _watch_csp, assert_accessible, make_user, sign_in
+from tests.conftest import CAMDEN, _watch_csp, assert_accessible, make_user, sign_in_by_session
 
 KS4_2024 = "charleskk6-ks2-ks4-2023-25/ks4_2024-2025_school_level_with_urn.csv"
 RATIONALE = (
@@ -41,7 +41,7 @@ def _import_ks4_results(browser: Any, live_server: Any, data_dir: Path) -> float
     page = context.new_page()
     violations = _watch_csp(page)
     try:
-        sign_in(page, live_server, "dmo")
+        sign_in_by_session(page, live_server, "dmo")
         page.goto(f"{base}/imports/upload/")
         assert_accessible(page)
         page.get_by_label("What is in the file?").select_option("ks4_results_matched")
@@ -77,7 +77,7 @@ def test_a_whole_term_as_people_run_it(
     attainment8 = _import_ks4_results(browser, live_server, data_dir)
 
     # 2. No term yet: the register says so and offers the form; the director creates autumn 2025.
-    sign_in(page, live_server, "dli")
+    sign_in_by_session(page, live_server, "dli")
     page.goto(f"{base}/risk/")
     assert page.get_by_role("heading", level=1).inner_text() == "Risk register"
     assert page.get_by_text("No assessment term has been created yet").is_visible()
