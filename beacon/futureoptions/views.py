@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
+from beacon.core.forms import error_summary
 from beacon.core.validation import query_int
 from beacon.futureoptions import selectors, services
 from beacon.futureoptions import toolkit as tk
@@ -41,13 +42,6 @@ def _school(user: Any, urn: int) -> School:
     if school is None:
         raise PermissionDenied("You do not have access to this school.")
     return school
-
-
-def _errors(form: Any) -> list[dict[str, str]]:
-    return [
-        {"text": " ".join(errs), "href": f"#id_{name}" if name != "__all__" else "#main-content"}
-        for name, errs in form.errors.items()
-    ]
 
 
 def _filters(request: HttpRequest, schools: QuerySet[School]) -> dict[str, Any]:
@@ -191,7 +185,7 @@ def edit_summary(request: HttpRequest, urn: int) -> HttpResponse:
             "page_title": f"Edit future options summary: {school.name}",
             "school": school,
             "form": form,
-            "errors": _errors(form),
+            "errors": error_summary(form),
             "stale": stale,
             "sections": SUMMARY_SECTIONS,
         },
@@ -321,7 +315,7 @@ def partnership_form(request: HttpRequest, pk: int | None = None) -> HttpRespons
             "page_title": "Edit partnership" if p else "Record a partnership",
             "form": form,
             "p": p,
-            "errors": _errors(form),
+            "errors": error_summary(form),
             "school_choices": [(s.pk, s.name, str(s.pk) in chosen) for s in schools],
         },
         status=status,
@@ -372,7 +366,7 @@ def leaders(request: HttpRequest) -> HttpResponse:
             "page_title": "Headteachers interested in system leadership",
             "entries": entries,
             "form": form,
-            "errors": _errors(form),
+            "errors": error_summary(form),
             "can_edit": can_edit,
         },
     )

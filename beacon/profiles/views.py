@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
+from beacon.core.forms import error_summary
 from beacon.core.pagination import page_links
 from beacon.profiles import selectors, services
 from beacon.profiles.forms import NarrativeForm, ReviewForm
@@ -101,13 +102,6 @@ def _narrative_school(request: HttpRequest, urn: int) -> School:
     return school
 
 
-def _errors(errors: Any) -> list[dict[str, str]]:
-    return [
-        {"text": " ".join(msgs), "href": f"#{name if name != '__all__' else 'main-content'}"}
-        for name, msgs in errors.items()
-    ]
-
-
 @login_required
 def narratives(request: HttpRequest) -> HttpResponse:
     schools = permissions.profile_narrative_schools(request.user)
@@ -170,7 +164,7 @@ def edit_narrative(request: HttpRequest, urn: int) -> HttpResponse:
             "form": form,
             "sections": SECTIONS,
             "stale": stale,
-            "error_list": _errors(form.errors) if form.errors else [],
+            "error_list": error_summary(form, id_prefix=""),
             "status_label": NarrativeStatus(narrative.status).label,
         },
     )
@@ -219,7 +213,7 @@ def review_narrative(request: HttpRequest, urn: int) -> HttpResponse:
             "sections": SECTIONS,
             "form": form,
             "stale": stale,
-            "error_list": _errors(form.errors) if form.errors else [],
+            "error_list": error_summary(form, id_prefix=""),
             "status_label": NarrativeStatus(narrative.status).label,
             "history": selectors.narrative_history(narrative),
         },

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import exports, permissions
+from beacon.core.forms import error_summary
 from beacon.reporting import services, tables
 from beacon.reporting.forms import TargetForm
 from beacon.reporting.models import Comparator, Framework, SystemTarget
@@ -93,16 +94,6 @@ def _initial(target: SystemTarget) -> dict[str, Any]:
     }
 
 
-def _errors(form: TargetForm) -> list[dict[str, str]]:
-    return [
-        {
-            "text": " ".join(str(e) for e in errs),
-            "href": f"#id_{name}" if name != "__all__" else "#main-content",
-        }
-        for name, errs in form.errors.items()
-    ]
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_target(request: HttpRequest, ref: str) -> HttpResponse:
@@ -146,7 +137,7 @@ def edit_target(request: HttpRequest, ref: str) -> HttpResponse:
             "page_title": f"Edit {target.ref}",
             "target": stale or target,
             "form": form,
-            "errors": _errors(form) if form.is_bound else [],
+            "errors": error_summary(form) if form.is_bound else [],
         },
         status=status,
     )

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
+from beacon.core.forms import error_summary
 from beacon.interventions import context as letter_context
 from beacon.interventions.models import LetterKind, WarningNotice
 from beacon.interventions.views import letter_response
@@ -30,13 +31,6 @@ from beacon.support.models import (
     SupportCase,
     Visit,
 )
-
-
-def _errors(form: Any) -> list[dict[str, str]]:
-    return [
-        {"text": " ".join(errs), "href": f"#id_{name}" if name != "__all__" else "#main-content"}
-        for name, errs in form.errors.items()
-    ]
 
 
 def _case(user: Any, pk: int) -> SupportCase:
@@ -136,7 +130,7 @@ def new_case(request: HttpRequest, urn: int) -> HttpResponse:
         request,
         "support/new_case.html",
         {"page_title": f"Open a support case: {school.name}", "school": school, "form": form,
-         "errors": _errors(form) if form.is_bound else []},
+         "errors": error_summary(form) if form.is_bound else []},
         status=400 if form.is_bound else 200,
     )  # fmt: skip
 
@@ -172,7 +166,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "overdue": bool(due and due.is_overdue(today)),
             "alert": services.eighteen_month_alert(case, today),
             "form": form,
-            "errors": _errors(form) if form.is_bound else [],
+            "errors": error_summary(form) if form.is_bound else [],
             "can_edit": can_edit,
             "letters": [(k, LetterKind(k).label) for k in CASE_LETTERS],
             "can_exit": can_edit and case.status == CaseStatus.OPEN and case.chair_id == request.user.pk,
@@ -227,7 +221,7 @@ def record_meeting(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "support/meeting_form.html",
         {"page_title": f"Record a meeting: {case.school.name}", "case": case, "form": form,
-         "errors": _errors(form) if form.is_bound else []},
+         "errors": error_summary(form) if form.is_bound else []},
         status=400 if form.is_bound else 200,
     )  # fmt: skip
 
@@ -304,7 +298,7 @@ def agree_exit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "support/exit_form.html",
         {"page_title": f"Agree exit: {case.school.name}", "case": case, "form": form,
-         "errors": _errors(form) if form.is_bound else []},
+         "errors": error_summary(form) if form.is_bound else []},
         status=status,
     )  # fmt: skip
 
