@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from beacon.accounts.models import SchoolAssignment
+from beacon.accounts.roles import Role
 from beacon.assessments import engine
 from beacon.assessments.models import (
     RAG_SEVERITY,
@@ -189,7 +190,9 @@ class RegisterFilters:
 def advisers_by_school(schools: QuerySet[School]) -> dict[int, list[tuple[int, str]]]:
     today = dt.date.today()
     out: dict[int, list[tuple[int, str]]] = {}
-    for a in SchoolAssignment.objects.filter(school__in=schools, user__role="adviser").select_related("user"):
+    for a in SchoolAssignment.objects.filter(school__in=schools, user__role=Role.ADVISER).select_related(
+        "user"
+    ):
         if (a.started_on and a.started_on > today) or (a.ended_on and a.ended_on < today):
             continue
         out.setdefault(a.school_id, []).append((a.user_id, str(a.user)))

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 
+from beacon.accounts.roles import Role
 from beacon.assessments.models import SupportLevel
 from beacon.inspections.models import EvaluationArea
 from beacon.support.dates import academic_year_bounds, add_months, next_term_end
@@ -33,7 +34,7 @@ HALF = Decimal("0.5")
 UNIVERSAL_CPP_DAYS = Decimal("1.5")  # three termly half-day CPP visits
 FOCUSED_EXTRA_DAYS = Decimal("1.5")
 TARGETED_MAX_EXTRA_DAYS = Decimal("6")
-CHAIR_ROLES = frozenset({"director", "ceo"})
+CHAIR_ROLES = frozenset({Role.DIRECTOR, Role.CEO})
 
 
 def as_days(value: Any) -> Decimal:

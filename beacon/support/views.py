@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from beacon.accounts.roles import Role
 from beacon.core import permissions
 from beacon.core.forms import error_summary
 from beacon.interventions import context as letter_context
@@ -50,7 +51,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     today = dt.date.today()
     year = academic_year(today)
     schools = permissions.current_support_schools(user).order_by("name")
-    if getattr(user, "role", "") != "adviser":
+    if getattr(user, "role", "") != Role.ADVISER:
         schools = schools.filter(
             Q(support_cases__status=CaseStatus.OPEN) | Q(entitlements__academic_year=year)
         ).distinct()
@@ -72,7 +73,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
                 "overdue": bool(due and due.is_overdue(today)),
             }
         )
-    is_adviser = getattr(user, "role", "") == "adviser"
+    is_adviser = getattr(user, "role", "") == Role.ADVISER
     load = services.adviser_load(user, year, visible) if is_adviser else None
     start, end = academic_year_bounds(year)
     visits = visible.filter(school__in=schools, visited_on__range=(start, end)).select_related(

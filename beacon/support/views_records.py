@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from beacon.accounts.roles import Role
 from beacon.core import permissions
 from beacon.core.validation import query_id
 from beacon.support import services
@@ -260,7 +261,7 @@ def visit_new(request: HttpRequest, urn: int) -> HttpResponse:
         raise PermissionDenied
     case = _case_for(user, school, request.POST.get("case") or request.GET.get("case"))
     initial: dict[str, Any] = {"days": "0.5"}
-    if getattr(user, "role", "") == "adviser":
+    if getattr(user, "role", "") == Role.ADVISER:
         initial["adviser"] = str(user.pk)
     if case is not None:
         initial["visit_type"] = case.level
