@@ -425,12 +425,6 @@ WARNING = "warning"
 CLEAR = "clear"
 NO_DATA = "no_data"
 STATUS_LABELS = {FLAG: "Flagged", WARNING: "Watch", CLEAR: "Not flagged", NO_DATA: "No data"}
-STATUS_TAGS = {
-    FLAG: "govuk-tag--red",
-    WARNING: "govuk-tag--orange",
-    CLEAR: "govuk-tag--green",
-    NO_DATA: "govuk-tag--grey",
-}
 
 
 @dataclass(frozen=True)
@@ -445,17 +439,12 @@ class Flag:
         return STATUS_LABELS[self.status]
 
     @property
-    def tag(self) -> str:
-        return STATUS_TAGS[self.status]
-
-    @property
     def raised(self) -> bool:
         return self.status in {FLAG, WARNING}
 
 
 NOT_ASSESSED = "not_assessed"
 STATUS_LABELS[NOT_ASSESSED] = "Not assessed"
-STATUS_TAGS[NOT_ASSESSED] = "govuk-tag--grey"
 
 
 def falling_roll_flag(

@@ -43,15 +43,8 @@ from beacon.reporting.models import Comparator, Direction, SystemTarget, TargetK
 
 MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
 STATUS_LABELS = {MET: "Met", NOT_MET: "Not met", NO_DATA: "No data"}
-STATUS_TAGS = {MET: "govuk-tag--green", NOT_MET: "govuk-tag--red", NO_DATA: "govuk-tag--grey"}
 WIDENING, NARROWING, STABLE = "widening", "narrowing", "stable"
 TREND_LABELS = {WIDENING: "Widening", NARROWING: "Narrowing", STABLE: "No clear change", NO_DATA: "No data"}
-TREND_TAGS = {
-    WIDENING: "govuk-tag--red",
-    NARROWING: "govuk-tag--green",
-    STABLE: "govuk-tag--blue",
-    NO_DATA: "govuk-tag--grey",
-}
 COMPARATOR_ORDER = (Comparator.LONDON, Comparator.INNER_LONDON, Comparator.NEIGHBOURS, Comparator.ENGLAND)
 GOOD_OR_BETTER_DEF = MeasureDef(
     "schools_good_or_better", "Schools good or better at their latest graded inspection", "ofsted", "%"
@@ -262,10 +255,6 @@ class TargetResult:
         return STATUS_LABELS[self.status]
 
     @property
-    def status_tag(self) -> str:
-        return STATUS_TAGS[self.status]
-
-    @property
     def no_data_reason(self) -> str:
         if self.status != NO_DATA:
             return ""
@@ -420,16 +409,8 @@ class GapResult:
         return TREND_LABELS[self.trend]
 
     @property
-    def trend_tag(self) -> str:
-        return TREND_TAGS[self.trend]
-
-    @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
-
-    @property
-    def status_tag(self) -> str:
-        return STATUS_TAGS[self.status]
 
     @property
     def unit_suffix(self) -> str:

@@ -83,21 +83,6 @@ OE_TO_JUDGEMENT = {
 }
 GOOD_OR_BETTER = {Judgement.OUTSTANDING, Judgement.GOOD, Judgement.REPORT_CARD_OK}
 
-# Report-card grades and legacy grades as GOV.UK tag colours.
-REPORT_CARD_TAG = {
-    ReportCardGrade.EXCEPTIONAL: "govuk-tag--green",
-    ReportCardGrade.STRONG_STANDARD: "govuk-tag--turquoise",
-    ReportCardGrade.EXPECTED_STANDARD: "govuk-tag--blue",
-    ReportCardGrade.NEEDS_ATTENTION: "govuk-tag--orange",
-    ReportCardGrade.URGENT_IMPROVEMENT: "govuk-tag--red",
-}
-LEGACY_TAG = {
-    OverallEffectiveness.OUTSTANDING: "govuk-tag--green",
-    OverallEffectiveness.GOOD: "govuk-tag--turquoise",
-    OverallEffectiveness.REQUIRES_IMPROVEMENT: "govuk-tag--orange",
-    OverallEffectiveness.INADEQUATE: "govuk-tag--red",
-}
-
 
 def _graded() -> Q:
     """Inspections that set a judgement: report cards and graded (legacy) inspections with a grade, or
@@ -202,19 +187,6 @@ def latest_inspection_text(school: Any) -> tuple[str, dt.date | None]:
     else:
         outcome = ""
     return (f"{kind}: {outcome}" if outcome else kind), school.li_date
-
-
-def judgement_tag_class(key: str) -> str:
-    return {
-        Judgement.OUTSTANDING: "govuk-tag--green",
-        Judgement.GOOD: "govuk-tag--turquoise",
-        Judgement.REQUIRES_IMPROVEMENT: "govuk-tag--orange",
-        Judgement.INADEQUATE: "govuk-tag--red",
-        Judgement.REPORT_CARD_CONCERN: "govuk-tag--orange",
-        Judgement.REPORT_CARD_OK: "govuk-tag--blue",
-        Judgement.NO_OVERALL_GRADE: "govuk-tag--grey",
-        Judgement.NOT_INSPECTED: "govuk-tag--grey",
-    }[key]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,10 +303,6 @@ class ListRow:
         return SHORT_JUDGEMENT[self.judgement]
 
     @property
-    def judgement_tag(self) -> str:
-        return judgement_tag_class(self.judgement)
-
-    @property
     def is_report_card(self) -> bool:
         return self.judgement in {Judgement.REPORT_CARD_CONCERN, Judgement.REPORT_CARD_OK}
 
@@ -366,7 +334,8 @@ def list_rows(schools: Sequence[Any]) -> list[ListRow]:
 class GradeRow:
     area: str
     label: str
-    tag_class: str
+    grade: int | None  # report-card or legacy grade (its colour: beacon.schools.presenters.grade_tag)
+    not_applicable: bool = False
 
 
 @dataclass(frozen=True)
@@ -378,7 +347,7 @@ class CurrentJudgement:
     publication_date: dt.date | None
     inspection_type: str
     overall_label: str
-    overall_tag: str
+    overall_grade: int | None  # legacy overall effectiveness, None for report cards and no overall grade
     safeguarding_met: bool | None
     safeguarding_label: str
     category_of_concern: str
@@ -388,14 +357,6 @@ class CurrentJudgement:
     inspection_id: int | None = None
     urn_at_time: int | None = None
     name_at_time: str = ""
-
-
-def _grade_tag(is_report_card: bool, grade: int | None, not_applicable: bool) -> str:
-    if not_applicable or grade is None:
-        return "govuk-tag--grey"
-    if is_report_card:
-        return REPORT_CARD_TAG.get(ReportCardGrade(grade), "govuk-tag--grey")
-    return LEGACY_TAG.get(OverallEffectiveness(grade), "govuk-tag--grey")
 
 
 def current_judgement(school: School) -> CurrentJudgement | None:
@@ -411,7 +372,7 @@ def current_judgement(school: School) -> CurrentJudgement | None:
         publication_date=cj["publication_date"],
         inspection_type=cj["inspection_type"] or "",
         overall_label=cj["overall_label"] or inspection_selectors.NO_OVERALL_GRADE,
-        overall_tag=LEGACY_TAG[OverallEffectiveness(oe)] if oe else "govuk-tag--grey",
+        overall_grade=oe or None,
         safeguarding_met=cj["safeguarding_met"],
         safeguarding_label=cj["safeguarding_label"] or "Not recorded",
         category_of_concern=cj["category_of_concern"] or "",
@@ -419,7 +380,8 @@ def current_judgement(school: School) -> CurrentJudgement | None:
             GradeRow(
                 area=g["area_label"].replace(" (legacy)", ""),
                 label=g["label"],
-                tag_class=_grade_tag(is_rc, g["grade"], g["not_applicable"]),
+                grade=g["grade"],
+                not_applicable=bool(g["not_applicable"]),
             )
             for g in cj["grades"]
             if not (is_rc and g["area"] == EvaluationArea.SAFEGUARDING)  # shown as met / not met
@@ -852,7 +814,6 @@ class Count:
     key: str
     label: str
     count: int
-    tag_class: str = ""
 
 
 @dataclass(frozen=True)
@@ -868,7 +829,6 @@ class LASchoolRow:
     school: School
     judgement: str
     judgement_label: str
-    judgement_tag: str
     cells: list[tuple[str, str]]  # (figure, academic year) per LA_TABLE_CODES
     latest_text: str = ""
     latest_date: dt.date | None = None
@@ -910,9 +870,7 @@ def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
     by_phase = [Count(v, label, phase_counts[v]) for v, label in Phase.choices if phase_counts[v]]
     judgements = {s.pk: judgement_key(s) for s in schools}
     j_counts = Counter(judgements.values())
-    by_judgement = [
-        Count(k, MEDIUM_JUDGEMENT[k], j_counts[k], judgement_tag_class(k)) for k, _l in JUDGEMENT_CHOICES
-    ]
+    by_judgement = [Count(k, MEDIUM_JUDGEMENT[k], j_counts[k]) for k, _l in JUDGEMENT_CHOICES]
     # Good or better among schools with an overall grade: a graded inspection from September 2024 has none.
     judged = sum(
         n for k, n in j_counts.items() if k not in {Judgement.NOT_INSPECTED, Judgement.NO_OVERALL_GRADE}
@@ -961,9 +919,7 @@ def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
             )
         key = judgements[s.pk]
         text, date = latest_inspection_text(s)
-        rows.append(
-            LASchoolRow(s, key, SHORT_JUDGEMENT[key], judgement_tag_class(key), school_cells, text, date)
-        )
+        rows.append(LASchoolRow(s, key, SHORT_JUDGEMENT[key], school_cells, text, date))
 
     return LAOverview(
         la_code=la_code,
