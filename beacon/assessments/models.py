@@ -10,9 +10,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from beacon.risk.models import Term
 
 
 class Rag(models.TextChoices):
@@ -137,6 +142,16 @@ class SRASMeeting(models.Model):
         return f"SRAS meeting {self.date:%d %B %Y}"
 
 
+class TermlyAssessmentQuerySet(models.QuerySet["TermlyAssessment"]):
+    def decided(self) -> TermlyAssessmentQuerySet:
+        """Assessments with a decided RAG rating."""
+        return self.exclude(decided_rag="")
+
+    def before(self, term: Term) -> TermlyAssessmentQuerySet:
+        """Assessments of terms earlier than `term`."""
+        return self.filter(term__sort_key__lt=term.sort_key)
+
+
 class TermlyAssessment(models.Model):
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="termly_assessments")
     term = models.ForeignKey("risk.Term", on_delete=models.PROTECT, related_name="assessments")
@@ -160,6 +175,8 @@ class TermlyAssessment(models.Model):
     )
     version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
+
+    objects = TermlyAssessmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["term__sort_key", "school__name"]

@@ -47,10 +47,7 @@ def current_term(slug: str | None = None) -> Term:
             raise Http404("There is no such term. Terms are created by the director on the risk register.")
         return found
     latest = (
-        Term.objects.filter(results__isnull=False).order_by("-sort_key").first()
-        or Term.objects.filter(assessments__isnull=False).order_by("-sort_key").first()
-        or term_for_date(dt.date.today())
-        or Term.objects.order_by("-sort_key").first()
+        Term.objects.live() or term_for_date(dt.date.today()) or Term.objects.order_by("-sort_key").first()
     )
     if latest is None:
         raise Http404("No term has been created yet.")
@@ -59,8 +56,9 @@ def current_term(slug: str | None = None) -> Term:
 
 def previous_assessment(school: School, term: Term) -> TermlyAssessment | None:
     return (
-        TermlyAssessment.objects.filter(school=school, term__sort_key__lt=term.sort_key)
-        .exclude(decided_rag="")
+        TermlyAssessment.objects.decided()
+        .before(term)
+        .filter(school=school)
         .select_related("term")
         .order_by("-term__sort_key")
         .first()
@@ -111,12 +109,7 @@ def _met(school: School, term: Term) -> dict[int, CriterionResult]:
 def previous_real_term(term: Term) -> Term | None:
     """The latest earlier term that staff assessed (at least one decision recorded): never a term that only
     exists because a page was opened, nor one the engine evaluated that nobody decided on."""
-    return (
-        Term.objects.filter(sort_key__lt=term.sort_key, assessments__decided_at__isnull=False)
-        .order_by("-sort_key")
-        .distinct()
-        .first()
-    )
+    return Term.objects.before(term).filter(assessments__decided_at__isnull=False).distinct().first()
 
 
 def term_diff(school: School, term: Term) -> TermDiff:
@@ -126,7 +119,7 @@ def term_diff(school: School, term: Term) -> TermDiff:
     diff = TermDiff(term=term, previous_term=prev_term)
     now = TermlyAssessment.objects.filter(school=school, term=term).first()
     before = (
-        TermlyAssessment.objects.filter(school=school, term=prev_term).exclude(decided_rag="").first()
+        TermlyAssessment.objects.decided().filter(school=school, term=prev_term).first()
         if prev_term is not None
         else None
     )
@@ -213,8 +206,9 @@ def register_rows(user: Any, term: Term, filters: RegisterFilters | None = None)
     assessments = {a.school_id: a for a in TermlyAssessment.objects.filter(term=term, school__in=schools)}
     previous: dict[int, str] = {}
     for school_id, decided_rag in (
-        TermlyAssessment.objects.filter(school__in=schools, term__sort_key__lt=term.sort_key)
-        .exclude(decided_rag="")
+        TermlyAssessment.objects.decided()
+        .before(term)
+        .filter(school__in=schools)
         .order_by("term__sort_key")
         .values_list("school_id", "decided_rag")
     ):

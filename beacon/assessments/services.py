@@ -172,10 +172,7 @@ def evaluate_and_refresh(term: Term, school_ids: list[int] | None = None) -> Non
 
 def live_term() -> Term | None:
     """The term whose proposals follow the data: the latest with results or assessments."""
-    return (
-        Term.objects.filter(results__isnull=False).order_by("-sort_key").first()
-        or Term.objects.filter(assessments__isnull=False).order_by("-sort_key").first()
-    )
+    return Term.objects.live()
 
 
 def after_import(**_kwargs: Any) -> None:

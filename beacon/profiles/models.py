@@ -48,6 +48,12 @@ class NarrativeStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
+class SchoolNarrativeQuerySet(models.QuerySet["SchoolNarrative"]):
+    def published(self) -> SchoolNarrativeQuerySet:
+        """Narratives with a published text (the public profile shows only these)."""
+        return self.filter(published_at__isnull=False)
+
+
 class SchoolNarrative(models.Model):
     school = models.OneToOneField(
         "schools.School", on_delete=models.CASCADE, related_name="profile_narrative"
@@ -76,6 +82,8 @@ class SchoolNarrative(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
+
+    objects = SchoolNarrativeQuerySet.as_manager()
 
     class Meta:
         verbose_name = "school profile narrative"

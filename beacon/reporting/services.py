@@ -40,6 +40,7 @@ from beacon.indicators.catalogue import MeasureDef
 from beacon.indicators.models import Area, AreaType, ValueStatus
 from beacon.reporting.measures import measure_def
 from beacon.reporting.models import Comparator, Direction, SystemTarget, TargetKind
+from beacon.schools.models import served
 
 MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
 STATUS_LABELS = {MET: "Met", NOT_MET: "Not met", NO_DATA: "No data"}
@@ -575,7 +576,7 @@ def good_or_better_by_year(schools: QuerySet[Any], *, today: dt.date | None = No
     ids = list(schools.values_list("pk", flat=True))
     inspections = list(
         Inspection.objects.filter(school_id__in=ids)
-        .exclude(framework=Framework.UNGRADED)
+        .graded()
         .values_list(
             "pk",
             "school_id",
@@ -673,7 +674,7 @@ def dashboard(framework: str, la_code: int, schools: QuerySet[Any]) -> Dashboard
     data = load_data(ctx, codes)
     gob: ind.Series | None = None
     if any(t.kind == TargetKind.GOOD_OR_BETTER for t in targets):
-        gob = good_or_better_by_year(schools.filter(la_code=la_code, is_open=True, is_state_funded=True))
+        gob = good_or_better_by_year(served(schools.filter(la_code=la_code)))
     return Dashboard(ctx, framework, [evaluate_target(t, data, good_or_better=gob) for t in targets])
 
 
@@ -682,7 +683,7 @@ def target_detail(target: SystemTarget, la_code: int, schools: QuerySet[Any]) ->
     data = load_data(ctx, [target.measure_code, target.other_measure_code])
     gob = None
     if target.kind == TargetKind.GOOD_OR_BETTER:
-        gob = good_or_better_by_year(schools.filter(la_code=la_code, is_open=True, is_state_funded=True))
+        gob = good_or_better_by_year(served(schools.filter(la_code=la_code)))
     result = evaluate_target(target, data, good_or_better=gob)
     if result.gap is not None:
         result.gap.schools = school_gaps(target, schools.filter(la_code=la_code))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models import Value as V
 from django.db.models.functions import Replace, Upper
 
@@ -94,23 +94,9 @@ def _graded() -> Q:
     )
 
 
-def _any_rank() -> Case:
-    return Case(
-        When(framework=Framework.REPORT_CARD, then=V(0)),
-        When(framework=Framework.LEGACY, then=V(1)),
-        default=V(2),
-        output_field=IntegerField(),
-    )
-
-
 def with_current_judgement(qs: QuerySet[School]) -> QuerySet[School]:
     """Annotate each school with its current judgement (`cj_*`) computed in the database."""
-    rank = Case(When(framework=Framework.REPORT_CARD, then=V(0)), default=V(1), output_field=IntegerField())
-    current = (
-        Inspection.objects.filter(_graded(), school=OuterRef("pk"))
-        .annotate(_rank=rank)
-        .order_by("-start_date", "_rank", "-pk")
-    )
+    current = Inspection.objects.filter(_graded(), school=OuterRef("pk")).newest_first()
     qs = qs.annotate(
         cj_id=Subquery(current.values("pk")[:1]),
         cj_framework=Subquery(current.values("framework")[:1]),
@@ -119,11 +105,7 @@ def with_current_judgement(qs: QuerySet[School]) -> QuerySet[School]:
         cj_safeguarding=Subquery(current.values("safeguarding_met")[:1]),
     )
     # The latest inspection of any kind (an ungraded one included), shown beside the judgement.
-    latest = (
-        Inspection.objects.filter(school=OuterRef("pk"))
-        .annotate(_rank=_any_rank())
-        .order_by("-start_date", "_rank", "-pk")
-    )
+    latest = Inspection.objects.filter(school=OuterRef("pk")).newest_first()
     qs = qs.annotate(
         li_framework=Subquery(latest.values("framework")[:1]),
         li_date=Subquery(latest.values("start_date")[:1]),

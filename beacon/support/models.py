@@ -151,6 +151,12 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class SupportCaseQuerySet(models.QuerySet["SupportCase"]):
+    def open(self) -> SupportCaseQuerySet:
+        """Cases still open (exit not yet agreed)."""
+        return self.filter(status=CaseStatus.OPEN)
+
+
 class SupportCase(models.Model):
     """Focused or targeted support for a school, chaired by the Director of Learning and Impact or CEO."""
 
@@ -183,6 +189,8 @@ class SupportCase(models.Model):
     support_reduction_plan = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=0, help_text="Optimistic lock: bumped on every save")
     history = HistoricalRecords()
+
+    objects = SupportCaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_on"]

@@ -184,7 +184,7 @@ def open_case(
         raise ValidationError("A support case is focused or targeted.")
     if not (chair.is_superuser or chair.role in CHAIR_ROLES):
         raise ValidationError("The chair is the Director of Learning and Impact or the CEO.")
-    if SupportCase.objects.filter(school=school, status=CaseStatus.OPEN).exists():
+    if SupportCase.objects.open().filter(school=school).exists():
         raise ValidationError("This school already has an open support case.")
     if next_meeting_on is not None and next_meeting_on < started_on:
         raise ValidationError("The initial meeting cannot be before the support starts.")

@@ -55,7 +55,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         schools = schools.filter(
             Q(support_cases__status=CaseStatus.OPEN) | Q(entitlements__academic_year=year)
         ).distinct()
-    cases = {c.school_id: c for c in SupportCase.objects.filter(status=CaseStatus.OPEN, school__in=schools)}
+    cases = {c.school_id: c for c in SupportCase.objects.open().filter(school__in=schools)}
     visible = permissions.visible_visits(user)
     rows = []
     for school in schools.distinct():
@@ -98,9 +98,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
     today = dt.date.today()
     rows = []
     schools = permissions.current_support_schools(request.user)
-    for case in SupportCase.objects.filter(status=CaseStatus.OPEN, school__in=schools).select_related(
-        "school"
-    ):
+    for case in SupportCase.objects.open().filter(school__in=schools).select_related("school"):
         due = services.next_meeting_due(case)
         alert = services.eighteen_month_alert(case, today)
         if (due and due.is_overdue(today)) or alert:

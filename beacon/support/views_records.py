@@ -23,7 +23,7 @@ from beacon.support import services
 from beacon.support.dates import academic_year, academic_year_bounds
 from beacon.support.forms import BrokeredForm, CapacityForm, EntitlementForm, VisitForm
 from beacon.support.locking import StaleRecord
-from beacon.support.models import BrokeredSupport, CaseStatus, SupportCase, Visit
+from beacon.support.models import BrokeredSupport, SupportCase, Visit
 
 STALE_STATUS = 409
 VISIT_DATES = ("report_to_head_on", "report_to_chair_on", "report_to_director_on", "report_to_ceo_on")
@@ -421,9 +421,9 @@ def adviser_capacity(request: HttpRequest, adviser_id: int, year: int | None = N
             "form": form,
             "errors": error_summary(form) if form.is_bound else [],
             "can_set": can_set,
-            "open_cases": SupportCase.objects.filter(
-                status=CaseStatus.OPEN, school__in=[r.entitlement.school for r in view.rows]
-            ).count(),
+            "open_cases": SupportCase.objects.open()
+            .filter(school__in=[r.entitlement.school for r in view.rows])
+            .count(),
         },
         status=status,
     )
