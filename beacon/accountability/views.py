@@ -25,6 +25,7 @@ from beacon.accountability.periods import (
     season_of,
 )
 from beacon.core import exports, permissions
+from beacon.core.documents import attachment
 from beacon.core.forms import error_summary
 from beacon.core.validation import query_int
 from beacon.risk.models import Term
@@ -40,14 +41,12 @@ def _require(allowed: bool) -> None:
 
 def _download(doc: documents.Document, fmt: str, name: str) -> HttpResponse:
     if fmt == "pdf":
-        body, ctype = documents.document_pdf(doc), "application/pdf"
+        body = documents.document_pdf(doc)
     elif fmt == "docx":
-        body, ctype = documents.document_docx(doc), documents.DOCX_TYPE
+        body = documents.document_docx(doc)
     else:
         raise Http404
-    response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return attachment(body, fmt, name)
 
 
 def _table_export(request: HttpRequest, doc: documents.Document, name: str) -> HttpResponse | None:

@@ -27,6 +27,7 @@ from beacon.assessments.models import (
     TermlyAssessment,
 )
 from beacon.core import exports, permissions
+from beacon.core.documents import attachment
 from beacon.core.validation import query_id
 from beacon.earlywarning import selectors as earlywarning
 from beacon.risk.models import Season, Term
@@ -455,8 +456,6 @@ def meeting_pack_pdf(request: HttpRequest) -> HttpResponse:
         meeting = get_object_or_404(SRASMeeting, pk=query_id(request.GET["meeting"]))
         term = meeting.term
     pack = selectors.meeting_pack(request.user, term, meeting)
-    pdf = render_meeting_pack(pack)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="sras-meeting-pack-{term.slug}.pdf"'
+    response = attachment(render_meeting_pack(pack), "pdf", f"sras-meeting-pack-{term.slug}")
     response["Cache-Control"] = "no-store"
     return response

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from beacon.core import permissions
+from beacon.core.documents import attachment
 from beacon.core.forms import error_summary
 from beacon.interventions import context, letters, services
 from beacon.interventions.forms import (
@@ -197,14 +198,8 @@ def letter_response(request: HttpRequest, kind: str, build: Any, fmt: str, filen
              "kind": LetterKind(kind).label, "back": request.headers.get("referer", "")},
             status=409,
         )  # fmt: skip
-    if fmt == "docx":
-        body = letters.letter_docx(letter)
-        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    else:
-        body, ctype = letters.letter_pdf(letter), "application/pdf"
-    response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    return response
+    body = letters.letter_docx(letter) if fmt == "docx" else letters.letter_pdf(letter)
+    return attachment(body, fmt, filename)
 
 
 @login_required

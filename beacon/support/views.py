@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from beacon.accounts.roles import Role
 from beacon.core import permissions
+from beacon.core.documents import attachment
 from beacon.core.forms import error_summary
 from beacon.interventions import context as letter_context
 from beacon.interventions.models import LetterKind, WarningNotice
@@ -258,14 +259,8 @@ def meeting_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     _case(request.user, meeting.case_id)
     report = documents.build_report(meeting)
     name = f"support-meeting-{meeting.case.school.urn}-{meeting.held_on.isoformat()}"
-    if fmt == "docx":
-        body = documents.report_docx(report)
-        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    else:
-        body, ctype = documents.report_pdf(report), "application/pdf"
-    response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    body = documents.report_docx(report) if fmt == "docx" else documents.report_pdf(report)
+    return attachment(body, fmt, name)
 
 
 @login_required
