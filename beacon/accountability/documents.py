@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from beacon.accountability.selectors import BoardReport, CommissionerReport
+from beacon.accountability.selectors import BoardReport, CaseRow, CommissionerReport
 from beacon.core import documents as core_documents
 
 
@@ -37,6 +37,12 @@ class Document:
 
 def _d(day: dt.date | None) -> str:
     return day.strftime("%-d %B %Y") if day else ""
+
+
+def _case_rows(heading: str, headers: tuple[str, ...], rows: list[CaseRow], empty: str) -> Section:
+    """A section listing support cases or notices (school, URN, level, date, detail), or `empty`."""
+    table = Table(headers, [(r.school_name, str(r.urn), r.level, _d(r.on), r.detail) for r in rows])
+    return Section(heading, table=table if rows else None, empty=empty)
 
 
 def commissioner_document(report: CommissionerReport) -> Document:
@@ -113,35 +119,23 @@ def commissioner_document(report: CommissionerReport) -> Document:
             else None,
             empty="No new significant concerns in this period.",
         ),
-        Section(
+        _case_rows(
             "Support cases opened",
-            table=Table(
-                ("School", "URN", "Level", "Opened", "Note"),
-                [(r.school_name, str(r.urn), r.level, _d(r.on), r.detail) for r in report.cases_opened],
-            )
-            if report.cases_opened
-            else None,
-            empty="No support cases opened in this period.",
+            ("School", "URN", "Level", "Opened", "Note"),
+            report.cases_opened,
+            "No support cases opened in this period.",
         ),
-        Section(
+        _case_rows(
             "Support cases closed",
-            table=Table(
-                ("School", "URN", "Level", "Exit agreed", "Note"),
-                [(r.school_name, str(r.urn), r.level, _d(r.on), r.detail) for r in report.cases_closed],
-            )
-            if report.cases_closed
-            else None,
-            empty="No support cases closed in this period.",
+            ("School", "URN", "Level", "Exit agreed", "Note"),
+            report.cases_closed,
+            "No support cases closed in this period.",
         ),
-        Section(
+        _case_rows(
             "Warning notices",
-            table=Table(
-                ("School", "URN", "Notice", "Issued", "Grounds and outcome"),
-                [(r.school_name, str(r.urn), r.level, _d(r.on), r.detail) for r in report.notices],
-            )
-            if report.notices
-            else None,
-            empty="No warning notices issued in this period.",
+            ("School", "URN", "Notice", "Issued", "Grounds and outcome"),
+            report.notices,
+            "No warning notices issued in this period.",
         ),
     ]
     if report.term_summary:
