@@ -144,6 +144,10 @@ class SRASMeeting(models.Model):
 
 class TermlyAssessmentQuerySet(models.QuerySet["TermlyAssessment"]):
     def decided(self) -> TermlyAssessmentQuerySet:
+        """Assessments a person has decided (`is_decided`)."""
+        return self.filter(decided_at__isnull=False)
+
+    def rated(self) -> TermlyAssessmentQuerySet:
         """Assessments with a decided RAG rating."""
         return self.exclude(decided_rag="")
 

@@ -56,7 +56,7 @@ def current_term(slug: str | None = None) -> Term:
 
 def previous_assessment(school: School, term: Term) -> TermlyAssessment | None:
     return (
-        TermlyAssessment.objects.decided()
+        TermlyAssessment.objects.rated()
         .before(term)
         .filter(school=school)
         .select_related("term")
@@ -119,7 +119,7 @@ def term_diff(school: School, term: Term) -> TermDiff:
     diff = TermDiff(term=term, previous_term=prev_term)
     now = TermlyAssessment.objects.filter(school=school, term=term).first()
     before = (
-        TermlyAssessment.objects.decided().filter(school=school, term=prev_term).first()
+        TermlyAssessment.objects.rated().filter(school=school, term=prev_term).first()
         if prev_term is not None
         else None
     )
@@ -206,7 +206,7 @@ def register_rows(user: Any, term: Term, filters: RegisterFilters | None = None)
     assessments = {a.school_id: a for a in TermlyAssessment.objects.filter(term=term, school__in=schools)}
     previous: dict[int, str] = {}
     for school_id, decided_rag in (
-        TermlyAssessment.objects.decided()
+        TermlyAssessment.objects.rated()
         .before(term)
         .filter(school__in=schools)
         .order_by("term__sort_key")

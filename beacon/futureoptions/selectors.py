@@ -1014,9 +1014,7 @@ def partner_suggestions(
     current = max((y for y, _ in results.values()), default=None)
     full_gap = th.get(("partner_results_gap", head[0]), 0.0) if head else 0.0
     leaders = set(
-        SystemLeaderInterest.objects.filter(school_id__in=ids, withdrawn=False).values_list(
-            "school_id", flat=True
-        )
+        SystemLeaderInterest.objects.current().filter(school_id__in=ids).values_list("school_id", flat=True)
     )
     t_faith = _faith(t)
     t_strength = JUDGEMENT_STRENGTH.get(target.judgement)

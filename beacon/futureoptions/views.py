@@ -132,7 +132,7 @@ def school_detail(request: HttpRequest, urn: int) -> HttpResponse:
             "summary": summary,
             "sections": SUMMARY_SECTIONS,
             "partnerships": selectors.active_partnerships(school),
-            "leaders": SystemLeaderInterest.objects.filter(school=school, withdrawn=False),
+            "leaders": SystemLeaderInterest.objects.current().filter(school=school),
             "can_edit": permissions.can_edit_future_options(request.user),
             "method": selectors.PROJECTION_METHOD.format(n=selectors.PROJECTION_YEARS),
             "intake_method": selectors.INTAKE_METHOD,

@@ -241,7 +241,7 @@ def real_contexts(kind: str, *, today: dt.date, limit: int = 5) -> list[dict[str
         for m in ReviewMeeting.objects.select_related("case__school", "case__chair").order_by("-pk")[:limit]:
             add(lambda m=m: meeting_context(m, today=today))
     elif kind == LetterKind.CATEGORISATION:
-        decided = TermlyAssessment.objects.filter(decided_at__isnull=False).exclude(decided_level="")
+        decided = TermlyAssessment.objects.decided().exclude(decided_level="")
         for a in decided.select_related("school", "term", "meeting", "decided_by").order_by("-pk")[:limit]:
             add(lambda a=a: categorisation_context(a, today=today, signatory=a.decided_by))
     else:

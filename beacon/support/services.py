@@ -414,9 +414,8 @@ def latest_decided_assessment(school: Any, year: int) -> Any:
     from beacon.assessments.models import TermlyAssessment
 
     return (
-        TermlyAssessment.objects.filter(
-            school=school, term__academic_year__lte=year, decided_at__isnull=False
-        )
+        TermlyAssessment.objects.decided()
+        .filter(school=school, term__academic_year__lte=year)
         .exclude(decided_level="")
         .select_related("term")
         .order_by("-term__sort_key", "-decided_at")
