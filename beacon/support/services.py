@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 
-from beacon.accounts.roles import Role
+from beacon.accounts.roles import CASE_CHAIR_ROLES
 from beacon.assessments.models import SupportLevel
 from beacon.inspections.models import EvaluationArea
 from beacon.support.dates import academic_year_bounds, add_months, next_term_end
@@ -34,7 +34,6 @@ HALF = Decimal("0.5")
 UNIVERSAL_CPP_DAYS = Decimal("1.5")  # three termly half-day CPP visits
 FOCUSED_EXTRA_DAYS = Decimal("1.5")
 TARGETED_MAX_EXTRA_DAYS = Decimal("6")
-CHAIR_ROLES = frozenset({Role.DIRECTOR, Role.CEO})
 
 
 def as_days(value: Any) -> Decimal:
@@ -182,7 +181,7 @@ def open_case(
 ) -> SupportCase:
     if level not in (SupportLevel.FOCUSED, SupportLevel.TARGETED):
         raise ValidationError("A support case is focused or targeted.")
-    if not (chair.is_superuser or chair.role in CHAIR_ROLES):
+    if not (chair.is_superuser or chair.role in CASE_CHAIR_ROLES):
         raise ValidationError("The chair is the Director of Learning and Impact or the CEO.")
     if SupportCase.objects.open().filter(school=school).exists():
         raise ValidationError("This school already has an open support case.")
