@@ -96,18 +96,8 @@ def days_used(school_id: int, year: int, visits: QuerySet[Visit] | None = None) 
 
 def entitlement_for(school: Any, year: int) -> Entitlement:
     """The school's entitlement for the year without writing anything: the saved one, else the one the
-    support matrix gives from the latest decision (universal when none), unsaved."""
-    ent = Entitlement.objects.filter(school=school, academic_year=year).first()
-    if ent is not None:
-        return ent
-    assessment = latest_decided_assessment(school, year)
-    level = assessment.decided_level if assessment else SupportLevel.UNIVERSAL
-    return Entitlement(
-        school=school,
-        academic_year=year,
-        level=level,
-        targeted_extra_days=TARGETED_MAX_EXTRA_DAYS if level == SupportLevel.TARGETED else Decimal("0"),
-    )
+    support matrix gives from the latest decision (universal when none), unsaved (`current_entitlement`)."""
+    return current_entitlement(school, year)
 
 
 def adviser_schools(adviser: Any, year: int) -> list[Any]:
