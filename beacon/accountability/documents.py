@@ -1,5 +1,5 @@
 """Commissioner reports and the Education Strategy Board report as PDF (a Jinja template rendered to HTML,
-then WeasyPrint, as `beacon.assessments.pdf`) and Word (python-docx, as `beacon.support.documents`).
+then WeasyPrint) and Word (python-docx), both through `beacon.core.documents`.
 
 Both formats are rendered from one neutral `Document` (title, sections with paragraphs and tables), so the
 PDF and the Word file always say the same thing."""
@@ -7,14 +7,10 @@ PDF and the Word file always say the same thing."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
-from django.template.loader import get_template
-
-from beacon.accountability.selectors import BoardReport, CommissionerReport
-
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+from beacon.accountability.selectors import BoardReport, CaseRow, CommissionerReport
+from beacon.core import documents as core_documents
 
 
 @dataclass(frozen=True)
@@ -41,6 +37,12 @@ class Document:
 
 def _d(day: dt.date | None) -> str:
     return day.strftime("%-d %B %Y") if day else ""
+
+
+def _case_rows(heading: str, headers: tuple[str, ...], rows: list[CaseRow], empty: str) -> Section:
+    """A section listing support cases or notices (school, URN, level, date, detail), or `empty`."""
+    table = Table(headers, [(r.school_name, str(r.urn), r.level, _d(r.on), r.detail) for r in rows])
+    return Section(heading, table=table if rows else None, empty=empty)
 
 
 def commissioner_document(report: CommissionerReport) -> Document:
@@ -117,35 +119,23 @@ def commissioner_document(report: CommissionerReport) -> Document:
             else None,
             empty="No new significant concerns in this period.",
         ),
-        Section(
+        _case_rows(
             "Support cases opened",
-            table=Table(
-                ("School", "URN", "Level", "Opened", "Note"),
-                [(r.school_name, str(r.urn), r.level, _d(r.on), r.detail) for r in report.cases_opened],
-            )
-            if report.cases_opened
-            else None,
-            empty="No support cases opened in this period.",
+            ("School", "URN", "Level", "Opened", "Note"),
+            report.cases_opened,
+            "No support cases opened in this period.",
         ),
-        Section(
+        _case_rows(
             "Support cases closed",
-            table=Table(
-                ("School", "URN", "Level", "Exit agreed", "Note"),
-                [(r.school_name, str(r.urn), r.level, _d(r.on), r.detail) for r in report.cases_closed],
-            )
-            if report.cases_closed
-            else None,
-            empty="No support cases closed in this period.",
+            ("School", "URN", "Level", "Exit agreed", "Note"),
+            report.cases_closed,
+            "No support cases closed in this period.",
         ),
-        Section(
+        _case_rows(
             "Warning notices",
-            table=Table(
-                ("School", "URN", "Notice", "Issued", "Grounds and outcome"),
-                [(r.school_name, str(r.urn), r.level, _d(r.on), r.detail) for r in report.notices],
-            )
-            if report.notices
-            else None,
-            empty="No warning notices issued in this period.",
+            ("School", "URN", "Notice", "Issued", "Grounds and outcome"),
+            report.notices,
+            "No warning notices issued in this period.",
         ),
     ]
     if report.term_summary:
@@ -195,19 +185,15 @@ def board_document(report: BoardReport) -> Document:
 
 
 def document_html(doc: Document) -> str:
-    return get_template("accountability/document.html").render({"doc": doc})
+    return core_documents.template_html("accountability/document.html", {"doc": doc})
 
 
 def document_pdf(doc: Document) -> bytes:
-    from weasyprint import HTML
-
-    return bytes(HTML(string=document_html(doc)).write_pdf())
+    return core_documents.html_pdf(document_html(doc))
 
 
 def document_docx(doc: Document) -> bytes:
-    from docx import Document as Docx
-
-    out = Docx()
+    out = core_documents.new_docx()
     out.add_heading(doc.title, level=1)
     out.add_paragraph(doc.subtitle)
     out.add_paragraph(doc.marking)
@@ -216,15 +202,7 @@ def document_docx(doc: Document) -> bytes:
         for text in section.paragraphs:
             out.add_paragraph(text)
         if section.table is not None:
-            t = out.add_table(rows=1, cols=len(section.table.headers))
-            t.style = "Table Grid"
-            for cell, text in zip(t.rows[0].cells, section.table.headers, strict=True):
-                cell.text = text
-            for row in section.table.rows:
-                for cell, text in zip(t.add_row().cells, row, strict=True):
-                    cell.text = text
+            core_documents.docx_table(out, section.table.rows, headers=section.table.headers)
         elif section.empty and not section.paragraphs:
             out.add_paragraph(section.empty)
-    buf = io.BytesIO()
-    out.save(buf)
-    return buf.getvalue()
+    return core_documents.docx_bytes(out)

@@ -246,9 +246,9 @@ def _decided(term: Term | None, schools: QuerySet[School]) -> dict[int, TermlyAs
         return {}
     return {
         a.school_id: a
-        for a in TermlyAssessment.objects.filter(
-            term=term, school__in=schools, decided_at__isnull=False
-        ).select_related("school")
+        for a in TermlyAssessment.objects.decided()
+        .filter(term=term, school__in=schools)
+        .select_related("school")
     }
 
 
@@ -327,9 +327,7 @@ def annual_report(user: Any, schools: QuerySet[School], year: int) -> Commission
     decided term), a per-term count by support level, and everything that happened in the year."""
     period = academic_year_period(year)
     terms = list(Term.objects.filter(academic_year=year).order_by("sort_key"))
-    decided_terms = [
-        t for t in terms if TermlyAssessment.objects.filter(term=t, decided_at__isnull=False).exists()
-    ]
+    decided_terms = [t for t in terms if TermlyAssessment.objects.decided().filter(term=t).exists()]
     term = decided_terms[-1] if decided_terms else (terms[-1] if terms else None)
     previous = (
         Term.objects.filter(

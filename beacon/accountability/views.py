@@ -5,7 +5,6 @@ writes from services, documents from documents."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,21 +27,14 @@ from beacon.accountability.periods import (
 )
 from beacon.core import exports
 from beacon.core.conflicts import stale_form
+from beacon.core.documents import attachment
+from beacon.core.forms import error_summary
 from beacon.core.validation import query_int
 from beacon.core.versioning import StaleEdit
 from beacon.risk.models import Term
 
 NOTIFICATION_WINDOW_DAYS = 365
 ALL_TIME = dt.date(2000, 1, 1)
-
-
-def _errors(*forms: Any) -> list[dict[str, str]]:
-    return [
-        {"text": " ".join(errs), "href": f"#id_{name}" if name != "__all__" else "#main-content"}
-        for form in forms
-        if form is not None
-        for name, errs in form.errors.items()
-    ]
 
 
 def _require(allowed: bool) -> None:
@@ -52,14 +44,12 @@ def _require(allowed: bool) -> None:
 
 def _download(doc: documents.Document, fmt: str, name: str) -> HttpResponse:
     if fmt == "pdf":
-        body, ctype = documents.document_pdf(doc), "application/pdf"
+        body = documents.document_pdf(doc)
     elif fmt == "docx":
-        body, ctype = documents.document_docx(doc), documents.DOCX_TYPE
+        body = documents.document_docx(doc)
     else:
         raise Http404
-    response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return attachment(body, fmt, name)
 
 
 def _table_export(request: HttpRequest, doc: documents.Document, name: str) -> HttpResponse | None:
@@ -288,7 +278,7 @@ def new_action(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "accountability/action_form.html",
         {"page_title": "Add an action", "pledge": pledge, "form": form,
-         "errors": _errors(form) if form.is_bound else []},
+         "errors": error_summary(form) if form.is_bound else []},
         status=400 if form.is_bound else 200,
     )  # fmt: skip
 
@@ -350,7 +340,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "accountability/action.html",
         {"page_title": action.title, "action": action, "edit_form": edit_form, "update_form": update_form,
-         "errors": _errors(*bound), "stale": stale, "version": action.version,
+         "errors": error_summary(*bound), "stale": stale, "version": action.version,
          "updates": action.updates.select_related("term", "recorded_by"),
          "history": action.history.select_related("history_user").order_by("-history_date")[:20],
          "can_edit": permissions.can_edit_strategy(user), "term": _term_shown()},
@@ -460,7 +450,7 @@ def output_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "accountability/output.html",
         {"page_title": f"Area {output.area.number}: output {output.number}", "output": output,
          "evidence": output.evidence.select_related("recorded_by"), "evidence_form": evidence_form,
-         "status_form": status_form, "errors": _errors(*bound), "version": output.version,
+         "status_form": status_form, "errors": error_summary(*bound), "version": output.version,
          "can_record": permissions.can_record_delivery_evidence(user),
          "back": reverse("accountability:outputs")},
         status=status or (400 if bound else 200),

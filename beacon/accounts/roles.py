@@ -29,3 +29,5 @@ ASSIGNED_ROLES: frozenset[str] = frozenset({Role.ADVISER, Role.HEADTEACHER, Role
 NATIONAL_ROLES: frozenset[str] = frozenset({Role.NATIONAL})
 # Roles that may import data files.
 IMPORT_ROLES: frozenset[str] = frozenset({Role.DATA_MANAGER, Role.DIRECTOR})
+# Roles that may chair a support case (the Director of Learning and Impact or the CEO).
+CASE_CHAIR_ROLES: frozenset[str] = frozenset({Role.DIRECTOR, Role.CEO})

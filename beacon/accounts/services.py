@@ -38,7 +38,7 @@ def create_demo_users(la_code: int, password: str | None = None) -> tuple[str, l
     """Create or reset the demo accounts. Headteacher and chair get one primary school; the adviser
     a caseload of the first six open state-funded schools by name."""
     password = password or secrets.token_urlsafe(12)
-    schools = School.objects.filter(la_code=la_code, is_state_funded=True, is_open=True).order_by("name")
+    schools = School.objects.served().filter(la_code=la_code).order_by("name")
     own_school = schools.filter(phase=Phase.PRIMARY).first() or schools.first()
     users = []
     for acct in DEMO_ACCOUNTS:

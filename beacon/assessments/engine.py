@@ -22,7 +22,7 @@ def _selectors() -> Any:
 
 def active_rulebook() -> Rulebook:
     """The active Camden rulebook (the engine's own lookup also re-seeds the catalogue: only if none)."""
-    book = Rulebook.objects.filter(model=RiskModel.CAMDEN, is_active=True).order_by("-version").first()
+    book = Rulebook.objects.active(RiskModel.CAMDEN)
     if book is not None:
         return book
     from beacon.risk.services import active_rulebook as engine_active

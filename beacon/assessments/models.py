@@ -10,11 +10,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from beacon.core.versioning import Versioned
+
+if TYPE_CHECKING:
+    from beacon.risk.models import Term
 
 
 class Rag(models.TextChoices):
@@ -139,6 +144,20 @@ class SRASMeeting(models.Model):
         return f"SRAS meeting {self.date:%d %B %Y}"
 
 
+class TermlyAssessmentQuerySet(models.QuerySet["TermlyAssessment"]):
+    def decided(self) -> TermlyAssessmentQuerySet:
+        """Assessments a person has decided (`is_decided`)."""
+        return self.filter(decided_at__isnull=False)
+
+    def rated(self) -> TermlyAssessmentQuerySet:
+        """Assessments with a decided RAG rating."""
+        return self.exclude(decided_rag="")
+
+    def before(self, term: Term) -> TermlyAssessmentQuerySet:
+        """Assessments of terms earlier than `term`."""
+        return self.filter(term__sort_key__lt=term.sort_key)
+
+
 class TermlyAssessment(Versioned):
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="termly_assessments")
     term = models.ForeignKey("risk.Term", on_delete=models.PROTECT, related_name="assessments")
@@ -167,6 +186,8 @@ class TermlyAssessment(Versioned):
     probability = models.FloatField(null=True, blank=True)
     judged = models.BooleanField(default=False)
     history = HistoricalRecords(excluded_fields=["risk_score", "probability", "judged"])
+
+    objects = TermlyAssessmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["term__sort_key", "school__name"]

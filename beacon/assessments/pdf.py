@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from django.template.loader import get_template
-
 from beacon.assessments.selectors import DIRECTION_LABELS, MeetingPack
+from beacon.core import documents
 
 
 def render_meeting_pack_html(pack: MeetingPack) -> str:
-    template = get_template("assessments/meeting_pack.html")
-    return template.render({"pack": pack, "directions": DIRECTION_LABELS})
+    return documents.template_html(
+        "assessments/meeting_pack.html", {"pack": pack, "directions": DIRECTION_LABELS}
+    )
 
 
 def render_meeting_pack(pack: MeetingPack) -> bytes:
-    from weasyprint import HTML
-
-    return bytes(HTML(string=render_meeting_pack_html(pack)).write_pdf())
+    return documents.html_pdf(render_meeting_pack_html(pack))

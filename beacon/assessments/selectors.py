@@ -23,6 +23,7 @@ from django.http import Http404
 
 from beacon import permissions
 from beacon.accounts.models import SchoolAssignment
+from beacon.accounts.roles import Role
 from beacon.assessments import engine
 from beacon.assessments.models import (
     RAG_SEVERITY,
@@ -55,10 +56,7 @@ def current_term(slug: str | None = None) -> Term:
             raise Http404("There is no such term. Terms are created by the director on the risk register.")
         return found
     latest = (
-        Term.objects.filter(results__isnull=False).order_by("-sort_key").first()
-        or Term.objects.filter(assessments__isnull=False).order_by("-sort_key").first()
-        or term_for_date(dt.date.today())
-        or Term.objects.order_by("-sort_key").first()
+        Term.objects.live() or term_for_date(dt.date.today()) or Term.objects.order_by("-sort_key").first()
     )
     if latest is None:
         raise Http404("No term has been created yet.")
@@ -67,8 +65,9 @@ def current_term(slug: str | None = None) -> Term:
 
 def previous_assessment(school: School, term: Term) -> TermlyAssessment | None:
     return (
-        TermlyAssessment.objects.filter(school=school, term__sort_key__lt=term.sort_key)
-        .exclude(decided_rag="")
+        TermlyAssessment.objects.rated()
+        .before(term)
+        .filter(school=school)
         .select_related("term")
         .order_by("-term__sort_key")
         .first()
@@ -119,12 +118,7 @@ def _met(school: School, term: Term) -> dict[int, CriterionResult]:
 def previous_real_term(term: Term) -> Term | None:
     """The latest earlier term that staff assessed (at least one decision recorded): never a term that only
     exists because a page was opened, nor one the engine evaluated that nobody decided on."""
-    return (
-        Term.objects.filter(sort_key__lt=term.sort_key, assessments__decided_at__isnull=False)
-        .order_by("-sort_key")
-        .distinct()
-        .first()
-    )
+    return Term.objects.before(term).filter(assessments__decided_at__isnull=False).distinct().first()
 
 
 def term_diff(school: School, term: Term) -> TermDiff:
@@ -134,7 +128,7 @@ def term_diff(school: School, term: Term) -> TermDiff:
     diff = TermDiff(term=term, previous_term=prev_term)
     now = TermlyAssessment.objects.filter(school=school, term=term).first()
     before = (
-        TermlyAssessment.objects.filter(school=school, term=prev_term).exclude(decided_rag="").first()
+        TermlyAssessment.objects.rated().filter(school=school, term=prev_term).first()
         if prev_term is not None
         else None
     )
@@ -198,7 +192,9 @@ class RegisterFilters:
 def advisers_by_school(schools: QuerySet[School]) -> dict[int, list[tuple[int, str]]]:
     today = dt.date.today()
     out: dict[int, list[tuple[int, str]]] = {}
-    for a in SchoolAssignment.objects.filter(school__in=schools, user__role="adviser").select_related("user"):
+    for a in SchoolAssignment.objects.filter(school__in=schools, user__role=Role.ADVISER).select_related(
+        "user"
+    ):
         if (a.started_on and a.started_on > today) or (a.ended_on and a.ended_on < today):
             continue
         out.setdefault(a.school_id, []).append((a.user_id, str(a.user)))
@@ -223,7 +219,7 @@ def register_queryset(user: Any, term: Term, filters: RegisterFilters | None = N
             return qs.none()
         today = dt.date.today()
         qs = qs.filter(
-            pk__in=SchoolAssignment.objects.filter(user_id=int(f.adviser), user__role="adviser")
+            pk__in=SchoolAssignment.objects.filter(user_id=int(f.adviser), user__role=Role.ADVISER)
             .filter(Q(started_on__isnull=True) | Q(started_on__lte=today))
             .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
             .values("school_id")
@@ -266,8 +262,9 @@ def build_register_rows(schools: list[School], term: Term) -> list[RegisterRow]:
     assessments = {a.school_id: a for a in TermlyAssessment.objects.filter(term=term, school_id__in=ids)}
     previous: dict[int, str] = {}
     for school_id, decided_rag in (
-        TermlyAssessment.objects.filter(school_id__in=ids, term__sort_key__lt=term.sort_key)
-        .exclude(decided_rag="")
+        TermlyAssessment.objects.rated()
+        .before(term)
+        .filter(school_id__in=ids)
         .order_by("term__sort_key")
         .values_list("school_id", "decided_rag")
     ):

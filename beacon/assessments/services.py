@@ -301,10 +301,7 @@ def run_term_pass(term: Term, model: Any = None) -> PassTimings:
 
 def live_term() -> Term | None:
     """The term whose proposals follow the data: the latest with results or assessments."""
-    return (
-        Term.objects.filter(results__isnull=False).order_by("-sort_key").first()
-        or Term.objects.filter(assessments__isnull=False).order_by("-sort_key").first()
-    )
+    return Term.objects.live()
 
 
 def after_import(**_kwargs: Any) -> None:

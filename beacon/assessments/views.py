@@ -28,6 +28,7 @@ from beacon.assessments.models import (
 )
 from beacon.core import exports
 from beacon.core.conflicts import stale_form
+from beacon.core.documents import attachment
 from beacon.core.pagination import page_links
 from beacon.core.validation import query_id
 from beacon.core.versioning import StaleEdit
@@ -453,8 +454,6 @@ def meeting_pack_pdf(request: HttpRequest) -> HttpResponse:
         meeting = get_object_or_404(SRASMeeting, pk=query_id(request.GET["meeting"]))
         term = meeting.term
     pack = selectors.meeting_pack(request.user, term, meeting)
-    pdf = render_meeting_pack(pack)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="sras-meeting-pack-{term.slug}.pdf"'
+    response = attachment(render_meeting_pack(pack), "pdf", f"sras-meeting-pack-{term.slug}")
     response["Cache-Control"] = "no-store"
     return response

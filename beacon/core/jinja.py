@@ -9,7 +9,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 
-from beacon.core import formatting
+from beacon.core import formatting, presenters
 
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
@@ -27,6 +27,7 @@ def environment(**options: Any) -> Environment:
         loader=ChoiceLoader([base_loader, govuk]), autoescape=select_autoescape(default=True), **options
     )
     env.globals.update({"static": static, "url": url})
+    env.globals.update(presenters.template_globals())
     env.filters.update(
         {
             "intcomma": intcomma,

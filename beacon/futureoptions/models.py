@@ -131,6 +131,12 @@ class LeadershipInterest(models.TextChoices):
     GOVERNANCE = "governance", "National or local leader of governance"
 
 
+class SystemLeaderInterestQuerySet(models.QuerySet["SystemLeaderInterest"]):
+    def current(self) -> SystemLeaderInterestQuerySet:
+        """Interests not withdrawn."""
+        return self.filter(withdrawn=False)
+
+
 class SystemLeaderInterest(Versioned):
     """A serving Camden headteacher's interest in becoming a future system leader."""
 
@@ -144,6 +150,8 @@ class SystemLeaderInterest(Versioned):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     history = HistoricalRecords()
+
+    objects = SystemLeaderInterestQuerySet.as_manager()
 
     class Meta:
         ordering = ["headteacher"]

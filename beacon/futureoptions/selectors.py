@@ -425,12 +425,6 @@ WARNING = "warning"
 CLEAR = "clear"
 NO_DATA = "no_data"
 STATUS_LABELS = {FLAG: "Flagged", WARNING: "Watch", CLEAR: "Not flagged", NO_DATA: "No data"}
-STATUS_TAGS = {
-    FLAG: "govuk-tag--red",
-    WARNING: "govuk-tag--orange",
-    CLEAR: "govuk-tag--green",
-    NO_DATA: "govuk-tag--grey",
-}
 
 
 @dataclass(frozen=True)
@@ -445,17 +439,12 @@ class Flag:
         return STATUS_LABELS[self.status]
 
     @property
-    def tag(self) -> str:
-        return STATUS_TAGS[self.status]
-
-    @property
     def raised(self) -> bool:
         return self.status in {FLAG, WARNING}
 
 
 NOT_ASSESSED = "not_assessed"
 STATUS_LABELS[NOT_ASSESSED] = "Not assessed"
-STATUS_TAGS[NOT_ASSESSED] = "govuk-tag--grey"
 
 
 def falling_roll_flag(
@@ -1025,9 +1014,7 @@ def partner_suggestions(
     current = max((y for y, _ in results.values()), default=None)
     full_gap = th.get(("partner_results_gap", head[0]), 0.0) if head else 0.0
     leaders = set(
-        SystemLeaderInterest.objects.filter(school_id__in=ids, withdrawn=False).values_list(
-            "school_id", flat=True
-        )
+        SystemLeaderInterest.objects.current().filter(school_id__in=ids).values_list("school_id", flat=True)
     )
     t_faith = _faith(t)
     t_strength = JUDGEMENT_STRENGTH.get(target.judgement)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
 from beacon.core.conflicts import STALE_STATUS, stale_form, stale_summary
+from beacon.core.forms import error_summary
 from beacon.core.validation import query_int
 from beacon.core.versioning import StaleEdit
 from beacon.futureoptions import selectors, services
@@ -43,13 +44,6 @@ def _school(user: Any, urn: int) -> School:
     if school is None:
         raise PermissionDenied("You do not have access to this school.")
     return school
-
-
-def _errors(form: Any) -> list[dict[str, str]]:
-    return [
-        {"text": " ".join(errs), "href": f"#id_{name}" if name != "__all__" else "#main-content"}
-        for name, errs in form.errors.items()
-    ]
 
 
 def _filters(request: HttpRequest, schools: QuerySet[School]) -> dict[str, Any]:
@@ -140,7 +134,7 @@ def school_detail(request: HttpRequest, urn: int) -> HttpResponse:
             "summary": summary,
             "sections": SUMMARY_SECTIONS,
             "partnerships": selectors.active_partnerships(school),
-            "leaders": SystemLeaderInterest.objects.filter(school=school, withdrawn=False),
+            "leaders": SystemLeaderInterest.objects.current().filter(school=school),
             "can_edit": permissions.can_edit_future_options(request.user),
             "method": selectors.PROJECTION_METHOD.format(n=selectors.PROJECTION_YEARS),
             "intake_method": selectors.INTAKE_METHOD,
@@ -185,7 +179,7 @@ def edit_summary(request: HttpRequest, urn: int) -> HttpResponse:
             "page_title": f"Edit future options summary: {school.name}",
             "school": school,
             "form": form,
-            "errors": _errors(form),
+            "errors": error_summary(form),
             "stale": stale,
             "sections": SUMMARY_SECTIONS,
         },
@@ -308,7 +302,7 @@ def partnership_form(request: HttpRequest, pk: int | None = None) -> HttpRespons
             "page_title": "Edit partnership" if p else "Record a partnership",
             "form": form,
             "p": p,
-            "errors": _errors(form),
+            "errors": error_summary(form),
             "school_choices": [(s.pk, s.name, str(s.pk) in chosen) for s in schools],
         },
         status=status,
@@ -364,7 +358,7 @@ def leaders(request: HttpRequest) -> HttpResponse:
             "page_title": "Headteachers interested in system leadership",
             "entries": entries,
             "form": form,
-            "errors": conflict or _errors(form),
+            "errors": conflict or error_summary(form),
             "can_edit": can_edit,
         },
         status=STALE_STATUS if conflict else 200,

@@ -47,6 +47,26 @@ class EvaluationArea(models.TextChoices):
     LEADERSHIP_MANAGEMENT = "leadership_and_management", "Leadership and management (legacy)"
 
 
+# Frameworks whose inspections grade the school (an ungraded inspection leaves the judgement standing).
+GRADED_FRAMEWORKS: tuple[str, ...] = (Framework.REPORT_CARD.value, Framework.LEGACY.value)
+
+
+class InspectionQuerySet(models.QuerySet["Inspection"]):
+    def graded(self) -> InspectionQuerySet:
+        """Report cards and graded (legacy) inspections: not the ungraded ones."""
+        return self.filter(framework__in=GRADED_FRAMEWORKS)
+
+    def newest_first(self) -> InspectionQuerySet:
+        """Newest start date first; on the same date a report card, then a graded, then an ungraded one."""
+        rank = models.Case(
+            models.When(framework=Framework.REPORT_CARD, then=models.Value(0)),
+            models.When(framework=Framework.LEGACY, then=models.Value(1)),
+            default=models.Value(2),
+            output_field=models.IntegerField(),
+        )
+        return self.annotate(_rank=rank).order_by("-start_date", "_rank", "-pk")
+
+
 class Inspection(models.Model):
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="inspections")
     framework = models.CharField(max_length=16, choices=Framework.choices)
@@ -82,6 +102,8 @@ class Inspection(models.Model):
         "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     history = HistoricalRecords()
+
+    objects = InspectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-start_date"]

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
-from django.db.models import Case, IntegerField, Value, When
 
 from beacon.inspections.models import (
+    GRADED_FRAMEWORKS,
     EvaluationArea,
     Framework,
     Inspection,
@@ -25,7 +25,6 @@ from beacon.inspections.models import (
 )
 from beacon.schools.models import School
 
-GRADED_FRAMEWORKS: tuple[str, ...] = (Framework.REPORT_CARD.value, Framework.LEGACY.value)
 # Evaluation areas in the order the report card shows them (legacy key judgements last).
 AREA_ORDER: tuple[str, ...] = (
     EvaluationArea.INCLUSION.value,
@@ -39,12 +38,6 @@ AREA_ORDER: tuple[str, ...] = (
     EvaluationArea.QUALITY_OF_EDUCATION.value,
     EvaluationArea.BEHAVIOUR_ATTITUDES.value,
     EvaluationArea.LEADERSHIP_MANAGEMENT.value,
-)
-_GRADED_FIRST = Case(
-    When(framework=Framework.REPORT_CARD, then=Value(0)),
-    When(framework=Framework.LEGACY, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
 )
 
 
@@ -79,8 +72,8 @@ def latest_inspection(school: School | int, *, graded_only: bool = False) -> Ins
     """
     qs = Inspection.objects.filter(school_id=_school_id(school))
     if graded_only:
-        qs = qs.filter(framework__in=GRADED_FRAMEWORKS)
-    return qs.annotate(_rank=_GRADED_FIRST).order_by("-start_date", "_rank", "-pk").first()
+        qs = qs.graded()
+    return qs.newest_first().first()
 
 
 def latest_any_inspection(school: School | int) -> dict[str, Any] | None:
@@ -126,10 +119,7 @@ def latest_any_inspection(school: School | int) -> dict[str, Any] | None:
 def inspection_history(school: School | int) -> list[Inspection]:
     """Every inspection of the school, newest first, with its evaluation-area grades loaded."""
     return list(
-        Inspection.objects.filter(school_id=_school_id(school))
-        .annotate(_rank=_GRADED_FIRST)
-        .order_by("-start_date", "_rank", "-pk")
-        .prefetch_related("grades")
+        Inspection.objects.filter(school_id=_school_id(school)).newest_first().prefetch_related("grades")
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from beacon.accounts.roles import Role
 from beacon.assessments.models import Rag, SupportLevel
 from beacon.interventions.letters import LetterRefused
 from beacon.interventions.models import Ground, LetterKind, NoticeKind, Outcome, WarningNotice
@@ -73,7 +74,7 @@ def chair_of_governors(school: Any, today: dt.date) -> str:
     from beacon.accounts.models import SchoolAssignment
 
     a = (
-        SchoolAssignment.objects.filter(school=school, user__role="chair", user__is_active=True)
+        SchoolAssignment.objects.filter(school=school, user__role=Role.CHAIR, user__is_active=True)
         .filter(Q(started_on__isnull=True) | Q(started_on__lte=today))
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
         .select_related("user")
@@ -240,7 +241,7 @@ def real_contexts(kind: str, *, today: dt.date, limit: int = 5) -> list[dict[str
         for m in ReviewMeeting.objects.select_related("case__school", "case__chair").order_by("-pk")[:limit]:
             add(lambda m=m: meeting_context(m, today=today))
     elif kind == LetterKind.CATEGORISATION:
-        decided = TermlyAssessment.objects.filter(decided_at__isnull=False).exclude(decided_level="")
+        decided = TermlyAssessment.objects.decided().exclude(decided_level="")
         for a in decided.select_related("school", "term", "meeting", "decided_by").order_by("-pk")[:limit]:
             add(lambda a=a: categorisation_context(a, today=today, signatory=a.decided_by))
     else:

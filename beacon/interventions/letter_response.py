@@ -8,6 +8,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from beacon.core.documents import attachment
 from beacon.interventions import letters
 from beacon.interventions.models import LetterKind
 
@@ -27,11 +28,5 @@ def letter_response(request: HttpRequest, kind: str, build: Any, fmt: str, filen
              "kind": LetterKind(kind).label, "back": request.headers.get("referer", "")},
             status=409,
         )  # fmt: skip
-    if fmt == "docx":
-        body = letters.letter_docx(letter)
-        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    else:
-        body, ctype = letters.letter_pdf(letter), "application/pdf"
-    response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    return response
+    body = letters.letter_docx(letter) if fmt == "docx" else letters.letter_pdf(letter)
+    return attachment(body, fmt, filename)

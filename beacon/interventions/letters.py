@@ -13,7 +13,6 @@ strings and filter results capped; the output capped at `MAX_OUTPUT` characters 
 from __future__ import annotations
 
 import functools
-import io
 import operator
 import re
 import time
@@ -27,6 +26,7 @@ from jinja2 import StrictUndefined, TemplateError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from beacon.core import documents
 from beacon.interventions.models import LetterKind, LetterTemplate
 
 # --- placeholders -----------------------------------------------------------------------------------
@@ -367,24 +367,18 @@ def template_for(kind: str) -> LetterTemplate:
 
 
 def letter_docx(letter: Letter) -> bytes:
-    from docx import Document
-
-    doc = Document()
+    doc = documents.new_docx()
     doc.add_heading(letter.subject, level=1)
     for para in letter.body.split("\n\n"):
         doc.add_paragraph(para)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return documents.docx_bytes(doc)
 
 
 def letter_pdf(letter: Letter) -> bytes:
-    from weasyprint import HTML
-
     paras = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in letter.body.split("\n\n"))
     html = (
         '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>'
         f'{escape(letter.subject)}</title></head><body style="font-family: Arial; font-size: 11pt">'
         f"<h1>{escape(letter.subject)}</h1>{paras}</body></html>"
     )
-    return bytes(HTML(string=html).write_pdf())
+    return documents.html_pdf(html)

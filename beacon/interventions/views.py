@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
 from beacon.core.conflicts import stale_form
+from beacon.core.forms import error_summary
 from beacon.core.versioning import StaleEdit
 from beacon.interventions import context, letters, services
 from beacon.interventions.forms import (
@@ -29,13 +30,6 @@ from beacon.interventions.letter_response import letter_response
 from beacon.interventions.models import LetterKind, LetterTemplate, WarningNotice
 from beacon.support.models import SupportCase
 from beacon.support.services import eighteen_month_alert
-
-
-def _errors(form: Any) -> list[dict[str, str]]:
-    return [
-        {"text": " ".join(errs), "href": f"#id_{name}" if name != "__all__" else "#main-content"}
-        for name, errs in form.errors.items()
-    ]
 
 
 def _notice(user: object, pk: int) -> WarningNotice:
@@ -92,7 +86,7 @@ def new_notice(request: HttpRequest, case_pk: int) -> HttpResponse:
         "interventions/new_notice.html",
         {"page_title": f"Prepare a warning notice: {case.school.name}", "case": case, "alert": alert,
          "religious": services.has_religious_character(case.school), "form": form,
-         "errors": _errors(form) if form.is_bound else []},
+         "errors": error_summary(form) if form.is_bound else []},
         status=400 if form.is_bound else 200,
     )  # fmt: skip
 
@@ -108,7 +102,7 @@ def _notice_page(request: HttpRequest, n: WarningNotice, form: Any, status: int 
             "religious": services.has_religious_character(n.school),
             "needs_diocese": services.has_religious_character(n.school) and n.diocese_informed_on is None,
             "form": form,
-            "errors": _errors(form) if form.is_bound else [],
+            "errors": error_summary(form) if form.is_bound else [],
         },
         status=status,
     )
@@ -174,7 +168,7 @@ def notice_response(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "interventions/response.html",
         {"page_title": f"Response and outcome: {n.school.name}", "notice": n, "form": form,
-         "errors": _errors(form) if form.is_bound else []},
+         "errors": error_summary(form) if form.is_bound else []},
         status=status,
     )  # fmt: skip
 
@@ -212,7 +206,11 @@ def school_letters(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "interventions/school_letters.html",
-        {"page_title": "Letters to a school", "form": form, "errors": _errors(form) if form.is_bound else []},
+        {
+            "page_title": "Letters to a school",
+            "form": form,
+            "errors": error_summary(form) if form.is_bound else [],
+        },
         status=400 if form.is_bound else 200,
     )
 
@@ -301,6 +299,6 @@ def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
         "interventions/template_edit.html",
         {"page_title": f"Edit letter template: {tpl.get_kind_display()}", "tpl": tpl, "form": form,
          "preview": preview, "history": history, "placeholders": letters.KIND_PLACEHOLDERS[kind],
-         "errors": _errors(form) if form.is_bound else []},
+         "errors": error_summary(form) if form.is_bound else []},
         status=status,
     )  # fmt: skip

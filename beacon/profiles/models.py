@@ -50,6 +50,12 @@ class NarrativeStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
+class SchoolNarrativeQuerySet(models.QuerySet["SchoolNarrative"]):
+    def published(self) -> SchoolNarrativeQuerySet:
+        """Narratives with a published text (the public profile shows only these)."""
+        return self.filter(published_at__isnull=False)
+
+
 class SchoolNarrative(Versioned):
     school = models.OneToOneField(
         "schools.School", on_delete=models.CASCADE, related_name="profile_narrative"
@@ -77,6 +83,8 @@ class SchoolNarrative(Versioned):
     )
     published_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
+
+    objects = SchoolNarrativeQuerySet.as_manager()
 
     class Meta:
         verbose_name = "school profile narrative"

@@ -161,7 +161,8 @@ class ResultRow:
 def result_rows(schools: Sequence[School]) -> list[ResultRow]:
     values = ind.school_values([s.pk for s in schools], ["pupils"])
     published = set(
-        SchoolNarrative.objects.filter(school__in=[s.pk for s in schools], published_at__isnull=False)
+        SchoolNarrative.objects.published()
+        .filter(school__in=[s.pk for s in schools])
         .exclude(published={})
         .values_list("school_id", flat=True)
     )
@@ -406,7 +407,7 @@ def paragraphs(text: str) -> list[str]:
 
 def published_narrative(school: School) -> dict[str, list[str]]:
     """The school's *published* sections as paragraphs (empty when nothing is published)."""
-    row = SchoolNarrative.objects.filter(school=school, published_at__isnull=False).first()
+    row = SchoolNarrative.objects.published().filter(school=school).first()
     if row is None or not isinstance(row.published, dict):
         return {}
     return {f: paragraphs(str(row.published.get(f, ""))) for f, _l, _h in SECTIONS if row.published.get(f)}

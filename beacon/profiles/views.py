@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
 from beacon.core.conflicts import stale_form
+from beacon.core.forms import error_summary
 from beacon.core.pagination import page_links
 from beacon.core.versioning import StaleEdit
 from beacon.profiles import selectors, services
@@ -103,13 +104,6 @@ def _narrative_school(request: HttpRequest, urn: int) -> School:
     return school
 
 
-def _errors(errors: Any) -> list[dict[str, str]]:
-    return [
-        {"text": " ".join(msgs), "href": f"#{name if name != '__all__' else 'main-content'}"}
-        for name, msgs in errors.items()
-    ]
-
-
 @login_required
 def narratives(request: HttpRequest) -> HttpResponse:
     schools = permissions.profile_narrative_schools(request.user)
@@ -174,7 +168,7 @@ def edit_narrative(request: HttpRequest, urn: int) -> HttpResponse:
             "form": form,
             "sections": SECTIONS,
             "stale": stale,
-            "error_list": _errors(form.errors) if form.errors else [],
+            "error_list": error_summary(form, id_prefix=""),
             "status_label": NarrativeStatus(narrative.status).label,
         },
         status=status,
@@ -225,7 +219,7 @@ def review_narrative(request: HttpRequest, urn: int) -> HttpResponse:
             "sections": SECTIONS,
             "form": form,
             "stale": stale,
-            "error_list": _errors(form.errors) if form.errors else [],
+            "error_list": error_summary(form, id_prefix=""),
             "status_label": NarrativeStatus(narrative.status).label,
             "history": selectors.narrative_history(narrative),
         },

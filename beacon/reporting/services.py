@@ -41,18 +41,12 @@ from beacon.indicators.catalogue import MeasureDef
 from beacon.indicators.models import Area, AreaType, ValueStatus
 from beacon.reporting.measures import measure_def
 from beacon.reporting.models import Comparator, Direction, SystemTarget, TargetKind
+from beacon.schools.models import served
 
 MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
 STATUS_LABELS = {MET: "Met", NOT_MET: "Not met", NO_DATA: "No data"}
-STATUS_TAGS = {MET: "govuk-tag--green", NOT_MET: "govuk-tag--red", NO_DATA: "govuk-tag--grey"}
 WIDENING, NARROWING, STABLE = "widening", "narrowing", "stable"
 TREND_LABELS = {WIDENING: "Widening", NARROWING: "Narrowing", STABLE: "No clear change", NO_DATA: "No data"}
-TREND_TAGS = {
-    WIDENING: "govuk-tag--red",
-    NARROWING: "govuk-tag--green",
-    STABLE: "govuk-tag--blue",
-    NO_DATA: "govuk-tag--grey",
-}
 COMPARATOR_ORDER = (Comparator.LONDON, Comparator.INNER_LONDON, Comparator.NEIGHBOURS, Comparator.ENGLAND)
 GOOD_OR_BETTER_DEF = MeasureDef(
     "schools_good_or_better", "Schools good or better at their latest graded inspection", "ofsted", "%"
@@ -255,10 +249,6 @@ class TargetResult:
         return STATUS_LABELS[self.status]
 
     @property
-    def status_tag(self) -> str:
-        return STATUS_TAGS[self.status]
-
-    @property
     def no_data_reason(self) -> str:
         if self.status != NO_DATA:
             return ""
@@ -413,16 +403,8 @@ class GapResult:
         return TREND_LABELS[self.trend]
 
     @property
-    def trend_tag(self) -> str:
-        return TREND_TAGS[self.trend]
-
-    @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
-
-    @property
-    def status_tag(self) -> str:
-        return STATUS_TAGS[self.status]
 
     @property
     def unit_suffix(self) -> str:
@@ -587,7 +569,7 @@ def good_or_better_by_year(schools: QuerySet[Any], *, today: dt.date | None = No
     ids = list(schools.values_list("pk", flat=True))
     inspections = list(
         Inspection.objects.filter(school_id__in=ids)
-        .exclude(framework=Framework.UNGRADED)
+        .graded()
         .values_list(
             "pk",
             "school_id",
@@ -685,7 +667,7 @@ def dashboard(framework: str, la_code: int, schools: QuerySet[Any]) -> Dashboard
     data = load_data(ctx, codes)
     gob: ind.Series | None = None
     if any(t.kind == TargetKind.GOOD_OR_BETTER for t in targets):
-        gob = good_or_better_by_year(schools.filter(la_code=la_code, is_open=True, is_state_funded=True))
+        gob = good_or_better_by_year(served(schools.filter(la_code=la_code)))
     return Dashboard(ctx, framework, [evaluate_target(t, data, good_or_better=gob) for t in targets])
 
 
@@ -694,7 +676,7 @@ def target_detail(target: SystemTarget, la_code: int, schools: QuerySet[Any]) ->
     data = load_data(ctx, [target.measure_code, target.other_measure_code])
     gob = None
     if target.kind == TargetKind.GOOD_OR_BETTER:
-        gob = good_or_better_by_year(schools.filter(la_code=la_code, is_open=True, is_state_funded=True))
+        gob = good_or_better_by_year(served(schools.filter(la_code=la_code)))
     result = evaluate_target(target, data, good_or_better=gob)
     if result.gap is not None:
         result.gap.schools = school_gaps(target, schools.filter(la_code=la_code))

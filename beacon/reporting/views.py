@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from beacon import permissions
 from beacon.core import exports
 from beacon.core.conflicts import stale_form
+from beacon.core.forms import error_summary
 from beacon.core.versioning import StaleEdit
 from beacon.reporting import services, tables
 from beacon.reporting.forms import TargetForm
@@ -96,16 +97,6 @@ def _initial(target: SystemTarget) -> dict[str, Any]:
     }
 
 
-def _errors(form: TargetForm) -> list[dict[str, str]]:
-    return [
-        {
-            "text": " ".join(str(e) for e in errs),
-            "href": f"#id_{name}" if name != "__all__" else "#main-content",
-        }
-        for name, errs in form.errors.items()
-    ]
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_target(request: HttpRequest, ref: str) -> HttpResponse:
@@ -141,7 +132,7 @@ def edit_target(request: HttpRequest, ref: str) -> HttpResponse:
             "page_title": f"Edit {target.ref}",
             "target": stale or target,
             "form": form,
-            "errors": _errors(form) if form.is_bound else [],
+            "errors": error_summary(form) if form.is_bound else [],
         },
         status=status,
     )

@@ -69,7 +69,7 @@ def outcomes(cutoff: dt.date, until: dt.date) -> pl.DataFrame:
     """school_id, below_good for each school's first graded inspection in [cutoff, until]."""
     rows = list(
         Inspection.objects.filter(start_date__gte=cutoff, start_date__lte=until)
-        .exclude(framework=Framework.UNGRADED)
+        .graded()
         .values_list("id", "school_id", "framework", "start_date", "overall_effectiveness")
     )
     insp = pl.DataFrame(

@@ -30,12 +30,27 @@ class Season(models.TextChoices):
 SEASON_ORDER = {Season.AUTUMN: 0, Season.SPRING: 1, Season.SUMMER: 2}
 
 
+class TermQuerySet(models.QuerySet["Term"]):
+    def before(self, term: Term) -> TermQuerySet:
+        """Terms earlier than `term`, newest first."""
+        return self.filter(sort_key__lt=term.sort_key).order_by("-sort_key")
+
+    def live(self) -> Term | None:
+        """The term whose proposals follow the data: the latest with risk results, else with assessments."""
+        return (
+            self.filter(results__isnull=False).order_by("-sort_key").first()
+            or self.filter(assessments__isnull=False).order_by("-sort_key").first()
+        )
+
+
 class Term(models.Model):
     """A school term; `academic_year` is the year the academic year starts (2025 = 2025/26)."""
 
     academic_year = models.PositiveSmallIntegerField()
     term = models.CharField(max_length=8, choices=Season.choices)
     sort_key = models.PositiveIntegerField(editable=False, db_index=True)
+
+    objects = TermQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_key"]
@@ -90,7 +105,7 @@ class Term(models.Model):
         return term
 
     def previous(self) -> Term | None:
-        return Term.objects.filter(sort_key__lt=self.sort_key).order_by("-sort_key").first()
+        return Term.objects.before(self).first()
 
 
 class CriterionKind(models.TextChoices):
@@ -146,6 +161,12 @@ class Criterion(models.Model):
         return "all" in self.phases or bool(phases & set(self.phases))
 
 
+class RulebookQuerySet(models.QuerySet["Rulebook"]):
+    def active(self, model: str) -> Rulebook | None:
+        """The risk model's active rulebook (the newest version, should two be marked active)."""
+        return self.filter(model=model, is_active=True).order_by("-version").first()
+
+
 class Rulebook(models.Model):
     model = models.CharField(max_length=16, choices=RiskModel.choices, default=RiskModel.CAMDEN)
     version = models.PositiveIntegerField()
@@ -163,6 +184,8 @@ class Rulebook(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
+
+    objects = RulebookQuerySet.as_manager()
 
     class Meta:
         ordering = ["model", "-version"]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models import Value as V
 from django.db.models.functions import Replace, Upper
 
@@ -83,21 +83,6 @@ OE_TO_JUDGEMENT = {
 }
 GOOD_OR_BETTER = {Judgement.OUTSTANDING, Judgement.GOOD, Judgement.REPORT_CARD_OK}
 
-# Report-card grades and legacy grades as GOV.UK tag colours.
-REPORT_CARD_TAG = {
-    ReportCardGrade.EXCEPTIONAL: "govuk-tag--green",
-    ReportCardGrade.STRONG_STANDARD: "govuk-tag--turquoise",
-    ReportCardGrade.EXPECTED_STANDARD: "govuk-tag--blue",
-    ReportCardGrade.NEEDS_ATTENTION: "govuk-tag--orange",
-    ReportCardGrade.URGENT_IMPROVEMENT: "govuk-tag--red",
-}
-LEGACY_TAG = {
-    OverallEffectiveness.OUTSTANDING: "govuk-tag--green",
-    OverallEffectiveness.GOOD: "govuk-tag--turquoise",
-    OverallEffectiveness.REQUIRES_IMPROVEMENT: "govuk-tag--orange",
-    OverallEffectiveness.INADEQUATE: "govuk-tag--red",
-}
-
 
 def _graded() -> Q:
     """Inspections that set a judgement: report cards and graded (legacy) inspections with a grade, or
@@ -109,23 +94,9 @@ def _graded() -> Q:
     )
 
 
-def _any_rank() -> Case:
-    return Case(
-        When(framework=Framework.REPORT_CARD, then=V(0)),
-        When(framework=Framework.LEGACY, then=V(1)),
-        default=V(2),
-        output_field=IntegerField(),
-    )
-
-
 def with_current_judgement(qs: QuerySet[School]) -> QuerySet[School]:
     """Annotate each school with its current judgement (`cj_*`) computed in the database."""
-    rank = Case(When(framework=Framework.REPORT_CARD, then=V(0)), default=V(1), output_field=IntegerField())
-    current = (
-        Inspection.objects.filter(_graded(), school=OuterRef("pk"))
-        .annotate(_rank=rank)
-        .order_by("-start_date", "_rank", "-pk")
-    )
+    current = Inspection.objects.filter(_graded(), school=OuterRef("pk")).newest_first()
     qs = qs.annotate(
         cj_id=Subquery(current.values("pk")[:1]),
         cj_framework=Subquery(current.values("framework")[:1]),
@@ -134,11 +105,7 @@ def with_current_judgement(qs: QuerySet[School]) -> QuerySet[School]:
         cj_safeguarding=Subquery(current.values("safeguarding_met")[:1]),
     )
     # The latest inspection of any kind (an ungraded one included), shown beside the judgement.
-    latest = (
-        Inspection.objects.filter(school=OuterRef("pk"))
-        .annotate(_rank=_any_rank())
-        .order_by("-start_date", "_rank", "-pk")
-    )
+    latest = Inspection.objects.filter(school=OuterRef("pk")).newest_first()
     qs = qs.annotate(
         li_framework=Subquery(latest.values("framework")[:1]),
         li_date=Subquery(latest.values("start_date")[:1]),
@@ -202,19 +169,6 @@ def latest_inspection_text(school: Any) -> tuple[str, dt.date | None]:
     else:
         outcome = ""
     return (f"{kind}: {outcome}" if outcome else kind), school.li_date
-
-
-def judgement_tag_class(key: str) -> str:
-    return {
-        Judgement.OUTSTANDING: "govuk-tag--green",
-        Judgement.GOOD: "govuk-tag--turquoise",
-        Judgement.REQUIRES_IMPROVEMENT: "govuk-tag--orange",
-        Judgement.INADEQUATE: "govuk-tag--red",
-        Judgement.REPORT_CARD_CONCERN: "govuk-tag--orange",
-        Judgement.REPORT_CARD_OK: "govuk-tag--blue",
-        Judgement.NO_OVERALL_GRADE: "govuk-tag--grey",
-        Judgement.NOT_INSPECTED: "govuk-tag--grey",
-    }[key]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,10 +290,6 @@ class ListRow:
         return SHORT_JUDGEMENT[self.judgement]
 
     @property
-    def judgement_tag(self) -> str:
-        return judgement_tag_class(self.judgement)
-
-    @property
     def is_report_card(self) -> bool:
         return self.judgement in {Judgement.REPORT_CARD_CONCERN, Judgement.REPORT_CARD_OK}
 
@@ -371,7 +321,8 @@ def list_rows(schools: Sequence[Any]) -> list[ListRow]:
 class GradeRow:
     area: str
     label: str
-    tag_class: str
+    grade: int | None  # report-card or legacy grade (its colour: beacon.schools.presenters.grade_tag)
+    not_applicable: bool = False
 
 
 @dataclass(frozen=True)
@@ -383,7 +334,7 @@ class CurrentJudgement:
     publication_date: dt.date | None
     inspection_type: str
     overall_label: str
-    overall_tag: str
+    overall_grade: int | None  # legacy overall effectiveness, None for report cards and no overall grade
     safeguarding_met: bool | None
     safeguarding_label: str
     category_of_concern: str
@@ -393,14 +344,6 @@ class CurrentJudgement:
     inspection_id: int | None = None
     urn_at_time: int | None = None
     name_at_time: str = ""
-
-
-def _grade_tag(is_report_card: bool, grade: int | None, not_applicable: bool) -> str:
-    if not_applicable or grade is None:
-        return "govuk-tag--grey"
-    if is_report_card:
-        return REPORT_CARD_TAG.get(ReportCardGrade(grade), "govuk-tag--grey")
-    return LEGACY_TAG.get(OverallEffectiveness(grade), "govuk-tag--grey")
 
 
 def current_judgement(school: School) -> CurrentJudgement | None:
@@ -416,7 +359,7 @@ def current_judgement(school: School) -> CurrentJudgement | None:
         publication_date=cj["publication_date"],
         inspection_type=cj["inspection_type"] or "",
         overall_label=cj["overall_label"] or inspection_selectors.NO_OVERALL_GRADE,
-        overall_tag=LEGACY_TAG[OverallEffectiveness(oe)] if oe else "govuk-tag--grey",
+        overall_grade=oe or None,
         safeguarding_met=cj["safeguarding_met"],
         safeguarding_label=cj["safeguarding_label"] or "Not recorded",
         category_of_concern=cj["category_of_concern"] or "",
@@ -424,7 +367,8 @@ def current_judgement(school: School) -> CurrentJudgement | None:
             GradeRow(
                 area=g["area_label"].replace(" (legacy)", ""),
                 label=g["label"],
-                tag_class=_grade_tag(is_rc, g["grade"], g["not_applicable"]),
+                grade=g["grade"],
+                not_applicable=bool(g["not_applicable"]),
             )
             for g in cj["grades"]
             if not (is_rc and g["area"] == EvaluationArea.SAFEGUARDING)  # shown as met / not met
@@ -857,7 +801,6 @@ class Count:
     key: str
     label: str
     count: int
-    tag_class: str = ""
 
 
 @dataclass(frozen=True)
@@ -873,7 +816,6 @@ class LASchoolRow:
     school: School
     judgement: str
     judgement_label: str
-    judgement_tag: str
     cells: list[tuple[str, str]]  # (figure, academic year) per LA_TABLE_CODES
     latest_text: str = ""
     latest_date: dt.date | None = None
@@ -915,9 +857,7 @@ def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
     by_phase = [Count(v, label, phase_counts[v]) for v, label in Phase.choices if phase_counts[v]]
     judgements = {s.pk: judgement_key(s) for s in schools}
     j_counts = Counter(judgements.values())
-    by_judgement = [
-        Count(k, MEDIUM_JUDGEMENT[k], j_counts[k], judgement_tag_class(k)) for k, _l in JUDGEMENT_CHOICES
-    ]
+    by_judgement = [Count(k, MEDIUM_JUDGEMENT[k], j_counts[k]) for k, _l in JUDGEMENT_CHOICES]
     # Good or better among schools with an overall grade: a graded inspection from September 2024 has none.
     judged = sum(
         n for k, n in j_counts.items() if k not in {Judgement.NOT_INSPECTED, Judgement.NO_OVERALL_GRADE}
@@ -966,9 +906,7 @@ def la_overview(visible: QuerySet[School], la_code: int) -> LAOverview:
             )
         key = judgements[s.pk]
         text, date = latest_inspection_text(s)
-        rows.append(
-            LASchoolRow(s, key, SHORT_JUDGEMENT[key], judgement_tag_class(key), school_cells, text, date)
-        )
+        rows.append(LASchoolRow(s, key, SHORT_JUDGEMENT[key], school_cells, text, date))
 
     return LAOverview(
         la_code=la_code,

@@ -1,13 +1,12 @@
-"""Appendix D Targeted Support Meeting Report as editable Word (python-docx) and PDF (WeasyPrint)."""
+"""Appendix D Targeted Support Meeting Report as editable Word (python-docx) and PDF (WeasyPrint), through
+`beacon.core.documents`."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
-from django.template.loader import get_template
-
+from beacon.core import documents
 from beacon.core.terms import academic_year_of
 from beacon.inspections.selectors import current_judgement
 from beacon.support.models import Progress, ReviewMeeting
@@ -123,48 +122,36 @@ def build_report(meeting: ReviewMeeting) -> MeetingReport:
 
 
 def report_html(report: MeetingReport) -> str:
-    return get_template("support/meeting_report.html").render({"r": report})
+    return documents.template_html("support/meeting_report.html", {"r": report})
 
 
 def report_pdf(report: MeetingReport) -> bytes:
-    from weasyprint import HTML
-
-    return bytes(HTML(string=report_html(report)).write_pdf())
+    return documents.html_pdf(report_html(report))
 
 
 def report_docx(report: MeetingReport) -> bytes:
-    from docx import Document
-
-    doc = Document()
+    doc = documents.new_docx()
     doc.add_heading(report.title, level=1)
-    t = doc.add_table(rows=0, cols=2)
-    t.style = "Table Grid"
-    for label, value in (
-        ("School", report.school),
-        ("Timescale for support: start", report.start),
-        ("Timescale for support: exit", report.exit),
-        ("Level of additional support", report.level),
-        ("Ofsted: how good is the school?", report.ofsted),
-        ("Date", report.date),
-        ("Present", "; ".join(report.present)),
-    ):
-        cells = t.add_row().cells
-        cells[0].text, cells[1].text = label, value
-    for area, grade in report.ofsted_grades:
-        cells = t.add_row().cells
-        cells[0].text, cells[1].text = f"Ofsted: {area}", grade
+    documents.docx_table(
+        doc,
+        [
+            ("School", report.school),
+            ("Timescale for support: start", report.start),
+            ("Timescale for support: exit", report.exit),
+            ("Level of additional support", report.level),
+            ("Ofsted: how good is the school?", report.ofsted),
+            ("Date", report.date),
+            ("Present", "; ".join(report.present)),
+            *((f"Ofsted: {area}", grade) for area, grade in report.ofsted_grades),
+        ],
+        cols=2,
+    )
     doc.add_heading("End of Year (EoY) Aims", level=2)
     for area, title, aim in report.eoy_aims:
         doc.add_paragraph(f"{title} ({area}): {aim}", style="List Bullet")
     doc.add_heading("Data (including attendance, including key groups)", level=2)
     if report.data:
-        dt_ = doc.add_table(rows=1, cols=3)
-        dt_.style = "Table Grid"
-        for cell, text in zip(dt_.rows[0].cells, ("Measure", "Year", "Value"), strict=True):
-            cell.text = text
-        for row in report.data:
-            for cell, text in zip(dt_.add_row().cells, row, strict=True):
-                cell.text = text
+        documents.docx_table(doc, report.data, headers=("Measure", "Year", "Value"))
     else:
         doc.add_paragraph("No published data held for this school.")
     for heading, body in (
@@ -180,6 +167,4 @@ def report_docx(report: MeetingReport) -> bytes:
         doc.add_paragraph(f"Key Aim: {aim}")
     doc.add_heading(f"Overall Progress: {report.progress}", level=2)
     doc.add_paragraph(report.progress_wording)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return documents.docx_bytes(doc)

@@ -148,6 +148,12 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class SupportCaseQuerySet(models.QuerySet["SupportCase"]):
+    def open(self) -> SupportCaseQuerySet:
+        """Cases still open (exit not yet agreed)."""
+        return self.filter(status=CaseStatus.OPEN)
+
+
 class SupportCase(Versioned):
     """Focused or targeted support for a school, chaired by the Director of Learning and Impact or CEO."""
 
@@ -179,6 +185,8 @@ class SupportCase(Versioned):
     recategorised_to = models.CharField(max_length=10, choices=SupportLevel.choices, blank=True)
     support_reduction_plan = models.TextField(blank=True)
     history = HistoricalRecords()
+
+    objects = SupportCaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_on"]

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 
+from beacon.accounts.roles import CASE_CHAIR_ROLES
 from beacon.assessments.models import SupportLevel
 from beacon.core.versioning import StaleEdit, save_versioned, update_versioned
 from beacon.inspections.models import EvaluationArea
@@ -33,7 +34,6 @@ HALF = Decimal("0.5")
 UNIVERSAL_CPP_DAYS = Decimal("1.5")  # three termly half-day CPP visits
 FOCUSED_EXTRA_DAYS = Decimal("1.5")
 TARGETED_MAX_EXTRA_DAYS = Decimal("6")
-CHAIR_ROLES = frozenset({"director", "ceo"})
 
 
 def as_days(value: Any) -> Decimal:
@@ -92,18 +92,8 @@ def days_used(school_id: int, year: int, visits: QuerySet[Visit] | None = None) 
 
 def entitlement_for(school: Any, year: int) -> Entitlement:
     """The school's entitlement for the year without writing anything: the saved one, else the one the
-    support matrix gives from the latest decision (universal when none), unsaved."""
-    ent = Entitlement.objects.filter(school=school, academic_year=year).first()
-    if ent is not None:
-        return ent
-    assessment = latest_decided_assessment(school, year)
-    level = assessment.decided_level if assessment else SupportLevel.UNIVERSAL
-    return Entitlement(
-        school=school,
-        academic_year=year,
-        level=level,
-        targeted_extra_days=TARGETED_MAX_EXTRA_DAYS if level == SupportLevel.TARGETED else Decimal("0"),
-    )
+    support matrix gives from the latest decision (universal when none), unsaved (`current_entitlement`)."""
+    return current_entitlement(school, year)
 
 
 def adviser_schools(adviser: Any, year: int) -> list[Any]:
@@ -177,9 +167,9 @@ def open_case(
 ) -> SupportCase:
     if level not in (SupportLevel.FOCUSED, SupportLevel.TARGETED):
         raise ValidationError("A support case is focused or targeted.")
-    if not (chair.is_superuser or chair.role in CHAIR_ROLES):
+    if not (chair.is_superuser or chair.role in CASE_CHAIR_ROLES):
         raise ValidationError("The chair is the Director of Learning and Impact or the CEO.")
-    if SupportCase.objects.filter(school=school, status=CaseStatus.OPEN).exists():
+    if SupportCase.objects.open().filter(school=school).exists():
         raise ValidationError("This school already has an open support case.")
     if next_meeting_on is not None and next_meeting_on < started_on:
         raise ValidationError("The initial meeting cannot be before the support starts.")
@@ -401,9 +391,8 @@ def latest_decided_assessment(school: Any, year: int) -> Any:
     from beacon.assessments.models import TermlyAssessment
 
     return (
-        TermlyAssessment.objects.filter(
-            school=school, term__academic_year__lte=year, decided_at__isnull=False
-        )
+        TermlyAssessment.objects.decided()
+        .filter(school=school, term__academic_year__lte=year)
         .exclude(decided_level="")
         .select_related("term")
         .order_by("-term__sort_key", "-decided_at")

@@ -17,7 +17,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
+from beacon.accounts.roles import Role
 from beacon.core.conflicts import stale_form
+from beacon.core.documents import attachment
+from beacon.core.forms import error_summary
 from beacon.core.versioning import StaleEdit
 from beacon.interventions import context as letter_context
 from beacon.interventions.letter_response import letter_response
@@ -32,13 +35,6 @@ from beacon.support.models import (
     SupportCase,
     Visit,
 )
-
-
-def _errors(form: Any) -> list[dict[str, str]]:
-    return [
-        {"text": " ".join(errs), "href": f"#id_{name}" if name != "__all__" else "#main-content"}
-        for name, errs in form.errors.items()
-    ]
 
 
 def _case(user: Any, pk: int) -> SupportCase:
@@ -58,11 +54,11 @@ def caseload(request: HttpRequest) -> HttpResponse:
     today = dt.date.today()
     year = academic_year(today)
     schools = permissions.current_support_schools(user).order_by("name")
-    if getattr(user, "role", "") != "adviser":
+    if getattr(user, "role", "") != Role.ADVISER:
         schools = schools.filter(
             Q(support_cases__status=CaseStatus.OPEN) | Q(entitlements__academic_year=year)
         ).distinct()
-    cases = {c.school_id: c for c in SupportCase.objects.filter(status=CaseStatus.OPEN, school__in=schools)}
+    cases = {c.school_id: c for c in SupportCase.objects.open().filter(school__in=schools)}
     visible = permissions.visible_visits(user)
     rows = []
     for school in schools.distinct():
@@ -80,7 +76,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
                 "overdue": bool(due and due.is_overdue(today)),
             }
         )
-    is_adviser = getattr(user, "role", "") == "adviser"
+    is_adviser = getattr(user, "role", "") == Role.ADVISER
     load = services.adviser_load(user, year, visible) if is_adviser else None
     start, end = academic_year_bounds(year)
     visits = visible.filter(school__in=schools, visited_on__range=(start, end)).select_related(
@@ -105,9 +101,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
     today = dt.date.today()
     rows = []
     schools = permissions.current_support_schools(request.user)
-    for case in SupportCase.objects.filter(status=CaseStatus.OPEN, school__in=schools).select_related(
-        "school"
-    ):
+    for case in SupportCase.objects.open().filter(school__in=schools).select_related("school"):
         due = services.next_meeting_due(case)
         alert = services.eighteen_month_alert(case, today)
         if (due and due.is_overdue(today)) or alert:
@@ -138,7 +132,7 @@ def new_case(request: HttpRequest, urn: int) -> HttpResponse:
         request,
         "support/new_case.html",
         {"page_title": f"Open a support case: {school.name}", "school": school, "form": form,
-         "errors": _errors(form) if form.is_bound else []},
+         "errors": error_summary(form) if form.is_bound else []},
         status=400 if form.is_bound else 200,
     )  # fmt: skip
 
@@ -186,8 +180,8 @@ def _case_page(
             "overdue": bool(due and due.is_overdue(today)),
             "alert": services.eighteen_month_alert(case, today),
             "form": form,
-            "errors": (_errors(form) if form.is_bound else [])
-            + (_errors(schedule_form) if schedule_form else []),
+            "errors": (error_summary(form) if form.is_bound else [])
+            + (error_summary(schedule_form) if schedule_form else []),
             "can_edit": can_edit,
             "letters": [(k, LetterKind(k).label) for k in CASE_LETTERS],
             "can_exit": can_edit and case.status == CaseStatus.OPEN and case.chair_id == request.user.pk,
@@ -241,7 +235,7 @@ def record_meeting(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "support/meeting_form.html",
         {"page_title": f"Record a meeting: {case.school.name}", "case": case, "form": form,
-         "errors": _errors(form) if form.is_bound else []},
+         "errors": error_summary(form) if form.is_bound else []},
         status=400 if form.is_bound else 200,
     )  # fmt: skip
 
@@ -283,14 +277,8 @@ def meeting_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     _case(request.user, meeting.case_id)
     report = documents.build_report(meeting)
     name = f"support-meeting-{meeting.case.school.urn}-{meeting.held_on.isoformat()}"
-    if fmt == "docx":
-        body = documents.report_docx(report)
-        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    else:
-        body, ctype = documents.report_pdf(report), "application/pdf"
-    response = HttpResponse(body, content_type=ctype)
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    body = documents.report_docx(report) if fmt == "docx" else documents.report_pdf(report)
+    return attachment(body, fmt, name)
 
 
 @login_required
@@ -321,7 +309,7 @@ def agree_exit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "support/exit_form.html",
         {"page_title": f"Agree exit: {case.school.name}", "case": case, "form": form,
-         "errors": _errors(form) if form.is_bound else []},
+         "errors": error_summary(form) if form.is_bound else []},
         status=status,
     )  # fmt: skip
 

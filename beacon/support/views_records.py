@@ -16,14 +16,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from beacon import permissions
+from beacon.accounts.roles import Role
 from beacon.core.conflicts import stale_form
+from beacon.core.forms import error_summary
 from beacon.core.validation import query_id
 from beacon.core.versioning import StaleEdit
 from beacon.support import services
 from beacon.support.dates import academic_year, academic_year_bounds
 from beacon.support.forms import BrokeredForm, CapacityForm, EntitlementForm, VisitForm
-from beacon.support.models import BrokeredSupport, CaseStatus, SupportCase, Visit
-from beacon.support.views import _errors
+from beacon.support.models import BrokeredSupport, SupportCase, Visit
 
 VISIT_DATES = ("report_to_head_on", "report_to_chair_on", "report_to_director_on", "report_to_ceo_on")
 
@@ -137,7 +138,7 @@ def entitlement(request: HttpRequest, urn: int, year: int | None = None) -> Http
             "brokered_total": services.brokered_total(ent),
             "cases": list(SupportCase.objects.filter(school=school)),
             "form": form,
-            "errors": _errors(form) if form.is_bound else [],
+            "errors": error_summary(form) if form.is_bound else [],
             "checked_flags": (
                 request.POST.getlist("flags")
                 if form.is_bound
@@ -188,7 +189,7 @@ def brokered_new(request: HttpRequest, urn: int, year: int) -> HttpResponse:
         request,
         "support/brokered_form.html",
         {"page_title": f"Add brokered support: {school.name}", "school": school, "year": year, "case": case,
-         "form": form, "errors": _errors(form) if form.is_bound else [], "heading": "Add brokered support"},
+         "form": form, "errors": error_summary(form) if form.is_bound else [], "heading": "Add brokered support"},
         status=400 if form.is_bound else 200,
     )  # fmt: skip
 
@@ -230,7 +231,7 @@ def brokered_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "support/brokered_form.html",
         {"page_title": f"Edit brokered support: {school.name}", "school": school,
          "year": b.entitlement.academic_year, "case": b.case, "form": form, "brokered": b,
-         "errors": _errors(form) if form.is_bound else [], "heading": "Edit brokered support"},
+         "errors": error_summary(form) if form.is_bound else [], "heading": "Edit brokered support"},
         status=status,
     )  # fmt: skip
 
@@ -251,7 +252,7 @@ def visit_new(request: HttpRequest, urn: int) -> HttpResponse:
         raise PermissionDenied
     case = _case_for(user, school, request.POST.get("case") or request.GET.get("case"))
     initial: dict[str, Any] = {"days": "0.5"}
-    if getattr(user, "role", "") == "adviser":
+    if getattr(user, "role", "") == Role.ADVISER:
         initial["adviser"] = str(user.pk)
     if case is not None:
         initial["visit_type"] = case.level
@@ -277,7 +278,7 @@ def visit_new(request: HttpRequest, urn: int) -> HttpResponse:
         request,
         "support/visit_form.html",
         {"page_title": f"Record a visit: {school.name}", "school": school, "case": case, "form": form,
-         "errors": _errors(form) if form.is_bound else [], "heading": "Record a visit"},
+         "errors": error_summary(form) if form.is_bound else [], "heading": "Record a visit"},
         status=400 if form.is_bound else 200,
     )  # fmt: skip
 
@@ -327,7 +328,7 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "support/visit_form.html",
         {"page_title": f"Edit a visit: {school.name}", "school": school, "case": visit.case, "form": form,
-         "visit": visit, "errors": _errors(form) if form.is_bound else [], "heading": "Visit and report circulation"},
+         "visit": visit, "errors": error_summary(form) if form.is_bound else [], "heading": "Visit and report circulation"},
         status=status,
     )  # fmt: skip
 
@@ -407,11 +408,11 @@ def adviser_capacity(request: HttpRequest, adviser_id: int, year: int | None = N
             "view": view,
             "visits": [(v, services.circulation_summary(v)) for v in visits],
             "form": form,
-            "errors": _errors(form) if form.is_bound else [],
+            "errors": error_summary(form) if form.is_bound else [],
             "can_set": can_set,
-            "open_cases": SupportCase.objects.filter(
-                status=CaseStatus.OPEN, school__in=[r.entitlement.school for r in view.rows]
-            ).count(),
+            "open_cases": SupportCase.objects.open()
+            .filter(school__in=[r.entitlement.school for r in view.rows])
+            .count(),
         },
         status=status,
     )
