@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from beacon.accounts.roles import ASSIGNED_ROLES, IMPORT_ROLES, LA_WIDE_ROLES, NATIONAL_ROLES
+from beacon.accounts.roles import (
+    ASSIGNED_ROLES,
+    CASE_CHAIR_ROLES,
+    IMPORT_ROLES,
+    LA_WIDE_ROLES,
+    NATIONAL_ROLES,
+    Role,
+)
 
 if TYPE_CHECKING:
     from beacon.schools.models import School
@@ -66,7 +73,7 @@ def can_see_la_overview(user: Any) -> bool:
     return _active(user) and (
         user.is_superuser
         or user.role in LA_WIDE_ROLES
-        or user.role == "adviser"
+        or user.role == Role.ADVISER
         or user.role in NATIONAL_ROLES
     )
 
@@ -78,7 +85,7 @@ def can_choose_la(user: Any) -> bool:
 
 def can_see_data_freshness(user: Any) -> bool:
     """The data page (how current each source is): LA staff (LA-wide roles and advisers), not schools."""
-    return _active(user) and (user.is_superuser or user.role in LA_WIDE_ROLES or user.role == "adviser")
+    return _active(user) and (user.is_superuser or user.role in LA_WIDE_ROLES or user.role == Role.ADVISER)
 
 
 def can_import(user: Any) -> bool:
@@ -121,7 +128,7 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
         items.append({"href": reverse("core:audit"), "text": "Change history"})
     if requires_second_factor(user):
         items.append({"href": reverse("accounts:security"), "text": "Sign-in security"})
-    if can_publish_profile_narratives(user) or user.role == "headteacher":
+    if can_publish_profile_narratives(user) or user.role == Role.HEADTEACHER:
         items.append({"href": reverse("profiles:narratives"), "text": "School profiles"})
     return items
 
@@ -140,14 +147,14 @@ def navigation_for(user: Any) -> list[dict[str, str]]:
 # manager role sees no intelligence and no risk register (no need to know). Headteachers and chairs never
 # see restricted notes, nor anything about another school (visible_schools already scopes them).
 
-RISK_LEADERSHIP_ROLES: frozenset[str] = frozenset({"commissioner", "ceo", "director"})
-RISK_REGISTER_ROLES: frozenset[str] = RISK_LEADERSHIP_ROLES | {"sras", "adviser"} | NATIONAL_ROLES
+RISK_LEADERSHIP_ROLES: frozenset[str] = frozenset({Role.COMMISSIONER, Role.CEO, Role.DIRECTOR})
+RISK_REGISTER_ROLES: frozenset[str] = RISK_LEADERSHIP_ROLES | {Role.SRAS, Role.ADVISER} | NATIONAL_ROLES
 _INTELLIGENCE_BY_ROLE: dict[str, frozenset[str]] = {
-    "commissioner": frozenset({"general", "safeguarding", "personnel", "finance"}),
-    "ceo": frozenset({"general", "safeguarding", "personnel", "finance"}),
-    "director": frozenset({"general", "safeguarding", "personnel", "finance"}),
-    "adviser": frozenset({"general", "safeguarding"}),
-    "sras": frozenset({"general"}),
+    Role.COMMISSIONER: frozenset({"general", "safeguarding", "personnel", "finance"}),
+    Role.CEO: frozenset({"general", "safeguarding", "personnel", "finance"}),
+    Role.DIRECTOR: frozenset({"general", "safeguarding", "personnel", "finance"}),
+    Role.ADVISER: frozenset({"general", "safeguarding"}),
+    Role.SRAS: frozenset({"general"}),
 }
 
 
@@ -182,7 +189,7 @@ def can_decide_assessment(user: Any) -> bool:
 def can_record_judgement(user: Any, school: School) -> bool:
     return (
         _active(user)
-        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or user.role == "adviser")
+        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or user.role == Role.ADVISER)
         and risk_register_schools(user).filter(pk=school.pk).exists()
     )
 
@@ -200,7 +207,7 @@ def intelligence_sensitivities(user: Any) -> frozenset[str]:
     if not _active(user):
         return frozenset()
     if user.is_superuser:
-        return _INTELLIGENCE_BY_ROLE["director"]
+        return _INTELLIGENCE_BY_ROLE[Role.DIRECTOR]
     return _INTELLIGENCE_BY_ROLE.get(user.role, frozenset())
 
 
@@ -242,7 +249,7 @@ def can_see_own_school_category(user: Any, school: School) -> bool:
 #   and Impact, CEO) and the commissioner; the school's adviser records meetings and priorities too.
 #   Warning notices: the leadership roles only.
 
-SUPPORT_CHAIR_ROLES: frozenset[str] = frozenset({"director", "ceo"})
+SUPPORT_CHAIR_ROLES: frozenset[str] = CASE_CHAIR_ROLES
 
 
 def can_see_support(user: Any) -> bool:
@@ -277,7 +284,7 @@ def can_chair_support(user: Any) -> bool:
 def can_manage_support_case(user: Any, case: Any) -> bool:
     return (
         _active(user)
-        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or user.role == "adviser")
+        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or user.role == Role.ADVISER)
         and support_schools(user).filter(pk=case.school_id).exists()
     )
 
@@ -290,8 +297,8 @@ def can_manage_warning_notices(user: Any) -> bool:
 #   Brokered support and adviser day budgets: the leadership roles. Visits: leadership roles and the
 #   school's adviser. Capacity overview: director, CEO, commissioner; an adviser sees their own page.
 #   Letter templates: the director (and the CEO).
-ENTITLEMENT_EDITOR_ROLES: frozenset[str] = frozenset({"director", "commissioner"})
-LETTER_EDITOR_ROLES: frozenset[str] = frozenset({"director", "ceo"})
+ENTITLEMENT_EDITOR_ROLES: frozenset[str] = frozenset({Role.DIRECTOR, Role.COMMISSIONER})
+LETTER_EDITOR_ROLES: frozenset[str] = frozenset({Role.DIRECTOR, Role.CEO})
 
 
 def can_edit_entitlement(user: Any, school: School) -> bool:
@@ -313,7 +320,7 @@ def can_manage_brokered_support(user: Any, school: School) -> bool:
 def can_record_visit(user: Any, school: School) -> bool:
     return (
         _active(user)
-        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or user.role == "adviser")
+        and (user.is_superuser or user.role in RISK_LEADERSHIP_ROLES or user.role == Role.ADVISER)
         and support_schools(user).filter(pk=school.pk).exists()
     )
 
@@ -334,7 +341,9 @@ def capacity_advisers(user: Any) -> QuerySet[Any]:
     """Advisers whose capacity this user may see: all of the LA's for the overview roles, else oneself."""
     from beacon.accounts.models import User
 
-    qs = User.objects.filter(role="adviser", is_active=True).order_by("last_name", "first_name", "username")
+    qs = User.objects.filter(role=Role.ADVISER, is_active=True).order_by(
+        "last_name", "first_name", "username"
+    )
     if not _active(user):
         return qs.none()
     if can_see_capacity_overview(user):
@@ -352,7 +361,7 @@ def can_edit_letter_templates(user: Any) -> bool:
 #   local-authority role (the LA-wide roles and advisers), of staff (the admin site) and superusers.
 #   Headteachers and chairs may enrol voluntarily; once enrolled their factor is always asked for.
 
-SECOND_FACTOR_ROLES: frozenset[str] = LA_WIDE_ROLES | {"adviser"} | NATIONAL_ROLES
+SECOND_FACTOR_ROLES: frozenset[str] = LA_WIDE_ROLES | {Role.ADVISER} | NATIONAL_ROLES
 
 
 def requires_second_factor(user: Any) -> bool:
@@ -366,7 +375,7 @@ def requires_second_factor(user: Any) -> bool:
 #   Editing a target (its comparators, threshold, gap rule): the commissioner and the Director of
 #   Learning and Impact.
 
-TARGET_EDITOR_ROLES: frozenset[str] = frozenset({"commissioner", "director"})
+TARGET_EDITOR_ROLES: frozenset[str] = frozenset({Role.COMMISSIONER, Role.DIRECTOR})
 
 
 def can_see_reporting(user: Any) -> bool:
@@ -386,7 +395,7 @@ def can_edit_targets(user: Any) -> bool:
 #   Writing the narrative: the school's own headteacher. Reviewing and publishing it: the Director of
 #   Learning and Impact and the commissioner (for the schools they can see).
 
-PROFILE_PUBLISHER_ROLES: frozenset[str] = frozenset({"director", "commissioner"})
+PROFILE_PUBLISHER_ROLES: frozenset[str] = frozenset({Role.DIRECTOR, Role.COMMISSIONER})
 
 
 def public_schools() -> QuerySet[School]:
@@ -409,7 +418,7 @@ def can_write_profile_narrative(user: Any, school: School) -> bool:
     """The school's own headteacher (assigned to it) writes and submits the narrative."""
     return (
         _active(user)
-        and (user.is_superuser or user.role == "headteacher")
+        and (user.is_superuser or user.role == Role.HEADTEACHER)
         and visible_schools(user).filter(pk=school.pk).exists()
     )
 
@@ -422,7 +431,7 @@ def profile_narrative_schools(user: Any) -> QuerySet[School]:
     """Schools whose narrative this user may write (headteacher) or review (publishers)."""
     from beacon.schools.models import School
 
-    if can_publish_profile_narratives(user) or (_active(user) and user.role == "headteacher"):
+    if can_publish_profile_narratives(user) or (_active(user) and user.role == Role.HEADTEACHER):
         return visible_schools(user).filter(pk__in=public_schools().values("pk"))
     return School.objects.none()
 
@@ -435,7 +444,7 @@ def profile_narrative_schools(user: Any) -> QuerySet[School]:
 #   the partnership register and the system-leadership register: commissioner, CEO, director.
 #   Advisers, heads, chairs and the data manager do not see it (school organisation is an LA matter).
 
-FUTURE_OPTIONS_ROLES: frozenset[str] = frozenset({"commissioner", "ceo", "director", "sras"})
+FUTURE_OPTIONS_ROLES: frozenset[str] = frozenset({Role.COMMISSIONER, Role.CEO, Role.DIRECTOR, Role.SRAS})
 
 
 def can_see_future_options(user: Any) -> bool:
@@ -471,7 +480,7 @@ def can_see_commissioner_reports(user: Any) -> bool:
 
 
 def can_acknowledge_concerns(user: Any) -> bool:
-    return _active(user) and (user.is_superuser or user.role == "commissioner")
+    return _active(user) and (user.is_superuser or user.role == Role.COMMISSIONER)
 
 
 def significant_intelligence(user: Any, schools: QuerySet[School]) -> QuerySet[Any]:
