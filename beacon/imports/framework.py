@@ -670,7 +670,7 @@ def copy_to_history(model: type[models.Model], pks: Sequence[int], *, history_ty
             selects.append(qn(f.column))
         else:  # history_user: an import has no user
             selects.append("NULL")
-    pk = qn(model._meta.pk.column)  # type: ignore[union-attr]
+    pk = qn(str(model._meta.pk.column))
     written = 0
     with conn.cursor() as cur:
         for start in range(0, len(pks), 900):

@@ -78,11 +78,13 @@ def record_register_history(
     rows (copied inside the database, decision 0026); imported facts (measures, inspections) do not.
     """
     after = snapshot(urns)
-    created = sorted(values[0] for urn, values in after.items() if urn not in before)
-    changed = sorted(values[0] for urn, values in after.items() if urn in before and before[urn] != values)
+    created = sorted(int(str(values[0])) for urn, values in after.items() if urn not in before)
+    changed = sorted(
+        int(str(values[0])) for urn, values in after.items() if urn in before and before[urn] != values
+    )
     reason = f"Import run {ctx.run.pk}: {ctx.file_name}"
-    copy_to_history(School, created, history_type="+", reason=reason)  # type: ignore[arg-type]
-    copy_to_history(School, changed, history_type="~", reason=reason)  # type: ignore[arg-type]
+    copy_to_history(School, created, history_type="+", reason=reason)
+    copy_to_history(School, changed, history_type="~", reason=reason)
 
 
 # --------------------------------------------------------------------------------------------
