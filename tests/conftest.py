@@ -26,13 +26,32 @@ AXE_JS = Path(settings.BASE_DIR) / "beacon" / "static" / "vendor" / "axe" / "axe
 def _settings_for_tests(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.BEACON_IMPORT_IN_BACKGROUND = False
-    # Memoise parsing of identical files across tests (loading still runs in full every time).
-    settings.BEACON_IMPORT_PARSE_CACHE = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# Parsed files by (source, SHA-256), kept for the whole session: the suite imports the same national files
+# for many fixtures. Only reading and validation are memoised; loading runs in full every time. (Test-only:
+# production code has no such cache.)
+_PARSED: dict[tuple[str, str], Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def _memoised_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from beacon.imports import framework
+
+    real = framework._read_and_validate
+
+    def memoised(source: Any, path: Path, sha256: str, ctx: Any) -> Any:
+        key = (source.key, sha256)
+        if key not in _PARSED:
+            _PARSED[key] = real(source, path, sha256, ctx)
+        return _PARSED[key]
+
+    monkeypatch.setattr(framework, "_read_and_validate", memoised)
 
 
 @pytest.fixture

@@ -322,17 +322,10 @@ def create_run(
     )
 
 
-# Parsed files by (source, SHA-256): only used when settings.BEACON_IMPORT_PARSE_CACHE is on (the test
-# suite, which imports the same national files for every Camden fixture). Loading is never cached.
-_PARSE_CACHE: dict[tuple[str, str], tuple[int, pl.DataFrame, list[dict[str, Any]]]] = {}
-
-
 def _read_and_validate(
     source: Source, path: Path, sha256: str, ctx: ImportContext
 ) -> tuple[int, pl.DataFrame, list[dict[str, Any]]]:
-    use_cache = getattr(settings, "BEACON_IMPORT_PARSE_CACHE", False)
-    if use_cache and (source.key, sha256) in _PARSE_CACHE:
-        return _PARSE_CACHE[(source.key, sha256)]
+    """Read and validate the file: (rows read, typed frame, errors). `sha256` lets a caller memoise."""
     try:
         raw = source.reader(path)
     except ImportRejected:  # the reader found specific problems (e.g. short rows)
@@ -350,10 +343,7 @@ def _read_and_validate(
         ) from exc
     ctx.progress(0, raw.height, "validating")
     parsed, errors = validate(source, raw)
-    result = (raw.height, parsed, errors)
-    if use_cache:
-        _PARSE_CACHE[(source.key, sha256)] = result
-    return result
+    return raw.height, parsed, errors
 
 
 def register_changed_since(previous: ImportRun) -> bool:
@@ -476,6 +466,37 @@ _PREP_TYPES = (
 )
 
 
+def _upsert_sql(
+    table: str,
+    cols: Sequence[str],
+    uniq: Sequence[str],
+    upd: Sequence[str],
+    qn: Callable[[str], str],
+    select: str,
+) -> str:
+    """INSERT ... ON CONFLICT (natural key) DO UPDATE, skipping rows whose values are unchanged.
+
+    Identifiers are quoted names from model metadata; `select` is either a VALUES list of placeholders or
+    a SELECT from the staging table. No value is ever formatted into the text.
+    """
+    target = qn(table)
+    sql = (
+        f"INSERT INTO {target} ({', '.join(qn(c) for c in cols)}) {select} "
+        f"ON CONFLICT ({', '.join(qn(c) for c in uniq)}) "
+    )
+    if not upd:
+        return sql + "DO NOTHING"
+    mine = ", ".join(f"{target}.{qn(c)}" for c in upd)
+    theirs = ", ".join(f"EXCLUDED.{qn(c)}" for c in upd)
+    # A re-import of the same values rewrites nothing (no dead rows on PostgreSQL, no page writes on SQLite).
+    return (
+        sql
+        + "DO UPDATE SET "
+        + ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in upd)
+        + f" WHERE ({mine}) IS DISTINCT FROM ({theirs})"
+    )
+
+
 def upsert_rows(
     model: type[models.Model],
     columns: Sequence[str],
@@ -487,11 +508,15 @@ def upsert_rows(
     ctx: ImportContext | None = None,
     total: int | None = None,
 ) -> tuple[int, int]:
-    """INSERT ... ON CONFLICT (natural key) DO UPDATE, in batches of plain tuples.
+    """Write rows by natural key: insert new ones, update changed ones (decision 0026).
 
-    The same SQL runs on SQLite and PostgreSQL. `columns`, `unique_fields` and `update_fields` are
-    field names (ForeignKeys by their name, e.g. "school"); values must already be database-ready
-    (ints, floats, str, bool, date). Returns (inserted, updated), counted from the table size.
+    PostgreSQL: COPY (psycopg) into a temporary staging table, then one INSERT ... SELECT ... ON CONFLICT
+    DO UPDATE (the last row wins when a key repeats, as it would row by row). SQLite: the same upsert
+    statement run with executemany in batches. Either way it runs inside the caller's transaction, so a
+    failure later in the load leaves nothing written. `columns`, `unique_fields` and `update_fields` are
+    field names (ForeignKeys by their name, e.g. "school"); values must already be database-ready (ints,
+    floats, str, bool, date). Returns (inserted, updated), counted from the table size; "updated" counts
+    the rows whose key was already there, whether or not a value changed.
     """
     meta = model._meta
     conn = connections[router.db_for_write(model)]
@@ -499,32 +524,76 @@ def upsert_rows(
     col = [str(meta.get_field(n).column) for n in columns]  # type: ignore[union-attr]
     uniq = [str(meta.get_field(n).column) for n in unique_fields]  # type: ignore[union-attr]
     upd = [str(meta.get_field(n).column) for n in update_fields]  # type: ignore[union-attr]
-    # Identifiers come from model metadata (quoted); every value is a bound parameter.
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in col)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(col))}) "
-        f"ON CONFLICT ({', '.join(qn(c) for c in uniq)}) DO UPDATE SET "
-        + ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in upd)
-    )
     before = model._default_manager.count()
-    done = 0
-    batch: list[Sequence[Any]] = []
-    with conn.cursor() as cur:
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= batch_size:
+    if conn.vendor == "postgresql":
+        done = _copy_upsert(conn, meta.db_table, col, uniq, upd, rows, ctx=ctx, total=total)
+    else:
+        sql = _upsert_sql(meta.db_table, col, uniq, upd, qn, f"VALUES ({', '.join(['%s'] * len(col))})")
+        done = 0
+        batch: list[Sequence[Any]] = []
+        with conn.cursor() as cur:
+            # A bigger page cache for this connection (128 MiB) keeps the indexes of a million-row table in
+            # memory while the batches go in.
+            cur.execute("PRAGMA cache_size = -131072")
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    cur.executemany(sql, batch)
+                    done += len(batch)
+                    batch = []
+                    if ctx is not None:
+                        ctx.progress(done, total or done)
+            if batch:
                 cur.executemany(sql, batch)
                 done += len(batch)
-                batch = []
-                if ctx is not None:
-                    ctx.progress(done, total or done)
-        if batch:
-            cur.executemany(sql, batch)
-            done += len(batch)
     if ctx is not None:
         ctx.progress(done, total or done)
     inserted = model._default_manager.count() - before
     return inserted, done - inserted
+
+
+_STAGING = "beacon_import_staging"
+
+
+def _copy_upsert(
+    conn: Any,
+    table: str,
+    cols: Sequence[str],
+    uniq: Sequence[str],
+    upd: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    ctx: ImportContext | None,
+    total: int | None,
+) -> int:
+    """PostgreSQL: COPY the rows into a staging table shaped like the target, then upsert from it."""
+    qn = conn.ops.quote_name
+    staging = qn(_STAGING)
+    names = ", ".join(qn(c) for c in cols)
+    order = ", ".join(qn(c) for c in uniq)
+    done = 0
+    with conn.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {staging}")
+        # Same column types as the target (no constraints); dropped at commit or rollback at the latest.
+        cur.execute(
+            f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {names} FROM {qn(table)} WITH NO DATA"
+        )
+        cur.execute(f"ALTER TABLE {staging} ADD COLUMN __ord bigserial")
+        with cur.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                done += 1
+                if ctx is not None and done % 50_000 == 0:
+                    ctx.progress(done, total or done)
+        # DISTINCT ON keeps the last row of a repeated key, as row-by-row upserts would.
+        select = (
+            f"SELECT DISTINCT ON ({order}) {names} FROM {staging} "  # noqa: S608
+            f"ORDER BY {order}, __ord DESC"
+        )
+        cur.execute(_upsert_sql(table, cols, uniq, upd, qn, select))
+        cur.execute(f"DROP TABLE {staging}")
+    return done
 
 
 def model_rows(
@@ -574,42 +643,51 @@ def bulk_upsert(
     )
 
 
-def record_history(
-    model: type[models.Model], objs: Sequence[models.Model], *, history_type: str, reason: str
-) -> int:
-    """Write django-simple-history rows for objects changed in bulk (bulk writes skip its signals)."""
-    if not objs:
+def copy_to_history(model: type[models.Model], pks: Sequence[int], *, history_type: str, reason: str) -> int:
+    """Write django-simple-history rows for rows a bulk write created ("+") or changed ("~").
+
+    For records people edit too (the school register), whose history is kept whatever wrote the change.
+    One INSERT ... SELECT per chunk copies the current rows inside the database: no model instances.
+    Identifiers come from model metadata (quoted); the date, type, reason and ids are bound parameters.
+    """
+    if not pks:
         return 0
     history = model.history.model  # type: ignore[attr-defined]
     conn = connections[router.db_for_write(history)]
-    now = timezone.now()
-    fields = [f for f in history._meta.concrete_fields if f.name != "history_id"]
-    extra = {"history_date": now, "history_type": history_type, "history_change_reason": reason}
-    prep = {f.name for f in fields if isinstance(f, _PREP_TYPES)}
-    rows: list[Any] = []
-    for obj in objs:
-        values = []
-        for f in fields:
-            if f.name in extra:
-                v = extra[f.name]
-            elif f.name == "history_user":
-                v = None
-            else:
-                v = getattr(obj, f.attname)
-            if f.name in prep:
-                v = f.get_db_prep_save(v, conn)
-            values.append(v)
-        rows.append(tuple(values))
     qn = conn.ops.quote_name
-    # Identifiers come from model metadata (quoted); every value is a bound parameter.
-    sql = (
-        f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
+    source_columns = {f.column for f in model._meta.concrete_fields}
+    extra: dict[str, Any] = {
+        "history_date": conn.ops.adapt_datetimefield_value(timezone.now()),
+        "history_type": history_type,
+        "history_change_reason": reason,
+    }
+    targets: list[str] = []
+    selects: list[str] = []
+    params: list[Any] = []
+    for f in history._meta.concrete_fields:
+        if f.name == "history_id":
+            continue
+        targets.append(qn(f.column))
+        if f.name in extra:
+            selects.append("%s")
+            params.append(extra[f.name])
+        elif f.column in source_columns:
+            selects.append(qn(f.column))
+        else:  # history_user: an import has no user
+            selects.append("NULL")
+    pk = qn(str(model._meta.pk.column))
+    written = 0
     with conn.cursor() as cur:
-        for start in range(0, len(rows), 5000):
-            cur.executemany(sql, rows[start : start + 5000])
-    return len(rows)
+        for start in range(0, len(pks), 900):
+            chunk = list(pks[start : start + 900])
+            cur.execute(
+                f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(targets)}) "  # noqa: S608
+                f"SELECT {', '.join(selects)} FROM {qn(model._meta.db_table)} "
+                f"WHERE {pk} IN ({', '.join(['%s'] * len(chunk))}) ORDER BY {pk}",
+                [*params, *chunk],
+            )
+            written += len(chunk)
+    return written
 
 
 def today() -> dt.date:

@@ -14,6 +14,7 @@ Year conventions (stored year = the calendar year the academic year starts in, 2
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from beacon.imports.framework import (
     Column,
     ImportContext,
     ImportRejected,
+    Loader,
     LoadResult,
     Source,
     bulk_upsert,
@@ -507,61 +509,72 @@ def neighbour_codes(la_code: int) -> set[int]:
     }
 
 
-def load_lait(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
-    """LAIT long file -> Area rows and AreaMeasure values for the mapped indicators only.
+def lait_loader(measures: dict[str, str], *, prepare: Callable[[], object] | None = None) -> Loader:
+    """The LAIT loader for one measure map ('Short Desc' -> Beacon code): LAIT long file -> Area rows and
+    AreaMeasure values for the mapped indicators only. `prepare` runs first (e.g. to add the map's
+    measures to the catalogue).
 
     Years: see `lait_year`; the source label is kept in period_label, and where two labels give the
     same year ('2018' and '2018 (Rev)') the revised figure is kept. '-' is stored as not_available.
     With an LA filter: that LA, its statistical neighbours, every LA in its region (all London boroughs
     for Camden), every region and sub-region and England.
     """
-    df = df.filter(pl.col("indicator").is_in(list(LAIT_MEASURES)))
-    year, rank = lait_year(pl.col("period"))
-    df = df.with_columns(year.alias("year"), rank.alias("rank"))
-    bad = df.filter(pl.col("year").is_null() | (pl.col("rank") < 0))
-    if bad.height:
-        raise ImportRejected(
-            [
-                _error(r, "Years", v, "Not a year label LAIT uses (e.g. 2019, 2018/19, 2024 (Rev))")
-                for r, v in bad.select(ROW_COL, "period").head(200).iter_rows()
-            ]
+
+    def load(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
+        if prepare is not None:
+            prepare()
+        df = df.filter(pl.col("indicator").is_in(list(measures)))
+        year, rank = lait_year(pl.col("period"))
+        df = df.with_columns(year.alias("year"), rank.alias("rank"))
+        bad = df.filter(pl.col("year").is_null() | (pl.col("rank") < 0))
+        if bad.height:
+            raise ImportRejected(
+                [
+                    _error(r, "Years", v, "Not a year label LAIT uses (e.g. 2019, 2018/19, 2024 (Rev))")
+                    for r, v in bad.select(ROW_COL, "period").head(200).iter_rows()
+                ]
+            )
+        areas = area_rows(df)
+        notes: list[str] = []
+        if ctx.la_code is not None:
+            by_code = {a.code: a for a in areas}
+            home = by_code.get(ctx.la_code)
+            if home is None:
+                raise ImportRejected([_error(0, "LA Number", ctx.la_code, "This LA is not in the file")])
+            keep = {ctx.la_code, *neighbour_codes(ctx.la_code)}
+            keep |= {a.code for a in areas if a.area_type != AreaType.LA or a.region == home.region}
+            areas = [a for a in areas if a.code in keep]
+            df = df.filter(pl.col("area_code").is_in(list(keep)))
+            notes.append(
+                f"Kept {len(areas)} areas: LA {ctx.la_code}, its neighbours, its region's LAs, regions, England."
+            )
+        bulk_upsert(
+            Area, areas, unique_fields=["code"], update_fields=["name", "area_type", "region", "sub_region"]
         )
-    areas = area_rows(df)
-    notes: list[str] = []
-    if ctx.la_code is not None:
-        by_code = {a.code: a for a in areas}
-        home = by_code.get(ctx.la_code)
-        if home is None:
-            raise ImportRejected([_error(0, "LA Number", ctx.la_code, "This LA is not in the file")])
-        keep = {ctx.la_code, *neighbour_codes(ctx.la_code)}
-        keep |= {a.code for a in areas if a.area_type != AreaType.LA or a.region == home.region}
-        areas = [a for a in areas if a.code in keep]
-        df = df.filter(pl.col("area_code").is_in(list(keep)))
-        notes.append(
-            f"Kept {len(areas)} areas: LA {ctx.la_code}, its neighbours, its region's LAs, regions, England."
+        area_ids = dict(Area.objects.filter(code__in=[a.code for a in areas]).values_list("code", "id"))
+        long = (
+            df.sort("rank", "period")
+            .unique(["area_code", "indicator", "year"], keep="last", maintain_order=True)
+            .select(
+                pl.col("area_code").replace_strict(area_ids, return_dtype=pl.Int64).alias("area_id"),
+                pl.col("indicator").replace_strict(measures, return_dtype=pl.Utf8).alias("measure"),
+                "year",
+                pl.col("period").alias("period_label"),
+                pl.col("value").round(6),
+                pl.col("value__status").alias("status"),
+            )
         )
-    bulk_upsert(
-        Area, areas, unique_fields=["code"], update_fields=["name", "area_type", "region", "sub_region"]
-    )
-    area_ids = dict(Area.objects.filter(code__in=[a.code for a in areas]).values_list("code", "id"))
-    long = (
-        df.sort("rank", "period")
-        .unique(["area_code", "indicator", "year"], keep="last", maintain_order=True)
-        .select(
-            pl.col("area_code").replace_strict(area_ids, return_dtype=pl.Int64).alias("area_id"),
-            pl.col("indicator").replace_strict(LAIT_MEASURES, return_dtype=pl.Utf8).alias("measure"),
-            "year",
-            pl.col("period").alias("period_label"),
-            pl.col("value").round(6),
-            pl.col("value__status").alias("status"),
-        )
-    )
-    superseded = df.height - long.height
-    if superseded:
-        notes.append(f"{superseded} values were superseded by a revised figure for the same year.")
-    result = save_area_measures(long, ctx)
-    result.notes = [*notes, f"Areas: {len(areas)}.", *result.notes]
-    return result
+        superseded = df.height - long.height
+        if superseded:
+            notes.append(f"{superseded} values were superseded by a revised figure for the same year.")
+        result = save_area_measures(long, ctx)
+        result.notes = [*notes, f"Areas: {len(areas)}.", *result.notes]
+        return result
+
+    return load
+
+
+load_lait = lait_loader(LAIT_MEASURES)
 
 
 LAIT = register(

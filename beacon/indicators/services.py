@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from beacon.imports.framework import ImportContext, LoadResult, bulk_upsert, upsert_rows
+from beacon.imports.framework import ImportContext, LoadResult, upsert_rows
 from beacon.indicators.catalogue import ensure_measures
 from beacon.indicators.models import AreaMeasure, SchoolMeasure
 from beacon.indicators.precedence import apply_precedence
@@ -53,6 +53,8 @@ def save_school_measures(long: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     )
     # A file never overwrites a value from a source of higher standing (decision 0014).
     ids, precedence_notes = apply_precedence(ids, ctx.run.source)
+    # In key order: the unique index then grows at its end instead of at random pages.
+    ids = ids.sort("school_id", "measure_id", "year", maintain_order=True)
     rows = ids.iter_rows()
     inserted, updated = upsert_rows(
         SchoolMeasure,
@@ -72,25 +74,22 @@ def save_school_measures(long: pl.DataFrame, ctx: ImportContext) -> LoadResult:
 def save_area_measures(long: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     """Upsert area values from (area_id, measure, year, period_label, value, status) rows."""
     measure_ids = ensure_measures()
-    objs = [
-        AreaMeasure(
-            area_id=area_id,
-            measure_id=measure_ids[code],
-            year=year,
-            period_label=label or "",
-            value=value,
-            status=status,
-            source_run=ctx.run,
-        )
-        for area_id, code, year, label, value, status in long.select(
-            "area_id", "measure", "year", "period_label", "value", "status"
-        ).iter_rows()
-    ]
-    inserted, updated = bulk_upsert(
+    rows = long.select(
+        pl.col("area_id").cast(pl.Int64),
+        pl.col("measure").replace_strict(measure_ids, return_dtype=pl.Int64),
+        pl.col("year").cast(pl.Int64),
+        pl.col("period_label").fill_null(""),
+        pl.col("value").cast(pl.Float64),
+        pl.col("status"),
+        pl.lit(ctx.run.pk, dtype=pl.Int64),
+    )
+    inserted, updated = upsert_rows(
         AreaMeasure,
-        objs,
+        ["area", "measure", "year", "period_label", "value", "status", "source_run"],
+        rows.iter_rows(),
         unique_fields=["area", "measure", "year"],
         update_fields=["value", "status", "period_label", "source_run"],
         ctx=ctx,
+        total=rows.height,
     )
     return LoadResult(inserted=inserted, updated=updated)

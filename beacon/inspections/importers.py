@@ -40,7 +40,6 @@ from beacon.imports.framework import (
     ImportRejected,
     LoadResult,
     Source,
-    record_history,
     register,
     today,
     upsert_rows,
@@ -80,8 +79,6 @@ REPORT_CARD_WORDS: dict[str, int] = {
 MET_WORDS: dict[str, int] = {"met": 1, "not met": 0}
 YES_NO: dict[str, int] = {"yes": 1, "no": 0}
 SATISFACTORY_ENDED = dt.date(2012, 9, 1)
-
-AUDITED = [f.attname for f in Inspection._meta.concrete_fields if f.attname not in {"id", "source_run_id"}]
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,27 +162,6 @@ def keep_register(df: pl.DataFrame, ctx: ImportContext, notes: list[str]) -> tup
             f" URN(s) not in {where}."
         )
     return kept, skipped
-
-
-def _snapshot(school_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-    found: dict[int, tuple[Any, ...]] = {}
-    for start in range(0, len(school_ids), 5000):
-        chunk = school_ids[start : start + 5000]
-        for row in Inspection.objects.filter(school_id__in=chunk).values_list("id", *AUDITED):
-            found[row[0]] = row[1:]
-    return found
-
-
-def _audit(before: dict[int, tuple[Any, ...]], school_ids: Sequence[int], ctx: ImportContext) -> None:
-    """History rows for inspections this run created or changed (bulk writes skip the signals)."""
-    after = _snapshot(school_ids)
-    created = [pk for pk in after if pk not in before]
-    changed = [pk for pk, values in after.items() if pk in before and before[pk] != values]
-    reason = f"Import run {ctx.run.pk}: {ctx.file_name}"
-    for pks, kind in ((created, "+"), (changed, "~")):
-        for start in range(0, len(pks), 5000):
-            objs = list(Inspection.objects.filter(pk__in=pks[start : start + 5000]))
-            record_history(Inspection, objs, history_type=kind, reason=reason)
 
 
 def _db_rows(frame: pl.DataFrame, date_cols: Iterable[str]) -> list[tuple[Any, ...]]:
@@ -344,9 +320,7 @@ def load_history(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         pl.lit("").alias("category_of_concern"),
     )
     school_ids = frame["school_id"].unique().to_list()
-    before = _snapshot(school_ids)
     inserted, updated, _ = save_inspections(frame, ["overall_effectiveness", "outcome_text"], ctx)
-    _audit(before, school_ids, ctx)
     notes.insert(
         0, f"Graded inspections: {inserted} added, {updated} updated, for {len(school_ids)} schools."
     )
@@ -457,10 +431,7 @@ def load_latest(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         notes.append(
             f"{not_judged} graded inspection(s) from September 2024 have no overall effectiveness ('Not judged')."
         )
-    school_ids = frame["school_id"].unique().to_list()
-    before = _snapshot(school_ids)
     inserted, updated, _ = save_inspections(frame, ["overall_effectiveness", "outcome_text"], ctx)
-    _audit(before, school_ids, ctx)
     notes.insert(0, f"Latest graded inspections: {inserted} added, {updated} updated.")
     return LoadResult(inserted=inserted, updated=updated, skipped=skipped + uninspected.height, notes=notes)
 
@@ -701,8 +672,6 @@ def load_mi(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
             )
 
     frame = pl.concat([rc_frame, oeif_frame, ug_frame], how="vertical_relaxed")
-    school_ids = frame["school_id"].unique().to_list()
-    before = _snapshot(school_ids)
     inserted, updated, ids = save_inspections(
         frame,
         [
@@ -716,7 +685,6 @@ def load_mi(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         ],
         ctx,
     )
-    _audit(before, school_ids, ctx)
 
     grade_rows: list[tuple[int, str, int | None, bool]] = []
     for source, framework, start, areas in (

@@ -57,8 +57,6 @@ from beacon.inspections.importers import (
     OVERALL_CODES,
     YES_NO,
     Error,
-    _audit,
-    _snapshot,
     coded,
     dates_in_order,
     reject_if,
@@ -413,8 +411,6 @@ def load(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         pl.when(ug_other).then(pl.col("ug_name")).otherwise(None).fill_null(blank).alias("name_at_time"),
     )
     frame = pl.concat([latest, previous, ungraded], how="vertical_relaxed")
-    school_ids = frame["school_id"].unique().to_list()
-    before = _snapshot(school_ids)
     inserted, updated, ids = save_inspections(
         frame,
         [
@@ -431,7 +427,6 @@ def load(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         ],
         ctx,
     )
-    _audit(before, school_ids, ctx)
 
     grade_rows: list[tuple[int, str, int | None, bool]] = []
     for p in "gp":

@@ -1,8 +1,8 @@
 """Reporting sources: extra LAIT indicators (FSM breakdowns, HE entry, KS4 destinations) and KS4 results
 by gender per school. Registered here and loaded by `manage.py load_reporting` (called by `make demo`).
 
-They reuse the indicators pipeline (year rule `lait_year`, area typing `area_rows`, the LA filter of
-`load_lait`, `save_area_measures`, `save_school_file`), so the same conventions hold: DfE codes become a
+They reuse the indicators pipeline (the LAIT loader `lait_loader` with its own measure map,
+`save_school_file`), so the same conventions hold: DfE codes become a
 status, academic years are stored by their starting year, re-importing a file changes nothing.
 """
 
@@ -12,26 +12,19 @@ import polars as pl
 
 from beacon.imports.framework import (
     REGISTRY,
-    ROW_COL,
     Column,
     ImportContext,
-    ImportRejected,
     LoadResult,
     Source,
-    bulk_upsert,
     register,
 )
 from beacon.indicators.importers import (
     LAIT_COLUMNS,
     URN,
-    area_rows,
-    lait_year,
-    neighbour_codes,
+    lait_loader,
     num,
     save_school_file,
 )
-from beacon.indicators.models import Area, AreaType
-from beacon.indicators.services import save_area_measures
 from beacon.reporting.measures import ensure_reporting_measures
 
 # LAIT 'Short Desc' -> Beacon code (checked in lait_data_dictionary.csv and the parquet).
@@ -49,50 +42,8 @@ LAIT_EXTRA: dict[str, str] = {
 }
 
 
-def load_lait_extra(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
-    """As `beacon.indicators.importers.load_lait`, for the LAIT_EXTRA indicators."""
-    ensure_reporting_measures()
-    df = df.filter(pl.col("indicator").is_in(list(LAIT_EXTRA)))
-    year, rank = lait_year(pl.col("period"))
-    df = df.with_columns(year.alias("year"), rank.alias("rank"))
-    bad = df.filter(pl.col("year").is_null() | (pl.col("rank") < 0))
-    if bad.height:
-        raise ImportRejected(
-            [
-                {"row": r, "column": "Years", "value": str(v), "reason": "Not a year label LAIT uses"}
-                for r, v in bad.select(ROW_COL, "period").head(200).iter_rows()
-            ]
-        )
-    areas = area_rows(df)
-    if ctx.la_code is not None:
-        home = next((a for a in areas if a.code == ctx.la_code), None)
-        if home is None:
-            raise ImportRejected(
-                [{"row": 0, "column": "LA Number", "value": str(ctx.la_code), "reason": "LA not in the file"}]
-            )
-        keep = {ctx.la_code, *neighbour_codes(ctx.la_code)}
-        keep |= {a.code for a in areas if a.area_type != AreaType.LA or a.region == home.region}
-        areas = [a for a in areas if a.code in keep]
-        df = df.filter(pl.col("area_code").is_in(list(keep)))
-    bulk_upsert(
-        Area, areas, unique_fields=["code"], update_fields=["name", "area_type", "region", "sub_region"]
-    )
-    area_ids = dict(Area.objects.filter(code__in=[a.code for a in areas]).values_list("code", "id"))
-    long = (
-        df.sort("rank", "period")
-        .unique(["area_code", "indicator", "year"], keep="last", maintain_order=True)
-        .select(
-            pl.col("area_code").replace_strict(area_ids, return_dtype=pl.Int64).alias("area_id"),
-            pl.col("indicator").replace_strict(LAIT_EXTRA, return_dtype=pl.Utf8).alias("measure"),
-            "year",
-            pl.col("period").alias("period_label"),
-            pl.col("value").round(6),
-            pl.col("value__status").alias("status"),
-        )
-    )
-    result = save_area_measures(long, ctx)
-    result.notes = [f"Areas: {len(areas)}.", *result.notes]
-    return result
+# As `beacon.indicators.importers.load_lait` (one LAIT loader), for the LAIT_EXTRA indicators.
+load_lait_extra = lait_loader(LAIT_EXTRA, prepare=ensure_reporting_measures)
 
 
 KS4_GENDER_MEASURES = {

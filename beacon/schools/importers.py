@@ -14,6 +14,7 @@ from beacon.imports.framework import (
     LoadResult,
     Source,
     bulk_upsert,
+    copy_to_history,
     register,
 )
 from beacon.indicators.services import save_school_measures, wide_to_long
@@ -60,31 +61,30 @@ AUDITED_FIELDS = [
 
 
 def snapshot(urns: list[int]) -> dict[int, tuple[object, ...]]:
-    return {
-        row[0]: row[1:]
-        for row in School.objects.filter(urn__in=urns).values_list("urn", *AUDITED_FIELDS).iterator()
-    }
+    found: dict[int, tuple[object, ...]] = {}
+    for start in range(0, len(urns), 5000):
+        chunk = urns[start : start + 5000]
+        for row in School.objects.filter(urn__in=chunk).values_list("urn", "id", *AUDITED_FIELDS):
+            found[row[0]] = row[1:]
+    return found
 
 
 def record_register_history(
     before: dict[int, tuple[object, ...]], urns: list[int], ctx: ImportContext
 ) -> None:
-    """Write a history row for every school the import created or changed, with the run as the reason."""
-    after = School.objects.filter(urn__in=urns)
-    created, changed = [], []
-    for school in after.iterator():
-        old = before.get(school.urn)
-        if old is None:
-            created.append(school)
-        elif old != tuple(getattr(school, f) for f in AUDITED_FIELDS):
-            changed.append(school)
+    """Write a history row for every school the import created or changed, with the run as the reason.
+
+    The register is edited by people too and head changes are read from its history, so it keeps history
+    rows (copied inside the database, decision 0026); imported facts (measures, inspections) do not.
+    """
+    after = snapshot(urns)
+    created = sorted(int(str(values[0])) for urn, values in after.items() if urn not in before)
+    changed = sorted(
+        int(str(values[0])) for urn, values in after.items() if urn in before and before[urn] != values
+    )
     reason = f"Import run {ctx.run.pk}: {ctx.file_name}"
-    if created:
-        School.history.bulk_history_create(created, default_change_reason=reason, batch_size=1000)
-    if changed:
-        School.history.bulk_history_create(
-            changed, update=True, default_change_reason=reason, batch_size=1000
-        )
+    copy_to_history(School, created, history_type="+", reason=reason)
+    copy_to_history(School, changed, history_type="~", reason=reason)
 
 
 # --------------------------------------------------------------------------------------------
