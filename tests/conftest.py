@@ -22,6 +22,48 @@ CHROMIUM = os.environ.get("BEACON_CHROMIUM", "/usr/bin/chromium")
 AXE_JS = Path(settings.BASE_DIR) / "beacon" / "static" / "vendor" / "axe" / "axe.min.js"
 
 
+# What the migrations seed (rulebooks, letter templates, the strategy's pledges and targets...), serialised
+# once per test process right after the test database is built. A transactional test (live server,
+# transaction=True) ends with Django's flush, which empties every table; the rows are then written back at
+# once, so no later test on the same worker (pytest-xdist) depends on whether a browser test ran first.
+_SEEDED: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        _SEEDED["data"] = connection.creation.serialize_db_to_string()
+    _SEEDED["blocker"] = django_db_blocker
+
+
+def _transactional(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    if {"transactional_db", "live_server", "django_db_reset_sequences"} & set(names):
+        return True
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    if "data" in _SEEDED and _transactional(item):
+        from django.contrib.contenttypes.models import ContentType
+        from django.core.management import call_command
+        from django.db import connection
+
+        with _SEEDED["blocker"].unblock():
+            # Django's flush re-ran post_migrate (content types, the risk catalogue) with new keys: empty
+            # the tables once more without it, then write back the seeded rows with their own keys.
+            call_command(
+                "flush", interactive=False, inhibit_post_migrate=True, reset_sequences=False, verbosity=0
+            )
+            connection.creation.deserialize_db_from_string(_SEEDED["data"])
+            ContentType.objects.clear_cache()
+
+
 @pytest.fixture(autouse=True)
 def _settings_for_tests(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -302,7 +302,7 @@ def test_mi_grades_without_a_date_are_rejected(camden_register: None, data_dir: 
 
 @pytest.fixture
 def camden_inspections(camden_register: None, data_dir: Path) -> None:
-    def load() -> None:
+    def load_all() -> None:
         for source, rel in (
             ("ofsted_inspection_history", HISTORY),
             ("ofsted_latest", LATEST),
@@ -310,7 +310,7 @@ def camden_inspections(camden_register: None, data_dir: Path) -> None:
         ):
             load(source, data_dir / rel)
 
-    load_once("inspections:camden_inspections", load)
+    load_once("inspections:camden_inspections", load_all)
 
 
 @pytest.mark.django_db

@@ -178,7 +178,7 @@ def test_every_la_role_and_staff_require_the_second_factor() -> None:
     from beacon.permissions import requires_second_factor
 
     required = {r for r in Role.values if requires_second_factor(make_user(f"u-{r}", r))}
-    assert required == {"commissioner", "ceo", "director", "sras", "data_manager", "adviser"}
+    assert required == {"commissioner", "ceo", "director", "sras", "data_manager", "adviser", "national"}
     head = make_user("staff-head", "headteacher")
     head.is_staff = True
     assert requires_second_factor(head)

@@ -20,7 +20,7 @@ from beacon.assessments.models import (
     SupportLevel,
     TermlyAssessment,
 )
-from beacon.core.versioning import check_version, save_versioned
+from beacon.core.versioning import bump_for_bulk_write, check_version, save_versioned
 from beacon.risk.models import Criterion, CriterionKind, Rulebook, Term
 from beacon.schools.models import School
 
@@ -198,7 +198,7 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
                     figures.append(a)
                 continue
             else:
-                a.version += 1
+                bump_for_bulk_write(a)
                 changed.append(a)
             a.proposed_rag, a.proposed_level, a.proposal_reasons = rag, level, reasons
             a.proposal_rulebook = book

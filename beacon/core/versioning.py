@@ -46,6 +46,12 @@ def check_version(obj: Versioned, expected_version: int) -> None:
         raise StaleEdit(obj)
 
 
+def bump_for_bulk_write(obj: Versioned) -> None:
+    """A system write of many rows at once (the bulk proposal refresh, decision 0027): the caller holds the
+    rows with select_for_update and writes `version` with bulk_update, so every form opened before it is stale."""
+    obj.version += 1
+
+
 def _annotate(obj: Versioned, reason: str, user: Any) -> None:
     if reason:
         obj._change_reason = reason  # type: ignore[attr-defined]  # django-simple-history
