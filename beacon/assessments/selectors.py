@@ -215,7 +215,9 @@ def register_queryset(user: Any, term: Term, filters: RegisterFilters | None = N
     if f.phases:
         qs = qs.filter(phase__in=f.phases)
     if f.adviser:
-        if not (f.adviser.isascii() and f.adviser.isdigit()) or len(f.adviser) > 18:  # an id, not a number SQL cannot hold
+        if (
+            not (f.adviser.isascii() and f.adviser.isdigit()) or len(f.adviser) > 18
+        ):  # an id, not a number SQL cannot hold
             return qs.none()
         today = dt.date.today()
         qs = qs.filter(
