@@ -49,11 +49,15 @@ def _transactional(item: pytest.Item) -> bool:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     yield
-    if "data" in _SEEDED and _transactional(item):
+    # Only between two tests of this process: after its last one the session's teardown has already
+    # destroyed the test database and pointed the connection back at the real one.
+    if "data" in _SEEDED and nextitem is not None and _transactional(item):
         from django.contrib.contenttypes.models import ContentType
         from django.core.management import call_command
         from django.db import connection
 
+        if not str(connection.settings_dict["NAME"]).startswith(("test_", "file:memorydb")):
+            return  # never touch a database that is not a test database
         with _SEEDED["blocker"].unblock():
             # Django's flush re-ran post_migrate (content types, the risk catalogue) with new keys: empty
             # the tables once more without it, then write back the seeded rows with their own keys.
