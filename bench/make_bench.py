@@ -164,6 +164,9 @@ def headline(run: dict[str, Any], ew: dict[str, Any] | None) -> list[str]:
             "import_ratio": import_s / read_s if read_s else None,
             "peak": peak,
             "bad": bad,
+            "scores": extra.get("risk_scores"),
+            "stages": extra.get("risk_stages") or {},
+            "train": extra.get("train_s"),
         }
     if not cols:
         return ["No import figures (the import stage produced none).", run.get("postgresql_failure", "")]
@@ -187,15 +190,35 @@ def headline(run: dict[str, Any], ew: dict[str, Any] | None) -> list[str]:
             f"national import, {files} files (`run_import`, one process per file)", lambda c: _s(c["import"])
         ),
         row(
-            f"risk evaluation (`evaluate_risk`){f', {schools:,} schools' if schools else ''}",
+            f"risk evaluation with model scoring (`evaluate_risk`){f', {schools:,} schools' if schools else ''}",
             lambda c: _s(c["risk"]) if c["risk"] is not None else "**failed**",
         ),
+        row(
+            "... of which: load frames / rules / write results / model scoring / proposals",
+            lambda c: (
+                " / ".join(
+                    f"{c['stages'].get(k, 0):.1f}" for k in ("load", "rules", "write", "score", "proposals")
+                )
+                + " s"
+                if c["stages"]
+                else "-"
+            ),
+        ),
+        row("... schools scored by the early-warning model", lambda c: f"{c['scores'] or 0:,}"),
         row("(b) import + risk evaluation", lambda c: _s(c["total"])),
         row("**(b)/(a)**", lambda c: f"**{c['ratio']:,.0f}x**" if c["ratio"] else "-"),
         row("import alone / (a)", lambda c: f"{c['import_ratio']:,.0f}x" if c["import_ratio"] else "-"),
         row("peak RSS of the largest single process", lambda c: f"{c['peak']:.0f} MiB"),
+        row("training the early-warning model (yearly, not in (b))", lambda c: _s(c["train"])),
     ]
-    if ew and "score_seconds" in ew and "sqlite" in cols and cols["sqlite"]["total"] is not None:
+    scored = any(c["scores"] for c in cols.values())
+    if (
+        not scored
+        and ew
+        and "score_seconds" in ew
+        and "sqlite" in cols
+        and cols["sqlite"]["total"] is not None
+    ):
         c = cols["sqlite"]
         with_scoring = c["total"] + ew["score_seconds"]
         out += [

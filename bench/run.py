@@ -179,6 +179,17 @@ def worker(argv: list[str]) -> None:
             errors=run.errors[:3],
             vendor=connection.vendor,
         )
+    elif mode == "train":
+        # The early-warning model, trained once a year on the national database (not part of (b)); the
+        # termly pass below scores every school with it.
+        import io
+
+        from django.core.management import call_command
+
+        buf = io.StringIO()
+        t = time.perf_counter()
+        call_command("train_risk_model", "--term", argv[1], "--output", argv[2], "--no-store", stdout=buf)
+        out.update(seconds=time.perf_counter() - t, output=buf.getvalue()[-1000:])
     elif mode == "risk":
         # The public entry point, as `make run` and an operator call it: whatever `evaluate_risk` does
         # (evaluate every school, store the results, refresh the proposals the pages read...) is timed.
@@ -188,10 +199,26 @@ def worker(argv: list[str]) -> None:
         from django.core.management import call_command
 
         buf = io.StringIO()
+        extra_args = ["--scores-from", argv[2]] if len(argv) > 2 else []
         t = time.perf_counter()
-        call_command("evaluate_risk", "--term", argv[1], stdout=buf)
+        call_command("evaluate_risk", "--term", argv[1], *extra_args, stdout=buf)
         text = buf.getvalue()
         found = re.search(r"([\d,]+) schools, ([\d,]+) results", text)
+        stages = re.search(
+            r"evaluate ([\d.]+)s: load ([\d.]+)s, rules ([\d.]+)s, write ([\d.]+)s; score ([\d.]+)s; "
+            r"proposals ([\d.]+)s",
+            text,
+        )
+        scores = re.search(r"; (\d+) scores;", text)
+        if stages:
+            out["stages"] = dict(
+                zip(
+                    ("evaluate", "load", "rules", "write", "score", "proposals"),
+                    map(float, stages.groups()),
+                    strict=True,
+                )
+            )
+        out["scores"] = int(scores.group(1)) if scores else 0
         out.update(
             seconds=time.perf_counter() - t,
             schools=int(found.group(1).replace(",", "")) if found else 0,
@@ -269,18 +296,30 @@ def bench_after_import(
     """Risk evaluation of every school in England (`evaluate_risk`), then page timings as each role, on
     the database just imported. A failing step is recorded (key "errors") and the others still run."""
     extra: dict[str, Any] = {"errors": [], "pages_by_role": [], "risk_s": None, "risk_peak_mib": 0.0}
+    artefact = Path(tempfile.mkdtemp(prefix="beacon-bench-model-")) / "early_warning.joblib"
     try:
-        risk, risk_peak = run_worker(["risk", term], env, timeout)
+        trained, _ = run_worker(["train", term, str(artefact)], env, timeout)
+        extra["train_s"] = trained["seconds"]
+        log(f"[{backend}] early-warning model trained in {trained['seconds']:.1f}s (yearly; not in (b))")
+    except Exception as exc:  # reported; the pass then runs without scoring
+        extra["errors"].append(f"training the early-warning model: {exc}")
+        log(f"[{backend}] training FAILED: {exc}")
+    try:
+        args = ["risk", term, str(artefact)] if artefact.exists() else ["risk", term]
+        risk, risk_peak = run_worker(args, env, timeout)
         extra.update(
             risk_s=risk["seconds"],
             risk_schools=risk["schools"],
             risk_results=risk["results"],
+            risk_scores=risk.get("scores", 0),
+            risk_stages=risk.get("stages", {}),
             risk_output=risk["output"],
             risk_peak_mib=risk_peak,
         )
         log(
-            f"[{backend}] risk evaluation ({term}): {risk['schools']:,} schools, {risk['results']:,} results "
-            f"in {risk['seconds']:.1f}s, peak {risk_peak:.0f} MiB"
+            f"[{backend}] risk evaluation ({term}): {risk['schools']:,} schools, {risk['results']:,} results, "
+            f"{risk.get('scores', 0):,} model scores in {risk['seconds']:.1f}s {risk.get('stages', {})}, "
+            f"peak {risk_peak:.0f} MiB"
         )
     except Exception as exc:  # reported; the page timings still run
         extra["errors"].append(f"risk evaluation: {exc}")

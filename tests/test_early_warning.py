@@ -220,3 +220,34 @@ def test_history_complete_until_ends_training_labels(slice_db: None, db: None) -
         ).values_list("school_id", flat=True)
     )
     assert set(cut["school_id"].to_list()) <= graded_before
+
+
+def test_evaluate_risk_scores_every_school_with_the_saved_model(
+    slice_db: None, db: None, tmp_path: Path
+) -> None:
+    """The termly pass (`evaluate_risk`) scores the LA's open schools with the saved model as of the term's
+    first day, and the register's stored probability on each assessment is that score (issue 16 item 2)."""
+    import io
+
+    from beacon.assessments.models import TermlyAssessment
+    from beacon.earlywarning.models import RiskScore
+    from beacon.risk.models import Term
+
+    path = tmp_path / "m.joblib"
+    call_command("train_risk_model", "--term", "autumn-2019", "--output", str(path), "--no-store")
+    assert not RiskScore.objects.exists()
+    term = Term.parse("autumn-2019")
+    out = io.StringIO()
+    call_command("evaluate_risk", "--term", "autumn-2019", "--la", "202", "--scores-from", str(path), stdout=out)
+    stored = {s.school_id: s.probability for s in RiskScore.objects.filter(as_of=term.start_date)}
+    assert len(stored) > 20
+    assert set(RiskScore.objects.values_list("school__la_code", flat=True)) == {202}
+    assert f"{len(stored)} scores" in out.getvalue()
+    assessments = TermlyAssessment.objects.filter(term=Term.parse("autumn-2019"))
+    assert assessments.count() > 20
+    assert {a.school.la_code for a in assessments.select_related("school")} == {202}
+    assert all(a.probability == stored.get(a.school_id) for a in assessments)
+    assert sum(a.probability is not None for a in assessments) > 20
+
+    with pytest.raises(FileNotFoundError):
+        call_command("evaluate_risk", "--term", "autumn-2019", "--scores-from", str(tmp_path / "none.joblib"))

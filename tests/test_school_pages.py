@@ -256,6 +256,27 @@ def test_phase_and_type_filters_narrow_results(director: Any) -> None:
     assert result_urns(html) == combined
 
 
+def test_filter_options_are_listed_once_each(director: Any) -> None:
+    """Each establishment type, phase and LA is offered once: DISTINCT ignores the model's ordering by name
+    (which made it one option per school: 25,000 options on a national database)."""
+    import re
+    from html import unescape as html_unescape
+
+    html = signed_in(director).get("/schools/").content.decode()
+    from beacon.schools.models import School
+
+    select = html.split('name="type"', 1)[1].split("</select>", 1)[0]
+    types = [html_unescape(t) for t in re.findall(r'<option value="([^"]+)"', select)]
+    held = set(
+        School.objects.filter(la_code=202)
+        .exclude(establishment_type="")
+        .values_list("establishment_type", flat=True)
+    )
+    assert len(held) > 3
+    assert len(types) == len(set(types))
+    assert set(types) == held
+
+
 @pytest.mark.django_db
 def test_local_authority_filter(camden_register: None) -> None:
     from beacon.schools.models import School

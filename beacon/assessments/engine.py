@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from beacon.core.frames import query_frame
 from beacon.risk.models import CriterionResult, Outcome, RiskModel, Rulebook, Term
 from beacon.schools.models import School
 
@@ -62,8 +63,9 @@ def met_codes_by_school(term: Term, rulebook: Rulebook, school_ids: list[int] | 
     qs = CriterionResult.objects.filter(term=term, rulebook=rulebook, outcome=Outcome.MET)
     if school_ids is not None:
         qs = qs.filter(school_id__in=school_ids)
-    for school_id, code in qs.values_list("school_id", "criterion__code"):
-        out.setdefault(school_id, set()).add(code)
+    df = query_frame(qs.values_list("school_id", "criterion__code"), {"school_id": pl.Int64, "code": pl.Utf8})
+    for school_id, codes in df.group_by("school_id").agg("code").iter_rows():
+        out[school_id] = set(codes)
     return out
 
 

@@ -265,17 +265,22 @@ class PassTimings:
     total_s: float = 0.0
 
 
-def run_term_pass(term: Term, model: Any = None) -> PassTimings:
-    """Evaluate every school for the term under the active rulebook, score every open school with the
-    early-warning `model` (a beacon.earlywarning TrainedModel; None: scores are not refreshed) as of the
-    term's start, then refresh every proposal and the register's stored figures (decision 0027)."""
+def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) -> PassTimings:
+    """Evaluate every school (or the schools of `la_code`) for the term under the active rulebook, score
+    the open schools with the early-warning `model` (a beacon.earlywarning TrainedModel; None: scores are
+    not refreshed) as of the term's start, then refresh their proposals and the register's stored
+    figures (decision 0027). What `evaluate_risk` runs."""
     import time
 
     from beacon.risk.services import evaluate
+    from beacon.schools.models import School
 
     started = time.perf_counter()
     book = engine.active_rulebook()
-    summary = evaluate(term, book)
+    ids = (
+        None if la_code is None else list(School.objects.filter(la_code=la_code).values_list("id", flat=True))
+    )
+    summary = evaluate(term, book, ids)
     evaluated = time.perf_counter()
     out = PassTimings(term=str(term), schools=summary.schools, results=summary.results)
     if summary.written is not None:
@@ -285,9 +290,15 @@ def run_term_pass(term: Term, model: Any = None) -> PassTimings:
     if model is not None:
         from beacon.earlywarning.services import store_scores
 
-        out.scores = store_scores(model, term.start_date)
+        out.scores = store_scores(model, term.start_date, la_code=la_code)
     scored = time.perf_counter()
-    out.proposals_created, out.proposals_changed, out.figures_changed = _refresh_bulk(term, book, None)
+    # Proposals for the schools the term covers (those with results or an assessment), as refresh_proposals.
+    targets = (
+        None
+        if la_code is None
+        else list(term_schools(term).filter(la_code=la_code).values_list("pk", flat=True))
+    )
+    out.proposals_created, out.proposals_changed, out.figures_changed = _refresh_bulk(term, book, targets)
     done = time.perf_counter()
     out.evaluate_s = evaluated - started
     out.load_s = summary.load_seconds

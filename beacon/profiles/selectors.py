@@ -146,7 +146,7 @@ def search(schools: QuerySet[School], f: PublicSearch) -> QuerySet[School]:
 
 
 def phase_options(schools: QuerySet[School]) -> list[tuple[str, str]]:
-    present = set(schools.values_list("phase", flat=True).distinct())
+    present = set(schools.order_by().values_list("phase", flat=True).distinct())
     return [(v, Phase(v).label) for v in PUBLIC_PHASES if v in present]
 
 

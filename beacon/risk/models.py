@@ -37,9 +37,14 @@ class TermQuerySet(models.QuerySet["Term"]):
 
     def live(self) -> Term | None:
         """The term whose proposals follow the data: the latest with risk results, else with assessments."""
+        # EXISTS per term (a probe of an index), not a join over every result of every term.
+        results = models.Exists(CriterionResult.objects.filter(term=models.OuterRef("pk")))
+        assessments = models.Exists(
+            self.model.objects.filter(pk=models.OuterRef("pk"), assessments__isnull=False)
+        )
         return (
-            self.filter(results__isnull=False).order_by("-sort_key").first()
-            or self.filter(assessments__isnull=False).order_by("-sort_key").first()
+            self.filter(results).order_by("-sort_key").first()
+            or self.filter(assessments).order_by("-sort_key").first()
         )
 
 
@@ -250,7 +255,9 @@ class CriterionResult(models.Model):
                 fields=["school", "term", "criterion", "rulebook"], name="unique_criterion_result"
             )
         ]
-        indexes = [models.Index(fields=["term", "rulebook"])]
+        # (term, rulebook) serves the national pass's read-back; school last serves one school's page, which
+        # SQLite would otherwise answer from (term, rulebook) alone, scanning every result of the term.
+        indexes = [models.Index(fields=["term", "rulebook", "school"], name="risk_result_term_book_school")]
 
     def __str__(self) -> str:
         return f"{self.school_id} {self.term} {self.criterion_id}: {self.outcome}"

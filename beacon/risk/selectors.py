@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from beacon.core.frames import query_frame
 from beacon.risk.models import Criterion, CriterionResult, Outcome, RiskModel, Rulebook, Term
 from beacon.schools.models import School
 
@@ -62,9 +63,9 @@ def results_frame(
         "criterion__evaluation_area",
         "outcome",
     )
-    df = pl.DataFrame(
-        list(rows),
-        schema={
+    df = query_frame(
+        rows,
+        {
             "school_id": pl.Int64,
             "urn": pl.Int64,
             "criterion_id": pl.Int64,
@@ -72,7 +73,6 @@ def results_frame(
             "evaluation_area": pl.Utf8,
             "outcome": pl.Utf8,
         },
-        orient="row",
     )
     return df.with_columns(
         pl.col("criterion_id").replace_strict(weights, default=1.0, return_dtype=pl.Float64).alias("weight")

@@ -22,12 +22,13 @@ import polars as pl
 from django.db import transaction
 from django.utils import timezone
 
+from beacon.core.frames import query_frame
 from beacon.indicators.models import AreaMeasure, SchoolMeasure
 from beacon.inspections.models import Inspection, InspectionGrade
 from beacon.risk.checks import CHECKS as CHECKS
 from beacon.risk.checks.attainment import intake_bands as intake_bands
 from beacon.risk.checks.attainment import similar_schools_frame as similar_schools_frame
-from beacon.risk.checks.base import RESULT_SCHEMA, _dumps
+from beacon.risk.checks.base import RESULT_SCHEMA, _dumps, _loads
 from beacon.risk.checks.base import join_explanations as join_explanations
 from beacon.risk.models import (
     Criterion,
@@ -114,66 +115,83 @@ def load_frames(
         qs = qs.filter(is_state_funded=True)
     if school_ids is not None:
         qs = qs.filter(pk__in=list(school_ids))
-    schools = _frame(
+    schools = query_frame(
         qs.values_list("id", "urn", "la_code", "phase"),
         {"school_id": pl.Int64, "urn": pl.Int64, "la_code": pl.Int64, "phase": pl.Utf8},
     )
     # Measures for every school held (national medians need them all), filtered by year only.
-    sm = _frame(
+    sm = query_frame(
         SchoolMeasure.objects.filter(year__lte=data_year).values_list(
             "school_id", "measure__code", "year", "value", "status"
         ),
         {"school_id": pl.Int64, "measure": pl.Utf8, "year": pl.Int64, "value": pl.Float64, "status": pl.Utf8},
     )
-    am = _frame(
+    am = query_frame(
         AreaMeasure.objects.filter(year__lte=data_year).values_list(
             "area__code", "measure__code", "year", "value", "status"
         ),
         {"area_code": pl.Int64, "measure": pl.Utf8, "year": pl.Int64, "value": pl.Float64, "status": pl.Utf8},
     )
-    ids = schools["school_id"].to_list()
-    insp_rows: list[tuple[Any, ...]] = []
-    grade_rows: list[tuple[Any, ...]] = []
-    head_rows: list[tuple[Any, ...]] = []
     history = School.history.model
-    for chunk in _chunks(ids):
-        insp_rows += Inspection.objects.filter(school_id__in=chunk, start_date__lt=cutoff).values_list(
-            "id", "school_id", "framework", "start_date", "overall_effectiveness", "safeguarding_met"
+    insp_schema = {
+        "inspection_id": pl.Int64,
+        "school_id": pl.Int64,
+        "framework": pl.Utf8,
+        "start_date": pl.Date,
+        "overall": pl.Int64,
+        "safeguarding_met": pl.Boolean,
+    }
+    grade_schema = {
+        "inspection_id": pl.Int64,
+        "area": pl.Utf8,
+        "grade": pl.Int64,
+        "not_applicable": pl.Boolean,
+    }
+    head_schema = {"school_id": pl.Int64, "history_date": pl.Datetime("us", "UTC"), "head_name": pl.Utf8}
+
+    def related(scope: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """Inspections, their grades and head-teacher history of the schools `scope` selects."""
+        return (
+            query_frame(
+                Inspection.objects.filter(start_date__lt=cutoff, **scope).values_list(
+                    "id", "school_id", "framework", "start_date", "overall_effectiveness", "safeguarding_met"
+                ),
+                insp_schema,
+            ),
+            query_frame(
+                InspectionGrade.objects.filter(
+                    inspection__start_date__lt=cutoff, **{f"inspection__{k}": v for k, v in scope.items()}
+                ).values_list("inspection_id", "area", "grade", "not_applicable"),
+                grade_schema,
+            ),
+            query_frame(
+                history.objects.filter(
+                    history_date__date__lt=cutoff, **{k.replace("school_", ""): v for k, v in scope.items()}
+                )
+                .exclude(head_name="")
+                .values_list("id", "history_date", "head_name"),
+                head_schema,
+            ),
         )
-        grade_rows += InspectionGrade.objects.filter(
-            inspection__school_id__in=chunk, inspection__start_date__lt=cutoff
-        ).values_list("inspection_id", "area", "grade", "not_applicable")
-        head_rows += (
-            history.objects.filter(id__in=chunk, history_date__date__lt=cutoff)
-            .exclude(head_name="")
-            .values_list("id", "history_date", "head_name")
-        )
+
+    if school_ids is None:  # every school in the frame, selected in the database (one query each)
+        parts = [related({"school_id__in": qs.values("id")})]
+    else:  # a list of ids: in chunks (SQLite limits the number of query parameters)
+        ids = schools["school_id"].to_list()
+        parts = [related({"school_id__in": chunk}) for chunk in _chunks(ids)] or [
+            related({"school_id__in": []})
+        ]
+    insp, grades, heads = (pl.concat([p[i] for p in parts]) for i in range(3))
     return Frames(
         schools=schools,
         school_measures=sm,
         area_measures=am,
-        inspections=_frame(
-            insp_rows,
-            {
-                "inspection_id": pl.Int64,
-                "school_id": pl.Int64,
-                "framework": pl.Utf8,
-                "start_date": pl.Date,
-                "overall": pl.Int64,
-                "safeguarding_met": pl.Boolean,
-            },
-        ),
-        grades=_frame(
-            grade_rows,
-            {"inspection_id": pl.Int64, "area": pl.Utf8, "grade": pl.Int64, "not_applicable": pl.Boolean},
-        ),
-        heads=_frame(
-            head_rows,
-            {"school_id": pl.Int64, "history_date": pl.Datetime("us", "UTC"), "head_name": pl.Utf8},
-        ),
+        inspections=insp,
+        grades=grades,
+        heads=heads,
         data_year=data_year,
         cutoff=cutoff,
-        peers=_frame(
+        peers=query_frame(
             School.objects.filter(is_state_funded=True).values_list("id", "phase"),
             {"school_id": pl.Int64, "phase": pl.Utf8},
         ),
@@ -259,7 +277,7 @@ def count_once(results: dict[int, pl.DataFrame], rules: list[Rule]) -> dict[int,
                 & pl.col("school_id").is_in(met["school_id"].implode())
             )
             for school_id, evidence in hits.select("school_id", "evidence").iter_rows():
-                for item in json.loads(evidence)["items"]:
+                for item in _loads(evidence)["items"]:
                     for key in item.get("data_items", []):
                         claimed.setdefault(school_id, {}).setdefault(key, target.criterion.ref)
         if not claimed:
@@ -269,7 +287,7 @@ def count_once(results: dict[int, pl.DataFrame], rules: list[Rule]) -> dict[int,
             keys = claimed.get(school_id)
             if not keys:
                 continue
-            ev = json.loads(evidence)
+            ev = _loads(evidence)
             still_met = False
             under: set[str] = set()
             for item in ev["items"]:

@@ -254,15 +254,22 @@ class FilterOptions:
 
 def la_choices(visible: QuerySet[School]) -> list[tuple[int, str]]:
     """(LA code, name) of the schools given, by name."""
+    # order_by() first: the model's default ordering (by name) would make DISTINCT one row per school.
     return sorted(
-        {(c, n or str(c)) for c, n in visible.values_list("la_code", "la_name").distinct() if c is not None},
+        {
+            (c, n or str(c))
+            for c, n in visible.order_by().values_list("la_code", "la_name").distinct()
+            if c is not None
+        },
         key=lambda p: p[1],
     )
 
 
 def filter_options(visible: QuerySet[School]) -> FilterOptions:
-    present_phases = set(visible.values_list("phase", flat=True).distinct())
-    types = sorted(t for t in visible.values_list("establishment_type", flat=True).distinct() if t)
+    present_phases = set(visible.order_by().values_list("phase", flat=True).distinct())
+    types = sorted(
+        {t for t in visible.order_by().values_list("establishment_type", flat=True).distinct() if t}
+    )
     las = la_choices(visible)
     return FilterOptions(
         phases=[(v, label) for v, label in Phase.choices if v in present_phases],

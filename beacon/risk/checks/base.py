@@ -5,13 +5,11 @@ registry of checks by name is `beacon.risk.checks.CHECKS`."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import math
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import polars as pl
 
 from beacon.core.terms import academic_year_label
@@ -31,21 +29,17 @@ PRECEDENCE = {Outcome.MET: 3, Outcome.NOT_MET: 2, Outcome.LOW_CONFIDENCE: 1, Out
 RESULT_SCHEMA = {"school_id": pl.Int64, "outcome": pl.Utf8, "evidence": pl.Utf8}
 
 
-def _clean(obj: Any) -> Any:
-    """JSON-safe copy: NaN and infinities (e.g. a fall from a roll of 0) become null."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, dt.date | dt.datetime):
-        return obj.isoformat()
-    return obj
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(_clean(obj), allow_nan=False)
+    """Evidence as JSON text. NaN and infinities (e.g. a fall from a roll of 0) become null, dates ISO
+    strings, tuples arrays (orjson does all three natively: the national pass writes ~270,000 of these,
+    decision 0027)."""
+    return orjson.dumps(obj, option=_JSON_OPTIONS).decode()
+
+
+_loads = orjson.loads
 
 
 def _fmt(v: float | None, measure: str = "") -> str:
@@ -156,7 +150,7 @@ def _evidence_rows(fr: Frames, combined: pl.DataFrame, none_text: str) -> pl.Dat
     inverse = {v: k for k, v in ITEM_RANK.items()}
     out: list[tuple[int, str, str]] = []
     for school_id, _rank, details, outcomes in combined.iter_rows():
-        parsed = [json.loads(d) for d in details]
+        parsed = [_loads(d) for d in details]
         ranks = []
         for d, o in zip(parsed, outcomes, strict=False):
             newest = _newest_year(d)
