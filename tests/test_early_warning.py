@@ -238,7 +238,9 @@ def test_evaluate_risk_scores_every_school_with_the_saved_model(
     assert not RiskScore.objects.exists()
     term = Term.parse("autumn-2019")
     out = io.StringIO()
-    call_command("evaluate_risk", "--term", "autumn-2019", "--la", "202", "--scores-from", str(path), stdout=out)
+    call_command(
+        "evaluate_risk", "--term", "autumn-2019", "--la", "202", "--scores-from", str(path), stdout=out
+    )
     stored = {s.school_id: s.probability for s in RiskScore.objects.filter(as_of=term.start_date)}
     assert len(stored) > 20
     assert set(RiskScore.objects.values_list("school__la_code", flat=True)) == {202}
