@@ -19,6 +19,7 @@ from typing import Any, Literal
 import polars as pl
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -692,3 +693,107 @@ def copy_to_history(model: type[models.Model], pks: Sequence[int], *, history_ty
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def query_frame(queryset: models.QuerySet[Any], fields: Sequence[str]) -> pl.DataFrame:
+    """`queryset.values_list(*fields)` as a polars frame, read straight from the cursor (decision 0026).
+
+    The SQL is the ORM's own; only the per-row conversion of Django's iterator is skipped, so the types
+    are set here from the fields: integers and keys Int64, booleans Boolean, dates Date (SQLite returns
+    them as text), numbers Float64, everything else text. `fields` are names or attnames ("school_id").
+    """
+    model = queryset.model
+    qs = queryset.values_list(*fields)
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `pk__in=[]`: the ORM knows there are no rows without asking
+        rows: list[tuple[Any, ...]] = []
+    else:
+        with connections[qs.db].cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+    types: dict[str, pl.DataType] = {}
+    for name in fields:
+        f = model._meta.get_field(name)
+        if isinstance(f, models.BooleanField):
+            types[name] = pl.Boolean()
+        elif isinstance(f, models.DateTimeField):
+            types[name] = pl.Utf8()  # compared, never computed with
+        elif isinstance(f, models.DateField):
+            types[name] = pl.Date()
+        elif isinstance(f, models.FloatField):
+            types[name] = pl.Float64()
+        elif isinstance(f, models.IntegerField | models.AutoField | models.ForeignKey):
+            types[name] = pl.Int64()
+        else:
+            types[name] = pl.Utf8()
+    columns: list[pl.Series] = []
+    for i, name in enumerate(fields):
+        values = [row[i] for row in rows]
+        dtype = types[name]
+        if dtype == pl.Date():
+            s = pl.Series(name, [v if v is None else str(v) for v in values], dtype=pl.Utf8)
+            s = s.str.to_date("%Y-%m-%d")
+        elif dtype == pl.Utf8():
+            s = pl.Series(name, [v if v is None else str(v) for v in values], dtype=pl.Utf8)
+        elif dtype == pl.Boolean():
+            s = pl.Series(name, [v if v is None else bool(v) for v in values], dtype=pl.Boolean)
+        else:
+            s = pl.Series(name, values, dtype=dtype)
+        columns.append(s)
+    return pl.DataFrame(columns)
+
+
+def update_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    batch_size: int = 5000,
+) -> int:
+    """Update existing rows by primary key: each row is (pk, *values of `columns`). Returns rows given.
+
+    For loaders that change a few columns of rows they did not create (the register's corrections),
+    instead of `bulk_update` (a CASE WHEN per column per row, compiled by the ORM). PostgreSQL: COPY into
+    a staging table, then one UPDATE ... FROM; SQLite: executemany of one UPDATE by pk. Rows whose values
+    are already those given are not rewritten. Values must be database-ready.
+    """
+    if not rows:
+        return 0
+    meta = model._meta
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    pk = str(meta.pk.column)
+    col = [str(meta.get_field(n).column) for n in columns]  # type: ignore[union-attr]
+    table = qn(meta.db_table)
+    mine = ", ".join(f"{table}.{qn(c)}" for c in col)
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            staging = qn(_STAGING)
+            names = ", ".join(qn(c) for c in [pk, *col])
+            cur.execute(f"DROP TABLE IF EXISTS {staging}")
+            cur.execute(
+                f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {names} FROM {table} WITH NO DATA"
+            )
+            with cur.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            theirs = ", ".join(f"{staging}.{qn(c)}" for c in col)
+            cur.execute(
+                f"UPDATE {table} SET {', '.join(f'{qn(c)} = {staging}.{qn(c)}' for c in col)} "  # noqa: S608
+                f"FROM {staging} WHERE {table}.{qn(pk)} = {staging}.{qn(pk)} "
+                f"AND ({mine}) IS DISTINCT FROM ({theirs})"
+            )
+            cur.execute(f"DROP TABLE {staging}")
+        else:
+            theirs = ", ".join(["%s"] * len(col))
+            sql = (
+                f"UPDATE {table} SET {', '.join(f'{qn(c)} = %s' for c in col)} "  # noqa: S608
+                f"WHERE {qn(pk)} = %s AND ({mine}) IS DISTINCT FROM ({theirs})"
+            )
+            for start in range(0, len(rows), batch_size):
+                cur.executemany(
+                    sql, [(*row[1:], row[0], *row[1:]) for row in rows[start : start + batch_size]]
+                )
+    return len(rows)

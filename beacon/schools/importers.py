@@ -6,6 +6,8 @@ renamed headers of the GIAS extracts on hand (establishment_name, education_phas
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from beacon.imports.framework import (
@@ -15,7 +17,10 @@ from beacon.imports.framework import (
     Source,
     bulk_upsert,
     copy_to_history,
+    model_rows,
+    query_frame,
     register,
+    upsert_rows,
 )
 from beacon.indicators.services import save_school_measures, wide_to_long
 from beacon.schools.models import Phase, School
@@ -60,31 +65,60 @@ AUDITED_FIELDS = [
 ]
 
 
-def snapshot(urns: list[int]) -> dict[int, tuple[object, ...]]:
-    found: dict[int, tuple[object, ...]] = {}
-    for start in range(0, len(urns), 5000):
-        chunk = urns[start : start + 5000]
-        for row in School.objects.filter(urn__in=chunk).values_list("urn", "id", *AUDITED_FIELDS):
-            found[row[0]] = row[1:]
-    return found
+def snapshot(urns: list[int]) -> pl.DataFrame:
+    """The register rows of `urns` (id and every audited field) as a frame, for `record_register_history`."""
+    fields = ["id", *AUDITED_FIELDS]
+    if len(urns) <= 2000:
+        parts = [
+            query_frame(School.objects.filter(urn__in=urns[start : start + 1000]), fields)
+            for start in range(0, len(urns), 1000)
+        ]
+        return pl.concat(parts) if parts else query_frame(School.objects.none(), fields)
+    # Most of the register: one read of the whole table is cheaper than IN lists of thousands of URNs.
+    return query_frame(School.objects.all(), fields).filter(pl.col("urn").is_in(urns))
 
 
-def record_register_history(
-    before: dict[int, tuple[object, ...]], urns: list[int], ctx: ImportContext
-) -> None:
+def record_register_history(before: pl.DataFrame, urns: list[int], ctx: ImportContext) -> None:
     """Write a history row for every school the import created or changed, with the run as the reason.
 
     The register is edited by people too and head changes are read from its history, so it keeps history
     rows (copied inside the database, decision 0026); imported facts (measures, inspections) do not.
+    `before` is `snapshot(urns)` taken before the write; the comparison is a join, not a loop.
     """
     after = snapshot(urns)
-    created = sorted(int(str(values[0])) for urn, values in after.items() if urn not in before)
-    changed = sorted(
-        int(str(values[0])) for urn, values in after.items() if urn in before and before[urn] != values
+    joined = after.join(before, on="urn", how="left", suffix="__before")
+    created = joined.filter(pl.col("id__before").is_null())["id"].sort().to_list()
+    differs = pl.any_horizontal(
+        [pl.col(c).ne_missing(pl.col(f"{c}__before")) for c in AUDITED_FIELDS if c != "urn"]
     )
+    changed = joined.filter(pl.col("id__before").is_not_null() & differs)["id"].sort().to_list()
     reason = f"Import run {ctx.run.pk}: {ctx.file_name}"
     copy_to_history(School, created, history_type="+", reason=reason)
     copy_to_history(School, changed, history_type="~", reason=reason)
+
+
+def mapped(
+    frame: pl.DataFrame, inputs: list[str], name: str, rule: Callable[..., object], dtype: pl.DataType
+) -> pl.Series:
+    """`rule(*inputs)` for every row, computed once per distinct combination of inputs and joined back.
+
+    The register's vocabulary rules (phase, state-funded) stay one readable Python function each; the
+    file's 20,000+ rows have a few dozen distinct combinations.
+    """
+    keys = frame.select(inputs).unique()
+    table = keys.with_columns(pl.Series(name, [rule(*values) for values in keys.iter_rows()], dtype=dtype))
+    return frame.select(inputs).join(table, on=inputs, how="left", nulls_equal=True, maintain_order="left")[
+        name
+    ]
+
+
+def register_rows(frame: pl.DataFrame) -> tuple[list[str], pl.DataFrame]:
+    """Every concrete register column for `upsert_rows`: the frame's, or the model's default for a new school."""
+    names, (defaults,) = model_rows(School, [School(urn=0, name="")])
+    exprs = [
+        pl.col(n) if n in frame.columns else pl.lit(d).alias(n) for n, d in zip(names, defaults, strict=True)
+    ]
+    return names, frame.select(exprs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,38 +178,46 @@ REGISTER_FIELDS = [
 
 
 def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
-    schools: list[School] = []
-    for r in df.iter_rows(named=True):
-        schools.append(
-            School(
-                urn=r["urn"],
-                laestab=r["laestab"],
-                name=r["name"],
-                la_code=r["la_code"],
-                la_name=r["la_name"] or "",
-                region=r["region"] or "",
-                phase=phase_from_text(r["phase_group"], r["type_name"], r["all_through"] == "Yes"),
-                establishment_type=r["type_name"] or "",
-                type_group=r["academy_flag"] or "",
-                is_state_funded=state_funded(r["phase_group"], r["academy_flag"]),
-                is_open=True,
-                open_date=r["open_date"],
-                religious_character=(r["religious_character"] or "").replace(
-                    "No religious character", "None"
-                ),
-                admissions_policy=r["admissions_policy"] or "",
-                gender=r["gender"] or "",
-                trust_name=r["trust"] or "",
-                ward=r["ward"] or "",
-                parliamentary_constituency=r["constituency"] or "",
-                postcode=r["postcode"] or "",
-                source_run=ctx.run,
-            )
-        )
-    urns = [s.urn for s in schools]
+    # The register columns in polars; the two vocabulary rules once per distinct combination.
+    all_through = pl.col("all_through") == "Yes"
+    rules = df.select(
+        "phase_group", "type_name", "academy_flag", all_through.fill_null(False).alias("all_through")
+    )
+    schools = df.select(
+        "urn",
+        "laestab",
+        "name",
+        "la_code",
+        pl.col("la_name").fill_null(""),
+        pl.col("region").fill_null(""),
+        mapped(rules, ["phase_group", "type_name", "all_through"], "phase", phase_from_text, pl.Utf8()),
+        pl.col("type_name").fill_null("").alias("establishment_type"),
+        pl.col("academy_flag").fill_null("").alias("type_group"),
+        mapped(rules, ["phase_group", "academy_flag"], "is_state_funded", state_funded, pl.Boolean()),
+        pl.lit(True).alias("is_open"),
+        "open_date",
+        pl.col("religious_character")
+        .fill_null("")
+        .str.replace_all("No religious character", "None", literal=True),
+        pl.col("admissions_policy").fill_null(""),
+        pl.col("gender").fill_null(""),
+        pl.col("trust").fill_null("").alias("trust_name"),
+        pl.col("ward").fill_null(""),
+        pl.col("constituency").fill_null("").alias("parliamentary_constituency"),
+        pl.col("postcode").fill_null(""),
+        pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
+    )
+    urns = schools["urn"].to_list()
     before = snapshot(urns)
-    inserted, updated = bulk_upsert(
-        School, schools, unique_fields=["urn"], update_fields=REGISTER_FIELDS, ctx=ctx
+    columns, rows = register_rows(schools)
+    inserted, updated = upsert_rows(
+        School,
+        columns,
+        rows.iter_rows(),
+        unique_fields=["urn"],
+        update_fields=REGISTER_FIELDS,
+        ctx=ctx,
+        total=rows.height,
     )
     record_register_history(before, urns, ctx)
     year = pl.col("time_period") // 100  # 202223 -> 2022 (census taken January 2023, academic year 2022/23)

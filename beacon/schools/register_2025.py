@@ -38,12 +38,21 @@ from beacon.imports.framework import (
     ImportRejected,
     LoadResult,
     Source,
+    query_frame,
     register,
+    update_rows,
     upsert_rows,
 )
 from beacon.indicators.models import SchoolMeasure, ValueStatus
 from beacon.indicators.services import save_school_measures
-from beacon.schools.importers import phase_from_text, record_register_history, snapshot, state_funded
+from beacon.schools.importers import (
+    mapped,
+    phase_from_text,
+    record_register_history,
+    register_rows,
+    snapshot,
+    state_funded,
+)
 from beacon.schools.models import LinkType, Phase, School, SchoolLink
 
 CENSUS_YEAR_NOTE = "January 2025 census = academic year 2024/25, stored as 2024."
@@ -97,11 +106,12 @@ CENSUS_MEASURES = {
 
 
 def _la_name_by_code() -> dict[int, tuple[str, str]]:
-    out: dict[int, tuple[str, str]] = {}
-    for code, name, region in School.objects.exclude(la_name="").values_list("la_code", "la_name", "region"):
-        if code is not None and code not in out:
-            out[code] = (name, region)
-    return out
+    rows = (
+        query_frame(School.objects.exclude(la_name=""), ["la_code", "la_name", "region"])
+        .drop_nulls("la_code")
+        .unique("la_code", keep="first", maintain_order=True)
+    )
+    return {code: (name, region) for code, name, region in rows.iter_rows()}
 
 
 def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
@@ -135,52 +145,71 @@ def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         notes.append(f"{national.height} national summary rows (URN 'NAT') were not imported.")
     urns = df["urn"].to_list()
     before = snapshot(urns)
-    existing = {s.urn: s for s in School.objects.filter(urn__in=urns)}
+    # The register's corrections and additions in polars: the file against the schools it names.
     la_names = _la_name_by_code()
-    created: list[School] = []
-    changed: list[School] = []
-    for urn, la, estab, school_type in df.select("urn", "la", "estab", "school_type").iter_rows():
-        funded = state_funded(school_type, None)
-        school = existing.get(urn)
-        if school is None:
-            la_name, region = la_names.get(la, ("", ""))
-            created.append(
-                School(
-                    urn=urn,
-                    name=f"{PLACEHOLDER_PREFIX}{urn}",
-                    la_code=la,
-                    la_name=la_name,
-                    region=region,
-                    laestab=la * 10000 + estab,
-                    establishment_type=school_type or "",
-                    type_group=school_type or "",
-                    phase=phase_from_text(school_type),
-                    is_state_funded=funded,
-                    is_open=True,
-                    source_run=ctx.run,
-                )
-            )
-            continue
-        dirty = False
-        if school.is_state_funded != funded:
-            school.is_state_funded = funded
-            dirty = True
-        if school.laestab is None:
-            school.laestab = la * 10000 + estab
-            dirty = True
-        if dirty:
-            changed.append(school)
-    if created:
-        School.objects.bulk_create(created, batch_size=1000)
-    if changed:
-        School.objects.bulk_update(changed, ["is_state_funded", "laestab"], batch_size=1000)
+    areas = pl.DataFrame(
+        {
+            "la": list(la_names),
+            "la_name": [v[0] for v in la_names.values()],
+            "region": [v[1] for v in la_names.values()],
+        },
+        schema={"la": pl.Int64, "la_name": pl.Utf8, "region": pl.Utf8},
+    )
+    rows = df.select("urn", pl.col("la").cast(pl.Int64), "estab", "school_type")
+    rows = rows.with_columns(
+        mapped(rows, ["school_type"], "funded", lambda t: state_funded(t, None), pl.Boolean()),
+        (pl.col("la") * 10000 + pl.col("estab")).alias("laestab"),
+    )
+    existing = before.select(
+        "urn", "id", pl.col("is_state_funded").alias("was_funded"), pl.col("laestab").alias("had_laestab")
+    )
+    rows = rows.join(existing, on="urn", how="left", maintain_order="left")
+    new = (
+        rows.filter(pl.col("id").is_null())
+        .unique("urn", keep="first", maintain_order=True)  # a URN twice: the first row created it
+        .join(areas, on="la", how="left", maintain_order="left")
+        .select(
+            "urn",
+            (pl.lit(PLACEHOLDER_PREFIX) + pl.col("urn").cast(pl.Utf8)).alias("name"),
+            pl.col("la").alias("la_code"),
+            pl.col("la_name").fill_null(""),
+            pl.col("region").fill_null(""),
+            "laestab",
+            pl.col("school_type").fill_null("").alias("establishment_type"),
+            pl.col("school_type").fill_null("").alias("type_group"),
+            mapped(
+                rows.filter(pl.col("id").is_null()).unique("urn", keep="first", maintain_order=True),
+                ["school_type"],
+                "phase",
+                phase_from_text,
+                pl.Utf8(),
+            ),
+            pl.col("funded").alias("is_state_funded"),
+            pl.lit(True).alias("is_open"),
+            pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
+        )
+    )
+    # An existing school: the funding flag from SCHOOLTYPE, and its LAESTAB if it had none (last row wins).
+    fixes = (
+        rows.filter(pl.col("id").is_not_null())
+        .unique("urn", keep="last", maintain_order=True)
+        .with_columns(pl.coalesce("had_laestab", "laestab").alias("laestab"))
+        .filter((pl.col("funded") != pl.col("was_funded")) | pl.col("had_laestab").is_null())
+    )
+    if new.height:
+        columns, register = register_rows(new)
+        upsert_rows(School, columns, register.iter_rows(), unique_fields=["urn"], update_fields=[])
+    update_rows(
+        School, ["is_state_funded", "laestab"], list(fixes.select("id", "funded", "laestab").iter_rows())
+    )
     record_register_history(before, urns, ctx)
+    created = new["urn"].to_list()
     if created:
         notes.append(
             f"Register: {len(created)} school(s) opened or re-registered since the 2022 register added "
-            f"(URN {', '.join(str(s.urn) for s in created[:20])}{' ...' if len(created) > 20 else ''})."
+            f"(URN {', '.join(str(u) for u in created[:20])}{' ...' if len(created) > 20 else ''})."
         )
-    flipped = sum(1 for s in changed if before.get(s.urn) is not None)
+    flipped = fixes.height
     if flipped:
         notes.append(
             f"Register: {flipped} school(s) corrected (state-funded or not, from SCHOOLTYPE; LAESTAB)."
