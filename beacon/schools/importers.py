@@ -15,7 +15,6 @@ from beacon.imports.framework import (
     ImportContext,
     LoadResult,
     Source,
-    bulk_upsert,
     copy_to_history,
     model_rows,
     query_frame,
@@ -309,67 +308,104 @@ def load_gias(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
             df = df.filter((pl.col("la_name") == la_name) | pl.col("urn").is_in(existing))
         else:
             df = df.filter(pl.col("la_code") == ctx.la_code)
+    # Each file row against the school it updates (or the model's defaults for a new school), in polars.
+    fields = [f.attname for f in School._meta.concrete_fields if f.attname != "id"]
+    register = query_frame(School.objects.all(), ["id", *fields]).filter(
+        pl.col("urn").is_in(df["urn"].implode())
+    )
+    names, (defaults,) = model_rows(School, [School(urn=0, name="")])
+    attnames = {f.name: f.attname for f in School._meta.concrete_fields}
+    default_of = dict(zip([attnames[n] for n in names], defaults, strict=True))
+    file_cols = [c for c in df.columns if c != "urn"]
+    joined = df.rename({c: f"file__{c}" for c in file_cols}).join(
+        register, on="urn", how="left", maintain_order="left"
+    )
+    joined = joined.with_columns(
+        pl.col(c).fill_null(default_of[c]) if default_of[c] is not None else pl.col(c)
+        for c in fields
+        if c not in {"urn", "updated_at", "source_run_id"}
+    )
+
+    def file(name: str) -> pl.Expr:
+        return pl.col(f"file__{name}")
+
+    def file_or_kept(name: str, attr: str | None = None) -> pl.Expr:
+        return pl.coalesce(file(name), pl.col(attr or name))
+
+    status = file("status").fill_null("Open")
+    is_open = status.str.to_lowercase().str.starts_with("open")
+    evidence = pl.concat_str(
+        pl.lit("GIAS establishment status '"),
+        status,
+        pl.lit("'"),
+        pl.when(file("close_date").is_not_null())
+        .then(pl.lit(", close date ") + file("close_date").dt.strftime("%-d %B %Y"))
+        .otherwise(pl.lit("")),
+        pl.lit("."),
+    )
+    head_parts = [
+        pl.when(file(p).is_not_null() & (file(p) != "Not applicable")).then(file(p))
+        for p in ("head_title", "head_first", "head_last")
+    ]
+    head = pl.concat_list(head_parts).list.drop_nulls().list.join(" ")
+    rules = joined.select(file("phase"), file("type_name"), file("type_group"))
+    phase = mapped(rules, ["file__phase", "file__type_name"], "phase", phase_from_text, pl.Utf8())
+    funded = mapped(rules, ["file__type_name", "file__type_group"], "funded", state_funded, pl.Boolean())
+    has_phase = file("phase").is_not_null() | file("type_name").is_not_null()
+    values = {
+        "name": file("name"),
+        "la_code": file_or_kept("la_code"),
+        "la_name": file_or_kept("la_name"),
+        "establishment_type": file_or_kept("type_name", "establishment_type"),
+        "type_group": file_or_kept("type_group"),
+        "is_open": is_open,
+        "closure_evidence": pl.when(is_open).then(pl.col("closure_evidence")).otherwise(evidence),
+        "open_date": file_or_kept("open_date"),
+        "close_date": file("close_date"),
+        "statutory_low_age": file("low_age"),
+        "statutory_high_age": file("high_age"),
+        "gender": file_or_kept("gender"),
+        "religious_character": file_or_kept("religious_character"),
+        "admissions_policy": file_or_kept("admissions_policy"),
+        "street": file("street").fill_null(""),
+        "locality": file("locality").fill_null(""),
+        "town": file("town").fill_null(""),
+        "postcode": file_or_kept("postcode"),
+        "ward": file_or_kept("ward"),
+        "parliamentary_constituency": file_or_kept("constituency", "parliamentary_constituency"),
+        "region": file_or_kept("region"),
+        "easting": pl.when(file("easting") != 0).then(file("easting")),
+        "northing": pl.when(file("northing") != 0).then(file("northing")),
+        "website": file("website").fill_null(""),
+        "telephone": file("telephone").fill_null(""),
+        "head_name": pl.when(head != "").then(head).otherwise(pl.col("head_name")),
+        "head_job_title": file_or_kept("head_job", "head_job_title"),
+        "capacity": file_or_kept("capacity"),
+        "phase": pl.when(has_phase).then(phase).otherwise(pl.col("phase")),
+        "is_state_funded": pl.when(has_phase).then(funded).otherwise(pl.col("is_state_funded")),
+        "has_sixth_form": pl.when(file("sixth_form").is_not_null())
+        .then(file("sixth_form").str.to_lowercase().str.starts_with("has"))
+        .otherwise(pl.col("has_sixth_form")),
+        "source_run_id": pl.lit(ctx.run.pk, dtype=pl.Int64),
+    }
+    joined = joined.with_columns(**{k: v.cast(joined.schema[k]) for k, v in values.items()})
+    created = joined.filter(pl.col("id").is_null()).height
     urns = df["urn"].to_list()
     before = snapshot(urns)
-    existing_by_urn = {s.urn: s for s in School.objects.filter(urn__in=urns)}
-    to_create: list[School] = []
-    to_update: list[School] = []
-    changed_fields: set[str] = set()
-    for r in df.iter_rows(named=True):
-        school = existing_by_urn.get(r["urn"]) or School(urn=r["urn"], name=r["name"])
-        head = " ".join(
-            p for p in (r["head_title"], r["head_first"], r["head_last"]) if p and p != "Not applicable"
-        )
-        values = {
-            "name": r["name"],
-            "la_code": r["la_code"] if r["la_code"] is not None else school.la_code,
-            "la_name": r["la_name"] or school.la_name,
-            "establishment_type": r["type_name"] or school.establishment_type,
-            "type_group": r["type_group"] or school.type_group,
-            "is_open": (r["status"] or "Open").lower().startswith("open"),
-            "closure_evidence": (
-                f"GIAS establishment status '{r['status']}'"
-                + (f", close date {r['close_date']:%-d %B %Y}" if r["close_date"] else "")
-                + "."
-                if not (r["status"] or "Open").lower().startswith("open")
-                else school.closure_evidence
-            ),
-            "open_date": r["open_date"] or school.open_date,
-            "close_date": r["close_date"],
-            "statutory_low_age": r["low_age"],
-            "statutory_high_age": r["high_age"],
-            "gender": r["gender"] or school.gender,
-            "religious_character": r["religious_character"] or school.religious_character,
-            "admissions_policy": r["admissions_policy"] or school.admissions_policy,
-            "street": r["street"] or "",
-            "locality": r["locality"] or "",
-            "town": r["town"] or "",
-            "postcode": r["postcode"] or school.postcode,
-            "ward": r["ward"] or school.ward,
-            "parliamentary_constituency": r["constituency"] or school.parliamentary_constituency,
-            "region": r["region"] or school.region,
-            "easting": r["easting"] or None,
-            "northing": r["northing"] or None,
-            "website": r["website"] or "",
-            "telephone": r["telephone"] or "",
-            "head_name": head or school.head_name,
-            "head_job_title": r["head_job"] or school.head_job_title,
-            "capacity": r["capacity"] if r["capacity"] is not None else school.capacity,
-            "source_run": ctx.run,
-        }
-        if r["phase"] or r["type_name"]:
-            values["phase"] = phase_from_text(r["phase"], r["type_name"])
-            values["is_state_funded"] = state_funded(r["type_name"], r["type_group"])
-        if r["sixth_form"]:
-            values["has_sixth_form"] = r["sixth_form"].lower().startswith("has")
-        for k, v in values.items():
-            setattr(school, k, v)
-        changed_fields.update(values)
-        (to_update if school.pk else to_create).append(school)
-    bulk_upsert(School, [*to_create, *to_update], unique_fields=["urn"], update_fields=sorted(changed_fields))
+    # A new school's updated_at is the model's (now); an existing school's is left as it was on update.
+    rows = joined.select([pl.col(c) if c != "updated_at" else pl.lit(default_of[c]) for c in fields])
+    upsert_rows(
+        School,
+        names,
+        rows.iter_rows(),
+        unique_fields=["urn"],
+        update_fields=sorted(School._meta.get_field(a).name for a in values),
+        ctx=ctx,
+        total=rows.height,
+    )
     record_register_history(before, urns, ctx)
     ctx.progress(df.height, df.height)
-    return LoadResult(inserted=len(to_create), updated=len(to_update))
+    return LoadResult(inserted=created, updated=df.height - created)
 
 
 GIAS = register(
