@@ -19,6 +19,7 @@ from typing import Any, Literal
 import polars as pl
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -122,7 +123,7 @@ def read_table(path: Path) -> pl.DataFrame:
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
     df = pl.read_csv(text.encode("utf-8"), infer_schema_length=0, truncate_ragged_lines=False)
-    short = short_csv_rows(text, df.width)
+    short = short_csv_rows(text, df.width) if may_have_short_rows(df) else []
     if short:
         raise ImportRejected(
             [
@@ -137,6 +138,19 @@ def read_table(path: Path) -> pl.DataFrame:
             ]
         )
     return df
+
+
+def may_have_short_rows(df: pl.DataFrame) -> bool:
+    """Whether `short_csv_rows` must scan the text: polars pads a short record's missing fields with
+    nulls, so when the last column has no null no record is short; and when no cell is longer than the
+    csv module's field limit, the scan could not fail either. Checked in polars, so the row-by-row scan
+    only runs for files that may need it (decision 0026)."""
+    import csv
+
+    if df.width == 0 or df.height == 0 or df[df.columns[-1]].null_count():
+        return True
+    longest = df.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item()
+    return longest is not None and longest > csv.field_size_limit() // 4
 
 
 def short_csv_rows(text: str, width: int) -> list[tuple[int, int, int]]:
@@ -677,14 +691,18 @@ def copy_to_history(model: type[models.Model], pks: Sequence[int], *, history_ty
             selects.append("NULL")
     pk = qn(str(model._meta.pk.column))
     written = 0
+    select = (
+        f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(targets)}) "  # noqa: S608
+        f"SELECT {', '.join(selects)} FROM {qn(model._meta.db_table)} "
+    )
     with conn.cursor() as cur:
+        if conn.vendor == "postgresql":  # one statement, the ids as one array parameter
+            cur.execute(f"{select} WHERE {pk} = ANY(%s) ORDER BY {pk}", [*params, list(pks)])
+            return len(pks)
         for start in range(0, len(pks), 900):
             chunk = list(pks[start : start + 900])
             cur.execute(
-                f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(targets)}) "  # noqa: S608
-                f"SELECT {', '.join(selects)} FROM {qn(model._meta.db_table)} "
-                f"WHERE {pk} IN ({', '.join(['%s'] * len(chunk))}) ORDER BY {pk}",
-                [*params, *chunk],
+                f"{select} WHERE {pk} IN ({', '.join(['%s'] * len(chunk))}) ORDER BY {pk}", [*params, *chunk]
             )
             written += len(chunk)
     return written
@@ -692,3 +710,105 @@ def copy_to_history(model: type[models.Model], pks: Sequence[int], *, history_ty
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def query_frame(queryset: models.QuerySet[Any], fields: Sequence[str]) -> pl.DataFrame:
+    """`queryset.values_list(*fields)` as a polars frame, read straight from the cursor (decision 0026).
+
+    The SQL is the ORM's own; only the per-row conversion of Django's iterator is skipped, so the types
+    are set here from the fields: integers and keys Int64, booleans Boolean, dates Date (SQLite returns
+    them as text), numbers Float64, everything else text. `fields` are names or attnames ("school_id").
+    """
+    model = queryset.model
+    qs = queryset.values_list(*fields)
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `pk__in=[]`: the ORM knows there are no rows without asking
+        rows: list[tuple[Any, ...]] = []
+    else:
+        with connections[qs.db].cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+    types: dict[str, pl.DataType | None] = {}
+    for name in fields:
+        f = model._meta.get_field(name)
+        if isinstance(f, models.BooleanField):
+            types[name] = pl.Boolean()
+        elif isinstance(f, models.DateTimeField):
+            types[name] = None  # as the driver returns it: compared, never computed with
+        elif isinstance(f, models.DateField):
+            types[name] = pl.Date()
+        elif isinstance(f, models.FloatField):
+            types[name] = pl.Float64()
+        elif isinstance(f, models.IntegerField | models.AutoField | models.ForeignKey):
+            types[name] = pl.Int64()
+        else:
+            types[name] = pl.Utf8()
+    # Built by polars from the row tuples (no Python loop per value), then each column set to its type.
+    frame = pl.DataFrame(rows, schema=list(fields), orient="row", infer_schema_length=None)
+    casts = []
+    for name, dtype in types.items():
+        if dtype is None or frame.schema[name] == dtype:
+            continue
+        if dtype == pl.Date() and frame.schema[name] == pl.Utf8:
+            casts.append(pl.col(name).str.to_date("%Y-%m-%d"))
+        elif dtype == pl.Utf8():
+            casts.append(pl.col(name).cast(pl.Utf8))
+        else:
+            casts.append(pl.col(name).cast(dtype, strict=True))
+    return frame.with_columns(casts) if casts else frame
+
+
+def update_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    batch_size: int = 5000,
+) -> int:
+    """Update existing rows by primary key: each row is (pk, *values of `columns`). Returns rows given.
+
+    For loaders that change a few columns of rows they did not create (the register's corrections),
+    instead of `bulk_update` (a CASE WHEN per column per row, compiled by the ORM). PostgreSQL: COPY into
+    a staging table, then one UPDATE ... FROM; SQLite: executemany of one UPDATE by pk. Rows whose values
+    are already those given are not rewritten. Values must be database-ready.
+    """
+    if not rows:
+        return 0
+    meta = model._meta
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    pk = str(meta.pk.column)
+    col = [str(meta.get_field(n).column) for n in columns]  # type: ignore[union-attr]
+    table = qn(meta.db_table)
+    mine = ", ".join(f"{table}.{qn(c)}" for c in col)
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            staging = qn(_STAGING)
+            names = ", ".join(qn(c) for c in [pk, *col])
+            cur.execute(f"DROP TABLE IF EXISTS {staging}")
+            cur.execute(
+                f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {names} FROM {table} WITH NO DATA"
+            )
+            with cur.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            theirs = ", ".join(f"{staging}.{qn(c)}" for c in col)
+            cur.execute(
+                f"UPDATE {table} SET {', '.join(f'{qn(c)} = {staging}.{qn(c)}' for c in col)} "  # noqa: S608
+                f"FROM {staging} WHERE {table}.{qn(pk)} = {staging}.{qn(pk)} "
+                f"AND ({mine}) IS DISTINCT FROM ({theirs})"
+            )
+            cur.execute(f"DROP TABLE {staging}")
+        else:
+            theirs = ", ".join(["%s"] * len(col))
+            sql = (
+                f"UPDATE {table} SET {', '.join(f'{qn(c)} = %s' for c in col)} "  # noqa: S608
+                f"WHERE {qn(pk)} = %s AND ({mine}) IS DISTINCT FROM ({theirs})"
+            )
+            for start in range(0, len(rows), batch_size):
+                cur.executemany(
+                    sql, [(*row[1:], row[0], *row[1:]) for row in rows[start : start + batch_size]]
+                )
+    return len(rows)

@@ -152,17 +152,34 @@ BY_CODE: dict[str, MeasureDef] = {m.code: m for m in CATALOGUE}
 
 
 def ensure_measures(extra: tuple[MeasureDef, ...] = ()) -> dict[str, int]:
-    """Create or refresh catalogue rows; returns code -> id."""
-    for m in (*CATALOGUE, *extra):
-        Measure.objects.update_or_create(
-            code=m.code,
-            defaults={
-                "label": m.label,
-                "topic": m.topic,
-                "unit": m.unit,
-                "polarity": m.polarity,
-                "decimals": m.decimals,
-                "description": m.description,
-            },
-        )
+    """Create or refresh catalogue rows; returns code -> id.
+
+    Every import calls this, so it reads the catalogue once and writes only what differs (a new code or
+    a changed definition), instead of an update_or_create (a savepoint, a locking read and an UPDATE)
+    for each of the 80-odd measures on every import.
+    """
+    wanted = {
+        m.code: {
+            "label": m.label,
+            "topic": m.topic,
+            "unit": m.unit,
+            "polarity": m.polarity,
+            "decimals": m.decimals,
+            "description": m.description,
+        }
+        for m in (*CATALOGUE, *extra)
+    }
+    fields = ["label", "topic", "unit", "polarity", "decimals", "description"]
+    have = {
+        row[0]: row
+        for row in Measure.objects.filter(code__in=list(wanted)).values_list("code", "id", *fields)
+    }
+    for code, values in wanted.items():
+        row = have.get(code)
+        if row is None:
+            Measure.objects.update_or_create(
+                code=code, defaults=values
+            )  # new: safe against a concurrent import
+        elif tuple(row[2:]) != tuple(values[f] for f in fields):
+            Measure.objects.filter(pk=row[1]).update(**values)
     return dict(Measure.objects.values_list("code", "id"))

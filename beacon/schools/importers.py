@@ -6,6 +6,8 @@ renamed headers of the GIAS extracts on hand (establishment_name, education_phas
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from beacon.imports.framework import (
@@ -13,9 +15,11 @@ from beacon.imports.framework import (
     ImportContext,
     LoadResult,
     Source,
-    bulk_upsert,
     copy_to_history,
+    model_rows,
+    query_frame,
     register,
+    upsert_rows,
 )
 from beacon.indicators.services import save_school_measures, wide_to_long
 from beacon.schools.models import Phase, School
@@ -60,31 +64,60 @@ AUDITED_FIELDS = [
 ]
 
 
-def snapshot(urns: list[int]) -> dict[int, tuple[object, ...]]:
-    found: dict[int, tuple[object, ...]] = {}
-    for start in range(0, len(urns), 5000):
-        chunk = urns[start : start + 5000]
-        for row in School.objects.filter(urn__in=chunk).values_list("urn", "id", *AUDITED_FIELDS):
-            found[row[0]] = row[1:]
-    return found
+def snapshot(urns: list[int]) -> pl.DataFrame:
+    """The register rows of `urns` (id and every audited field) as a frame, for `record_register_history`."""
+    fields = ["id", *AUDITED_FIELDS]
+    if len(urns) <= 2000:
+        parts = [
+            query_frame(School.objects.filter(urn__in=urns[start : start + 1000]), fields)
+            for start in range(0, len(urns), 1000)
+        ]
+        return pl.concat(parts) if parts else query_frame(School.objects.none(), fields)
+    # Most of the register: one read of the whole table is cheaper than IN lists of thousands of URNs.
+    return query_frame(School.objects.all(), fields).filter(pl.col("urn").is_in(urns))
 
 
-def record_register_history(
-    before: dict[int, tuple[object, ...]], urns: list[int], ctx: ImportContext
-) -> None:
+def record_register_history(before: pl.DataFrame, urns: list[int], ctx: ImportContext) -> None:
     """Write a history row for every school the import created or changed, with the run as the reason.
 
     The register is edited by people too and head changes are read from its history, so it keeps history
     rows (copied inside the database, decision 0026); imported facts (measures, inspections) do not.
+    `before` is `snapshot(urns)` taken before the write; the comparison is a join, not a loop.
     """
     after = snapshot(urns)
-    created = sorted(int(str(values[0])) for urn, values in after.items() if urn not in before)
-    changed = sorted(
-        int(str(values[0])) for urn, values in after.items() if urn in before and before[urn] != values
+    joined = after.join(before, on="urn", how="left", suffix="__before")
+    created = joined.filter(pl.col("id__before").is_null())["id"].sort().to_list()
+    differs = pl.any_horizontal(
+        [pl.col(c).ne_missing(pl.col(f"{c}__before")) for c in AUDITED_FIELDS if c != "urn"]
     )
+    changed = joined.filter(pl.col("id__before").is_not_null() & differs)["id"].sort().to_list()
     reason = f"Import run {ctx.run.pk}: {ctx.file_name}"
     copy_to_history(School, created, history_type="+", reason=reason)
     copy_to_history(School, changed, history_type="~", reason=reason)
+
+
+def mapped(
+    frame: pl.DataFrame, inputs: list[str], name: str, rule: Callable[..., object], dtype: pl.DataType
+) -> pl.Series:
+    """`rule(*inputs)` for every row, computed once per distinct combination of inputs and joined back.
+
+    The register's vocabulary rules (phase, state-funded) stay one readable Python function each; the
+    file's 20,000+ rows have a few dozen distinct combinations.
+    """
+    keys = frame.select(inputs).unique()
+    table = keys.with_columns(pl.Series(name, [rule(*values) for values in keys.iter_rows()], dtype=dtype))
+    return frame.select(inputs).join(table, on=inputs, how="left", nulls_equal=True, maintain_order="left")[
+        name
+    ]
+
+
+def register_rows(frame: pl.DataFrame) -> tuple[list[str], pl.DataFrame]:
+    """Every concrete register column for `upsert_rows`: the frame's, or the model's default for a new school."""
+    names, (defaults,) = model_rows(School, [School(urn=0, name="")])
+    exprs = [
+        pl.col(n) if n in frame.columns else pl.lit(d).alias(n) for n, d in zip(names, defaults, strict=True)
+    ]
+    return names, frame.select(exprs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,38 +177,46 @@ REGISTER_FIELDS = [
 
 
 def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
-    schools: list[School] = []
-    for r in df.iter_rows(named=True):
-        schools.append(
-            School(
-                urn=r["urn"],
-                laestab=r["laestab"],
-                name=r["name"],
-                la_code=r["la_code"],
-                la_name=r["la_name"] or "",
-                region=r["region"] or "",
-                phase=phase_from_text(r["phase_group"], r["type_name"], r["all_through"] == "Yes"),
-                establishment_type=r["type_name"] or "",
-                type_group=r["academy_flag"] or "",
-                is_state_funded=state_funded(r["phase_group"], r["academy_flag"]),
-                is_open=True,
-                open_date=r["open_date"],
-                religious_character=(r["religious_character"] or "").replace(
-                    "No religious character", "None"
-                ),
-                admissions_policy=r["admissions_policy"] or "",
-                gender=r["gender"] or "",
-                trust_name=r["trust"] or "",
-                ward=r["ward"] or "",
-                parliamentary_constituency=r["constituency"] or "",
-                postcode=r["postcode"] or "",
-                source_run=ctx.run,
-            )
-        )
-    urns = [s.urn for s in schools]
+    # The register columns in polars; the two vocabulary rules once per distinct combination.
+    all_through = pl.col("all_through") == "Yes"
+    rules = df.select(
+        "phase_group", "type_name", "academy_flag", all_through.fill_null(False).alias("all_through")
+    )
+    schools = df.select(
+        "urn",
+        "laestab",
+        "name",
+        "la_code",
+        pl.col("la_name").fill_null(""),
+        pl.col("region").fill_null(""),
+        mapped(rules, ["phase_group", "type_name", "all_through"], "phase", phase_from_text, pl.Utf8()),
+        pl.col("type_name").fill_null("").alias("establishment_type"),
+        pl.col("academy_flag").fill_null("").alias("type_group"),
+        mapped(rules, ["phase_group", "academy_flag"], "is_state_funded", state_funded, pl.Boolean()),
+        pl.lit(True).alias("is_open"),
+        "open_date",
+        pl.col("religious_character")
+        .fill_null("")
+        .str.replace_all("No religious character", "None", literal=True),
+        pl.col("admissions_policy").fill_null(""),
+        pl.col("gender").fill_null(""),
+        pl.col("trust").fill_null("").alias("trust_name"),
+        pl.col("ward").fill_null(""),
+        pl.col("constituency").fill_null("").alias("parliamentary_constituency"),
+        pl.col("postcode").fill_null(""),
+        pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
+    )
+    urns = schools["urn"].to_list()
     before = snapshot(urns)
-    inserted, updated = bulk_upsert(
-        School, schools, unique_fields=["urn"], update_fields=REGISTER_FIELDS, ctx=ctx
+    columns, rows = register_rows(schools)
+    inserted, updated = upsert_rows(
+        School,
+        columns,
+        rows.iter_rows(),
+        unique_fields=["urn"],
+        update_fields=REGISTER_FIELDS,
+        ctx=ctx,
+        total=rows.height,
     )
     record_register_history(before, urns, ctx)
     year = pl.col("time_period") // 100  # 202223 -> 2022 (census taken January 2023, academic year 2022/23)
@@ -267,67 +308,104 @@ def load_gias(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
             df = df.filter((pl.col("la_name") == la_name) | pl.col("urn").is_in(existing))
         else:
             df = df.filter(pl.col("la_code") == ctx.la_code)
+    # Each file row against the school it updates (or the model's defaults for a new school), in polars.
+    fields = [f.attname for f in School._meta.concrete_fields if f.attname != "id"]
+    register = query_frame(School.objects.all(), ["id", *fields]).filter(
+        pl.col("urn").is_in(df["urn"].implode())
+    )
+    names, (defaults,) = model_rows(School, [School(urn=0, name="")])
+    attnames = {f.name: f.attname for f in School._meta.concrete_fields}
+    default_of = dict(zip([attnames[n] for n in names], defaults, strict=True))
+    file_cols = [c for c in df.columns if c != "urn"]
+    joined = df.rename({c: f"file__{c}" for c in file_cols}).join(
+        register, on="urn", how="left", maintain_order="left"
+    )
+    joined = joined.with_columns(
+        pl.col(c).fill_null(default_of[c]) if default_of[c] is not None else pl.col(c)
+        for c in fields
+        if c not in {"urn", "updated_at", "source_run_id"}
+    )
+
+    def file(name: str) -> pl.Expr:
+        return pl.col(f"file__{name}")
+
+    def file_or_kept(name: str, attr: str | None = None) -> pl.Expr:
+        return pl.coalesce(file(name), pl.col(attr or name))
+
+    status = file("status").fill_null("Open")
+    is_open = status.str.to_lowercase().str.starts_with("open")
+    evidence = pl.concat_str(
+        pl.lit("GIAS establishment status '"),
+        status,
+        pl.lit("'"),
+        pl.when(file("close_date").is_not_null())
+        .then(pl.lit(", close date ") + file("close_date").dt.strftime("%-d %B %Y"))
+        .otherwise(pl.lit("")),
+        pl.lit("."),
+    )
+    head_parts = [
+        pl.when(file(p).is_not_null() & (file(p) != "Not applicable")).then(file(p))
+        for p in ("head_title", "head_first", "head_last")
+    ]
+    head = pl.concat_list(head_parts).list.drop_nulls().list.join(" ")
+    rules = joined.select(file("phase"), file("type_name"), file("type_group"))
+    phase = mapped(rules, ["file__phase", "file__type_name"], "phase", phase_from_text, pl.Utf8())
+    funded = mapped(rules, ["file__type_name", "file__type_group"], "funded", state_funded, pl.Boolean())
+    has_phase = file("phase").is_not_null() | file("type_name").is_not_null()
+    values = {
+        "name": file("name"),
+        "la_code": file_or_kept("la_code"),
+        "la_name": file_or_kept("la_name"),
+        "establishment_type": file_or_kept("type_name", "establishment_type"),
+        "type_group": file_or_kept("type_group"),
+        "is_open": is_open,
+        "closure_evidence": pl.when(is_open).then(pl.col("closure_evidence")).otherwise(evidence),
+        "open_date": file_or_kept("open_date"),
+        "close_date": file("close_date"),
+        "statutory_low_age": file("low_age"),
+        "statutory_high_age": file("high_age"),
+        "gender": file_or_kept("gender"),
+        "religious_character": file_or_kept("religious_character"),
+        "admissions_policy": file_or_kept("admissions_policy"),
+        "street": file("street").fill_null(""),
+        "locality": file("locality").fill_null(""),
+        "town": file("town").fill_null(""),
+        "postcode": file_or_kept("postcode"),
+        "ward": file_or_kept("ward"),
+        "parliamentary_constituency": file_or_kept("constituency", "parliamentary_constituency"),
+        "region": file_or_kept("region"),
+        "easting": pl.when(file("easting") != 0).then(file("easting")),
+        "northing": pl.when(file("northing") != 0).then(file("northing")),
+        "website": file("website").fill_null(""),
+        "telephone": file("telephone").fill_null(""),
+        "head_name": pl.when(head != "").then(head).otherwise(pl.col("head_name")),
+        "head_job_title": file_or_kept("head_job", "head_job_title"),
+        "capacity": file_or_kept("capacity"),
+        "phase": pl.when(has_phase).then(phase).otherwise(pl.col("phase")),
+        "is_state_funded": pl.when(has_phase).then(funded).otherwise(pl.col("is_state_funded")),
+        "has_sixth_form": pl.when(file("sixth_form").is_not_null())
+        .then(file("sixth_form").str.to_lowercase().str.starts_with("has"))
+        .otherwise(pl.col("has_sixth_form")),
+        "source_run_id": pl.lit(ctx.run.pk, dtype=pl.Int64),
+    }
+    joined = joined.with_columns(**{k: v.cast(joined.schema[k]) for k, v in values.items()})
+    created = joined.filter(pl.col("id").is_null()).height
     urns = df["urn"].to_list()
     before = snapshot(urns)
-    existing_by_urn = {s.urn: s for s in School.objects.filter(urn__in=urns)}
-    to_create: list[School] = []
-    to_update: list[School] = []
-    changed_fields: set[str] = set()
-    for r in df.iter_rows(named=True):
-        school = existing_by_urn.get(r["urn"]) or School(urn=r["urn"], name=r["name"])
-        head = " ".join(
-            p for p in (r["head_title"], r["head_first"], r["head_last"]) if p and p != "Not applicable"
-        )
-        values = {
-            "name": r["name"],
-            "la_code": r["la_code"] if r["la_code"] is not None else school.la_code,
-            "la_name": r["la_name"] or school.la_name,
-            "establishment_type": r["type_name"] or school.establishment_type,
-            "type_group": r["type_group"] or school.type_group,
-            "is_open": (r["status"] or "Open").lower().startswith("open"),
-            "closure_evidence": (
-                f"GIAS establishment status '{r['status']}'"
-                + (f", close date {r['close_date']:%-d %B %Y}" if r["close_date"] else "")
-                + "."
-                if not (r["status"] or "Open").lower().startswith("open")
-                else school.closure_evidence
-            ),
-            "open_date": r["open_date"] or school.open_date,
-            "close_date": r["close_date"],
-            "statutory_low_age": r["low_age"],
-            "statutory_high_age": r["high_age"],
-            "gender": r["gender"] or school.gender,
-            "religious_character": r["religious_character"] or school.religious_character,
-            "admissions_policy": r["admissions_policy"] or school.admissions_policy,
-            "street": r["street"] or "",
-            "locality": r["locality"] or "",
-            "town": r["town"] or "",
-            "postcode": r["postcode"] or school.postcode,
-            "ward": r["ward"] or school.ward,
-            "parliamentary_constituency": r["constituency"] or school.parliamentary_constituency,
-            "region": r["region"] or school.region,
-            "easting": r["easting"] or None,
-            "northing": r["northing"] or None,
-            "website": r["website"] or "",
-            "telephone": r["telephone"] or "",
-            "head_name": head or school.head_name,
-            "head_job_title": r["head_job"] or school.head_job_title,
-            "capacity": r["capacity"] if r["capacity"] is not None else school.capacity,
-            "source_run": ctx.run,
-        }
-        if r["phase"] or r["type_name"]:
-            values["phase"] = phase_from_text(r["phase"], r["type_name"])
-            values["is_state_funded"] = state_funded(r["type_name"], r["type_group"])
-        if r["sixth_form"]:
-            values["has_sixth_form"] = r["sixth_form"].lower().startswith("has")
-        for k, v in values.items():
-            setattr(school, k, v)
-        changed_fields.update(values)
-        (to_update if school.pk else to_create).append(school)
-    bulk_upsert(School, [*to_create, *to_update], unique_fields=["urn"], update_fields=sorted(changed_fields))
+    # A new school's updated_at is the model's (now); an existing school's is left as it was on update.
+    rows = joined.select([pl.col(c) if c != "updated_at" else pl.lit(default_of[c]) for c in fields])
+    upsert_rows(
+        School,
+        names,
+        rows.iter_rows(),
+        unique_fields=["urn"],
+        update_fields=sorted(School._meta.get_field(a).name for a in values),
+        ctx=ctx,
+        total=rows.height,
+    )
     record_register_history(before, urns, ctx)
     ctx.progress(df.height, df.height)
-    return LoadResult(inserted=len(to_create), updated=len(to_update))
+    return LoadResult(inserted=created, updated=df.height - created)
 
 
 GIAS = register(

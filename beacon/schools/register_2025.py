@@ -38,12 +38,21 @@ from beacon.imports.framework import (
     ImportRejected,
     LoadResult,
     Source,
+    query_frame,
     register,
+    update_rows,
     upsert_rows,
 )
 from beacon.indicators.models import SchoolMeasure, ValueStatus
 from beacon.indicators.services import save_school_measures
-from beacon.schools.importers import phase_from_text, record_register_history, snapshot, state_funded
+from beacon.schools.importers import (
+    mapped,
+    phase_from_text,
+    record_register_history,
+    register_rows,
+    snapshot,
+    state_funded,
+)
 from beacon.schools.models import LinkType, Phase, School, SchoolLink
 
 CENSUS_YEAR_NOTE = "January 2025 census = academic year 2024/25, stored as 2024."
@@ -97,11 +106,12 @@ CENSUS_MEASURES = {
 
 
 def _la_name_by_code() -> dict[int, tuple[str, str]]:
-    out: dict[int, tuple[str, str]] = {}
-    for code, name, region in School.objects.exclude(la_name="").values_list("la_code", "la_name", "region"):
-        if code is not None and code not in out:
-            out[code] = (name, region)
-    return out
+    rows = (
+        query_frame(School.objects.exclude(la_name=""), ["la_code", "la_name", "region"])
+        .drop_nulls("la_code")
+        .unique("la_code", keep="first", maintain_order=True)
+    )
+    return {code: (name, region) for code, name, region in rows.iter_rows()}
 
 
 def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
@@ -135,52 +145,71 @@ def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         notes.append(f"{national.height} national summary rows (URN 'NAT') were not imported.")
     urns = df["urn"].to_list()
     before = snapshot(urns)
-    existing = {s.urn: s for s in School.objects.filter(urn__in=urns)}
+    # The register's corrections and additions in polars: the file against the schools it names.
     la_names = _la_name_by_code()
-    created: list[School] = []
-    changed: list[School] = []
-    for urn, la, estab, school_type in df.select("urn", "la", "estab", "school_type").iter_rows():
-        funded = state_funded(school_type, None)
-        school = existing.get(urn)
-        if school is None:
-            la_name, region = la_names.get(la, ("", ""))
-            created.append(
-                School(
-                    urn=urn,
-                    name=f"{PLACEHOLDER_PREFIX}{urn}",
-                    la_code=la,
-                    la_name=la_name,
-                    region=region,
-                    laestab=la * 10000 + estab,
-                    establishment_type=school_type or "",
-                    type_group=school_type or "",
-                    phase=phase_from_text(school_type),
-                    is_state_funded=funded,
-                    is_open=True,
-                    source_run=ctx.run,
-                )
-            )
-            continue
-        dirty = False
-        if school.is_state_funded != funded:
-            school.is_state_funded = funded
-            dirty = True
-        if school.laestab is None:
-            school.laestab = la * 10000 + estab
-            dirty = True
-        if dirty:
-            changed.append(school)
-    if created:
-        School.objects.bulk_create(created, batch_size=1000)
-    if changed:
-        School.objects.bulk_update(changed, ["is_state_funded", "laestab"], batch_size=1000)
+    areas = pl.DataFrame(
+        {
+            "la": list(la_names),
+            "la_name": [v[0] for v in la_names.values()],
+            "region": [v[1] for v in la_names.values()],
+        },
+        schema={"la": pl.Int64, "la_name": pl.Utf8, "region": pl.Utf8},
+    )
+    rows = df.select("urn", pl.col("la").cast(pl.Int64), "estab", "school_type")
+    rows = rows.with_columns(
+        mapped(rows, ["school_type"], "funded", lambda t: state_funded(t, None), pl.Boolean()),
+        (pl.col("la") * 10000 + pl.col("estab")).alias("laestab"),
+    )
+    existing = before.select(
+        "urn", "id", pl.col("is_state_funded").alias("was_funded"), pl.col("laestab").alias("had_laestab")
+    )
+    rows = rows.join(existing, on="urn", how="left", maintain_order="left")
+    new = (
+        rows.filter(pl.col("id").is_null())
+        .unique("urn", keep="first", maintain_order=True)  # a URN twice: the first row created it
+        .join(areas, on="la", how="left", maintain_order="left")
+        .select(
+            "urn",
+            (pl.lit(PLACEHOLDER_PREFIX) + pl.col("urn").cast(pl.Utf8)).alias("name"),
+            pl.col("la").alias("la_code"),
+            pl.col("la_name").fill_null(""),
+            pl.col("region").fill_null(""),
+            "laestab",
+            pl.col("school_type").fill_null("").alias("establishment_type"),
+            pl.col("school_type").fill_null("").alias("type_group"),
+            mapped(
+                rows.filter(pl.col("id").is_null()).unique("urn", keep="first", maintain_order=True),
+                ["school_type"],
+                "phase",
+                phase_from_text,
+                pl.Utf8(),
+            ),
+            pl.col("funded").alias("is_state_funded"),
+            pl.lit(True).alias("is_open"),
+            pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
+        )
+    )
+    # An existing school: the funding flag from SCHOOLTYPE, and its LAESTAB if it had none (last row wins).
+    fixes = (
+        rows.filter(pl.col("id").is_not_null())
+        .unique("urn", keep="last", maintain_order=True)
+        .with_columns(pl.coalesce("had_laestab", "laestab").alias("laestab"))
+        .filter((pl.col("funded") != pl.col("was_funded")) | pl.col("had_laestab").is_null())
+    )
+    if new.height:
+        columns, register = register_rows(new)
+        upsert_rows(School, columns, register.iter_rows(), unique_fields=["urn"], update_fields=[])
+    update_rows(
+        School, ["is_state_funded", "laestab"], list(fixes.select("id", "funded", "laestab").iter_rows())
+    )
     record_register_history(before, urns, ctx)
+    created = new["urn"].to_list()
     if created:
         notes.append(
             f"Register: {len(created)} school(s) opened or re-registered since the 2022 register added "
-            f"(URN {', '.join(str(s.urn) for s in created[:20])}{' ...' if len(created) > 20 else ''})."
+            f"(URN {', '.join(str(u) for u in created[:20])}{' ...' if len(created) > 20 else ''})."
         )
-    flipped = sum(1 for s in changed if before.get(s.urn) is not None)
+    flipped = fixes.height
     if flipped:
         notes.append(
             f"Register: {flipped} school(s) corrected (state-funded or not, from SCHOOLTYPE; LAESTAB)."
@@ -257,9 +286,18 @@ def _phase_from_flags(primary: int | None, secondary: int | None) -> str | None:
 
 
 def closure_evidence(
-    school: School, *, census_label: str, register_label: str, listed: bool, successor: SchoolLink | None
+    school: School,
+    *,
+    census_label: str,
+    register_label: str,
+    listed: bool,
+    successor: SchoolLink | None,
+    latest: tuple[int, float] | None,
 ) -> str:
-    """The evidence for holding `school` as closed, one clause per fact, from what the register holds."""
+    """The evidence for holding `school` as closed, one clause per fact, from what the register holds.
+
+    `latest` is the school's most recent census headcount with a figure, (year, pupils), if any.
+    """
     facts = []
     if school.close_date:
         facts.append(f"GIAS close date {school.close_date:%-d %B %Y}")
@@ -272,12 +310,6 @@ def closure_evidence(
             f"succeeded by {successor.linked_name or 'URN ' + str(successor.linked_urn)} "
             f"(URN {successor.linked_urn}){when}, in that census (GIAS links)"
         )
-    latest = (
-        SchoolMeasure.objects.filter(school=school, measure__code="pupils", status=ValueStatus.OK)
-        .order_by("-year")
-        .values_list("year", "value")
-        .first()
-    )
     if latest is not None and latest[1] == 0:
         facts.append(f"0 pupils on roll in the {latest[0]}/{str(latest[0] + 1)[-2:]} census")
     elif latest is not None:
@@ -292,45 +324,70 @@ def mark_closures(listed_urns: set[int], ctx: ImportContext, census_year: int) -
     qs = School.objects.filter(is_open=True)
     if ctx.la_code is not None:
         qs = qs.filter(la_code=ctx.la_code)
-    in_census = set(
-        SchoolMeasure.objects.filter(measure__code="pupils", year=census_year, school__in=qs).values_list(
-            "school_id", flat=True
-        )
+    pupils = query_frame(
+        SchoolMeasure.objects.filter(measure__code="pupils"), ["school_id", "year", "value", "status"]
     )
-    if not in_census:
+    census_ids = pupils.filter(pl.col("year") == census_year)["school_id"]
+    open_schools = query_frame(qs, ["id", "urn"])
+    in_census = open_schools.filter(pl.col("id").is_in(census_ids.implode()))
+    if not in_census.height:
         return [
             f"Closure check skipped: no {census_year}/{str(census_year + 1)[-2:]} census is imported for these "
             "schools (absence from a file not read is no evidence)."
         ]
     # A school that has a successor in the census is closed even if the 2024/25 list still names it
     # (the list keeps schools that closed during the year, e.g. at an academy conversion).
-    census_urns = set(
-        SchoolMeasure.objects.filter(measure__code="pupils", year=census_year).values_list(
-            "school__urn", flat=True
-        )
+    census_urns = query_frame(
+        School.objects.filter(
+            pk__in=SchoolMeasure.objects.filter(measure__code="pupils", year=census_year).values("school_id")
+        ),
+        ["urn"],
+    )["urn"]
+    links = query_frame(
+        SchoolLink.objects.filter(direction=LinkType.SUCCESSOR).order_by("established"),
+        ["id", "urn", "linked_urn"],
     )
-    successors: dict[int, SchoolLink] = {}
-    for link in SchoolLink.objects.filter(
-        urn__in=list(qs.values_list("urn", flat=True)), direction=LinkType.SUCCESSOR
-    ).order_by("established"):
-        if link.linked_urn in census_urns:
-            successors[link.urn] = link
-    gone = [s for s in qs if s.pk not in in_census and (s.urn not in listed_urns or s.urn in successors)]
-    if not gone:
+    links = links.filter(
+        pl.col("urn").is_in(open_schools["urn"].implode()) & pl.col("linked_urn").is_in(census_urns.implode())
+    )
+    successor_link = dict(zip(links["urn"].to_list(), links["id"].to_list(), strict=True))  # the latest wins
+    listed = pl.Series(list(listed_urns), dtype=pl.Int64)
+    gone_frame = open_schools.filter(
+        ~pl.col("id").is_in(census_ids.implode())
+        & (~pl.col("urn").is_in(listed.implode()) | pl.col("urn").is_in(list(successor_link)))
+    )
+    if not gone_frame.height:
         return ["Closure check: every open school is in the 2024/25 list or the census."]
+    gone = list(
+        School.objects.filter(pk__in=gone_frame["id"].to_list())
+        .order_by("urn")
+        .only("id", "urn", "close_date")
+    )
+    successors = SchoolLink.objects.in_bulk(list(successor_link.values()))
+    # The latest census headcount with a figure, per school: one query, not one per school.
+    latest = (
+        pupils.filter(pl.col("status") == ValueStatus.OK.value)
+        .sort("school_id", "year")
+        .group_by("school_id", maintain_order=True)
+        .last()
+    )
+    latest_by_id = {i: (y, v) for i, y, v in latest.select("school_id", "year", "value").iter_rows()}
     urns = [s.urn for s in gone]
     before = snapshot(urns)
     census_label = f"January {census_year + 1} school census"
+    rows = []
     for s in gone:
-        s.closure_evidence = closure_evidence(
+        link = successor_link.get(s.urn)
+        evidence = closure_evidence(
             s,
             census_label=census_label,
             register_label=f"{census_year}/{str(census_year + 1)[-2:]} CSP school list",
             listed=s.urn in listed_urns,
-            successor=successors.get(s.urn),
+            successor=successors[link] if link is not None else None,
+            latest=latest_by_id.get(s.pk),
         )
-        s.is_open = False
-    School.objects.bulk_update(gone, ["is_open", "closure_evidence"], batch_size=1000)
+        rows.append((s.pk, False, evidence))
+    update_rows(School, ["is_open", "closure_evidence"], rows)
     record_register_history(before, urns, ctx)
     return [
         f"Marked closed, with the evidence on each school's page: {len(gone)} school(s) (URN "
@@ -346,35 +403,51 @@ def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     qs = School.objects.all()
     if ctx.la_code is not None:
         qs = qs.filter(la_code=ctx.la_code)
-    schools = {s.urn: s for s in qs.filter(urn__in=list(listed))}
-    before = snapshot(list(schools))
-    changed: list[School] = []
-    for urn, name, postcode, primary, secondary in df.select(
-        "urn", "name", "postcode", "is_primary", "is_secondary"
-    ).iter_rows():
-        school = schools.get(urn)
-        if school is None:
-            continue
-        dirty = False
-        if name and (not school.name or school.name.startswith(PLACEHOLDER_PREFIX)):
-            school.name = name
-            dirty = True
-        if postcode and not school.postcode:
-            school.postcode = postcode
-            dirty = True
-        flag_phase = _phase_from_flags(primary, secondary)
-        if flag_phase and school.phase == Phase.OTHER:
-            school.phase = flag_phase
-            dirty = True
-        if dirty:
-            changed.append(school)
-    if changed:
-        School.objects.bulk_update(changed, ["name", "postcode", "phase"], batch_size=1000)
-    record_register_history(before, [s.urn for s in changed], ctx)
+    schools = query_frame(qs, ["id", "urn", "name", "postcode", "phase"]).filter(
+        pl.col("urn").is_in(df["urn"].implode())
+    )
+    # Each file row against its school, in file order (a repeated URN: the last row's values stand).
+    flag_phase = (
+        pl.when(
+            pl.col("is_primary").fill_null(0).cast(pl.Boolean)
+            & pl.col("is_secondary").fill_null(0).cast(pl.Boolean)
+        )
+        .then(pl.lit(Phase.ALL_THROUGH.value))
+        .when(pl.col("is_primary").fill_null(0).cast(pl.Boolean))
+        .then(pl.lit(Phase.PRIMARY.value))
+        .when(pl.col("is_secondary").fill_null(0).cast(pl.Boolean))
+        .then(pl.lit(Phase.SECONDARY.value))
+    )
+    rows = df.select(
+        "urn",
+        pl.col("name").alias("new_name"),
+        pl.col("postcode").alias("new_postcode"),
+        flag_phase.alias("new_phase"),
+    ).join(schools, on="urn", how="inner", maintain_order="left")
+    # Row by row, a school named twice would see its first row's changes; fold them in file order.
+    changes: dict[int, tuple[int, str, str, str]] = {}
+    for urn, new_name, new_postcode, new_phase, pk, name, postcode, phase in rows.iter_rows():
+        if urn in changes:
+            _, name, postcode, phase = changes[urn]
+        if new_name and (not name or name.startswith(PLACEHOLDER_PREFIX)):
+            name = new_name
+        if new_postcode and not postcode:
+            postcode = new_postcode
+        if new_phase and phase == Phase.OTHER:
+            phase = new_phase
+        changes[urn] = (pk, name, postcode, phase)
+    current = {
+        pk: (name, postcode, phase)
+        for pk, name, postcode, phase in schools.select("id", "name", "postcode", "phase").iter_rows()
+    }
+    changed = [(pk, *values) for pk, *values in changes.values() if current[pk] != tuple(values)]
+    before = snapshot([urn for urn, (pk, *values) in changes.items() if current[pk] != tuple(values)])
+    update_rows(School, ["name", "postcode", "phase"], changed)
+    record_register_history(before, before["urn"].to_list(), ctx)
     notes = [f"Register: {len(changed)} school(s) given their 2024/25 name, postcode or phase."]
     census_year = ctx.year if ctx.year is not None else 2024
     notes += mark_closures(listed, ctx, census_year)
-    return LoadResult(updated=len(changed), skipped=df.height - len(schools), notes=notes)
+    return LoadResult(updated=len(changed), skipped=df.height - schools.height, notes=notes)
 
 
 CSP_SCHOOL_REGISTER = register(
