@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from beacon.imports.framework import may_have_short_rows, query_frame, read_table, run_import, update_rows
+from beacon.imports.framework import may_have_short_rows, model_frame, read_table, run_import, update_rows
 from beacon.imports.models import RunStatus
 from beacon.schools.importers import mapped, phase_from_text, state_funded
 from beacon.schools.models import Phase, School
@@ -39,12 +39,12 @@ def test_rules_per_distinct_combination_give_the_row_by_row_answer(data_dir: Pat
 @pytest.mark.django_db
 def test_query_frame_reads_what_the_orm_reads(camden_register: None) -> None:
     fields = ["id", "urn", "name", "is_open", "open_date", "la_code", "has_sixth_form", "source_run_id"]
-    frame = query_frame(School.objects.filter(la_code=CAMDEN).order_by("urn"), fields)
+    frame = model_frame(School.objects.filter(la_code=CAMDEN).order_by("urn"), fields)
     orm = list(School.objects.filter(la_code=CAMDEN).order_by("urn").values_list(*fields))
     assert frame.height == len(orm) > 50
     assert [tuple(r) for r in frame.iter_rows()] == orm
     assert frame.schema["open_date"] == pl.Date and frame.schema["is_open"] == pl.Boolean
-    assert query_frame(School.objects.filter(pk__in=[]), fields).columns == fields
+    assert model_frame(School.objects.filter(pk__in=[]), fields).columns == fields
 
 
 @pytest.mark.django_db

@@ -9,21 +9,24 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 
 
-def query_frame(qs: Any, schema: dict[str, Any]) -> pl.DataFrame:
-    """A `values_list` queryset read straight into polars: Django compiles the SQL, the database cursor's
-    rows go to polars without Django's per-row conversion (a national pass reads ~1.5 million measures).
-    Django's SQLite connection already turns dates, datetimes and booleans into Python values; its
-    datetimes are naive (UTC), so a timezone-aware column is read naive and then marked UTC."""
-    conn = connections[qs.db]
+def fetch_rows(qs: Any) -> list[tuple[Any, ...]]:
+    """The rows of a `values_list` queryset straight from the database cursor: the ORM's own SQL, without
+    Django's per-row conversion (the imports and the national risk pass read hundreds of thousands)."""
     try:
         sql, params = qs.query.sql_with_params()
     except EmptyResultSet:  # e.g. `pk__in=[]`: the ORM knows there are no rows without asking
-        rows: list[tuple[Any, ...]] = []
-    else:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-    if conn.vendor != "sqlite":
+        return []
+    with connections[qs.db].cursor() as cur:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+def query_frame(qs: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    """A `values_list` queryset as a polars frame of the given schema (rows from `fetch_rows`).
+    Django's SQLite connection already turns dates, datetimes and booleans into Python values; its
+    datetimes are naive (UTC), so a timezone-aware column is read naive and then marked UTC."""
+    rows = fetch_rows(qs)
+    if connections[qs.db].vendor != "sqlite":
         return pl.DataFrame(rows, schema=schema, orient="row")
     aware = [k for k, v in schema.items() if isinstance(v, pl.Datetime) and v.time_zone]
     raw = {k: pl.Datetime(v.time_unit) if k in aware else v for k, v in schema.items()}

@@ -19,11 +19,11 @@ from typing import Any, Literal
 import polars as pl
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from beacon.core.frames import fetch_rows
 from beacon.imports import parsing
 from beacon.imports.models import ImportRun, RunStatus
 
@@ -712,7 +712,7 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def query_frame(queryset: models.QuerySet[Any], fields: Sequence[str]) -> pl.DataFrame:
+def model_frame(queryset: models.QuerySet[Any], fields: Sequence[str]) -> pl.DataFrame:
     """`queryset.values_list(*fields)` as a polars frame, read straight from the cursor (decision 0026).
 
     The SQL is the ORM's own; only the per-row conversion of Django's iterator is skipped, so the types
@@ -720,15 +720,7 @@ def query_frame(queryset: models.QuerySet[Any], fields: Sequence[str]) -> pl.Dat
     them as text), numbers Float64, everything else text. `fields` are names or attnames ("school_id").
     """
     model = queryset.model
-    qs = queryset.values_list(*fields)
-    try:
-        sql, params = qs.query.sql_with_params()
-    except EmptyResultSet:  # e.g. `pk__in=[]`: the ORM knows there are no rows without asking
-        rows: list[tuple[Any, ...]] = []
-    else:
-        with connections[qs.db].cursor() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
+    rows = fetch_rows(queryset.values_list(*fields))
     types: dict[str, pl.DataType | None] = {}
     for name in fields:
         f = model._meta.get_field(name)

@@ -16,8 +16,8 @@ from beacon.imports.framework import (
     LoadResult,
     Source,
     copy_to_history,
+    model_frame,
     model_rows,
-    query_frame,
     register,
     upsert_rows,
 )
@@ -69,12 +69,12 @@ def snapshot(urns: list[int]) -> pl.DataFrame:
     fields = ["id", *AUDITED_FIELDS]
     if len(urns) <= 2000:
         parts = [
-            query_frame(School.objects.filter(urn__in=urns[start : start + 1000]), fields)
+            model_frame(School.objects.filter(urn__in=urns[start : start + 1000]), fields)
             for start in range(0, len(urns), 1000)
         ]
-        return pl.concat(parts) if parts else query_frame(School.objects.none(), fields)
+        return pl.concat(parts) if parts else model_frame(School.objects.none(), fields)
     # Most of the register: one read of the whole table is cheaper than IN lists of thousands of URNs.
-    return query_frame(School.objects.all(), fields).filter(pl.col("urn").is_in(urns))
+    return model_frame(School.objects.all(), fields).filter(pl.col("urn").is_in(urns))
 
 
 def record_register_history(before: pl.DataFrame, urns: list[int], ctx: ImportContext) -> None:
@@ -310,7 +310,7 @@ def load_gias(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
             df = df.filter(pl.col("la_code") == ctx.la_code)
     # Each file row against the school it updates (or the model's defaults for a new school), in polars.
     fields = [f.attname for f in School._meta.concrete_fields if f.attname != "id"]
-    register = query_frame(School.objects.all(), ["id", *fields]).filter(
+    register = model_frame(School.objects.all(), ["id", *fields]).filter(
         pl.col("urn").is_in(df["urn"].implode())
     )
     names, (defaults,) = model_rows(School, [School(urn=0, name="")])

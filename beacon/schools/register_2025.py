@@ -38,7 +38,7 @@ from beacon.imports.framework import (
     ImportRejected,
     LoadResult,
     Source,
-    query_frame,
+    model_frame,
     register,
     update_rows,
     upsert_rows,
@@ -107,7 +107,7 @@ CENSUS_MEASURES = {
 
 def _la_name_by_code() -> dict[int, tuple[str, str]]:
     rows = (
-        query_frame(School.objects.exclude(la_name=""), ["la_code", "la_name", "region"])
+        model_frame(School.objects.exclude(la_name=""), ["la_code", "la_name", "region"])
         .drop_nulls("la_code")
         .unique("la_code", keep="first", maintain_order=True)
     )
@@ -324,11 +324,11 @@ def mark_closures(listed_urns: set[int], ctx: ImportContext, census_year: int) -
     qs = School.objects.filter(is_open=True)
     if ctx.la_code is not None:
         qs = qs.filter(la_code=ctx.la_code)
-    pupils = query_frame(
+    pupils = model_frame(
         SchoolMeasure.objects.filter(measure__code="pupils"), ["school_id", "year", "value", "status"]
     )
     census_ids = pupils.filter(pl.col("year") == census_year)["school_id"]
-    open_schools = query_frame(qs, ["id", "urn"])
+    open_schools = model_frame(qs, ["id", "urn"])
     in_census = open_schools.filter(pl.col("id").is_in(census_ids.implode()))
     if not in_census.height:
         return [
@@ -337,13 +337,13 @@ def mark_closures(listed_urns: set[int], ctx: ImportContext, census_year: int) -
         ]
     # A school that has a successor in the census is closed even if the 2024/25 list still names it
     # (the list keeps schools that closed during the year, e.g. at an academy conversion).
-    census_urns = query_frame(
+    census_urns = model_frame(
         School.objects.filter(
             pk__in=SchoolMeasure.objects.filter(measure__code="pupils", year=census_year).values("school_id")
         ),
         ["urn"],
     )["urn"]
-    links = query_frame(
+    links = model_frame(
         SchoolLink.objects.filter(direction=LinkType.SUCCESSOR).order_by("established"),
         ["id", "urn", "linked_urn"],
     )
@@ -403,7 +403,7 @@ def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     qs = School.objects.all()
     if ctx.la_code is not None:
         qs = qs.filter(la_code=ctx.la_code)
-    schools = query_frame(qs, ["id", "urn", "name", "postcode", "phase"]).filter(
+    schools = model_frame(qs, ["id", "urn", "name", "postcode", "phase"]).filter(
         pl.col("urn").is_in(df["urn"].implode())
     )
     # Each file row against its school, in file order (a repeated URN: the last row's values stand).
