@@ -41,8 +41,7 @@ from beacon.imports.framework import (
     register,
     upsert_rows,
 )
-from beacon.indicators.models import SchoolMeasure, ValueStatus
-from beacon.indicators.services import save_school_measures
+from beacon.schools.figures import figures
 from beacon.schools.importers import phase_from_text, record_register_history, snapshot, state_funded
 from beacon.schools.models import LinkType, Phase, School, SchoolLink
 
@@ -87,13 +86,6 @@ CENSUS_COLUMNS = (
     _num("fsm_ever6", "PNUMFSMEVER"),
     _num("fsm_ever6_base", "NORFSMEVER"),
 )
-CENSUS_MEASURES = {
-    "pupils": "pupils",
-    "sen_ehcp": "sen_ehcp",
-    "sen_support": "sen_support",
-    "eal": "eal",
-    "fsm_ever6": "fsm_ever6",
-}
 
 
 def _la_name_by_code() -> dict[int, tuple[str, str]]:
@@ -186,28 +178,9 @@ def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
             f"Register: {flipped} school(s) corrected (state-funded or not, from SCHOOLTYPE; LAESTAB)."
         )
 
-    # FSM ever 6 where its base (NORFSMEVER) is 'NA': the file prints 0.00%, which is not a figure.
-    no_base = pl.col("fsm_ever6_base__status") == ValueStatus.NOT_APPLICABLE
-    df = df.with_columns(
-        pl.when(no_base).then(None).otherwise(pl.col("fsm_ever6")).alias("fsm_ever6"),
-        pl.when(no_base)
-        .then(pl.lit(ValueStatus.NOT_AVAILABLE.value))
-        .otherwise(pl.col("fsm_ever6__status"))
-        .alias("fsm_ever6__status"),
-    )
-    parts = []
-    for col, code in CENSUS_MEASURES.items():
-        part = df.select(
-            "urn",
-            pl.lit(code).alias("measure"),
-            pl.lit(ctx.year, dtype=pl.Int64).alias("year"),
-            pl.col(col).cast(pl.Float64).round(6).alias("value"),
-            pl.col(f"{col}__status").alias("status"),
-        )
-        parts.append(part.filter(pl.col("status") != ValueStatus.MISSING))
-    measures = save_school_measures(pl.concat(parts), ctx)
+    # The census measures: written by indicators, which owns them (beacon.schools.figures).
+    measures = figures().write_census("csp_census_register", df, ctx)
     notes += measures.notes
-    notes.append(f"Census measures: {measures.inserted} added, {measures.updated} updated.")
     return LoadResult(
         inserted=len(created) + measures.inserted,
         updated=measures.updated,
@@ -272,12 +245,7 @@ def closure_evidence(
             f"succeeded by {successor.linked_name or 'URN ' + str(successor.linked_urn)} "
             f"(URN {successor.linked_urn}){when}, in that census (GIAS links)"
         )
-    latest = (
-        SchoolMeasure.objects.filter(school=school, measure__code="pupils", status=ValueStatus.OK)
-        .order_by("-year")
-        .values_list("year", "value")
-        .first()
-    )
+    latest = figures().latest_headcount(school)
     if latest is not None and latest[1] == 0:
         facts.append(f"0 pupils on roll in the {latest[0]}/{str(latest[0] + 1)[-2:]} census")
     elif latest is not None:
@@ -292,11 +260,8 @@ def mark_closures(listed_urns: set[int], ctx: ImportContext, census_year: int) -
     qs = School.objects.filter(is_open=True)
     if ctx.la_code is not None:
         qs = qs.filter(la_code=ctx.la_code)
-    in_census = set(
-        SchoolMeasure.objects.filter(measure__code="pupils", year=census_year, school__in=qs).values_list(
-            "school_id", flat=True
-        )
-    )
+    census = figures().census_schools(census_year)  # a census headcount for that year (indicators)
+    in_census = set(census.filter(pk__in=qs.values("pk")).values_list("pk", flat=True))
     if not in_census:
         return [
             f"Closure check skipped: no {census_year}/{str(census_year + 1)[-2:]} census is imported for these "
@@ -304,11 +269,7 @@ def mark_closures(listed_urns: set[int], ctx: ImportContext, census_year: int) -
         ]
     # A school that has a successor in the census is closed even if the 2024/25 list still names it
     # (the list keeps schools that closed during the year, e.g. at an academy conversion).
-    census_urns = set(
-        SchoolMeasure.objects.filter(measure__code="pupils", year=census_year).values_list(
-            "school__urn", flat=True
-        )
-    )
+    census_urns = set(census.values_list("urn", flat=True))
     successors: dict[int, SchoolLink] = {}
     for link in SchoolLink.objects.filter(
         urn__in=list(qs.values_list("urn", flat=True)), direction=LinkType.SUCCESSOR
