@@ -9,7 +9,8 @@ read. A URL parameter this file cannot fill fails the test: register a filler in
 
 The schools are real rows: Argyle Primary School (URN 100008, Camden) is assigned to the adviser,
 headteacher and chair; Haverstock School (URN 100049, Camden) is assigned to nobody; the Westminster
-school is the first (by URN) in the 2022/23 census for LA 213.
+school is the first (by URN) in the 2022/23 census for LA 213. The national role (read only, every school,
+no LA of its own; decision 0027) sees all three and no intelligence, and every write is refused to it.
 """
 
 from __future__ import annotations
@@ -29,14 +30,15 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from simple_history.models import registered_models
 
-from tests.conftest import make_user
+from tests.conftest import CAMDEN, make_user
 
 WESTMINSTER = 213
 ARGYLE, HAVERSTOCK = 100008, 100049
 CENSUS = "helios-census-2022-23/spc_school_level_underlying_data_2022_23.csv"
 LA_WIDE = ("commissioner", "ceo", "director", "sras", "data_manager")
 ASSIGNED = ("adviser", "headteacher", "chair")
-ROLES = (*LA_WIDE, *ASSIGNED)
+NATIONAL = "national"
+ROLES = (*LA_WIDE, *ASSIGNED, NATIONAL)
 SENSITIVITIES = ("general_shared", "general", "safeguarding", "personnel", "finance")
 
 # Who may read which intelligence, written out here independently of beacon.permissions
@@ -50,10 +52,13 @@ READS: dict[str, set[str]] = {
     "headteacher": {"general_shared"},
     "chair": {"general_shared"},
     "data_manager": set(),
+    "national": set(),
 }
 # Which schools each kind of role may see: A (Argyle, assigned), C (Haverstock, Camden, unassigned),
 # B (Westminster).
-SCOPE: dict[str, set[str]] = {r: {"A", "C"} for r in LA_WIDE} | {r: {"A"} for r in ASSIGNED}
+SCOPE: dict[str, set[str]] = (
+    {r: {"A", "C"} for r in LA_WIDE} | {r: {"A"} for r in ASSIGNED} | {NATIONAL: {"A", "C", "B"}}
+)
 PUBLIC = {
     "core:accessibility",
     "profiles:accessibility",
@@ -267,7 +272,15 @@ def world(camden_register: None, data_dir: Any) -> World:
     for key, school in schools.items():
         assert School.objects.filter(name__icontains=school.name).count() == 1, (key, school.name)
 
-    users = {role: make_user(role, role, schools=(ARGYLE,) if role in ASSIGNED else ()) for role in ROLES}
+    users = {
+        role: make_user(
+            role,
+            role,
+            schools=(ARGYLE,) if role in ASSIGNED else (),
+            la_code=None if role == NATIONAL else CAMDEN,
+        )
+        for role in ROLES
+    }
     users["data_manager"].is_staff = True  # as in the demo: staff, without model permissions
     users["data_manager"].save()
     author = make_user("author", "director")
@@ -381,6 +394,30 @@ def history_rows() -> int:
     )
 
 
+def row_counts() -> dict[str, int]:
+    """Rows of every model (sessions aside: signing in writes one), to tell that a request wrote nothing."""
+    from django.apps import apps
+
+    return {
+        m._meta.label: m._default_manager.count()
+        for m in apps.get_models()
+        if m._meta.label != "sessions.Session"
+    }
+
+
+# Pages about a national user's own account (sign-in, second factor): a POST there may record the user's
+# own security event (a failed attempt). Every other page writes nothing for a national user's POST.
+OWN_ACCOUNT_WRITES = {"accounts.SecurityEvent"}
+NATIONAL_OWN_ACCOUNT = {
+    "accounts:login",
+    "accounts:oidc_start",
+    "accounts:oidc_callback",
+    "accounts:security",
+    "accounts:two_factor",
+    "accounts:two_factor_setup",
+}
+
+
 def _signin_redirect(resp: Any) -> bool:
     return resp.status_code == 302 and resp["Location"].startswith(("/account/sign-in/", "/admin/login/"))
 
@@ -389,6 +426,7 @@ def test_every_page_for_every_role_and_school(world: World) -> None:
     problems: list[str] = []
     unfillable: list[str] = []
     statuses: dict[tuple[str, str, str], int] = {}
+    national_posts: dict[str, int] = {}
     patterns = url_patterns()
     assert len(patterns) > 100  # the project's pages and the admin's
     for role in (None, *ROLES):
@@ -439,6 +477,16 @@ def test_every_page_for_every_role_and_school(world: World) -> None:
                 ):
                     problems.append(f"{where}: anonymous got {resp.status_code}, not a sign-in redirect")
                 out_of_scope = names_a_school(name, route) and variant not in scope and not public_page
+                if role == NATIONAL and not is_admin and variant == variants[0]:
+                    # Read only: a POST to any page (its school in scope) is refused and writes nothing.
+                    before_counts = row_counts()
+                    post = client.post(path, {})
+                    national_posts[name] = post.status_code
+                    changed = {k for k, n in row_counts().items() if before_counts.get(k) != n}
+                    if name in NATIONAL_OWN_ACCOUNT:
+                        changed -= OWN_ACCOUNT_WRITES
+                    if changed:
+                        problems.append(f"{where}: a national user's POST wrote to {sorted(changed)}")
                 if out_of_scope and role is not None:
                     if name.startswith("admin:"):
                         ok = resp.status_code in {302, 403, 404} or "MATRIX" not in text
@@ -467,7 +515,7 @@ def test_every_page_for_every_role_and_school(world: World) -> None:
         assert statuses[(role, "schools:detail", "C")] == 200, role
     for role in ASSIGNED:
         assert statuses[(role, "schools:detail", "C")] == 403, role
-    for role in ROLES:
+    for role in set(ROLES) - {NATIONAL}:
         assert statuses[(role, "schools:detail", "B")] == 403, role
     # The risk register and a school's assessment: the risk roles, for schools in their scope only.
     for role in ("commissioner", "ceo", "director", "sras", "adviser"):
@@ -479,6 +527,27 @@ def test_every_page_for_every_role_and_school(world: World) -> None:
     assert statuses[("director", "interventions:notice", "C")] == 200
     assert statuses[("director", "interventions:notice", "B")] in {403, 404}
     assert statuses[("anonymous", "schools:detail", "A")] == 302
+
+    # The national role reads every school, the register and any LA's overview; it has no support, no
+    # interventions, no imports, no audit trail and no intelligence (decision 0027; the tokens above).
+    for page in ("schools:detail", "assessments:school"):
+        for variant in ("A", "C", "B"):
+            assert statuses[(NATIONAL, page, variant)] == 200, (page, variant)
+    for page in ("schools:list", "schools:la_overview", "assessments:register"):
+        assert statuses[(NATIONAL, page, "A")] == 200, page
+    for page in (
+        "support:caseload",
+        "support:case",
+        "interventions:list",
+        "interventions:notice",
+        "imports:list",
+    ):
+        assert statuses[(NATIONAL, page, "A")] == 403, page
+    # Every write refused: no national POST above wrote a row (read pages that ignore a POST render as for
+    # a GET), and the write pages refuse before reading the form.
+    assert len(national_posts) > 80  # every page of the project, not the admin's
+    for page in ("assessments:decide", "assessments:add_intelligence", "support:new_case", "imports:upload"):
+        assert national_posts[page] == 403, page
 
 
 def test_an_unknown_parameter_fails_with_a_clear_message(world: World) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.test import Client
 from django.utils import timezone
 from docx import Document
@@ -42,11 +43,18 @@ from beacon.accountability.models import (
 )
 from beacon.accountability.periods import parse_half_term, previous_half_term
 from beacon.core.versioning import StaleEdit
+from beacon.schools.models import School
 from tests.conftest import CAMDEN, make_user
 from tests.replay import load_once
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 HAVERSTOCK, GOSPEL_OAK, NETLEY, PETITE_ECOLE = 100049, 100025, 100018, 138777
+
+
+def _scope(user: Any) -> tuple[QuerySet[School], QuerySet[Any]]:
+    """What the views pass: the schools the user may see and the restricted intelligence about them."""
+    schools = permissions.visible_schools(user)
+    return schools, permissions.significant_intelligence(user, schools)
 
 
 def _docx_text(data: bytes) -> str:
@@ -227,7 +235,7 @@ def test_half_termly_update_on_camden(camden_ofsted: None) -> None:
     )
 
     period = parse_half_term("spring-1-2025")  # 1 January to 20 February 2026
-    report = selectors.half_termly_report(commissioner, permissions.visible_schools(commissioner), period)
+    report = selectors.half_termly_report(*_scope(commissioner), period)
     assert report.term == spring and report.previous_term == autumn
     assert [(c.urn, c.level, c.rag, c.change) for c in report.categories] == [
         (HAVERSTOCK, "targeted", "red", "More concern"),
@@ -277,9 +285,7 @@ def test_half_termly_update_on_camden(camden_ofsted: None) -> None:
         "utf-8-sig"
     )
     today = dt.date.today()
-    window = selectors.significant_concerns(
-        commissioner, permissions.visible_schools(commissioner), today - dt.timedelta(days=365), today
-    )
+    window = selectors.significant_concerns(*_scope(commissioner), today - dt.timedelta(days=365), today)
     csv_rows = list(csv.reader(io.StringIO(concerns_csv)))
     assert csv_rows[0] == ["Date", "School", "URN", "Concern", "Detail", "Acknowledged by", "Acknowledged at"]
     assert [r[4] for r in csv_rows[1:]] == [c.summary for c in window]
@@ -296,23 +302,16 @@ def test_half_termly_update_on_camden(camden_ofsted: None) -> None:
 
 def test_annual_report_and_real_inadequate_judgement(camden_ofsted: None) -> None:
     ceo = make_user("ceo", "ceo")
-    report = selectors.annual_report(ceo, permissions.visible_schools(ceo), 2012)
+    report = selectors.annual_report(*_scope(ceo), 2012)
     # The only significant concern of 2012/13 in Camden's real Ofsted history.
     assert [(c.urn, c.kind, c.on) for c in report.concerns] == [
         (PETITE_ECOLE, "ofsted_category", dt.date(2013, 6, 18))
     ]
     assert report.concerns[0].summary == "Ofsted: Inadequate (inspection of 18 June 2013)"
-    half = selectors.half_termly_report(
-        ceo, permissions.visible_schools(ceo), parse_half_term("summer-2-2012")
-    )
+    half = selectors.half_termly_report(*_scope(ceo), parse_half_term("summer-2-2012"))
     assert [c.urn for c in half.concerns] == [PETITE_ECOLE]
-    assert (
-        selectors.half_termly_report(
-            ceo, permissions.visible_schools(ceo), parse_half_term("summer-1-2012")
-        ).concerns
-        == []
-    )
-    older = selectors.annual_report(ceo, permissions.visible_schools(ceo), 2009)
+    assert selectors.half_termly_report(*_scope(ceo), parse_half_term("summer-1-2012")).concerns == []
+    older = selectors.annual_report(*_scope(ceo), 2009)
     assert [(c.school_name, c.on) for c in older.concerns] == [
         ("Our Lady Roman Catholic Primary School", dt.date(2009, 11, 25))
     ]
@@ -349,9 +348,7 @@ def test_head_change_from_the_register_and_acknowledgement(camden_ofsted: None, 
         sensitivity="safeguarding", recorded_by=director,
     )  # fmt: skip
     today = dt.date.today()
-    concerns = selectors.significant_concerns(
-        commissioner, permissions.visible_schools(commissioner), today, today
-    )
+    concerns = selectors.significant_concerns(*_scope(commissioner), today, today)
     assert [(c.kind, c.summary) for c in concerns if c.kind == "head_change"] == [
         ("head_change", "Headteacher change: Mr James Hadley to Ms Ada Example")
     ]
@@ -374,9 +371,7 @@ def test_head_change_from_the_register_and_acknowledgement(camden_ofsted: None, 
     ack = ConcernAcknowledgement.objects.get(key=head_key)
     assert ack.acknowledged_by == commissioner and ack.school == school and ack.note == "Spoke to the chair"
     assert ack.history.first().history_change_reason == "Concern acknowledged"
-    acked = selectors.find_concern(
-        commissioner, permissions.visible_schools(commissioner), head_key, today, today
-    )
+    acked = selectors.find_concern(*_scope(commissioner), head_key, today, today)
     assert acked is not None and acked.acknowledged_by == "cora"
     with pytest.raises(ValidationError):
         services.acknowledge(acked, user=commissioner)

@@ -471,7 +471,9 @@ def test_direction_of_travel(people: dict[str, Any]) -> None:
         selectors.direction_of_travel(TermlyAssessment.objects.get(school__urn=BRECKNOCK, term=autumn))
         == "new"
     )
-    rows = {r.school.urn: r for r in selectors.register_rows(d, autumn)}
+    rows = {
+        r.school.urn: r for r in selectors.register_rows(permissions.current_risk_register_schools(d), autumn)
+    }
     assert rows[ARGYLE].direction == "improving" and rows[ARGYLE].previous_rag == "red"
     assert rows[BRECKNOCK].direction == "new"
 
@@ -647,17 +649,25 @@ def test_register_filters_and_sort(people: dict[str, Any]) -> None:
     result(school(ARGYLE), t, "A-viii", "met")
     _decided(school(BRECKNOCK), t, "red", "targeted", d)
     services.refresh_proposals(t, permissions.risk_register_schools(d))  # as the register page does
-    rows = selectors.register_rows(d, t)
+    rows = selectors.register_rows(permissions.current_risk_register_schools(d), t)
     assert [r.school.urn for r in rows[:2]] == [ACLAND, ARGYLE]
     assert (rows[0].risk_score, rows[1].risk_score) == (2.0, 1.0)
     f = selectors.RegisterFilters(rags=["red"])
-    assert [r.school.urn for r in selectors.register_rows(d, t, f)] == [BRECKNOCK]
+    assert [
+        r.school.urn for r in selectors.register_rows(permissions.current_risk_register_schools(d), t, f)
+    ] == [BRECKNOCK]
     f = selectors.RegisterFilters(levels=["focused"])
-    assert {r.school.urn for r in selectors.register_rows(d, t, f)} == {ACLAND, ARGYLE}
+    assert {
+        r.school.urn for r in selectors.register_rows(permissions.current_risk_register_schools(d), t, f)
+    } == {ACLAND, ARGYLE}
     f = selectors.RegisterFilters(phases=["secondary"], levels=["focused"])
-    assert [r.school.urn for r in selectors.register_rows(d, t, f)] == [ACLAND]
+    assert [
+        r.school.urn for r in selectors.register_rows(permissions.current_risk_register_schools(d), t, f)
+    ] == [ACLAND]
     f = selectors.RegisterFilters(adviser=str(people["other_adviser"].pk))
-    assert [r.school.urn for r in selectors.register_rows(d, t, f)] == [BRECKNOCK]
+    assert [
+        r.school.urn for r in selectors.register_rows(permissions.current_risk_register_schools(d), t, f)
+    ] == [BRECKNOCK]
     body = (
         client_for(d)
         .get(f"/risk/?term=autumn-2025&rag=red&adviser={people['other_adviser'].pk}")

@@ -40,7 +40,7 @@ def test_register_sorts_by_stored_probability_and_flags_watch(camden_register: N
     )
     WatchThreshold.objects.create(probability=0.6, note="test")
     services.refresh_proposals(t, permissions.risk_register_schools(director))
-    rows = selectors.register_rows(director, t)
+    rows = selectors.register_rows(permissions.current_risk_register_schools(director), t)
     assert [r.school.urn for r in rows[:2]] == [ARGYLE, BRECKNOCK]
     assert (rows[0].probability, rows[1].probability) == (0.72, 0.31)
     first = rows[0]
@@ -97,7 +97,7 @@ def test_judgement_recorded_by_people_lifts_the_ranking_to_the_watch_threshold(c
             source="cpp_visit",
         )
     services.refresh_proposals(t, permissions.risk_register_schools(director))
-    rows = selectors.register_rows(director, t)
+    rows = selectors.register_rows(permissions.current_risk_register_schools(director), t)
     assert [r.school.urn for r in rows[:3]] == [ARGYLE, judged.urn, BRECKNOCK]
     by_urn = {r.school.urn: r for r in rows}
     assert by_urn[judged.urn].probability == 0.05 and by_urn[judged.urn].ranking_probability == 0.6

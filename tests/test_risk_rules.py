@@ -323,6 +323,7 @@ def test_stale_evidence_shows_its_year_and_is_never_met(camden_demo: None, clien
 def test_judgement_routes_score_and_the_sras_pack(camden_demo: None) -> None:
     from pypdf import PdfReader
 
+    from beacon import permissions
     from beacon.assessments import engine, selectors, services
     from beacon.assessments.models import Intelligence, SRASMeeting, TermlyAssessment
     from beacon.assessments.pdf import render_meeting_pack
@@ -369,7 +370,7 @@ def test_judgement_routes_score_and_the_sras_pack(camden_demo: None) -> None:
     weight_i = 1.0
     assert scores[school.pk] == pytest.approx(weight_i + 1.0)
     services.refresh_proposals(term, School.objects.filter(is_state_funded=True))
-    rows = selectors.register_rows(director, term)
+    rows = selectors.register_rows(permissions.current_risk_register_schools(director), term)
     position = [r.school.pk for r in rows].index(school.pk)
     assert all((r.risk_score or 0) >= 2.0 for r in rows[:position])
 
@@ -446,7 +447,13 @@ def test_judgement_routes_score_and_the_sras_pack(camden_demo: None) -> None:
             summary="Late-recorded parent complaint about SEN provision",
         )
     assert last.date < meeting.date
-    pack = selectors.meeting_pack(director, term, meeting)
+    pack = selectors.meeting_pack(
+        permissions.current_risk_register_schools(director),
+        term,
+        meeting,
+        intelligence=lambda school: permissions.visible_intelligence(director, school),
+        viewer=director,
+    )
     mine = next(p for p in pack.schools if p.row.school.pk == school.pk)
     assert [n.summary for n in mine.new_intelligence] == [
         "Late-recorded parent complaint about SEN provision"

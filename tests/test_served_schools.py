@@ -112,7 +112,9 @@ def test_closure_check_waits_for_the_census(camden_register: None, data_dir: Pat
 def test_risk_register_and_lists_hold_only_served_schools(camden_2025: dict[str, ImportRun]) -> None:
     director = make_user("director", "director")
     served = School.objects.filter(la_code=CAMDEN, is_open=True, is_state_funded=True)
-    rows = assessment_selectors.register_rows(director, Term.parse("autumn-2026"))
+    rows = assessment_selectors.register_rows(
+        permissions.current_risk_register_schools(director), Term.parse("autumn-2026")
+    )
     assert {r.school.urn for r in rows} == set(served.values_list("urn", flat=True))
     assert INDEPENDENT not in {r.school.urn for r in rows}
     assert ST_MICHAELS not in {r.school.urn for r in rows}

@@ -1,6 +1,7 @@
 """Reads for the commissioner reports, the immediate-notification list, the strategy tracker and the
 Commission outputs. Every function that touches school data takes the schools already scoped by
-`beacon.permissions` (the views pass `visible_schools(user)`) and, for intelligence, the user."""
+`beacon.permissions` (the views pass `visible_schools(user)`) and, for intelligence, the notes the policy lets
+the reader see (`permissions.significant_intelligence(user, schools)`); nothing here asks the policy."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from beacon import permissions
 from beacon.accountability.models import (
     Action,
     ActionUpdate,
@@ -123,10 +123,8 @@ def head_changes(schools: QuerySet[School], start: dt.date, end: dt.date) -> lis
     return out
 
 
-def _intelligence_concerns(
-    user: Any, schools: QuerySet[School], start: dt.date, end: dt.date
-) -> list[dict[str, Any]]:
-    notes = permissions.significant_intelligence(user, schools).filter(date__range=(start, end))
+def _intelligence_concerns(intelligence: QuerySet[Any], start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    notes = intelligence.filter(date__range=(start, end))
     return [
         {"key": f"intelligence:{n.pk}", "kind": ConcernKind.INTELLIGENCE, "school": n.school, "on": n.date,
          "summary": f"{Sensitivity(n.sensitivity).label}: {n.summary}", "restricted": True}
@@ -134,13 +132,16 @@ def _intelligence_concerns(
     ]  # fmt: skip
 
 
-def significant_concerns(user: Any, schools: QuerySet[School], start: dt.date, end: dt.date) -> list[Concern]:
+def significant_concerns(
+    schools: QuerySet[School], intelligence: QuerySet[Any], start: dt.date, end: dt.date
+) -> list[Concern]:
     """Every significant concern about `schools` between `start` and `end` (inclusive), newest first, with
-    the commissioner's acknowledgement where one was made."""
+    the commissioner's acknowledgement where one was made. `intelligence`: the restricted notes about
+    `schools` the reader may see, from the policy (`permissions.significant_intelligence(user, schools)`)."""
     raw = (
         _inspection_concerns(schools, start, end)
         + head_changes(schools, start, end)
-        + _intelligence_concerns(user, schools, start, end)
+        + _intelligence_concerns(intelligence, start, end)
     )
     acks = {
         a.key: a
@@ -172,9 +173,9 @@ def significant_concerns(user: Any, schools: QuerySet[School], start: dt.date, e
 
 
 def find_concern(
-    user: Any, schools: QuerySet[School], key: str, start: dt.date, end: dt.date
+    schools: QuerySet[School], intelligence: QuerySet[Any], key: str, start: dt.date, end: dt.date
 ) -> Concern | None:
-    return next((c for c in significant_concerns(user, schools, start, end) if c.key == key), None)
+    return next((c for c in significant_concerns(schools, intelligence, start, end) if c.key == key), None)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -302,7 +303,9 @@ def _previous_term(term: Term | None) -> Term | None:
     return term.previous() if term is not None else None
 
 
-def half_termly_report(user: Any, schools: QuerySet[School], period: Period) -> CommissionerReport:
+def half_termly_report(
+    schools: QuerySet[School], intelligence: QuerySet[Any], period: Period
+) -> CommissionerReport:
     """The half-termly update: categories from the term containing the period's end (changes against the
     term before), and what happened within the period."""
     term = term_for(period.end)
@@ -315,14 +318,14 @@ def half_termly_report(user: Any, schools: QuerySet[School], period: Period) -> 
         term=term,
         previous_term=previous,
         categories=categories(term, previous, schools),
-        concerns=significant_concerns(user, schools, period.start, period.end),
+        concerns=significant_concerns(schools, intelligence, period.start, period.end),
         cases_opened=opened,
         cases_closed=closed,
         notices=_notices(schools, period.start, period.end),
     )
 
 
-def annual_report(user: Any, schools: QuerySet[School], year: int) -> CommissionerReport:
+def annual_report(schools: QuerySet[School], intelligence: QuerySet[Any], year: int) -> CommissionerReport:
     """The annual report: the year's last term with decisions (changes against the previous year's last
     decided term), a per-term count by support level, and everything that happened in the year."""
     period = academic_year_period(year)
@@ -349,7 +352,7 @@ def annual_report(user: Any, schools: QuerySet[School], year: int) -> Commission
         term=term,
         previous_term=previous,
         categories=categories(term, previous, schools),
-        concerns=significant_concerns(user, schools, period.start, period.end),
+        concerns=significant_concerns(schools, intelligence, period.start, period.end),
         cases_opened=opened,
         cases_closed=closed,
         notices=_notices(schools, period.start, period.end),

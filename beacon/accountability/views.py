@@ -94,9 +94,10 @@ def index(request: HttpRequest) -> HttpResponse:
     unacknowledged = 0
     if permissions.can_see_commissioner_reports(user):
         today = dt.date.today()
+        schools = permissions.visible_schools(user)
         concerns = selectors.significant_concerns(
-            user,
-            permissions.visible_schools(user),
+            schools,
+            permissions.significant_intelligence(user, schools),
             today - dt.timedelta(days=NOTIFICATION_WINDOW_DAYS),
             today,
         )
@@ -116,7 +117,10 @@ def index(request: HttpRequest) -> HttpResponse:
 def _half_termly(request: HttpRequest) -> selectors.CommissionerReport:
     _require(permissions.can_see_commissioner_reports(request.user))
     period = parse_half_term(request.GET.get("period"))
-    return selectors.half_termly_report(request.user, permissions.served_schools(request.user), period)
+    schools = permissions.served_schools(request.user)
+    return selectors.half_termly_report(
+        schools, permissions.significant_intelligence(request.user, schools), period
+    )
 
 
 @login_required
@@ -155,7 +159,10 @@ def _year(request: HttpRequest) -> int:
 
 def _annual(request: HttpRequest) -> selectors.CommissionerReport:
     _require(permissions.can_see_commissioner_reports(request.user))
-    return selectors.annual_report(request.user, permissions.served_schools(request.user), _year(request))
+    schools = permissions.served_schools(request.user)
+    return selectors.annual_report(
+        schools, permissions.significant_intelligence(request.user, schools), _year(request)
+    )
 
 
 @login_required
@@ -194,12 +201,13 @@ def notifications(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require(permissions.can_see_commissioner_reports(user))
     schools = permissions.visible_schools(user)
+    intelligence = permissions.significant_intelligence(user, schools)
     today = dt.date.today()
     form = AcknowledgeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         _require(permissions.can_acknowledge_concerns(user))
         if form.is_valid():
-            concern = selectors.find_concern(user, schools, form.cleaned_data["key"], ALL_TIME, today)
+            concern = selectors.find_concern(schools, intelligence, form.cleaned_data["key"], ALL_TIME, today)
             if concern is None:
                 raise Http404("No such concern")
             try:
@@ -211,7 +219,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
             return redirect("accountability:notifications")
     show_all = request.GET.get("show") == "all"
     concerns = selectors.significant_concerns(
-        user, schools, today - dt.timedelta(days=NOTIFICATION_WINDOW_DAYS), today
+        schools, intelligence, today - dt.timedelta(days=NOTIFICATION_WINDOW_DAYS), today
     )
     if not show_all:
         concerns = [c for c in concerns if not c.acknowledged]

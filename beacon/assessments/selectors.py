@@ -1,9 +1,12 @@
 """Read side of the termly risk process: register rows, direction of travel, term-on-term diffs and the
-SRAS meeting pack. Scoping always comes from beacon.permissions."""
+SRAS meeting pack. Scoping always comes from beacon.permissions, through the caller: the views pass the
+schools (`current_risk_register_schools(user)`) and the intelligence the user may read; nothing here asks
+the policy (decision 0022)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +24,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.http import Http404
 
-from beacon import permissions
 from beacon.accounts.models import SchoolAssignment
 from beacon.accounts.roles import Role
 from beacon.assessments import engine
@@ -204,13 +206,14 @@ def advisers_by_school(schools: QuerySet[School]) -> dict[int, list[tuple[int, s
 REGISTER_PAGE_SIZE = 100
 
 
-def register_queryset(user: Any, term: Term, filters: RegisterFilters | None = None) -> QuerySet[School]:
-    """The register's schools for this user, filtered and sorted in SQL from the stored proposals and figures
+def register_queryset(
+    scope: QuerySet[School], term: Term, filters: RegisterFilters | None = None
+) -> QuerySet[School]:
+    """The register's schools among `scope` (the policy's `current_risk_register_schools(user)`), filtered and sorted in SQL from the stored proposals and figures
     (decision 0027): the model's probability (lifted to the watch threshold where people recorded a judgement
     criterion as applying), then the Appendix A score (which counts those judgements too), then RAG, then
     name. Nothing is computed for schools not shown."""
     f = filters or RegisterFilters()
-    scope = permissions.current_risk_register_schools(user)
     qs = School.objects.filter(pk__in=scope.values("pk"))
     if f.phases:
         qs = qs.filter(phase__in=f.phases)
@@ -293,10 +296,12 @@ def build_register_rows(schools: list[School], term: Term) -> list[RegisterRow]:
     return rows
 
 
-def register_rows(user: Any, term: Term, filters: RegisterFilters | None = None) -> list[RegisterRow]:
-    """The whole risk register for what this user may see, riskiest first (exports and the SRAS pack; the
-    page shows `register_page`)."""
-    return build_register_rows(list(register_queryset(user, term, filters)), term)
+def register_rows(
+    scope: QuerySet[School], term: Term, filters: RegisterFilters | None = None
+) -> list[RegisterRow]:
+    """The whole risk register for the schools in `scope` (what the user may see), riskiest first (exports
+    and the SRAS pack; the page shows `register_page`)."""
+    return build_register_rows(list(register_queryset(scope, term, filters)), term)
 
 
 @dataclass
@@ -306,18 +311,19 @@ class RegisterPage:
 
 
 def register_page(
-    user: Any, term: Term, filters: RegisterFilters | None = None, number: Any = 1
+    scope: QuerySet[School], term: Term, filters: RegisterFilters | None = None, number: Any = 1
 ) -> RegisterPage:
     """One page of the register (REGISTER_PAGE_SIZE schools): the rows are built for that page only."""
     from django.core.paginator import Paginator
 
-    page = Paginator(register_queryset(user, term, filters), REGISTER_PAGE_SIZE).get_page(number)
+    page = Paginator(register_queryset(scope, term, filters), REGISTER_PAGE_SIZE).get_page(number)
     return RegisterPage(rows=build_register_rows(list(page.object_list), term), page=page)
 
 
-def adviser_choices(user: Any) -> list[tuple[str, str]]:
+def adviser_choices(scope: QuerySet[School]) -> list[tuple[str, str]]:
+    """The advisers assigned to the schools in `scope` (the register's schools), by name."""
     seen: dict[int, str] = {}
-    for items in advisers_by_school(permissions.current_risk_register_schools(user)).values():
+    for items in advisers_by_school(scope).values():
         for uid, name in items:
             seen[uid] = name
     return sorted(((str(k), v) for k, v in seen.items()), key=lambda kv: kv[1])
@@ -510,11 +516,18 @@ def _pack_criteria(school: School, term: Term) -> tuple[list[PackCriterion], lis
     return [c for _, c in met], stale
 
 
-def meeting_pack(user: Any, term: Term, meeting: SRASMeeting | None = None) -> MeetingPack:
-    """Red and amber schools (decided, or proposed while undecided): each criterion met with its values
-    and benchmarks, evidence that is not current with its year, changes since the previous real term,
-    and intelligence RECORDED since the previous SRAS meeting (whatever date it was received) that this
-    user may read."""
+def meeting_pack(
+    scope: QuerySet[School],
+    term: Term,
+    meeting: SRASMeeting | None = None,
+    *,
+    intelligence: Callable[[School], QuerySet[Intelligence]],
+    viewer: Any,
+) -> MeetingPack:
+    """Red and amber schools among `scope` (decided, or proposed while undecided): each criterion met with
+    its values and benchmarks, evidence that is not current with its year, changes since the previous real
+    term, and intelligence RECORDED since the previous SRAS meeting (whatever date it was received) that
+    the viewer may read: `intelligence(school)` gives it (the policy's `visible_intelligence`)."""
     from django.utils import timezone
 
     anchor = meeting.date if meeting else None
@@ -523,10 +536,10 @@ def meeting_pack(user: Any, term: Term, meeting: SRASMeeting | None = None) -> M
         previous = None
     since = previous.date if previous else None
     out: list[PackSchool] = []
-    for row in register_rows(user, term):
+    for row in register_rows(scope, term):
         if row.rag not in {"red", "amber"}:
             continue
-        notes = permissions.visible_intelligence(user, row.school).filter(withdrawn_at__isnull=True)
+        notes = intelligence(row.school).filter(withdrawn_at__isnull=True)
         if since is not None:
             notes = notes.filter(created_at__date__gt=since)
         if anchor is not None:
@@ -548,6 +561,6 @@ def meeting_pack(user: Any, term: Term, meeting: SRASMeeting | None = None) -> M
         since=since,
         schools=out,
         generated_at=timezone.now(),
-        viewer=user,
+        viewer=viewer,
         previous_term=previous_real_term(term),
     )

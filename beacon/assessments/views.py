@@ -116,8 +116,8 @@ def register(request: HttpRequest) -> HttpResponse:
     filters = selectors.RegisterFilters.from_query(request.GET)
     fmt = exports.requested_format(request)
     if fmt:  # every row, not just this page: same term, filters and scoping
-        return _export_register(fmt, term, selectors.register_rows(request.user, term, filters))
-    page = selectors.register_page(request.user, term, filters, request.GET.get("page"))
+        return _export_register(fmt, term, selectors.register_rows(schools, term, filters))
+    page = selectors.register_page(schools, term, filters, request.GET.get("page"))
     return render(
         request,
         "assessments/register.html",
@@ -141,7 +141,7 @@ def register(request: HttpRequest) -> HttpResponse:
             "adviser_items": [{"value": "", "text": "Any adviser"}]
             + [
                 {"value": v, "text": t, "selected": v == filters.adviser}
-                for v, t in selectors.adviser_choices(request.user)
+                for v, t in selectors.adviser_choices(schools)
             ],
             "directions": selectors.DIRECTION_LABELS,
             "can_pack": True,
@@ -453,7 +453,14 @@ def meeting_pack_pdf(request: HttpRequest) -> HttpResponse:
     if request.GET.get("meeting"):
         meeting = get_object_or_404(SRASMeeting, pk=query_id(request.GET["meeting"]))
         term = meeting.term
-    pack = selectors.meeting_pack(request.user, term, meeting)
+    user = request.user
+    pack = selectors.meeting_pack(
+        permissions.current_risk_register_schools(user),
+        term,
+        meeting,
+        intelligence=lambda school: permissions.visible_intelligence(user, school),
+        viewer=user,
+    )
     response = attachment(render_meeting_pack(pack), "pdf", f"sras-meeting-pack-{term.slug}")
     response["Cache-Control"] = "no-store"
     return response

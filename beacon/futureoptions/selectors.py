@@ -25,8 +25,8 @@ from beacon.futureoptions.models import (
     YearGroupCount,
 )
 from beacon.indicators.models import SchoolMeasure, ValueStatus
+from beacon.inspections.judgements import JUDGEMENT_LABELS, Judgement, judgement_key, with_current_judgement
 from beacon.schools.models import Phase, School
-from beacon.schools.selectors import JUDGEMENT_LABELS, Judgement, judgement_key, with_current_judgement
 
 PROJECTION_YEARS = 3
 CENSUS_SOURCE = "School census (January headcount)"

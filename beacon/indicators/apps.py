@@ -19,5 +19,9 @@ class IndicatorsConfig(AppConfig):
         # `load_demo` (make run) and the imports page load them.
         from beacon.imports.freshness import la_lookup_rule
         from beacon.indicators import recent_importers  # noqa: F401
+        from beacon.indicators.census import FIGURES
+        from beacon.schools.figures import provide
 
         la_lookup_rule(_area_la_lookup)
+        # The register's importers write the census figures and read headcounts through indicators.
+        provide(FIGURES)

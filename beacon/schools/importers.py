@@ -21,7 +21,7 @@ from beacon.imports.framework import (
     register,
     upsert_rows,
 )
-from beacon.indicators.services import save_school_measures, wide_to_long
+from beacon.schools.figures import figures
 from beacon.schools.models import Phase, School
 
 # --------------------------------------------------------------------------------------------
@@ -219,18 +219,12 @@ def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         total=rows.height,
     )
     record_register_history(before, urns, ctx)
-    year = pl.col("time_period") // 100  # 202223 -> 2022 (census taken January 2023, academic year 2022/23)
-    measures = save_school_measures(
-        wide_to_long(df, {"pupils": "pupils", "fsm": "fsm", "eal": "eal"}, year=year), ctx
-    )
+    # Pupils, % FSM and % EAL: written by indicators, which owns them (beacon.schools.figures).
+    measures = figures().write_census("school_census", df, ctx)
     return LoadResult(
         inserted=inserted,
         updated=updated,
-        notes=[
-            f"Register: {inserted} schools added, {updated} updated.",
-            *measures.notes,
-            f"Context measures: {measures.inserted} added, {measures.updated} updated.",
-        ],
+        notes=[f"Register: {inserted} schools added, {updated} updated.", *measures.notes],
     )
 
 
@@ -292,15 +286,13 @@ GIAS_COLUMNS = (
 
 
 def load_gias(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
-    from beacon.indicators.models import Area
-
     df = df.filter(pl.col("urn") > 0)
     if ctx.la_code is not None:
         # Files with an LA code column are filtered by the framework; renamed extracts carry the
         # LA only as a name, so match that (or keep schools already in the register for this LA).
         if df["la_code"].null_count() == df.height:
             la_name = (
-                Area.objects.filter(code=ctx.la_code).values_list("name", flat=True).first()
+                figures().area_name(ctx.la_code)
                 or School.objects.filter(la_code=ctx.la_code).values_list("la_name", flat=True).first()
                 or ""
             )

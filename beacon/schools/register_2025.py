@@ -43,8 +43,8 @@ from beacon.imports.framework import (
     update_rows,
     upsert_rows,
 )
-from beacon.indicators.models import SchoolMeasure, ValueStatus
-from beacon.indicators.services import save_school_measures
+from beacon.imports.parsing import ValueStatus
+from beacon.schools.figures import figures
 from beacon.schools.importers import (
     mapped,
     phase_from_text,
@@ -96,13 +96,6 @@ CENSUS_COLUMNS = (
     _num("fsm_ever6", "PNUMFSMEVER"),
     _num("fsm_ever6_base", "NORFSMEVER"),
 )
-CENSUS_MEASURES = {
-    "pupils": "pupils",
-    "sen_ehcp": "sen_ehcp",
-    "sen_support": "sen_support",
-    "eal": "eal",
-    "fsm_ever6": "fsm_ever6",
-}
 
 
 def _la_name_by_code() -> dict[int, tuple[str, str]]:
@@ -215,28 +208,9 @@ def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
             f"Register: {flipped} school(s) corrected (state-funded or not, from SCHOOLTYPE; LAESTAB)."
         )
 
-    # FSM ever 6 where its base (NORFSMEVER) is 'NA': the file prints 0.00%, which is not a figure.
-    no_base = pl.col("fsm_ever6_base__status") == ValueStatus.NOT_APPLICABLE
-    df = df.with_columns(
-        pl.when(no_base).then(None).otherwise(pl.col("fsm_ever6")).alias("fsm_ever6"),
-        pl.when(no_base)
-        .then(pl.lit(ValueStatus.NOT_AVAILABLE.value))
-        .otherwise(pl.col("fsm_ever6__status"))
-        .alias("fsm_ever6__status"),
-    )
-    parts = []
-    for col, code in CENSUS_MEASURES.items():
-        part = df.select(
-            "urn",
-            pl.lit(code).alias("measure"),
-            pl.lit(ctx.year, dtype=pl.Int64).alias("year"),
-            pl.col(col).cast(pl.Float64).round(6).alias("value"),
-            pl.col(f"{col}__status").alias("status"),
-        )
-        parts.append(part.filter(pl.col("status") != ValueStatus.MISSING))
-    measures = save_school_measures(pl.concat(parts), ctx)
+    # The census measures: written by indicators, which owns them (beacon.schools.figures).
+    measures = figures().write_census("csp_census_register", df, ctx)
     notes += measures.notes
-    notes.append(f"Census measures: {measures.inserted} added, {measures.updated} updated.")
     return LoadResult(
         inserted=len(created) + measures.inserted,
         updated=measures.updated,
@@ -324,9 +298,7 @@ def mark_closures(listed_urns: set[int], ctx: ImportContext, census_year: int) -
     qs = School.objects.filter(is_open=True)
     if ctx.la_code is not None:
         qs = qs.filter(la_code=ctx.la_code)
-    pupils = model_frame(
-        SchoolMeasure.objects.filter(measure__code="pupils"), ["school_id", "year", "value", "status"]
-    )
+    pupils = figures().headcounts()  # every census headcount held (indicators owns the figures)
     census_ids = pupils.filter(pl.col("year") == census_year)["school_id"]
     open_schools = model_frame(qs, ["id", "urn"])
     in_census = open_schools.filter(pl.col("id").is_in(census_ids.implode()))
@@ -337,11 +309,8 @@ def mark_closures(listed_urns: set[int], ctx: ImportContext, census_year: int) -
         ]
     # A school that has a successor in the census is closed even if the 2024/25 list still names it
     # (the list keeps schools that closed during the year, e.g. at an academy conversion).
-    census_urns = model_frame(
-        School.objects.filter(
-            pk__in=SchoolMeasure.objects.filter(measure__code="pupils", year=census_year).values("school_id")
-        ),
-        ["urn"],
+    census_urns = model_frame(School.objects.all(), ["id", "urn"]).filter(
+        pl.col("id").is_in(census_ids.implode())
     )["urn"]
     links = model_frame(
         SchoolLink.objects.filter(direction=LinkType.SUCCESSOR).order_by("established"),

@@ -1,4 +1,5 @@
-"""School pages. Thin: scoping comes from beacon.permissions, everything else from selectors."""
+"""School pages. Thin: scoping comes from beacon.permissions, the pages' content from the presenters
+composition (register, figures and judgements) and the register's selectors."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from django.shortcuts import render
 from beacon import permissions
 from beacon.core import exports
 from beacon.core.pagination import page_links
+from beacon.inspections.judgements import JUDGEMENT_CHOICES
+from beacon.schools import presenters as pages
 from beacon.schools import selectors
 
 
 def _filter_items(
-    options: selectors.FilterOptions, f: selectors.SchoolFilters
+    options: selectors.FilterOptions, f: pages.SchoolFilters
 ) -> dict[str, list[dict[str, Any]]]:
     """Items for the GOV.UK checkboxes and selects of the filter form, with the current choices set."""
     return {
@@ -27,9 +30,7 @@ def _filter_items(
         + [{"value": t, "text": t, "selected": t in f.types} for t in options.types],
         "la_items": [{"value": "", "text": "Any local authority"}]
         + [{"value": c, "text": n, "selected": c in f.las} for c, n in options.las],
-        "ofsted_items": [
-            {"value": v, "text": t, "checked": v in f.judgements} for v, t in selectors.JUDGEMENT_CHOICES
-        ],
+        "ofsted_items": [{"value": v, "text": t, "checked": v in f.judgements} for v, t in JUDGEMENT_CHOICES],
     }
 
 
@@ -50,7 +51,7 @@ def _export_schools(fmt: str, results: Any) -> HttpResponse:
             r.latest_text,
             r.latest_date,
         ]
-        for r in selectors.list_rows(list(results))
+        for r in pages.list_rows(list(results))
     ]
     headers = ["URN", "School", "Phase", "Type", "Local authority", "Postcode", "Status", "Pupils",
                "Pupils: academic year", "Latest graded Ofsted", "Graded inspection date",
@@ -61,8 +62,8 @@ def _export_schools(fmt: str, results: Any) -> HttpResponse:
 @login_required
 def school_list(request: HttpRequest) -> HttpResponse:
     visible = permissions.visible_schools(request.user)
-    filters = selectors.SchoolFilters.from_query(request.GET)
-    results = selectors.search_schools(visible, filters)
+    filters = pages.SchoolFilters.from_query(request.GET)
+    results = pages.search_schools(visible, filters)
     fmt = exports.requested_format(request)
     if fmt:  # every matching school, not just this page: same filters, same scoping
         return _export_schools(fmt, results)
@@ -77,7 +78,7 @@ def school_list(request: HttpRequest) -> HttpResponse:
             "options": options,
             "form": _filter_items(options, filters),
             "page": page,
-            "rows": selectors.list_rows(list(page.object_list)),
+            "rows": pages.list_rows(list(page.object_list)),
             "pagination": page_links(request, page),
             "export": exports.export_links(request),
         },
@@ -87,8 +88,8 @@ def school_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def school_detail(request: HttpRequest, urn: int) -> HttpResponse:
     school = permissions.require_school(request.user, urn)
-    profile = selectors.school_profile(school)
-    links = selectors.school_links(school, permissions.visible_schools(request.user))
+    profile = pages.school_profile(school)
+    links = pages.school_links(school, permissions.visible_schools(request.user))
     return render(
         request,
         "schools/detail.html",
@@ -116,7 +117,7 @@ def la_overview(request: HttpRequest) -> HttpResponse:
             {"value": c, "text": n, "selected": c == la_code}
             for c, n in selectors.la_choices(permissions.served_schools(request.user))
         ]
-    overview = selectors.la_overview(permissions.visible_schools(request.user), la_code)
+    overview = pages.la_overview(permissions.visible_schools(request.user), la_code)
     return render(
         request,
         "schools/la_overview.html",
