@@ -54,12 +54,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         testdb.remove_template(config.stash[_TESTDB_DIR], config.stash[blocking_manager_key])
 
 
+def _clones(config: pytest.Config) -> bool:
+    """Whether this process is an xdist worker that copies the run's template database."""
+    from tests import testdb
+
+    workerinput = getattr(config, "workerinput", None)
+    return bool(
+        workerinput
+        and testdb.RUN_DIR in workerinput
+        and not config.getvalue("reuse_db")
+        and not config.getvalue("nomigrations")
+    )
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings_xdist_suffix(request: pytest.FixtureRequest) -> None:
     """Cloned workers (tests/testdb.py) name their own databases; keep pytest-django's `_gw0` suffix
-    only for --reuse-db, where each worker keeps (and migrates) its own database."""
+    where a worker does not clone (--reuse-db: each worker keeps and migrates its own database)."""
     workerinput = getattr(request.config, "workerinput", None)
-    if workerinput and request.config.getvalue("reuse_db"):
+    if workerinput and not _clones(request.config):
         from pytest_django.fixtures import _set_suffix_to_test_databases
 
         _set_suffix_to_test_databases(suffix=workerinput["workerid"])
@@ -85,9 +98,7 @@ def django_db_setup(
     verbosity = request.config.option.verbose
     workerinput = getattr(request.config, "workerinput", None)
     keepdb = django_db_keepdb and not django_db_createdb
-    clone = (
-        workerinput is not None and testdb.RUN_DIR in workerinput and not keepdb and django_db_use_migrations
-    )
+    clone = _clones(request.config)
     assert list(connections) == ["default"], "cloning handles the one database Beacon has"
     with django_db_blocker.unblock():
         if clone:
