@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,15 +28,112 @@ AXE_JS = Path(settings.BASE_DIR) / "beacon" / "static" / "vendor" / "axe" / "axe
 # transaction=True) ends with Django's flush, which empties every table; the rows are then written back at
 # once, so no later test on the same worker (pytest-xdist) depends on whether a browser test ran first.
 _SEEDED: dict[str, Any] = {}
+_TESTDB_DIR = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The xdist controller: a directory for this run's template database (tests/testdb.py).
+    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
+        config.stash[_TESTDB_DIR] = tempfile.mkdtemp(prefix="beacon-testdb-")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    from tests import testdb
+
+    if _TESTDB_DIR in node.config.stash:
+        node.workerinput[testdb.RUN_DIR] = node.config.stash[_TESTDB_DIR]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _TESTDB_DIR in config.stash:
+        from pytest_django.plugin import blocking_manager_key
+
+        from tests import testdb
+
+        testdb.remove_template(config.stash[_TESTDB_DIR], config.stash[blocking_manager_key])
+
+
+def _clones(config: pytest.Config) -> bool:
+    """Whether this process is an xdist worker that copies the run's template database."""
+    from tests import testdb
+
+    workerinput = getattr(config, "workerinput", None)
+    return bool(
+        workerinput
+        and testdb.RUN_DIR in workerinput
+        and not config.getvalue("reuse_db")
+        and not config.getvalue("nomigrations")
+    )
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
-    from django.db import connection
+def django_db_modify_db_settings_xdist_suffix(request: pytest.FixtureRequest) -> None:
+    """Cloned workers (tests/testdb.py) name their own databases; keep pytest-django's `_gw0` suffix
+    where a worker does not clone (--reuse-db: each worker keeps and migrates its own database)."""
+    workerinput = getattr(request.config, "workerinput", None)
+    if workerinput and not _clones(request.config):
+        from pytest_django.fixtures import _set_suffix_to_test_databases
 
+        _set_suffix_to_test_databases(suffix=workerinput["workerid"])
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: Any,
+    django_db_use_migrations: bool,
+    django_db_keepdb: bool,
+    django_db_createdb: bool,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """pytest-django's test database setup, except that xdist workers clone one migrated template
+    instead of each running every migration (tests/testdb.py, decision 0025)."""
+    from django.db import connection, connections
+    from django.test.utils import setup_databases, teardown_databases
+
+    from tests import testdb
+
+    verbosity = request.config.option.verbose
+    workerinput = getattr(request.config, "workerinput", None)
+    keepdb = django_db_keepdb and not django_db_createdb
+    clone = _clones(request.config)
+    assert list(connections) == ["default"], "cloning handles the one database Beacon has"
     with django_db_blocker.unblock():
+        if clone:
+            old_names = testdb.setup_worker_database(connection, workerinput, verbosity)
+        else:
+            if not django_db_use_migrations:
+                from pytest_django.fixtures import _disable_migrations
+
+                _disable_migrations()
+            old_names = setup_databases(
+                verbosity=verbosity,
+                interactive=False,
+                keepdb=keepdb,
+                aliases={"default"},
+                serialized_aliases=set(),
+            )
         _SEEDED["data"] = connection.creation.serialize_db_to_string()
     _SEEDED["blocker"] = django_db_blocker
+    yield
+    _SEEDED.clear()
+    if not keepdb:
+        with django_db_blocker.unblock():
+            if clone:
+                testdb.end_stray_sessions(connection)  # the database is this worker's alone
+            try:
+                teardown_databases(old_names, verbosity=verbosity)
+            except Exception as exc:  # as pytest-django: a warning, not a failed test
+                request.node.warn(pytest.PytestWarning(f"Error tearing down the test database: {exc!r}"))
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: None, live_server: Any) -> Any:
+    """pytest-django's live server, started after the test database exists and so stopped before it is
+    dropped (its threads' PostgreSQL sessions would otherwise block DROP DATABASE)."""
+    return live_server
 
 
 def _transactional(item: pytest.Item) -> bool:
