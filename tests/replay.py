@@ -102,6 +102,13 @@ class _Snapshot:
 _SNAPSHOTS: dict[tuple[Hashable, ...], _Snapshot] = {}
 
 
+def every_row() -> _Snapshot:
+    """Every row of every table, to be written back (`replay()`) into the emptied database after a
+    transactional test's flush: raw batched INSERTs, where Django's deserialiser saved one object at a
+    time."""
+    return _Snapshot([_Change(m, inserted=list(_dump(m).values())) for m in _models()], None)
+
+
 def _replayable(result: Any) -> bool:
     """Plain values can be handed back on a replay; model instances (bound to one test) cannot."""
     if result is None or isinstance(result, str | int | float | bool | dt.date):
