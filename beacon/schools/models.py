@@ -85,6 +85,12 @@ class School(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The served schools (SERVED) counted, and their phases and LAs listed, from an index alone: the risk
+        # register's count and phase filter, the LA overview's LA list, a director's schools (issue 16).
+        indexes = [
+            models.Index(fields=["is_open", "is_state_funded", "phase"], name="school_served_phase"),
+            models.Index(fields=["is_open", "is_state_funded", "la_code", "la_name"], name="school_served_la"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.urn})"
