@@ -85,11 +85,13 @@ class School(models.Model):
 
     class Meta:
         ordering = ["name"]
-        # The served schools (SERVED) counted, and their phases and LAs listed, from an index alone: the risk
-        # register's count and phase filter, the LA overview's LA list, a director's schools (issue 16).
+        # The served schools (SERVED), nationally or of one LA, counted and their phases and LAs listed from
+        # this index alone: the risk register's count and phase filter, the LA overview's list of LAs, an LA's
+        # schools (issue 16).
         indexes = [
-            models.Index(fields=["is_open", "is_state_funded", "phase"], name="school_served_phase"),
-            models.Index(fields=["is_open", "is_state_funded", "la_code", "la_name"], name="school_served_la"),
+            models.Index(
+                fields=["is_open", "is_state_funded", "la_code", "la_name", "phase"], name="school_served"
+            ),
         ]
 
     def __str__(self) -> str:
