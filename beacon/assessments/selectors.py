@@ -270,9 +270,6 @@ class RegisterSchools:
             self._count = self._counted.count()
         return self._count
 
-    def __len__(self) -> int:
-        return self.count()
-
     def __getitem__(self, k: slice) -> list[School]:
         start, stop = k.start or 0, k.stop if k.stop is not None else self.count()
         out: list[School] = []
