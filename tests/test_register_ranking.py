@@ -88,14 +88,21 @@ def ranked(camden_register: None) -> dict[str, Any]:
     return {"director": director, "term": term, "schools": schools, "criterion": criterion}
 
 
+# Both ways of reading the ranked part: the scope joined (fewer than WIDE_SCOPE schools) and the scope checked
+# per school as the index is read (a national user's).
+BOTH_SCOPES = pytest.mark.parametrize("wide_scope", [10**9, 0], ids=["joined-scope", "wide-scope"])
+
+
+@BOTH_SCOPES
 def test_register_order_and_pages_follow_the_stored_key(
-    ranked: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    ranked: dict[str, Any], monkeypatch: pytest.MonkeyPatch, wide_scope: int
 ) -> None:
     from django.test import Client
 
     from beacon import permissions
     from beacon.assessments import selectors
 
+    monkeypatch.setattr(selectors, "WIDE_SCOPE", wide_scope)
     director, term, schools = ranked["director"], ranked["term"], ranked["schools"]
     scope = permissions.current_risk_register_schools(director)
     expected = _expected_order(scope, term)
@@ -136,11 +143,15 @@ def test_register_order_and_pages_follow_the_stored_key(
     assert f"{len(expected)} schools" in body
 
 
-def test_filters_count_and_order_with_the_stored_key(ranked: dict[str, Any]) -> None:
+@BOTH_SCOPES
+def test_filters_count_and_order_with_the_stored_key(
+    ranked: dict[str, Any], monkeypatch: pytest.MonkeyPatch, wide_scope: int
+) -> None:
     from beacon import permissions
     from beacon.assessments import selectors
     from beacon.assessments.models import TermlyAssessment
 
+    monkeypatch.setattr(selectors, "WIDE_SCOPE", wide_scope)
     director, term = ranked["director"], ranked["term"]
     scope = permissions.current_risk_register_schools(director)
     expected = _expected_order(scope, term)
@@ -233,7 +244,10 @@ def test_ranking_key_follows_figures_decisions_judgements_and_the_threshold(rank
     assert [r.school.pk for r in selectors.register_rows(scope, term)] == _expected_order(scope, term)
 
 
-def test_national_register_reads_its_first_page_in_index_order(ranked: dict[str, Any]) -> None:
+@BOTH_SCOPES
+def test_national_register_reads_its_first_page_in_index_order(
+    ranked: dict[str, Any], monkeypatch: pytest.MonkeyPatch, wide_scope: int
+) -> None:
     """The first part of the register (the schools ranked above 'nothing known') is read through the
     ranking index, sorting only the name ties: no sort of every school. SQLite's plan without statistics
     is fixed; PostgreSQL's depends on statistics a test database does not have, so there the index must
@@ -243,6 +257,7 @@ def test_national_register_reads_its_first_page_in_index_order(ranked: dict[str,
     from beacon import permissions
     from beacon.assessments import selectors
 
+    monkeypatch.setattr(selectors, "WIDE_SCOPE", wide_scope)
     national = make_user("analyst", "national", la_code=None)
     schools = selectors.register_schools(permissions.current_risk_register_schools(national), ranked["term"])
     sql, params = schools.parts[0][:100].query.sql_with_params()

@@ -252,16 +252,23 @@ def _none_key(to: str = "") -> Q:
     )
 
 
+# From this many schools in the (filtered) scope the register checks the scope school by school as it reads
+# the ranking index, rather than joining it: with ANALYZE statistics SQLite would read a joined scope of most
+# of England first and sort it all; an LA's schools are still read first (a few dozen, then sorted).
+WIDE_SCOPE = 2000
+
+
 class RegisterSchools:
     """The register's schools in order, as Django's Paginator reads them (`count()`, slices).
 
     Three parts, each its own query: the schools ranked above "nothing known" in the order of the stored
     key (read from the index `assessment_register_rank`, so a page does not sort every school in England),
     then the schools with nothing known or no assessment this term, by name (as the key orders them: all
-    ties), then any ranked below that (a negative score). A slice reads the parts it covers only."""
+    ties), then any ranked below that (a negative score). A slice reads the parts it covers only.
+    `parts(wide)`: the three querysets, for a scope of WIDE_SCOPE schools or more (wide) or fewer."""
 
-    def __init__(self, parts: list[QuerySet[School]], counted: QuerySet[School]) -> None:
-        self.parts = parts
+    def __init__(self, parts: Callable[[bool], list[QuerySet[School]]], counted: QuerySet[School]) -> None:
+        self._parts = parts
         self._counted = counted
         self._count: int | None = None
 
@@ -269,6 +276,10 @@ class RegisterSchools:
         if self._count is None:
             self._count = self._counted.count()
         return self._count
+
+    @property
+    def parts(self) -> list[QuerySet[School]]:
+        return self._parts(self.count() >= WIDE_SCOPE)
 
     def __getitem__(self, k: slice) -> list[School]:
         start, stop = k.start or 0, k.stop if k.stop is not None else self.count()
@@ -305,11 +316,12 @@ def register_schools(
     schools = _register_base(scope, f)
     ta = "termly_assessments__"
 
-    def ranked(compare: str) -> QuerySet[School]:
+    def ranked(compare: str, wide: bool) -> QuerySet[School]:
         # One filter() call: one inner join of the term's assessment, which the ordering reuses, so the
         # database can read the schools in the order of the index `assessment_register_rank`.
+        base = School.objects.filter(Exists(schools.filter(pk=OuterRef("pk")))) if wide else schools
         return (
-            schools.filter(_assessment_q(term, f, ta) & _rank_q(compare, ta))
+            base.filter(_assessment_q(term, f, ta) & _rank_q(compare, ta))
             .annotate(
                 rank_p=F(f"{ta}rank_probability"), rank_s=F(f"{ta}rank_score"), rank_r=F(f"{ta}rank_severity")
             )
@@ -320,7 +332,10 @@ def register_schools(
     unranked = schools.exclude(Exists(this_term.exclude(_none_key())))
     if f.rags or f.levels:  # only schools with an assessment can match a RAG or level
         unranked = unranked.filter(Exists(this_term.filter(_assessment_q(term, f))))
-    parts = [ranked("gt"), unranked.order_by("name", "pk"), ranked("lt")]
+
+    def parts(wide: bool) -> list[QuerySet[School]]:
+        return [ranked("gt", wide), unranked.order_by("name", "pk"), ranked("lt", wide)]
+
     # Every school kept is in exactly one part: count them without reading the parts.
     counted = (
         schools.filter(Exists(this_term.filter(_assessment_q(term, f)))) if f.rags or f.levels else schools
