@@ -569,6 +569,11 @@ def main() -> int:
         metavar="FILE",
         help="keep the national SQLite database at FILE (for the early-warning bench and a national load test)",
     )
+    parser.add_argument(
+        "--keep-postgres",
+        metavar="NAME",
+        help="with --postgres: build the national database as NAME (dropped first if it exists) and keep it",
+    )
     args = parser.parse_args()
     if args.worker is not None:
         worker(args.worker)
@@ -587,7 +592,7 @@ def main() -> int:
     base_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BEACON_SQLITE_PATH"}}
     base_env.update(BEACON_DATA_DIR=str(data_dir), BEACON_VAR_DIR=str(tmp / "var"), BEACON_LOG_LEVEL="ERROR")
     sqlite_env = {**base_env, "BEACON_SQLITE_PATH": str(tmp / "bench.sqlite3")}
-    pg_db = f"beacon_bench_{secrets.token_hex(4)}"
+    pg_db = args.keep_postgres or f"beacon_bench_{secrets.token_hex(4)}"
     pg_env: dict[str, str] | None = None
     pg_failure = ""
     if args.postgres:
@@ -627,6 +632,8 @@ def main() -> int:
                 )
         if pg_env is not None:
             try:
+                if args.keep_postgres:
+                    pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
                 pg_admin(args.postgres, f'CREATE DATABASE "{pg_db}"')
                 try:
                     res, migrations["postgresql"] = bench_backend(
@@ -638,7 +645,10 @@ def main() -> int:
                             "postgresql", pg_env, args.term, args.la, roles, args.timeout, log
                         )
                 finally:
-                    pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
+                    if args.keep_postgres:
+                        log(f"national PostgreSQL database kept as {pg_db}")
+                    else:
+                        pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
             except Exception as exc:  # reported; the SQLite figures are still printed
                 pg_failure = f"PostgreSQL run failed: {exc}"
                 log(pg_failure)

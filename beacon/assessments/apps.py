@@ -23,12 +23,21 @@ def _after_scores_stored(sender: Any, **kwargs: Any) -> None:
         refresh_proposals(term)
 
 
+def _after_threshold_changed(sender: Any, **kwargs: Any) -> None:
+    from beacon.assessments.services import rerank_judged
+
+    rerank_judged()
+
+
 class AssessmentsConfig(AppConfig):
     name = "beacon.assessments"
     label = "assessments"
     verbose_name = "Termly risk assessments, judgements and intelligence"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from beacon.earlywarning.models import WatchThreshold
         from beacon.earlywarning.signals import scores_stored
         from beacon.imports.framework import import_succeeded
         from beacon.risk.signals import rulebook_activated
@@ -40,3 +49,10 @@ class AssessmentsConfig(AppConfig):
         )
         # The register's stored probabilities follow a model's new scores (decision 0027).
         scores_stored.connect(_after_scores_stored, dispatch_uid="beacon.assessments.after_scores_stored")
+        # The register's stored ranking key of judged schools follows the watch threshold (decision 0027).
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _after_threshold_changed,
+                sender=WatchThreshold,
+                dispatch_uid=f"beacon.assessments.after_threshold_changed.{signal is post_save}",
+            )

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -30,6 +30,11 @@ class Rag(models.TextChoices):
 
 # Higher is more concern.
 RAG_SEVERITY = {Rag.GREEN.value: 0, Rag.AMBER.value: 1, Rag.RED.value: 2}
+
+# The register's ranking key (TermlyAssessment.rank_*): the value of a figure or RAG a school does not have,
+# as the register has always sorted them (a school without an assessment ranks as if it had none of them).
+RANK_NONE = -1.0
+RANKING_FIELDS = ("rank_probability", "rank_score", "rank_severity")
 
 
 class SupportLevel(models.TextChoices):
@@ -185,16 +190,58 @@ class TermlyAssessment(Versioned):
     risk_score = models.FloatField(null=True, blank=True)
     probability = models.FloatField(null=True, blank=True)
     judged = models.BooleanField(default=False)
-    history = HistoricalRecords(excluded_fields=["risk_score", "probability", "judged"])
+    # The register's ranking key, derived from the figures above and the RAG (decided, else proposed) and
+    # stored so the register reads its pages from the index below instead of sorting every school in England
+    # (decision 0027, addendum): the probability the register ranks by (lifted to the watch threshold where
+    # `judged`), the score, the RAG's severity; RANK_NONE (-1) where there is none. Set by `save()` and by the
+    # bulk writers (`set_ranking`); the judged rows are re-ranked when the watch threshold changes.
+    rank_probability = models.FloatField(default=RANK_NONE, editable=False)
+    rank_score = models.FloatField(default=RANK_NONE, editable=False)
+    rank_severity = models.SmallIntegerField(default=int(RANK_NONE), editable=False)
+    history = HistoricalRecords(excluded_fields=["risk_score", "probability", "judged", *RANKING_FIELDS])
 
     objects = TermlyAssessmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["term__sort_key", "school__name"]
         constraints = [models.UniqueConstraint(fields=["school", "term"], name="unique_assessment_per_term")]
+        indexes = [
+            models.Index(
+                fields=["term", "-rank_probability", "-rank_score", "-rank_severity"],
+                name="assessment_register_rank",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.school_id} {self.term_id}: {self.decided_rag or 'undecided'}"
+
+    def ranking(self, threshold: float | None = None) -> tuple[float, float, int]:
+        """(rank_probability, rank_score, rank_severity) from the stored figures and RAG: what the register
+        sorts by, descending. `threshold`: the watch threshold (read when needed if not given)."""
+        from beacon.earlywarning.selectors import ranking_probability, watch_probability
+
+        if self.judged and threshold is None:
+            threshold = watch_probability()
+        p = ranking_probability(self.probability, self.judged, threshold if threshold is not None else 0.0)
+        return (
+            RANK_NONE if p is None else p,
+            RANK_NONE if self.risk_score is None else self.risk_score,
+            RAG_SEVERITY.get(self.rag, int(RANK_NONE)),
+        )
+
+    def set_ranking(self, threshold: float | None = None) -> bool:
+        """Set the ranking key from the figures and RAG; True if it changed."""
+        key = self.ranking(threshold)
+        if key == (self.rank_probability, self.rank_score, self.rank_severity):
+            return False
+        self.rank_probability, self.rank_score, self.rank_severity = key
+        return True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.set_ranking()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], *RANKING_FIELDS}
+        super().save(*args, **kwargs)
 
     @property
     def is_decided(self) -> bool:

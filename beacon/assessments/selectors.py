@@ -6,22 +6,11 @@ the policy (decision 0022)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import (
-    Case,
-    F,
-    FilteredRelation,
-    FloatField,
-    IntegerField,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, Greatest, NullIf
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from beacon.accounts.models import SchoolAssignment
@@ -29,6 +18,7 @@ from beacon.accounts.roles import Role
 from beacon.assessments import engine
 from beacon.assessments.models import (
     RAG_SEVERITY,
+    RANK_NONE,
     Intelligence,
     JudgementRecord,
     SRASMeeting,
@@ -194,9 +184,11 @@ class RegisterFilters:
 def advisers_by_school(schools: QuerySet[School]) -> dict[int, list[tuple[int, str]]]:
     today = dt.date.today()
     out: dict[int, list[tuple[int, str]]] = {}
-    for a in SchoolAssignment.objects.filter(school__in=schools, user__role=Role.ADVISER).select_related(
-        "user"
-    ):
+    # From the assignments (few) to the schools, not the reverse: `school__in=schools` would list every
+    # school the user sees (all of England for a national user) to keep a handful of assignments.
+    for a in SchoolAssignment.objects.filter(
+        Exists(schools.order_by().filter(pk=OuterRef("school_id"))), user__role=Role.ADVISER
+    ).select_related("user"):
         if (a.started_on and a.started_on > today) or (a.ended_on and a.ended_on < today):
             continue
         out.setdefault(a.school_id, []).append((a.user_id, str(a.user)))
@@ -206,15 +198,11 @@ def advisers_by_school(schools: QuerySet[School]) -> dict[int, list[tuple[int, s
 REGISTER_PAGE_SIZE = 100
 
 
-def register_queryset(
-    scope: QuerySet[School], term: Term, filters: RegisterFilters | None = None
-) -> QuerySet[School]:
-    """The register's schools among `scope` (the policy's `current_risk_register_schools(user)`), filtered and sorted in SQL from the stored proposals and figures
-    (decision 0027): the model's probability (lifted to the watch threshold where people recorded a judgement
-    criterion as applying), then the Appendix A score (which counts those judgements too), then RAG, then
-    name. Nothing is computed for schools not shown."""
-    f = filters or RegisterFilters()
-    qs = School.objects.filter(pk__in=scope.values("pk"))
+def _register_base(scope: QuerySet[School], f: RegisterFilters) -> QuerySet[School]:
+    """The schools among `scope` the register's filters on schools (phase, adviser) keep."""
+    # The scope's own conditions, so the database can choose its indexes (a distinct scope, e.g. an
+    # adviser's assignments, through its keys).
+    qs = School.objects.filter(pk__in=scope.values("pk")) if scope.query.distinct else scope.all()
     if f.phases:
         qs = qs.filter(phase__in=f.phases)
     if f.adviser:
@@ -229,36 +217,130 @@ def register_queryset(
             .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
             .values("school_id")
         )
-    threshold = earlywarning.watch_probability()
-    qs = qs.annotate(
-        ta=FilteredRelation("termly_assessments", condition=Q(termly_assessments__term=term)),
-        reg_rag=Coalesce(NullIf(F("ta__decided_rag"), Value("")), F("ta__proposed_rag")),
-        reg_level=Coalesce(NullIf(F("ta__decided_level"), Value("")), F("ta__proposed_level")),
-    )
+    return qs
+
+
+def _assessment_q(term: Term, f: RegisterFilters, to: str = "") -> Q:
+    """The term's assessment, with the RAG and level filters (decided, or proposed while undecided), as
+    conditions on TermlyAssessment reached through `to` ("termly_assessments__" from a school)."""
+    q = Q(**{f"{to}term": term})
     if f.rags:
-        qs = qs.filter(reg_rag__in=f.rags)
+        q &= Q(**{f"{to}decided_rag__in": f.rags}) | Q(
+            **{f"{to}decided_rag": "", f"{to}proposed_rag__in": f.rags}
+        )
     if f.levels:
-        qs = qs.filter(reg_level__in=f.levels)
-    ranking = Case(
-        When(
-            ta__judged=True,
-            then=Greatest(Coalesce(F("ta__probability"), Value(threshold)), Value(threshold)),
-        ),
-        default=F("ta__probability"),
-        output_field=FloatField(),
+        q &= Q(**{f"{to}decided_level__in": f.levels}) | Q(
+            **{f"{to}decided_level": "", f"{to}proposed_level__in": f.levels}
+        )
+    return q
+
+
+def _rank_q(compare: str, to: str = "") -> Q:
+    """The stored ranking key (TermlyAssessment.rank_*) against the key of a school without one (RANK_NONE
+    in each part), compared lexicographically: "gt" above it, "lt" below it (a negative score)."""
+    p, s, r = (f"{to}rank_probability", f"{to}rank_score", f"{to}rank_severity")
+    return (
+        Q(**{f"{p}__{compare}": RANK_NONE})
+        | Q(**{p: RANK_NONE, f"{s}__{compare}": RANK_NONE})
+        | Q(**{p: RANK_NONE, s: RANK_NONE, f"{r}__{compare}": RANK_NONE})
     )
-    severity = Case(
-        *(When(reg_rag=rag, then=Value(n)) for rag, n in RAG_SEVERITY.items()),
-        default=Value(-1),
-        output_field=IntegerField(),
+
+
+def _none_key(to: str = "") -> Q:
+    return Q(
+        **{f"{to}rank_probability": RANK_NONE, f"{to}rank_score": RANK_NONE, f"{to}rank_severity": RANK_NONE}
     )
-    return qs.order_by(
-        Coalesce(ranking, Value(-1.0), output_field=FloatField()).desc(),
-        Coalesce(F("ta__risk_score"), Value(-1.0), output_field=FloatField()).desc(),
-        severity.desc(),
-        "name",
-        "pk",
+
+
+# From this many schools in the (filtered) scope the register checks the scope school by school as it reads
+# the ranking index, rather than joining it: with ANALYZE statistics SQLite would read a joined scope of most
+# of England first and sort it all; an LA's schools are still read first (a few dozen, then sorted).
+WIDE_SCOPE = 2000
+
+
+class RegisterSchools:
+    """The register's schools in order, as Django's Paginator reads them (`count()`, slices).
+
+    Three parts, each its own query: the schools ranked above "nothing known" in the order of the stored
+    key (read from the index `assessment_register_rank`, so a page does not sort every school in England),
+    then the schools with nothing known or no assessment this term, by name (as the key orders them: all
+    ties), then any ranked below that (a negative score). A slice reads the parts it covers only.
+    `parts(wide)`: the three querysets, for a scope of WIDE_SCOPE schools or more (wide) or fewer."""
+
+    def __init__(self, parts: Callable[[bool], list[QuerySet[School]]], counted: QuerySet[School]) -> None:
+        self._parts = parts
+        self._counted = counted
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self._counted.count()
+        return self._count
+
+    @property
+    def parts(self) -> list[QuerySet[School]]:
+        return self._parts(self.count() >= WIDE_SCOPE)
+
+    def __getitem__(self, k: slice) -> list[School]:
+        start, stop = k.start or 0, k.stop if k.stop is not None else self.count()
+        out: list[School] = []
+        offset = 0  # the position of the current part's first row in the register
+        for part in self.parts:
+            if stop <= offset:
+                break
+            lo, hi = max(start - offset, 0), stop - offset
+            rows = list(part[lo:hi])
+            out += rows
+            if len(rows) == hi - lo:
+                break
+            # The part ended before the window did: its size is known from the rows read, unless the
+            # window starts past its end.
+            offset += lo + len(rows) if rows or lo == 0 else part.count()
+        return out
+
+    def __iter__(self) -> Iterator[School]:
+        for part in self.parts:
+            yield from part
+
+
+def register_schools(
+    scope: QuerySet[School], term: Term, filters: RegisterFilters | None = None
+) -> RegisterSchools:
+    """The register's schools among `scope` (the policy's `current_risk_register_schools(user)`), filtered
+    and sorted from the stored proposals and figures (decision 0027): the model's probability (lifted to
+    the watch threshold where people recorded a judgement criterion as applying), then the Appendix A score
+    (which counts those judgements too), then RAG (decided, or proposed), then name - the stored ranking key
+    (`TermlyAssessment.rank_*`), a school without an assessment this term ranking as one with none of them.
+    Nothing is computed for schools not shown."""
+    f = filters or RegisterFilters()
+    schools = _register_base(scope, f)
+    ta = "termly_assessments__"
+
+    def ranked(compare: str, wide: bool) -> QuerySet[School]:
+        # One filter() call: one inner join of the term's assessment, which the ordering reuses, so the
+        # database can read the schools in the order of the index `assessment_register_rank`.
+        base = School.objects.filter(Exists(schools.filter(pk=OuterRef("pk")))) if wide else schools
+        return (
+            base.filter(_assessment_q(term, f, ta) & _rank_q(compare, ta))
+            .annotate(
+                rank_p=F(f"{ta}rank_probability"), rank_s=F(f"{ta}rank_score"), rank_r=F(f"{ta}rank_severity")
+            )
+            .order_by(F("rank_p").desc(), F("rank_s").desc(), F("rank_r").desc(), "name", "pk")
+        )
+
+    this_term = TermlyAssessment.objects.filter(term=term, school=OuterRef("pk"))
+    unranked = schools.exclude(Exists(this_term.exclude(_none_key())))
+    if f.rags or f.levels:  # only schools with an assessment can match a RAG or level
+        unranked = unranked.filter(Exists(this_term.filter(_assessment_q(term, f))))
+
+    def parts(wide: bool) -> list[QuerySet[School]]:
+        return [ranked("gt", wide), unranked.order_by("name", "pk"), ranked("lt", wide)]
+
+    # Every school kept is in exactly one part: count them without reading the parts.
+    counted = (
+        schools.filter(Exists(this_term.filter(_assessment_q(term, f)))) if f.rags or f.levels else schools
     )
+    return RegisterSchools(parts, counted)
 
 
 def build_register_rows(schools: list[School], term: Term) -> list[RegisterRow]:
@@ -301,7 +383,7 @@ def register_rows(
 ) -> list[RegisterRow]:
     """The whole risk register for the schools in `scope` (what the user may see), riskiest first (exports
     and the SRAS pack; the page shows `register_page`)."""
-    return build_register_rows(list(register_queryset(scope, term, filters)), term)
+    return build_register_rows(list(register_schools(scope, term, filters)), term)
 
 
 @dataclass
@@ -316,7 +398,8 @@ def register_page(
     """One page of the register (REGISTER_PAGE_SIZE schools): the rows are built for that page only."""
     from django.core.paginator import Paginator
 
-    page = Paginator(register_queryset(scope, term, filters), REGISTER_PAGE_SIZE).get_page(number)
+    schools: Any = register_schools(scope, term, filters)  # count() and slices, as Paginator reads them
+    page = Paginator(schools, REGISTER_PAGE_SIZE).get_page(number)
     return RegisterPage(rows=build_register_rows(list(page.object_list), term), page=page)
 
 

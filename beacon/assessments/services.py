@@ -8,11 +8,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from beacon.assessments import engine
 from beacon.assessments.models import (
+    RANKING_FIELDS,
     Intelligence,
     JudgementRecord,
     Rag,
@@ -161,8 +163,9 @@ def refresh_proposals(term: Term, schools: Any = None) -> None:
 
 def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[int, int, int]:
     """(created, proposals changed, figures changed) for the schools `ids` (None: every school of the term)."""
-    from beacon.earlywarning.selectors import latest_probabilities
+    from beacon.earlywarning.selectors import latest_probabilities, watch_probability
 
+    threshold = watch_probability()
     targets = list(term_schools(term).values_list("pk", flat=True)) if ids is None else ids
     met = engine.met_codes_by_school(term, book, ids)
     judgements = _applying_judgements(term, ids)
@@ -193,8 +196,9 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
                 a = TermlyAssessment(school_id=school_id, term=term, version=1)
                 created.append(a)
             elif a.proposed_rag == rag and a.proposed_level == level and a.proposal_reasons == reasons:
-                if (a.risk_score, a.probability, a.judged) != nums:
-                    a.risk_score, a.probability, a.judged = nums
+                moved = (a.risk_score, a.probability, a.judged) != nums
+                a.risk_score, a.probability, a.judged = nums
+                if a.set_ranking(threshold) or moved:  # the register's key follows its figures
                     figures.append(a)
                 continue
             else:
@@ -204,6 +208,7 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
             a.proposal_rulebook = book
             a.proposed_at = now
             a.risk_score, a.probability, a.judged = nums
+            a.set_ranking(threshold)
         history = TermlyAssessment.history
         if created:
             TermlyAssessment.objects.bulk_create(created, batch_size=2000)
@@ -221,6 +226,7 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
                     "risk_score",
                     "probability",
                     "judged",
+                    *RANKING_FIELDS,
                 ],
                 batch_size=500,
             )
@@ -229,9 +235,21 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
             )
         if figures:
             TermlyAssessment.objects.bulk_update(
-                figures, ["risk_score", "probability", "judged"], batch_size=500
+                figures, ["risk_score", "probability", "judged", *RANKING_FIELDS], batch_size=500
             )
     return len(created), len(changed), len(figures)
+
+
+def rerank_judged() -> int:
+    """The watch threshold changed (a `WatchThreshold` saved or deleted): the register's ranking key of every
+    assessment people recorded a judgement criterion on follows it, in every term (their ranking
+    probability is the model's lifted to the threshold; nothing else depends on it). Rows updated."""
+    from beacon.earlywarning.selectors import watch_probability
+
+    threshold = Value(watch_probability())
+    return TermlyAssessment.objects.filter(judged=True).update(
+        rank_probability=Greatest(Coalesce(F("probability"), threshold), threshold)
+    )
 
 
 def evaluate_and_refresh(term: Term, school_ids: list[int] | None = None) -> None:

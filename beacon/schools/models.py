@@ -85,6 +85,14 @@ class School(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The served schools (SERVED), nationally or of one LA, counted and their phases and LAs listed from
+        # this index alone: the risk register's count and phase filter, the LA overview's list of LAs, an LA's
+        # schools (issue 16).
+        indexes = [
+            models.Index(
+                fields=["is_open", "is_state_funded", "la_code", "la_name", "phase"], name="school_served"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.urn})"
