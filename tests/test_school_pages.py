@@ -278,6 +278,27 @@ def test_filter_options_are_listed_once_each(director: Any) -> None:
 
 
 @pytest.mark.django_db
+def test_each_la_is_offered_once_by_the_name_most_of_its_schools_carry(camden_register: None) -> None:
+    """Some registers name a school's district, not its LA (nationally, LA 208's schools say Lambeth and a
+    few Southwark): the LA filter still lists each LA once, by the areas' name where they hold it."""
+    from beacon.indicators.models import Area, AreaType
+    from beacon.schools.models import School
+    from beacon.schools.selectors import filter_options, la_choices
+
+    camden = School.objects.filter(la_code=202)
+    assert camden.values("la_name").distinct().count() == 1
+    name = camden.values_list("la_name", flat=True).first()
+    School.objects.filter(pk=camden.order_by("urn").first().pk).update(la_name="Westminster")
+    assert camden.values("la_name").distinct().count() == 2
+    assert la_choices(camden) == [(202, name)]
+    assert filter_options(School.objects.all()).las == [(202, name)]
+    Area.objects.update_or_create(
+        code=202, defaults={"name": "London Borough of Camden", "area_type": AreaType.LA}
+    )
+    assert la_choices(camden) == [(202, "London Borough of Camden")]
+
+
+@pytest.mark.django_db
 def test_local_authority_filter(camden_register: None) -> None:
     from beacon.schools.models import School
 

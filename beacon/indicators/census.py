@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from beacon.imports.framework import ImportContext, LoadResult, model_frame
-from beacon.indicators.models import Area, SchoolMeasure, ValueStatus
+from beacon.indicators.models import Area, AreaType, SchoolMeasure, ValueStatus
 from beacon.indicators.services import save_school_measures, wide_to_long
 from beacon.schools.figures import Figures
 
@@ -85,6 +85,10 @@ def area_name(code: int) -> str | None:
     return Area.objects.filter(code=code).values_list("name", flat=True).first()
 
 
+def la_names() -> dict[int, str]:
+    return dict(Area.objects.filter(area_type=AreaType.LA).values_list("code", "name"))
+
+
 def headcounts() -> pl.DataFrame:
     return model_frame(
         SchoolMeasure.objects.filter(measure__code="pupils"), ["school_id", "year", "value", "status"]
@@ -94,5 +98,6 @@ def headcounts() -> pl.DataFrame:
 FIGURES = Figures(
     write_census=write_census,
     area_name=area_name,
+    la_names=la_names,
     headcounts=headcounts,
 )

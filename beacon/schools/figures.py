@@ -25,6 +25,8 @@ class Figures:
     write_census: Callable[[str, pl.DataFrame, ImportContext], LoadResult]
     # an area's (LA's) name by its code, None where the areas do not hold it
     area_name: Callable[[int], str | None]
+    # every LA's name by its code (the areas held; one query)
+    la_names: Callable[[], dict[int, str]]
     # every census headcount held ('pupils'): school_id, year, value, status (one frame, no query per school)
     headcounts: Callable[[], pl.DataFrame]
 

@@ -13,10 +13,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from beacon.core.formatting import academic_year, govuk_date
 from beacon.imports.models import ImportRun
+from beacon.schools.figures import figures
 from beacon.schools.models import Phase, School
 
 PAGE_SIZE = 50
@@ -30,16 +31,23 @@ class FilterOptions:
 
 
 def la_choices(visible: QuerySet[School]) -> list[tuple[int, str]]:
-    """(LA code, name) of the schools given, by name."""
-    # order_by() first: the model's default ordering (by name) would make DISTINCT one row per school.
-    return sorted(
-        {
-            (c, n or str(c))
-            for c, n in visible.order_by().values_list("la_code", "la_name").distinct()
-            if c is not None
-        },
-        key=lambda p: p[1],
-    )
+    """(LA code, name) of the schools given: one per LA, by name. An LA is named by the areas held (LAIT's
+    names), else as most of its schools name it: some registers give a school its district's name (LA
+    208's schools say Lambeth, a few Southwark; a county's schools their districts), which listed 361
+    options for England's 154 LAs."""
+    # order_by() first: the model's default ordering (by name) would group one row per school.
+    named: dict[int, tuple[int, str]] = {}
+    for c, n, count in (
+        visible.order_by().values_list("la_code", "la_name").annotate(count=Count("pk")).order_by()
+    ):
+        if c is None:
+            continue
+        name = n or str(c)
+        best = named.get(c)
+        if best is None or (count, name) > best:
+            named[c] = (count, name)
+    areas = figures().la_names() if named else {}
+    return sorted(((c, areas.get(c) or n) for c, (_count, n) in named.items()), key=lambda p: (p[1], p[0]))
 
 
 def filter_options(visible: QuerySet[School]) -> FilterOptions:
