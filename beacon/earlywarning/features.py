@@ -192,14 +192,17 @@ def load_sources() -> Sources:
         orient="row",
     ).with_columns(pl.col("measure_id").replace_strict(code_of, return_dtype=pl.Utf8).alias("code"))
     topic_of = {c: m[1] for c, m in meta.items()}
-    avail = {
-        (c, y): available_from(topic_of.get(c, ""), y)
-        for c, y in measures.select("code", "year").unique().iter_rows()
-    }
-    measures = measures.with_columns(
-        pl.struct("code", "year")
-        .map_elements(lambda s: avail[(s["code"], s["year"])], return_dtype=pl.Date)
-        .alias("avail"),
+    # The publication date of each (code, year) held: a few hundred pairs, joined back (not a Python call
+    # per value: the national database holds millions).
+    pairs = measures.select("code", "year").unique()
+    avail = pairs.with_columns(
+        pl.Series(
+            "avail",
+            [available_from(topic_of.get(c, ""), y) for c, y in pairs.iter_rows()],
+            dtype=pl.Date,
+        )
+    )
+    measures = measures.join(avail, on=["code", "year"], how="left", maintain_order="left").with_columns(
         (pl.col("value").rank("average").over("code", "year") / pl.len().over("code", "year")).alias("pct"),
     )
 

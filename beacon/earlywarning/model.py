@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,7 +242,7 @@ def _codes_by_group(model: TrainedModel) -> dict[str, list[str]]:
 
 def reason_text(
     group: str,
-    r: dict[str, Any],
+    r: Mapping[str, Any],
     model: TrainedModel,
     measure_codes: dict[str, list[str]] | None = None,
 ) -> str | None:
@@ -327,22 +328,63 @@ def _occlusion_naive(model: TrainedModel, X: np.ndarray, p: np.ndarray) -> tuple
     return names, contrib
 
 
-def occlusion(model: TrainedModel, X: np.ndarray, p: np.ndarray) -> tuple[list[str], np.ndarray]:
+def _trees(model: TrainedModel) -> list[Any] | None:
+    """The boosted trees of a binary estimator, one per iteration (None: an estimator this module cannot
+    read tree by tree; callers then use the estimator's own methods)."""
+    est = model.estimator
+    predictors = getattr(est, "_predictors", None)
+    if predictors is None or est.n_trees_per_iteration_ != 1:
+        return None
+    return [it[0] for it in predictors]
+
+
+def tree_outputs(model: TrainedModel, X: np.ndarray) -> np.ndarray | None:
+    """Each tree's raw output for each school (schools x trees), or None (see `_trees`). Read once, it
+    gives the probabilities (`predict_from_trees`) and the attribution (`occlusion`) without scoring twice."""
+    trees = _trees(model)
+    if trees is None:
+        return None
+    est = model.estimator
+    bitsets, f_idx_map = est._bin_mapper.make_known_categories_bitsets()
+    Xp = est._preprocess_X(X, reset=False)
+    # One thread: deterministic and, on a shared machine, faster than OpenMP per small tree.
+    cols = [np.asarray(t.predict(Xp, bitsets, f_idx_map, 1)) for t in trees]
+    return np.column_stack(cols) if cols else np.zeros((X.shape[0], 0))
+
+
+def _raw_from_trees(model: TrainedModel, per_tree: np.ndarray) -> np.ndarray:
+    # Summed tree by tree from the baseline, as the estimator's own prediction sums them (same order,
+    # so the same floating-point result).
+    raw = np.zeros(per_tree.shape[0]) + float(np.ravel(model.estimator._baseline_prediction)[0])
+    for k in range(per_tree.shape[1]):
+        raw += per_tree[:, k]
+    return raw
+
+
+def predict_from_trees(model: TrainedModel, per_tree: np.ndarray) -> np.ndarray:
+    """`model.predict(X)` from `tree_outputs(model, X)`: the same numbers, bit for bit."""
+    prob = expit(_raw_from_trees(model, per_tree))
+    return np.asarray(model.calibrator.predict_proba(_logit(prob).reshape(-1, 1))[:, 1])
+
+
+def occlusion(
+    model: TrainedModel, X: np.ndarray, p: np.ndarray, per_tree: np.ndarray | None = None
+) -> tuple[list[str], np.ndarray]:
     """The same attribution as `_occlusion_naive` (the fall in probability when a feature group takes the
     training reference), computed without re-scoring what cannot change: the boosted trees' outputs are
     held per tree, and for each group only the trees that split on one of its features are re-evaluated,
     only for the schools whose values differ from the reference. Equal to the naive result up to
-    floating-point summation order (issue 12 item 5: scoring with reasons within 10 s)."""
-    est = model.estimator
-    predictors = getattr(est, "_predictors", None)
-    if predictors is None or est.n_trees_per_iteration_ != 1:
+    floating-point summation order (issue 12 item 5: scoring with reasons within 10 s). `per_tree`:
+    `tree_outputs(model, X)` when the caller already has it."""
+    trees = _trees(model)
+    if trees is None:
         return _occlusion_naive(model, X, p)
+    est = model.estimator
     groups = model.groups()
     names = list(groups)
     contrib = np.zeros((X.shape[0], len(names)))
     if X.shape[0] == 0:
         return names, contrib
-    trees = [it[0] for it in predictors]
     # The estimator's preprocessor puts categorical columns first: map tree feature indices back.
     is_cat = est.is_categorical_
     orig = (
@@ -357,8 +399,9 @@ def occlusion(model: TrainedModel, X: np.ndarray, p: np.ndarray) -> tuple[list[s
         # One thread: deterministic and, on a shared machine, faster than OpenMP per small tree.
         return np.asarray(trees[k].predict(Xp, bitsets, f_idx_map, 1))
 
-    Xp = est._preprocess_X(X, reset=False)
-    per_tree = np.column_stack([tree_out(k, Xp) for k in range(len(trees))])
+    if per_tree is None:
+        per_tree = tree_outputs(model, X)
+    assert per_tree is not None
     raw = float(np.ravel(est._baseline_prediction)[0]) + per_tree.sum(axis=1)
     for j, g in enumerate(names):
         cols = groups[g]
@@ -381,20 +424,68 @@ def occlusion(model: TrainedModel, X: np.ndarray, p: np.ndarray) -> tuple[list[s
     return names, contrib
 
 
+class _Columns:
+    """A frame's columns as Python lists, each converted the first time a reason reads it (the reasons read
+    a few dozen of the frame's ~360 columns: converting every row to a dict cost more than the reasons)."""
+
+    def __init__(self, F: pl.DataFrame) -> None:
+        self.frame = F
+        self.names = set(F.columns)
+        self.lists: dict[str, list[Any]] = {}
+
+    def value(self, name: str, i: int, default: Any = None) -> Any:
+        col = self.lists.get(name)
+        if col is None:
+            if name not in self.names:
+                return default
+            col = self.lists[name] = self.frame[name].to_list()
+        return col[i]
+
+
+class _Row(Mapping[str, Any]):
+    """Row `i` of `_Columns`, read like the dict `F.to_dicts()` gives (the values are the same objects)."""
+
+    __slots__ = ("cols", "i")
+
+    def __init__(self, cols: _Columns, i: int) -> None:
+        self.cols, self.i = cols, i
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.cols.value(key, self.i, default)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.cols.names:
+            raise KeyError(key)
+        return self.cols.value(key, self.i)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.cols.frame.columns)
+
+    def __len__(self) -> int:
+        return len(self.cols.frame.columns)
+
+
 def explain(
-    model: TrainedModel, F: pl.DataFrame, X: np.ndarray, p: np.ndarray, top: int = 3
+    model: TrainedModel,
+    F: pl.DataFrame,
+    X: np.ndarray,
+    p: np.ndarray,
+    top: int = 3,
+    per_tree: np.ndarray | None = None,
 ) -> list[list[str]]:
     """Occlusion attribution by feature group: how far the probability falls when the group's values are
     replaced by the training reference (median; most common category). The groups that raise the
-    probability most, in plain words. Every school gets at least one reason (its strongest group)."""
-    names, contrib = occlusion(model, X, p)
+    probability most, in plain words. Every school gets at least one reason (its strongest group).
+    `per_tree`: `tree_outputs(model, X)` when the caller already has it."""
+    names, contrib = occlusion(model, X, p, per_tree)
     measure_codes = _codes_by_group(model)
-    rows = F.to_dicts()
+    cols = _Columns(F)
+    orders = np.argsort(-contrib, axis=1, kind="stable") if contrib.size else contrib.astype(int)
     out: list[list[str]] = []
-    for i, r in enumerate(rows):
-        order = np.argsort(-contrib[i], kind="stable")
+    for i in range(F.height):
+        r = _Row(cols, i)
         reasons: list[str] = []
-        for j in order:
+        for j in orders[i]:
             if len(reasons) >= top or (reasons and contrib[i, j] <= 0.002):
                 break
             t = reason_text(names[j], r, model, measure_codes)
@@ -415,8 +506,16 @@ def score(
     )
     F = build_features(src, pop, model.codes)
     X = model.matrix(F)
-    p = model.predict(X) if F.height else np.zeros(0)
-    why = explain(model, F, X, p) if reasons and F.height else [[] for _ in range(F.height)]
+    per_tree = tree_outputs(model, X) if F.height else None
+    if not F.height:
+        p = np.zeros(0)
+    elif per_tree is not None:
+        p = predict_from_trees(model, per_tree)  # = model.predict(X), without scoring every tree twice
+    else:
+        p = model.predict(X)
+    why = (
+        explain(model, F, X, p, per_tree=per_tree) if reasons and F.height else [[] for _ in range(F.height)]
+    )
     df = F.select("school_id", "urn", "la_code", "phase", "last_overall", "last_below").with_columns(
         pl.Series("probability", p, dtype=pl.Float64),
         pl.Series("reasons", why, dtype=pl.List(pl.Utf8)),

@@ -77,26 +77,44 @@ def export_scores(
 def store_scores(
     model: TrainedModel, as_of: dt.date, *, src: Sources | None = None, la_code: int | None = None
 ) -> int:
-    """Replace the stored scores of this date and model version (all or nothing)."""
+    """Replace the stored scores of this date and model version (all or nothing). A school whose
+    probability, rank and reasons are those already stored keeps its row; changed rows are replaced,
+    new ones added, and the rows of schools no longer scored removed (the same rows as deleting them all
+    and inserting every score, without rewriting 23,000 unchanged rows each term: decision 0027)."""
     scores = score(model, src or load_sources(), as_of, la_code=la_code)
     qs = RiskScore.objects.filter(as_of=as_of, model_version=model.version)
     if la_code is not None:
         qs = qs.filter(school__la_code=la_code)
-    qs.delete()
-    RiskScore.objects.bulk_create(
-        [
+    stored = {
+        school_id: (pk, probability, rank, reasons)
+        for pk, school_id, probability, rank, reasons in qs.values_list(
+            "pk", "school_id", "probability", "rank", "reasons"
+        )
+    }
+    doomed: list[int] = []
+    new: list[RiskScore] = []
+    for school_id, probability, rank, reasons in scores.select(
+        "school_id", "probability", "rank", "reasons"
+    ).iter_rows():
+        held = stored.pop(school_id, None)
+        if held is not None:
+            if held[1:] == (probability, rank, reasons):
+                continue
+            doomed.append(held[0])
+        new.append(
             RiskScore(
-                school_id=r["school_id"],
+                school_id=school_id,
                 as_of=as_of,
-                probability=r["probability"],
-                rank=r["rank"],
-                reasons=r["reasons"],
+                probability=probability,
+                rank=rank,
+                reasons=reasons,
                 model_version=model.version,
             )
-            for r in scores.iter_rows(named=True)
-        ],
-        batch_size=2000,
-    )
+        )
+    doomed.extend(pk for pk, *_ in stored.values())  # schools no longer scored on this date
+    for start in range(0, len(doomed), 900):
+        RiskScore.objects.filter(pk__in=doomed[start : start + 900]).delete()
+    RiskScore.objects.bulk_create(new, batch_size=2000)
     return scores.height
 
 
