@@ -21,6 +21,7 @@ from beacon.assessments.models import (
     TermlyAssessment,
 )
 from beacon.core.versioning import bump_for_bulk_write, check_version, save_versioned
+from beacon.imports.framework import copy_to_history
 from beacon.risk.models import Criterion, CriterionKind, Rulebook, Term
 from beacon.schools.models import School
 
@@ -159,6 +160,20 @@ def refresh_proposals(term: Term, schools: Any = None) -> None:
         _refresh_bulk(term, book, [s.pk for s in schools])
 
 
+def _history(assessments: list[TermlyAssessment], history_type: str) -> None:
+    """History rows ("+" created, "~" changed) for assessments a bulk write just stored: copied inside the
+    database (`imports.framework.copy_to_history`), with the user simple-history would record (the
+    signed-in user of the request, if any) and the reason "Proposal refreshed"."""
+    user = TermlyAssessment.history.model.get_default_history_user(assessments[0])
+    copy_to_history(
+        TermlyAssessment,
+        sorted(a.pk for a in assessments),
+        history_type=history_type,
+        reason="Proposal refreshed",
+        user_id=getattr(user, "pk", None),
+    )
+
+
 def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[int, int, int]:
     """(created, proposals changed, figures changed) for the schools `ids` (None: every school of the term)."""
     from beacon.earlywarning.selectors import latest_probabilities
@@ -204,10 +219,9 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
             a.proposal_rulebook = book
             a.proposed_at = now
             a.risk_score, a.probability, a.judged = nums
-        history = TermlyAssessment.history
         if created:
             TermlyAssessment.objects.bulk_create(created, batch_size=2000)
-            history.bulk_history_create(created, batch_size=2000, default_change_reason="Proposal refreshed")
+            _history(created, "+")
         if changed:
             TermlyAssessment.objects.bulk_update(
                 changed,
@@ -224,9 +238,7 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
                 ],
                 batch_size=500,
             )
-            history.bulk_history_create(
-                changed, batch_size=2000, update=True, default_change_reason="Proposal refreshed"
-            )
+            _history(changed, "~")
         if figures:
             TermlyAssessment.objects.bulk_update(
                 figures, ["risk_score", "probability", "judged"], batch_size=500

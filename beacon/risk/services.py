@@ -28,7 +28,7 @@ from beacon.inspections.models import Inspection, InspectionGrade
 from beacon.risk.checks import CHECKS as CHECKS
 from beacon.risk.checks.attainment import intake_bands as intake_bands
 from beacon.risk.checks.attainment import similar_schools_frame as similar_schools_frame
-from beacon.risk.checks.base import RESULT_SCHEMA, _dumps, _loads
+from beacon.risk.checks.base import RESULT_SCHEMA, _dumps, _loads, tuple_rows
 from beacon.risk.checks.base import join_explanations as join_explanations
 from beacon.risk.models import (
     Criterion,
@@ -357,7 +357,7 @@ def evaluate(
         summary.written = write_results(
             term.pk,
             rulebook.pk,
-            allres.select("school_id", "criterion_id", "outcome", "evidence").iter_rows(),
+            tuple_rows(allres.select("school_id", "criterion_id", "outcome", "evidence")),
             now=now,
         )
     done = time.perf_counter()

@@ -23,6 +23,7 @@ from beacon.risk.checks.base import (
     _windowed,
     area_series,
     combine,
+    named_rows,
     series,
 )
 from beacon.risk.models import Outcome
@@ -233,7 +234,7 @@ def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) 
                 .alias("outcome")
             )
             rows = []
-            for r in agg.iter_rows(named=True):
+            for r in named_rows(agg):
                 pairs = "; ".join(
                     f"{y + 1}: {_fmt(v, m)} vs {_fmt(b, m)}"
                     if st == "ok"
