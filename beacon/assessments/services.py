@@ -284,7 +284,7 @@ def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) 
     figures (decision 0027). What `evaluate_risk` runs."""
     import time
 
-    from beacon.risk.services import evaluate
+    from beacon.risk.services import evaluate, load_frames
     from beacon.schools.models import School
 
     started = time.perf_counter()
@@ -292,7 +292,9 @@ def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) 
     ids = (
         None if la_code is None else list(School.objects.filter(la_code=la_code).values_list("id", flat=True))
     )
-    summary = evaluate(term, book, ids)
+    frames = load_frames(data_year=term.data_year, cutoff=term.start_date, school_ids=ids)
+    loaded = time.perf_counter()
+    summary = evaluate(term, book, ids, frames=frames)
     evaluated = time.perf_counter()
     out = PassTimings(term=str(term), schools=summary.schools, results=summary.results)
     if summary.written is not None:
@@ -300,9 +302,12 @@ def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) 
         out.results_replaced = summary.written.replaced
         out.results_unchanged = summary.written.unchanged
     if model is not None:
+        from beacon.earlywarning.features import load_sources
         from beacon.earlywarning.services import store_scores
 
-        out.scores = store_scores(model, term.start_date, la_code=la_code)
+        # The school measures the rules read hold every year published before the term starts: read once.
+        src = load_sources(school_measures=frames.school_measures)
+        out.scores = store_scores(model, term.start_date, src=src, la_code=la_code)
     scored = time.perf_counter()
     # Proposals for the schools the term covers (those with results or an assessment), as refresh_proposals.
     targets = (
@@ -313,7 +318,7 @@ def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) 
     out.proposals_created, out.proposals_changed, out.figures_changed = _refresh_bulk(term, book, targets)
     done = time.perf_counter()
     out.evaluate_s = evaluated - started
-    out.load_s = summary.load_seconds
+    out.load_s = loaded - started
     out.write_s = summary.write_seconds
     out.rules_s = summary.seconds - summary.load_seconds - summary.write_seconds
     out.score_s = scored - evaluated

@@ -44,6 +44,9 @@ from beacon.earlywarning.features import (
 
 MODEL_VERSION = "ew-1"
 YEARS_BACK = 8
+MIN_SNAPSHOT_LABELS = (
+    50  # a snapshot labelled by fewer inspections is named as the likely cause (_check_folds)
+)
 HORIZON_YEARS = 3
 DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.05,
@@ -134,6 +137,49 @@ class TrainedModel:
         return out
 
 
+def _check_folds(
+    X: np.ndarray,
+    names: list[str],
+    categorical: list[bool],
+    dead: list[int],
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    rows: pl.DataFrame,
+    as_of: dt.date,
+) -> None:
+    """Refuse, with the reason, to train when a feature has values in the training rows only inside the
+    local authorities one cross-validation fold holds out (the gradient boosting cannot bin a column with
+    no value). On the shared files this is what training as of a date a year or more after the newest
+    inspections held looks like: the latest snapshots are labelled by a handful of inspections (the labels
+    are inspections *after* each snapshot), so the features only those rows have sit in one or two LAs."""
+    live = [j for j in range(X.shape[1]) if j not in set(dead) and not categorical[j]]
+    empty: list[str] = []
+    for tr, _te in splits:
+        none = np.isnan(X[np.ix_(tr, live)]).all(axis=0)
+        empty += [names[live[j]] for j in np.flatnonzero(none) if names[live[j]] not in empty]
+    if not empty:
+        return
+    per_snapshot = rows.group_by("as_of").len().sort("as_of")
+    counts = ", ".join(f"{d}: {n:,}" for d, n in per_snapshot.iter_rows())
+    thin = per_snapshot.filter(pl.col("len") < MIN_SNAPSHOT_LABELS)
+    advice = ""
+    if thin.height:
+        full = per_snapshot.filter(pl.col("len") >= MIN_SNAPSHOT_LABELS)
+        if full.height:
+            latest = full["as_of"].max()
+            assert isinstance(latest, dt.date)
+            after = _add_years(latest, 1)
+            advice = (
+                f" The latest snapshot with at least {MIN_SNAPSHOT_LABELS} labelled schools is {latest}: "
+                f"train as of {after} or earlier, or import the graded inspections since {after}."
+            )
+    raise ValueError(
+        f"Cannot train as of {as_of}: {len(empty)} feature(s) ({', '.join(empty[:5])}"
+        f"{', ...' if len(empty) > 5 else ''}) have no value in the training rows outside the local "
+        f"authorities one cross-validation fold holds out. Training rows are labelled by each school's next "
+        f"graded inspection after the snapshot date; labelled rows per snapshot: {counts}.{advice}"
+    )
+
+
 def fit(
     src: Sources,
     as_of: dt.date,
@@ -166,7 +212,9 @@ def fit(
     k = min(folds, len(np.unique(groups)))
     oof = np.full(len(y), np.nan)
     if k >= 2:
-        for tr, te in GroupKFold(n_splits=k).split(M.X, y, groups):
+        splits = list(GroupKFold(n_splits=k).split(M.X, y, groups))
+        _check_folds(M.X, M.names, M.categorical, dead, splits, rows, as_of)
+        for tr, te in splits:
             oof[te] = make().fit(M.X[tr], y[tr]).predict_proba(M.X[te])[:, 1]
     est = make().fit(M.X, y)
     if k < 2:
