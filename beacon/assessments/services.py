@@ -21,7 +21,7 @@ from beacon.assessments.models import (
     TermlyAssessment,
 )
 from beacon.core.versioning import bump_for_bulk_write, check_version, save_versioned
-from beacon.imports.framework import copy_to_history
+from beacon.imports.framework import bulk_upsert, copy_to_history
 from beacon.risk.models import Criterion, CriterionKind, Rulebook, Term
 from beacon.schools.models import School
 
@@ -220,7 +220,15 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
             a.proposed_at = now
             a.risk_score, a.probability, a.judged = nums
         if created:
-            TermlyAssessment.objects.bulk_create(created, batch_size=2000)
+            # The imports' bulk insert (decision 0026): database-ready tuples, not the ORM's per-row SQL
+            # compilation. A row another process created meanwhile is left as it is (DO NOTHING).
+            bulk_upsert(TermlyAssessment, created, unique_fields=["school", "term"], update_fields=[])
+            stored = TermlyAssessment.objects.filter(term=term)
+            if ids is not None:
+                stored = stored.filter(school_id__in=ids)
+            pks = dict(stored.values_list("school_id", "pk"))
+            for a in created:
+                a.pk = pks[a.school_id]
             _history(created, "+")
         if changed:
             TermlyAssessment.objects.bulk_update(

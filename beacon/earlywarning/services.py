@@ -18,6 +18,7 @@ from sklearn.metrics import roc_auc_score
 from beacon.earlywarning.features import Sources, first_graded_after, load_sources
 from beacon.earlywarning.model import TrainedModel, fit, score
 from beacon.earlywarning.models import RiskScore
+from beacon.imports.framework import bulk_upsert
 
 EXPORT_COLUMNS = ("urn", "probability", "rank", "top_reasons")
 DEFAULT_ARTEFACT = Path(settings.BASE_DIR) / "var" / "models" / "early_warning.joblib"
@@ -114,7 +115,8 @@ def store_scores(
     doomed.extend(pk for pk, *_ in stored.values())  # schools no longer scored on this date
     for start in range(0, len(doomed), 900):
         RiskScore.objects.filter(pk__in=doomed[start : start + 900]).delete()
-    RiskScore.objects.bulk_create(new, batch_size=2000)
+    # The imports' bulk insert (decision 0026): database-ready tuples, not the ORM's per-row SQL compilation.
+    bulk_upsert(RiskScore, new, unique_fields=["school", "as_of", "model_version"], update_fields=[])
     return scores.height
 
 
