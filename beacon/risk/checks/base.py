@@ -61,6 +61,16 @@ def _fmt(v: float | None, measure: str = "") -> str:
     return f"{v:.{decimals}f}"
 
 
+def _formatter(measure: str) -> Callable[[float | None], str]:
+    """`_fmt` for one measure, its decimals looked up once (the national pass formats ~700,000 values)."""
+    decimals = BY_CODE[measure].decimals if measure in BY_CODE else 1
+
+    def fmt(v: float | None) -> str:
+        return "-" if v is None else f"{v:.{decimals}f}"
+
+    return fmt
+
+
 def _label(measure: str) -> str:
     return BY_CODE[measure].label if measure in BY_CODE else measure
 
@@ -164,6 +174,8 @@ def _evidence_rows(fr: Frames, combined: pl.DataFrame, none_text: str) -> pl.Dat
     'stale evidence' (never met); the criterion's outcome is the strongest over its items. A met item
     lists the data items (measure:year) it rests on, so one data item is counted under one criterion."""
     inverse = {v: k for k, v in ITEM_RANK.items()}
+    stale_before = fr.stale_before
+    met, stale, no_evidence = Outcome.MET.value, Outcome.STALE.value, Outcome.NO_EVIDENCE.value
     out: list[tuple[int, str, str]] = []
     for school_id, _rank, details, outcomes in tuple_rows(combined):
         parsed = [_loads(d) for d in details]
@@ -172,17 +184,17 @@ def _evidence_rows(fr: Frames, combined: pl.DataFrame, none_text: str) -> pl.Dat
             newest = _newest_year(d)
             if newest is not None:
                 d["latest_year"] = newest
-            if fr.stale_before is not None and newest is not None and newest < fr.stale_before:
-                d["stale"] = True
-                o = Outcome.STALE.value
+                if stale_before is not None and newest < stale_before:
+                    d["stale"] = True
+                    o = stale
             d["outcome"] = o
-            if o == Outcome.MET:
+            if o == met:
                 d["data_items"] = _data_items(d)
             ranks.append(ITEM_RANK[o])
-        outcome = inverse[max(ranks)] if ranks else Outcome.NO_EVIDENCE.value
+        outcome = inverse[max(ranks)] if ranks else no_evidence
         chosen = [d for d in parsed if d["outcome"] == outcome] or parsed
         payload: dict[str, Any]
-        if outcome == Outcome.STALE:
+        if outcome == stale:
             latest = max(d["latest_year"] for d in chosen)
             sentence = f"No current evidence (latest {academic_year_label(latest)}): " + join_explanations(
                 d["explanation"] for d in chosen
