@@ -317,11 +317,11 @@ def test_store_scores_rewrites_only_what_changed(slice_db: None, db: None) -> No
     as_of = dt.date(2019, 9, 1)
     model = fit(src, as_of)
 
-    def stored() -> dict[int, tuple[int, float, int, list[str]]]:
+    def stored() -> dict[int, tuple[int, float, int, list[str], str]]:
         return {
-            s: (pk, prob, rank, reasons)
-            for pk, s, prob, rank, reasons in RiskScore.objects.filter(as_of=as_of).values_list(
-                "pk", "school_id", "probability", "rank", "reasons"
+            s: (pk, prob, rank, reasons, inputs)
+            for pk, s, prob, rank, reasons, inputs in RiskScore.objects.filter(as_of=as_of).values_list(
+                "pk", "school_id", "probability", "rank", "reasons", "inputs"
             )
         }
 
@@ -332,7 +332,9 @@ def test_store_scores_rewrites_only_what_changed(slice_db: None, db: None) -> No
 
     # A stored row that differs from the model's score is replaced; a school not scored loses its row.
     changed = next(iter(first))
-    RiskScore.objects.filter(school_id=changed, as_of=as_of).update(probability=0.5, reasons=["stale"])
+    RiskScore.objects.filter(school_id=changed, as_of=as_of).update(
+        probability=0.5, reasons=["stale"], inputs="computed from other features"
+    )
     unscored = School.objects.exclude(pk__in=list(first)).first()
     assert unscored is not None
     RiskScore.objects.create(
@@ -378,3 +380,48 @@ def test_training_refuses_with_the_reason_when_a_fold_has_no_value_of_a_feature(
     with pytest.raises(ValueError, match=r"Cannot train as of 2019-09-01: .*zz_camden_only_pct") as info:
         fit(src, dt.date(2019, 9, 1))
     assert "labelled rows per snapshot: 2011-09-01:" in str(info.value)
+
+
+def test_unchanged_schools_are_not_scored_again(slice_db: None, db: None) -> None:
+    """A school whose fingerprint (the model and its feature row) is the one given keeps the probability
+    and reasons given; the others are scored. The fingerprint moves with the school's own features only."""
+    import polars as pl
+
+    from beacon.earlywarning.features import build_features, load_sources, population
+    from beacon.earlywarning.model import fingerprints, fit, score
+
+    src = load_sources()
+    as_of = dt.date(2019, 9, 1)
+    model = fit(src, as_of)
+    full = score(model, src, as_of)
+    rows = {
+        s: (i, p, r)
+        for s, i, p, r in full.select("school_id", "inputs", "probability", "reasons").iter_rows()
+    }
+    assert len({i for i, _p, _r in rows.values()}) == len(rows) and all(
+        len(i) == 32 for i, _p, _r in rows.values()
+    )
+
+    # Everything known: the same frame, nothing scored again (the known values are taken as they are).
+    assert score(model, src, as_of, known=rows).equals(full)
+    marked = {s: (i, p, [*r, "known"]) for s, (i, p, r) in rows.items()}
+    again = score(model, src, as_of, known=marked)
+    assert all(r[-1] == "known" for r in again["reasons"].to_list())
+    # A fingerprint that differs: that school is scored again, the others are taken as known.
+    first = next(iter(rows))
+    marked[first] = ("another fingerprint", 0.0, ["wrong"])
+    again = score(model, src, as_of, known=marked)
+    reasons = dict(zip(again["school_id"].to_list(), again["reasons"].to_list(), strict=True))
+    assert reasons[first] == rows[first][2]
+    assert all(r[-1] == "known" for s, r in reasons.items() if s != first)
+
+    # One school's feature changes: its fingerprint alone changes.
+    pop = population(src, as_of).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
+    F = build_features(src, pop, model.codes)
+    before = fingerprints(model, F)
+    F2 = F.with_columns(
+        pl.when(pl.col("row_id") == 0).then(pl.lit(9.5)).otherwise(pl.col("roll")).alias("roll")
+    )
+    after = fingerprints(model, F2)
+    assert after[0] != before[0] and after[1:] == before[1:]
+    assert fingerprints(model, F) == before

@@ -13,12 +13,14 @@ out-of-fold scores (a strictly monotone map: no ties in the ranking), then a fin
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import joblib
 import numpy as np
 import polars as pl
 import sklearn
@@ -543,10 +545,42 @@ def explain(
     return out
 
 
+def fingerprints(model: TrainedModel, F: pl.DataFrame) -> list[str]:
+    """Per row of `F`: a digest (BLAKE2b, 16 bytes) of the model (its pickled content) and the row's every
+    feature and reason column. Equal digests mean the same probability and reasons (each school's are
+    computed from its own row and the model only), so an unchanged school need not be scored again.
+    polars' row hashes (two, 64 bits each) are stable for one polars version; an upgrade changes every
+    digest once, and every school is then scored again."""
+    body = F.drop("row_id") if "row_id" in F.columns else F
+    prefix = hashlib.blake2b(digest_size=16)
+    prefix.update(f"{joblib.hash(model)}|{','.join(body.columns)}".encode())
+    first = body.hash_rows(seed=0).to_list()
+    second = body.hash_rows(seed=0x5EED_BEAC0).to_list()
+    out: list[str] = []
+    for a, b in zip(first, second, strict=True):
+        h = prefix.copy()
+        h.update(a.to_bytes(8, "little") + b.to_bytes(8, "little"))
+        out.append(h.hexdigest())
+    return out
+
+
+Known = dict[int, tuple[str, float, list[str]]]
+"""school_id -> (fingerprint, probability, reasons) of a score already computed (e.g. stored)."""
+
+
 def score(
-    model: TrainedModel, src: Sources, as_of: dt.date, *, la_code: int | None = None, reasons: bool = True
+    model: TrainedModel,
+    src: Sources,
+    as_of: dt.date,
+    *,
+    la_code: int | None = None,
+    reasons: bool = True,
+    known: Known | None = None,
 ) -> pl.DataFrame:
-    """school_id, urn, la_code, phase, probability, rank, reasons (list[str]) for schools open on `as_of`."""
+    """school_id, urn, la_code, phase, probability, rank, reasons (list[str]), inputs (the fingerprint of the
+    model and the school's features; empty without reasons) for schools open on `as_of`. `known`: scores
+    already computed; a school whose fingerprint is the one given keeps that probability and those reasons
+    instead of being scored again (with reasons only)."""
     if as_of < model.as_of:
         raise ValueError(f"Model trained on data to {model.as_of} cannot score as of the earlier {as_of}.")
     pop = (
@@ -554,19 +588,32 @@ def score(
     )
     F = build_features(src, pop, model.codes)
     X = model.matrix(F)
-    per_tree = tree_outputs(model, X) if F.height else None
-    if not F.height:
-        p = np.zeros(0)
-    elif per_tree is not None:
-        p = predict_from_trees(model, per_tree)  # = model.predict(X), without scoring every tree twice
-    else:
-        p = model.predict(X)
-    why = (
-        explain(model, F, X, p, per_tree=per_tree) if reasons and F.height else [[] for _ in range(F.height)]
-    )
+    n = F.height
+    inputs = fingerprints(model, F) if reasons and n else [""] * n
+    p = np.zeros(n)
+    why: list[list[str]] = [[] for _ in range(n)]
+    todo = np.arange(n)
+    if reasons and known:
+        held = [known.get(s) for s in F["school_id"].to_list()]
+        same = [k is not None and k[0] == fp for k, fp in zip(held, inputs, strict=True)]
+        for i in np.flatnonzero(same):
+            k = held[i]
+            assert k is not None
+            p[i], why[i] = k[1], list(k[2])
+        todo = np.flatnonzero(~np.asarray(same, dtype=bool))
+    if todo.size:
+        Xt, Ft = (X, F) if todo.size == n else (X[todo], F[todo])
+        per_tree = tree_outputs(model, Xt)
+        # = model.predict(X), without scoring every tree twice (the attribution reads the same outputs).
+        pt = predict_from_trees(model, per_tree) if per_tree is not None else model.predict(Xt)
+        p[todo] = pt
+        if reasons:
+            for j, r in zip(todo.tolist(), explain(model, Ft, Xt, pt, per_tree=per_tree), strict=True):
+                why[j] = r
     df = F.select("school_id", "urn", "la_code", "phase", "last_overall", "last_below").with_columns(
         pl.Series("probability", p, dtype=pl.Float64),
         pl.Series("reasons", why, dtype=pl.List(pl.Utf8)),
+        pl.Series("inputs", inputs, dtype=pl.Utf8),
     )
     # Rank by probability (Platt scaling is strictly monotone, so only identical feature rows tie and
     # share a rank: no URN tie-break).

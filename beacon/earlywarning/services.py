@@ -79,27 +79,29 @@ def store_scores(
     model: TrainedModel, as_of: dt.date, *, src: Sources | None = None, la_code: int | None = None
 ) -> int:
     """Replace the stored scores of this date and model version (all or nothing). A school whose
-    probability, rank and reasons are those already stored keeps its row; changed rows are replaced,
+    probability, rank, reasons and inputs are those already stored keeps its row; changed rows are replaced,
     new ones added, and the rows of schools no longer scored removed (the same rows as deleting them all
-    and inserting every score, without rewriting 23,000 unchanged rows each term: decision 0027)."""
-    scores = score(model, src or load_sources(), as_of, la_code=la_code)
+    and inserting every score, without rewriting 23,000 unchanged rows each term: decision 0027). A school
+    whose stored fingerprint (`inputs`: the model and its features) is unchanged is not scored again."""
     qs = RiskScore.objects.filter(as_of=as_of, model_version=model.version)
     if la_code is not None:
         qs = qs.filter(school__la_code=la_code)
     stored = {
-        school_id: (pk, probability, rank, reasons)
-        for pk, school_id, probability, rank, reasons in qs.values_list(
-            "pk", "school_id", "probability", "rank", "reasons"
+        school_id: (pk, probability, rank, reasons, inputs)
+        for pk, school_id, probability, rank, reasons, inputs in qs.values_list(
+            "pk", "school_id", "probability", "rank", "reasons", "inputs"
         )
     }
+    known = {s: (v[4], v[1], v[3]) for s, v in stored.items() if v[4]}
+    scores = score(model, src or load_sources(), as_of, la_code=la_code, known=known)
     doomed: list[int] = []
     new: list[RiskScore] = []
-    for school_id, probability, rank, reasons in scores.select(
-        "school_id", "probability", "rank", "reasons"
+    for school_id, probability, rank, reasons, inputs in scores.select(
+        "school_id", "probability", "rank", "reasons", "inputs"
     ).iter_rows():
         held = stored.pop(school_id, None)
         if held is not None:
-            if held[1:] == (probability, rank, reasons):
+            if held[1:] == (probability, rank, reasons, inputs):
                 continue
             doomed.append(held[0])
         new.append(
@@ -110,6 +112,7 @@ def store_scores(
                 rank=rank,
                 reasons=reasons,
                 model_version=model.version,
+                inputs=inputs,
             )
         )
     doomed.extend(pk for pk, *_ in stored.values())  # schools no longer scored on this date
