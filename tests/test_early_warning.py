@@ -253,3 +253,175 @@ def test_evaluate_risk_scores_every_school_with_the_saved_model(
 
     with pytest.raises(FileNotFoundError):
         call_command("evaluate_risk", "--term", "autumn-2019", "--scores-from", str(tmp_path / "none.joblib"))
+
+
+def _reference_reasons(model: Any, F: Any, X: np.ndarray, p: np.ndarray, top: int = 3) -> list[list[str]]:
+    """The reasons as first written (test oracle): a dict of every column per school, one sort per school."""
+    from beacon.earlywarning.model import _codes_by_group, occlusion, reason_text
+
+    names, contrib = occlusion(model, X, p)
+    measure_codes = _codes_by_group(model)
+    out: list[list[str]] = []
+    for i, r in enumerate(F.to_dicts()):
+        order = np.argsort(-contrib[i], kind="stable")
+        reasons: list[str] = []
+        for j in order:
+            if len(reasons) >= top or (reasons and contrib[i, j] <= 0.002):
+                break
+            t = reason_text(names[j], r, model, measure_codes)
+            if t:
+                reasons.append(t)
+        out.append(reasons or ["No single factor stands out; the probability is close to the average"])
+    return out
+
+
+def test_scores_and_reasons_equal_the_reference_implementation(slice_db: None, db: None) -> None:
+    """The pass reads each tree once for both the probabilities and the attribution, and the reasons read
+    columns lazily: the same probabilities (bit for bit) and the same reasons as the estimator's own
+    prediction and a dict per school."""
+    import polars as pl
+
+    from beacon.earlywarning.features import build_features, load_sources, population
+    from beacon.earlywarning.model import explain, fit, predict_from_trees, score, tree_outputs
+
+    src = load_sources()
+    as_of = dt.date(2019, 9, 1)
+    model = fit(src, as_of)
+    pop = population(src, as_of).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
+    F = build_features(src, pop, model.codes)
+    X = model.matrix(F)
+    p = model.predict(X)
+    per_tree = tree_outputs(model, X)
+    assert per_tree is not None and per_tree.shape == (X.shape[0], len(model.estimator._predictors))
+    assert np.array_equal(predict_from_trees(model, per_tree), p)
+    reference = _reference_reasons(model, F, X, p)
+    assert len({tuple(r) for r in reference}) > 10  # the reasons differ between schools
+    assert explain(model, F, X, p, per_tree=per_tree) == reference
+    scored = score(model, src, as_of)
+    by_school = dict(zip(F["school_id"].to_list(), zip(p.tolist(), reference, strict=True), strict=True))
+    assert {
+        s: (prob, reasons)
+        for s, prob, reasons in scored.select("school_id", "probability", "reasons").iter_rows()
+    } == by_school
+
+
+def test_store_scores_rewrites_only_what_changed(slice_db: None, db: None) -> None:
+    """Stored scores are those of a delete-and-insert of every score; unchanged rows keep their id."""
+    from beacon.earlywarning.features import load_sources
+    from beacon.earlywarning.model import fit
+    from beacon.earlywarning.models import RiskScore
+    from beacon.earlywarning.services import store_scores
+    from beacon.schools.models import School
+
+    src = load_sources()
+    as_of = dt.date(2019, 9, 1)
+    model = fit(src, as_of)
+
+    def stored() -> dict[int, tuple[int, float, int, list[str], str]]:
+        return {
+            s: (pk, prob, rank, reasons, inputs)
+            for pk, s, prob, rank, reasons, inputs in RiskScore.objects.filter(as_of=as_of).values_list(
+                "pk", "school_id", "probability", "rank", "reasons", "inputs"
+            )
+        }
+
+    n = store_scores(model, as_of, src=src)
+    first = stored()
+    assert len(first) == n > 100
+    assert store_scores(model, as_of, src=src) == n and stored() == first  # nothing rewritten
+
+    # A stored row that differs from the model's score is replaced; a school not scored loses its row.
+    changed = next(iter(first))
+    RiskScore.objects.filter(school_id=changed, as_of=as_of).update(
+        probability=0.5, reasons=["stale"], inputs="computed from other features"
+    )
+    unscored = School.objects.exclude(pk__in=list(first)).first()
+    assert unscored is not None
+    RiskScore.objects.create(
+        school=unscored, as_of=as_of, probability=0.9, rank=1, reasons=["x"], model_version=model.version
+    )
+    store_scores(model, as_of, src=src)
+    after = stored()
+    assert set(after) == set(first)
+    assert after[changed][1:] == first[changed][1:] and after[changed][0] != first[changed][0]
+    assert {s: v for s, v in after.items() if s != changed} == {
+        s: v for s, v in first.items() if s != changed
+    }
+
+
+def test_training_refuses_with_the_reason_when_a_fold_has_no_value_of_a_feature(
+    slice_db: None, db: None
+) -> None:
+    """A feature held only in the LAs one cross-validation fold holds out cannot be binned when that fold
+    trains (numpy's "window shape cannot be larger than input array shape", as when training on the
+    national files as of autumn 2026): the error says so and names the labelled rows per snapshot."""
+    import polars as pl
+
+    from beacon.earlywarning.features import load_sources
+    from beacon.earlywarning.model import fit
+
+    src = load_sources()
+    camden = src.schools.filter(pl.col("la_code") == 202)["school_id"].to_list()
+    assert len(camden) > 0.03 * src.schools.height  # enough schools to be a feature
+    extra = pl.DataFrame(
+        {
+            "school_id": [s for s in camden for _y in range(2010, 2018)],
+            "measure_id": [-1] * (8 * len(camden)),
+            "year": [y for _s in camden for y in range(2010, 2018)],
+            "value": [float(i % 7) for i in range(8 * len(camden))],
+            "code": ["zz_camden_only"] * (8 * len(camden)),
+            "avail": [dt.date(y + 1, 12, 15) for _s in camden for y in range(2010, 2018)],
+        },
+        schema_overrides={"avail": pl.Date},
+    ).with_columns(
+        (pl.col("value").rank("average").over("code", "year") / pl.len().over("code", "year")).alias("pct")
+    )
+    src.measures = pl.concat([src.measures, extra.select(src.measures.columns)], how="vertical_relaxed")
+    with pytest.raises(ValueError, match=r"Cannot train as of 2019-09-01: .*zz_camden_only_pct") as info:
+        fit(src, dt.date(2019, 9, 1))
+    assert "labelled rows per snapshot: 2011-09-01:" in str(info.value)
+
+
+def test_unchanged_schools_are_not_scored_again(slice_db: None, db: None) -> None:
+    """A school whose fingerprint (the model and its feature row) is the one given keeps the probability
+    and reasons given; the others are scored. The fingerprint moves with the school's own features only."""
+    import polars as pl
+
+    from beacon.earlywarning.features import build_features, load_sources, population
+    from beacon.earlywarning.model import fingerprints, fit, score
+
+    src = load_sources()
+    as_of = dt.date(2019, 9, 1)
+    model = fit(src, as_of)
+    full = score(model, src, as_of)
+    rows = {
+        s: (i, p, r)
+        for s, i, p, r in full.select("school_id", "inputs", "probability", "reasons").iter_rows()
+    }
+    assert len({i for i, _p, _r in rows.values()}) == len(rows) and all(
+        len(i) == 32 for i, _p, _r in rows.values()
+    )
+
+    # Everything known: the same frame, nothing scored again (the known values are taken as they are).
+    assert score(model, src, as_of, known=rows).equals(full)
+    marked = {s: (i, p, [*r, "known"]) for s, (i, p, r) in rows.items()}
+    again = score(model, src, as_of, known=marked)
+    assert all(r[-1] == "known" for r in again["reasons"].to_list())
+    # A fingerprint that differs: that school is scored again, the others are taken as known.
+    first = next(iter(rows))
+    marked[first] = ("another fingerprint", 0.0, ["wrong"])
+    again = score(model, src, as_of, known=marked)
+    reasons = dict(zip(again["school_id"].to_list(), again["reasons"].to_list(), strict=True))
+    assert reasons[first] == rows[first][2]
+    assert all(r[-1] == "known" for s, r in reasons.items() if s != first)
+
+    # One school's feature changes: its fingerprint alone changes.
+    pop = population(src, as_of).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
+    F = build_features(src, pop, model.codes)
+    before = fingerprints(model, F)
+    F2 = F.with_columns(
+        pl.when(pl.col("row_id") == 0).then(pl.lit(9.5)).otherwise(pl.col("roll")).alias("roll")
+    )
+    after = fingerprints(model, F2)
+    assert after[0] != before[0] and after[1:] == before[1:]
+    assert fingerprints(model, F) == before

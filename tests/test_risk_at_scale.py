@@ -197,3 +197,119 @@ def test_national_role_sees_every_school_read_only(evaluated: Any) -> None:
     if other_la is not None:
         body = c.get(f"/schools/local-authority/?la={other_la.la_code}").content.decode()
         assert other_la.name not in body
+
+
+def _join_explanations_reference(texts: Any) -> str:
+    """join_explanations as first written (test oracle): both regular expressions over every text."""
+    from beacon.risk.checks.base import _SHARED_NOTE
+
+    body: list[str] = []
+    notes: list[str] = []
+    for text in texts:
+        for note in _SHARED_NOTE.findall(text):
+            if note.strip() not in notes:
+                notes.append(note.strip())
+        body.append(_SHARED_NOTE.sub("", text).strip())
+    return " ".join([b for b in body if b] + notes)
+
+
+def test_evidence_helpers_equal_their_reference(evaluated: Any) -> None:
+    """The pass's faster helpers give what they replaced: rows read column by column equal polars'
+    iter_rows (lists, structs, nulls, dates), the explanation joining equals the regex-everywhere original
+    on every stored explanation (and on texts with the shared note), one formatter per measure equals
+    `_fmt`."""
+    import datetime as dt
+
+    import polars as pl
+
+    from beacon.risk.checks.base import _fmt, _formatter, join_explanations, named_rows, tuple_rows
+    from beacon.risk.models import CriterionResult
+
+    frame = pl.DataFrame(
+        {
+            "school_id": [1, 2, 3],
+            "years": [[2021, 2022], [], None],
+            "values": [[1.5, None], [float("nan")], [2.0]],
+            "grades": [[{"area": "a", "grade": 2}], [], None],
+            "when": [dt.date(2025, 1, 1), None, dt.date(2024, 9, 1)],
+            "text": ["x", None, "z"],
+        }
+    )
+    # repr: NaN is not equal to itself, but must come back as NaN in the same place.
+    assert repr(list(tuple_rows(frame))) == repr(list(frame.iter_rows()))
+    assert repr(list(named_rows(frame))) == repr(list(frame.iter_rows(named=True)))
+    assert list(tuple_rows(frame.clear())) == []
+
+    items = [
+        [str(item.get("explanation", "")) for item in r["items"]]
+        for r in CriterionResult.objects.filter(term=evaluated).values_list("evidence", flat=True)
+        if isinstance(r, dict) and r.get("items")
+    ]
+    assert len(items) > 100
+    note = " No progress score published for 2024, 2025 and too few schools with a similar intake to compare with."
+    items += [["A was below.", f"B was below.{note}"], [f"C.{note}", f" D.{note} "], ["  ", "E."], []]
+    for texts in items:
+        assert join_explanations(iter(texts)) == _join_explanations_reference(texts)
+    for measure in ("ks2_rwm_expected", "absence_overall", "no_such_measure"):
+        fmt = _formatter(measure)
+        for v in (None, 0.0, -0.05, 12.345, 1e6, float("nan")):
+            assert fmt(v) == _fmt(v, measure)
+
+
+def test_assessment_history_is_written_with_the_pass_and_with_the_user(evaluated: Any) -> None:
+    """New assessments get one "+" history row each, changed proposals a "~" row, both with the reason
+    "Proposal refreshed" and the user simple-history would record (none in the pass, the signed-in user
+    when a request changes the proposal)."""
+    from django.test import RequestFactory
+    from simple_history.models import HistoricalRecords
+
+    from beacon.assessments import services
+    from beacon.assessments.models import TermlyAssessment
+    from beacon.risk.models import Criterion
+
+    term = evaluated
+    history = TermlyAssessment.history
+    current = {a.pk: a for a in TermlyAssessment.objects.filter(term=term)}
+    rows = list(history.filter(term=term))
+    assert sorted(h.id for h in rows) == sorted(current)
+    for h in rows:
+        a = current[h.id]
+        assert (h.history_type, h.history_change_reason, h.history_user_id) == (
+            "+",
+            "Proposal refreshed",
+            None,
+        )
+        assert (h.proposed_rag, h.proposed_level, h.proposal_reasons, h.version, h.school_id) == (
+            a.proposed_rag,
+            a.proposed_level,
+            a.proposal_reasons,
+            a.version,
+            a.school_id,
+        )
+
+    adviser = make_user("history-adviser", "adviser")
+    a = next(a for a in current.values() if a.proposed_rag == "green")
+    request = RequestFactory().post("/")
+    request.user = adviser
+    HistoricalRecords.context.request = request
+    try:
+        services.record_judgement(
+            school=a.school,
+            term=term,
+            criterion=Criterion.objects.get(code="A-xxii-g"),
+            applies=True,
+            reason="Single central record incomplete at the October visit.",
+            source="cpp_visit",
+            user=adviser,
+        )
+    finally:
+        del HistoricalRecords.context.request
+    latest = history.filter(id=a.pk).order_by("-history_id").first()
+    refreshed = TermlyAssessment.objects.get(pk=a.pk)
+    assert refreshed.proposed_rag != "green" and refreshed.version == a.version + 1
+    assert (latest.history_type, latest.history_change_reason, latest.history_user_id) == (
+        "~",
+        "Proposal refreshed",
+        adviser.pk,
+    )
+    assert (latest.proposed_rag, latest.version) == (refreshed.proposed_rag, refreshed.version)

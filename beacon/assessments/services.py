@@ -23,6 +23,7 @@ from beacon.assessments.models import (
     TermlyAssessment,
 )
 from beacon.core.versioning import bump_for_bulk_write, check_version, save_versioned
+from beacon.imports.framework import bulk_upsert, copy_to_history
 from beacon.risk.models import Criterion, CriterionKind, Rulebook, Term
 from beacon.schools.models import School
 
@@ -161,6 +162,20 @@ def refresh_proposals(term: Term, schools: Any = None) -> None:
         _refresh_bulk(term, book, [s.pk for s in schools])
 
 
+def _history(assessments: list[TermlyAssessment], history_type: str) -> None:
+    """History rows ("+" created, "~" changed) for assessments a bulk write just stored: copied inside the
+    database (`imports.framework.copy_to_history`), with the user simple-history would record (the
+    signed-in user of the request, if any) and the reason "Proposal refreshed"."""
+    user = TermlyAssessment.history.model.get_default_history_user(assessments[0])
+    copy_to_history(
+        TermlyAssessment,
+        sorted(a.pk for a in assessments),
+        history_type=history_type,
+        reason="Proposal refreshed",
+        user_id=getattr(user, "pk", None),
+    )
+
+
 def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[int, int, int]:
     """(created, proposals changed, figures changed) for the schools `ids` (None: every school of the term)."""
     from beacon.earlywarning.selectors import latest_probabilities, watch_probability
@@ -209,10 +224,17 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
             a.proposed_at = now
             a.risk_score, a.probability, a.judged = nums
             a.set_ranking(threshold)
-        history = TermlyAssessment.history
         if created:
-            TermlyAssessment.objects.bulk_create(created, batch_size=2000)
-            history.bulk_history_create(created, batch_size=2000, default_change_reason="Proposal refreshed")
+            # The imports' bulk insert (decision 0026): database-ready tuples, not the ORM's per-row SQL
+            # compilation. A row another process created meanwhile is left as it is (DO NOTHING).
+            bulk_upsert(TermlyAssessment, created, unique_fields=["school", "term"], update_fields=[])
+            stored = TermlyAssessment.objects.filter(term=term)
+            if ids is not None:
+                stored = stored.filter(school_id__in=ids)
+            pks = dict(stored.values_list("school_id", "pk"))
+            for a in created:
+                a.pk = pks[a.school_id]
+            _history(created, "+")
         if changed:
             TermlyAssessment.objects.bulk_update(
                 changed,
@@ -230,9 +252,7 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
                 ],
                 batch_size=500,
             )
-            history.bulk_history_create(
-                changed, batch_size=2000, update=True, default_change_reason="Proposal refreshed"
-            )
+            _history(changed, "~")
         if figures:
             TermlyAssessment.objects.bulk_update(
                 figures, ["risk_score", "probability", "judged", *RANKING_FIELDS], batch_size=500
@@ -290,7 +310,7 @@ def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) 
     figures (decision 0027). What `evaluate_risk` runs."""
     import time
 
-    from beacon.risk.services import evaluate
+    from beacon.risk.services import evaluate, load_frames
     from beacon.schools.models import School
 
     started = time.perf_counter()
@@ -298,7 +318,9 @@ def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) 
     ids = (
         None if la_code is None else list(School.objects.filter(la_code=la_code).values_list("id", flat=True))
     )
-    summary = evaluate(term, book, ids)
+    frames = load_frames(data_year=term.data_year, cutoff=term.start_date, school_ids=ids)
+    loaded = time.perf_counter()
+    summary = evaluate(term, book, ids, frames=frames)
     evaluated = time.perf_counter()
     out = PassTimings(term=str(term), schools=summary.schools, results=summary.results)
     if summary.written is not None:
@@ -306,9 +328,12 @@ def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) 
         out.results_replaced = summary.written.replaced
         out.results_unchanged = summary.written.unchanged
     if model is not None:
+        from beacon.earlywarning.features import load_sources
         from beacon.earlywarning.services import store_scores
 
-        out.scores = store_scores(model, term.start_date, la_code=la_code)
+        # The school measures the rules read hold every year published before the term starts: read once.
+        src = load_sources(school_measures=frames.school_measures)
+        out.scores = store_scores(model, term.start_date, src=src, la_code=la_code)
     scored = time.perf_counter()
     # Proposals for the schools the term covers (those with results or an assessment), as refresh_proposals.
     targets = (
@@ -319,7 +344,7 @@ def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) 
     out.proposals_created, out.proposals_changed, out.figures_changed = _refresh_bulk(term, book, targets)
     done = time.perf_counter()
     out.evaluate_s = evaluated - started
-    out.load_s = summary.load_seconds
+    out.load_s = loaded - started
     out.write_s = summary.write_seconds
     out.rules_s = summary.seconds - summary.load_seconds - summary.write_seconds
     out.score_s = scored - evaluated

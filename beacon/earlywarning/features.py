@@ -89,7 +89,11 @@ class Sources:
     )  # code -> label, topic, polarity
 
 
-def load_sources() -> Sources:
+def load_sources(school_measures: pl.DataFrame | None = None) -> Sources:
+    """Everything the features read. `school_measures`: the school measures already read by the caller
+    (school_id, measure (code), year, value; the risk pass's frame, `risk.services.Frames.school_measures`),
+    holding at least every year published before the dates to be scored (a term's data year: nothing
+    later is published before the term starts), instead of reading the table a second time."""
     insp_rows = _query(
         "SELECT i.id, i.school_id, i.framework, i.start_date, i.publication_date, i.overall_effectiveness, "
         "i.category_of_concern, i.outcome_text, i.safeguarding_met FROM inspections_inspection i"
@@ -183,23 +187,36 @@ def load_sources() -> Sources:
     mrows = _query("SELECT id, code, label, topic, polarity FROM indicators_measure")
     code_of = {r[0]: str(r[1]) for r in mrows}
     meta = {str(r[1]): (str(r[2]), str(r[3]), str(r[4])) for r in mrows}
-    sm = _query(
-        "SELECT school_id, measure_id, year, value FROM indicators_schoolmeasure WHERE value IS NOT NULL"
-    )
-    measures = pl.DataFrame(
-        sm,
-        schema={"school_id": pl.Int64, "measure_id": pl.Int64, "year": pl.Int64, "value": pl.Float64},
-        orient="row",
-    ).with_columns(pl.col("measure_id").replace_strict(code_of, return_dtype=pl.Utf8).alias("code"))
+    if school_measures is None:
+        sm = _query(
+            "SELECT school_id, measure_id, year, value FROM indicators_schoolmeasure WHERE value IS NOT NULL"
+        )
+        measures = pl.DataFrame(
+            sm,
+            schema={"school_id": pl.Int64, "measure_id": pl.Int64, "year": pl.Int64, "value": pl.Float64},
+            orient="row",
+        ).with_columns(pl.col("measure_id").replace_strict(code_of, return_dtype=pl.Utf8).alias("code"))
+    else:
+        id_of = {c: i for i, c in code_of.items()}
+        measures = school_measures.filter(pl.col("value").is_not_null()).select(
+            pl.col("school_id").cast(pl.Int64),
+            pl.col("measure").replace_strict(id_of, return_dtype=pl.Int64).alias("measure_id"),
+            pl.col("year").cast(pl.Int64),
+            pl.col("value").cast(pl.Float64),
+            pl.col("measure").alias("code"),
+        )
     topic_of = {c: m[1] for c, m in meta.items()}
-    avail = {
-        (c, y): available_from(topic_of.get(c, ""), y)
-        for c, y in measures.select("code", "year").unique().iter_rows()
-    }
-    measures = measures.with_columns(
-        pl.struct("code", "year")
-        .map_elements(lambda s: avail[(s["code"], s["year"])], return_dtype=pl.Date)
-        .alias("avail"),
+    # The publication date of each (code, year) held: a few hundred pairs, joined back (not a Python call
+    # per value: the national database holds millions).
+    pairs = measures.select("code", "year").unique()
+    avail = pairs.with_columns(
+        pl.Series(
+            "avail",
+            [available_from(topic_of.get(c, ""), y) for c, y in pairs.iter_rows()],
+            dtype=pl.Date,
+        )
+    )
+    measures = measures.join(avail, on=["code", "year"], how="left", maintain_order="left").with_columns(
         (pl.col("value").rank("average").over("code", "year") / pl.len().over("code", "year")).alias("pct"),
     )
 
@@ -349,9 +366,14 @@ def build_features(src: Sources, rows: pl.DataFrame, codes: list[str]) -> pl.Dat
         pl.col("n_prior_graded").fill_null(0).cast(pl.Float64),
     )
     # Measures: latest published year of each code, its percentile, change from the previous year held.
+    # Each code's rows, split once (not a scan of every measure value per code).
+    by_code = src.measures.filter(pl.col("code").is_in(codes)).partition_by(
+        "code", as_dict=True, maintain_order=True
+    )
+    empty = src.measures.clear()
     for code in codes:
         m = (
-            src.measures.filter(pl.col("code") == code)
+            by_code.get((code,), empty)
             .sort("school_id", "year")
             .with_columns(
                 pl.col("pct").shift(1).over("school_id").alias("_prev_pct"),

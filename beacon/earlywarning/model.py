@@ -13,11 +13,14 @@ out-of-fold scores (a strictly monotone map: no ties in the ranking), then a fin
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import joblib
 import numpy as np
 import polars as pl
 import sklearn
@@ -43,6 +46,9 @@ from beacon.earlywarning.features import (
 
 MODEL_VERSION = "ew-1"
 YEARS_BACK = 8
+MIN_SNAPSHOT_LABELS = (
+    50  # a snapshot labelled by fewer inspections is named as the likely cause (_check_folds)
+)
 HORIZON_YEARS = 3
 DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.05,
@@ -133,6 +139,49 @@ class TrainedModel:
         return out
 
 
+def _check_folds(
+    X: np.ndarray,
+    names: list[str],
+    categorical: list[bool],
+    dead: list[int],
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    rows: pl.DataFrame,
+    as_of: dt.date,
+) -> None:
+    """Refuse, with the reason, to train when a feature has values in the training rows only inside the
+    local authorities one cross-validation fold holds out (the gradient boosting cannot bin a column with
+    no value). On the shared files this is what training as of a date a year or more after the newest
+    inspections held looks like: the latest snapshots are labelled by a handful of inspections (the labels
+    are inspections *after* each snapshot), so the features only those rows have sit in one or two LAs."""
+    live = [j for j in range(X.shape[1]) if j not in set(dead) and not categorical[j]]
+    empty: list[str] = []
+    for tr, _te in splits:
+        none = np.isnan(X[np.ix_(tr, live)]).all(axis=0)
+        empty += [names[live[j]] for j in np.flatnonzero(none) if names[live[j]] not in empty]
+    if not empty:
+        return
+    per_snapshot = rows.group_by("as_of").len().sort("as_of")
+    counts = ", ".join(f"{d}: {n:,}" for d, n in per_snapshot.iter_rows())
+    thin = per_snapshot.filter(pl.col("len") < MIN_SNAPSHOT_LABELS)
+    advice = ""
+    if thin.height:
+        full = per_snapshot.filter(pl.col("len") >= MIN_SNAPSHOT_LABELS)
+        if full.height:
+            latest = full["as_of"].max()
+            assert isinstance(latest, dt.date)
+            after = _add_years(latest, 1)
+            advice = (
+                f" The latest snapshot with at least {MIN_SNAPSHOT_LABELS} labelled schools is {latest}: "
+                f"train as of {after} or earlier, or import the graded inspections since {after}."
+            )
+    raise ValueError(
+        f"Cannot train as of {as_of}: {len(empty)} feature(s) ({', '.join(empty[:5])}"
+        f"{', ...' if len(empty) > 5 else ''}) have no value in the training rows outside the local "
+        f"authorities one cross-validation fold holds out. Training rows are labelled by each school's next "
+        f"graded inspection after the snapshot date; labelled rows per snapshot: {counts}.{advice}"
+    )
+
+
 def fit(
     src: Sources,
     as_of: dt.date,
@@ -165,7 +214,9 @@ def fit(
     k = min(folds, len(np.unique(groups)))
     oof = np.full(len(y), np.nan)
     if k >= 2:
-        for tr, te in GroupKFold(n_splits=k).split(M.X, y, groups):
+        splits = list(GroupKFold(n_splits=k).split(M.X, y, groups))
+        _check_folds(M.X, M.names, M.categorical, dead, splits, rows, as_of)
+        for tr, te in splits:
             oof[te] = make().fit(M.X[tr], y[tr]).predict_proba(M.X[te])[:, 1]
     est = make().fit(M.X, y)
     if k < 2:
@@ -241,7 +292,7 @@ def _codes_by_group(model: TrainedModel) -> dict[str, list[str]]:
 
 def reason_text(
     group: str,
-    r: dict[str, Any],
+    r: Mapping[str, Any],
     model: TrainedModel,
     measure_codes: dict[str, list[str]] | None = None,
 ) -> str | None:
@@ -327,22 +378,63 @@ def _occlusion_naive(model: TrainedModel, X: np.ndarray, p: np.ndarray) -> tuple
     return names, contrib
 
 
-def occlusion(model: TrainedModel, X: np.ndarray, p: np.ndarray) -> tuple[list[str], np.ndarray]:
+def _trees(model: TrainedModel) -> list[Any] | None:
+    """The boosted trees of a binary estimator, one per iteration (None: an estimator this module cannot
+    read tree by tree; callers then use the estimator's own methods)."""
+    est = model.estimator
+    predictors = getattr(est, "_predictors", None)
+    if predictors is None or est.n_trees_per_iteration_ != 1:
+        return None
+    return [it[0] for it in predictors]
+
+
+def tree_outputs(model: TrainedModel, X: np.ndarray) -> np.ndarray | None:
+    """Each tree's raw output for each school (schools x trees), or None (see `_trees`). Read once, it
+    gives the probabilities (`predict_from_trees`) and the attribution (`occlusion`) without scoring twice."""
+    trees = _trees(model)
+    if trees is None:
+        return None
+    est = model.estimator
+    bitsets, f_idx_map = est._bin_mapper.make_known_categories_bitsets()
+    Xp = est._preprocess_X(X, reset=False)
+    # One thread: deterministic and, on a shared machine, faster than OpenMP per small tree.
+    cols = [np.asarray(t.predict(Xp, bitsets, f_idx_map, 1)) for t in trees]
+    return np.column_stack(cols) if cols else np.zeros((X.shape[0], 0))
+
+
+def _raw_from_trees(model: TrainedModel, per_tree: np.ndarray) -> np.ndarray:
+    # Summed tree by tree from the baseline, as the estimator's own prediction sums them (same order,
+    # so the same floating-point result).
+    raw = np.zeros(per_tree.shape[0]) + float(np.ravel(model.estimator._baseline_prediction)[0])
+    for k in range(per_tree.shape[1]):
+        raw += per_tree[:, k]
+    return raw
+
+
+def predict_from_trees(model: TrainedModel, per_tree: np.ndarray) -> np.ndarray:
+    """`model.predict(X)` from `tree_outputs(model, X)`: the same numbers, bit for bit."""
+    prob = expit(_raw_from_trees(model, per_tree))
+    return np.asarray(model.calibrator.predict_proba(_logit(prob).reshape(-1, 1))[:, 1])
+
+
+def occlusion(
+    model: TrainedModel, X: np.ndarray, p: np.ndarray, per_tree: np.ndarray | None = None
+) -> tuple[list[str], np.ndarray]:
     """The same attribution as `_occlusion_naive` (the fall in probability when a feature group takes the
     training reference), computed without re-scoring what cannot change: the boosted trees' outputs are
     held per tree, and for each group only the trees that split on one of its features are re-evaluated,
     only for the schools whose values differ from the reference. Equal to the naive result up to
-    floating-point summation order (issue 12 item 5: scoring with reasons within 10 s)."""
-    est = model.estimator
-    predictors = getattr(est, "_predictors", None)
-    if predictors is None or est.n_trees_per_iteration_ != 1:
+    floating-point summation order (issue 12 item 5: scoring with reasons within 10 s). `per_tree`:
+    `tree_outputs(model, X)` when the caller already has it."""
+    trees = _trees(model)
+    if trees is None:
         return _occlusion_naive(model, X, p)
+    est = model.estimator
     groups = model.groups()
     names = list(groups)
     contrib = np.zeros((X.shape[0], len(names)))
     if X.shape[0] == 0:
         return names, contrib
-    trees = [it[0] for it in predictors]
     # The estimator's preprocessor puts categorical columns first: map tree feature indices back.
     is_cat = est.is_categorical_
     orig = (
@@ -357,8 +449,9 @@ def occlusion(model: TrainedModel, X: np.ndarray, p: np.ndarray) -> tuple[list[s
         # One thread: deterministic and, on a shared machine, faster than OpenMP per small tree.
         return np.asarray(trees[k].predict(Xp, bitsets, f_idx_map, 1))
 
-    Xp = est._preprocess_X(X, reset=False)
-    per_tree = np.column_stack([tree_out(k, Xp) for k in range(len(trees))])
+    if per_tree is None:
+        per_tree = tree_outputs(model, X)
+    assert per_tree is not None
     raw = float(np.ravel(est._baseline_prediction)[0]) + per_tree.sum(axis=1)
     for j, g in enumerate(names):
         cols = groups[g]
@@ -381,20 +474,68 @@ def occlusion(model: TrainedModel, X: np.ndarray, p: np.ndarray) -> tuple[list[s
     return names, contrib
 
 
+class _Columns:
+    """A frame's columns as Python lists, each converted the first time a reason reads it (the reasons read
+    a few dozen of the frame's ~360 columns: converting every row to a dict cost more than the reasons)."""
+
+    def __init__(self, F: pl.DataFrame) -> None:
+        self.frame = F
+        self.names = set(F.columns)
+        self.lists: dict[str, list[Any]] = {}
+
+    def value(self, name: str, i: int, default: Any = None) -> Any:
+        col = self.lists.get(name)
+        if col is None:
+            if name not in self.names:
+                return default
+            col = self.lists[name] = self.frame[name].to_list()
+        return col[i]
+
+
+class _Row(Mapping[str, Any]):
+    """Row `i` of `_Columns`, read like the dict `F.to_dicts()` gives (the values are the same objects)."""
+
+    __slots__ = ("cols", "i")
+
+    def __init__(self, cols: _Columns, i: int) -> None:
+        self.cols, self.i = cols, i
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.cols.value(key, self.i, default)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.cols.names:
+            raise KeyError(key)
+        return self.cols.value(key, self.i)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.cols.frame.columns)
+
+    def __len__(self) -> int:
+        return len(self.cols.frame.columns)
+
+
 def explain(
-    model: TrainedModel, F: pl.DataFrame, X: np.ndarray, p: np.ndarray, top: int = 3
+    model: TrainedModel,
+    F: pl.DataFrame,
+    X: np.ndarray,
+    p: np.ndarray,
+    top: int = 3,
+    per_tree: np.ndarray | None = None,
 ) -> list[list[str]]:
     """Occlusion attribution by feature group: how far the probability falls when the group's values are
     replaced by the training reference (median; most common category). The groups that raise the
-    probability most, in plain words. Every school gets at least one reason (its strongest group)."""
-    names, contrib = occlusion(model, X, p)
+    probability most, in plain words. Every school gets at least one reason (its strongest group).
+    `per_tree`: `tree_outputs(model, X)` when the caller already has it."""
+    names, contrib = occlusion(model, X, p, per_tree)
     measure_codes = _codes_by_group(model)
-    rows = F.to_dicts()
+    cols = _Columns(F)
+    orders = np.argsort(-contrib, axis=1, kind="stable") if contrib.size else contrib.astype(int)
     out: list[list[str]] = []
-    for i, r in enumerate(rows):
-        order = np.argsort(-contrib[i], kind="stable")
+    for i in range(F.height):
+        r = _Row(cols, i)
         reasons: list[str] = []
-        for j in order:
+        for j in orders[i]:
             if len(reasons) >= top or (reasons and contrib[i, j] <= 0.002):
                 break
             t = reason_text(names[j], r, model, measure_codes)
@@ -404,10 +545,42 @@ def explain(
     return out
 
 
+def fingerprints(model: TrainedModel, F: pl.DataFrame) -> list[str]:
+    """Per row of `F`: a digest (BLAKE2b, 16 bytes) of the model (its pickled content) and the row's every
+    feature and reason column. Equal digests mean the same probability and reasons (each school's are
+    computed from its own row and the model only), so an unchanged school need not be scored again.
+    polars' row hashes (two, 64 bits each) are stable for one polars version; an upgrade changes every
+    digest once, and every school is then scored again."""
+    body = F.drop("row_id") if "row_id" in F.columns else F
+    prefix = hashlib.blake2b(digest_size=16)
+    prefix.update(f"{joblib.hash(model)}|{','.join(body.columns)}".encode())
+    first = body.hash_rows(seed=0).to_list()
+    second = body.hash_rows(seed=0x5EED_BEAC0).to_list()
+    out: list[str] = []
+    for a, b in zip(first, second, strict=True):
+        h = prefix.copy()
+        h.update(a.to_bytes(8, "little") + b.to_bytes(8, "little"))
+        out.append(h.hexdigest())
+    return out
+
+
+Known = dict[int, tuple[str, float, list[str]]]
+"""school_id -> (fingerprint, probability, reasons) of a score already computed (e.g. stored)."""
+
+
 def score(
-    model: TrainedModel, src: Sources, as_of: dt.date, *, la_code: int | None = None, reasons: bool = True
+    model: TrainedModel,
+    src: Sources,
+    as_of: dt.date,
+    *,
+    la_code: int | None = None,
+    reasons: bool = True,
+    known: Known | None = None,
 ) -> pl.DataFrame:
-    """school_id, urn, la_code, phase, probability, rank, reasons (list[str]) for schools open on `as_of`."""
+    """school_id, urn, la_code, phase, probability, rank, reasons (list[str]), inputs (the fingerprint of the
+    model and the school's features; empty without reasons) for schools open on `as_of`. `known`: scores
+    already computed; a school whose fingerprint is the one given keeps that probability and those reasons
+    instead of being scored again (with reasons only)."""
     if as_of < model.as_of:
         raise ValueError(f"Model trained on data to {model.as_of} cannot score as of the earlier {as_of}.")
     pop = (
@@ -415,11 +588,32 @@ def score(
     )
     F = build_features(src, pop, model.codes)
     X = model.matrix(F)
-    p = model.predict(X) if F.height else np.zeros(0)
-    why = explain(model, F, X, p) if reasons and F.height else [[] for _ in range(F.height)]
+    n = F.height
+    inputs = fingerprints(model, F) if reasons and n else [""] * n
+    p = np.zeros(n)
+    why: list[list[str]] = [[] for _ in range(n)]
+    todo = np.arange(n)
+    if reasons and known:
+        held = [known.get(s) for s in F["school_id"].to_list()]
+        same = [k is not None and k[0] == fp for k, fp in zip(held, inputs, strict=True)]
+        for i in np.flatnonzero(same):
+            k = held[i]
+            assert k is not None
+            p[i], why[i] = k[1], list(k[2])
+        todo = np.flatnonzero(~np.asarray(same, dtype=bool))
+    if todo.size:
+        Xt, Ft = (X, F) if todo.size == n else (X[todo], F[todo])
+        per_tree = tree_outputs(model, Xt)
+        # = model.predict(X), without scoring every tree twice (the attribution reads the same outputs).
+        pt = predict_from_trees(model, per_tree) if per_tree is not None else model.predict(Xt)
+        p[todo] = pt
+        if reasons:
+            for j, r in zip(todo.tolist(), explain(model, Ft, Xt, pt, per_tree=per_tree), strict=True):
+                why[j] = r
     df = F.select("school_id", "urn", "la_code", "phase", "last_overall", "last_below").with_columns(
         pl.Series("probability", p, dtype=pl.Float64),
         pl.Series("reasons", why, dtype=pl.List(pl.Utf8)),
+        pl.Series("inputs", inputs, dtype=pl.Utf8),
     )
     # Rank by probability (Platt scaling is strictly monotone, so only identical feature rows tie and
     # share a rank: no URN tie-break).

@@ -12,6 +12,13 @@ class RiskScore(models.Model):
     rank = models.PositiveIntegerField(help_text="1 = riskiest among the schools scored on this date")
     reasons = models.JSONField(default=list, help_text="Main contributing factors, in plain words")
     model_version = models.CharField(max_length=64)
+    inputs = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text="Fingerprint of the model and the school's features this score was computed from: the next "
+        "pass scores the school again only if it changed (blank: unknown)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -18,6 +18,7 @@ from sklearn.metrics import roc_auc_score
 from beacon.earlywarning.features import Sources, first_graded_after, load_sources
 from beacon.earlywarning.model import TrainedModel, fit, score
 from beacon.earlywarning.models import RiskScore
+from beacon.imports.framework import bulk_upsert
 
 EXPORT_COLUMNS = ("urn", "probability", "rank", "top_reasons")
 DEFAULT_ARTEFACT = Path(settings.BASE_DIR) / "var" / "models" / "early_warning.joblib"
@@ -77,26 +78,48 @@ def export_scores(
 def store_scores(
     model: TrainedModel, as_of: dt.date, *, src: Sources | None = None, la_code: int | None = None
 ) -> int:
-    """Replace the stored scores of this date and model version (all or nothing)."""
-    scores = score(model, src or load_sources(), as_of, la_code=la_code)
+    """Replace the stored scores of this date and model version (all or nothing). A school whose
+    probability, rank, reasons and inputs are those already stored keeps its row; changed rows are replaced,
+    new ones added, and the rows of schools no longer scored removed (the same rows as deleting them all
+    and inserting every score, without rewriting 23,000 unchanged rows each term: decision 0027). A school
+    whose stored fingerprint (`inputs`: the model and its features) is unchanged is not scored again."""
     qs = RiskScore.objects.filter(as_of=as_of, model_version=model.version)
     if la_code is not None:
         qs = qs.filter(school__la_code=la_code)
-    qs.delete()
-    RiskScore.objects.bulk_create(
-        [
+    stored = {
+        school_id: (pk, probability, rank, reasons, inputs)
+        for pk, school_id, probability, rank, reasons, inputs in qs.values_list(
+            "pk", "school_id", "probability", "rank", "reasons", "inputs"
+        )
+    }
+    known = {s: (v[4], v[1], v[3]) for s, v in stored.items() if v[4]}
+    scores = score(model, src or load_sources(), as_of, la_code=la_code, known=known)
+    doomed: list[int] = []
+    new: list[RiskScore] = []
+    for school_id, probability, rank, reasons, inputs in scores.select(
+        "school_id", "probability", "rank", "reasons", "inputs"
+    ).iter_rows():
+        held = stored.pop(school_id, None)
+        if held is not None:
+            if held[1:] == (probability, rank, reasons, inputs):
+                continue
+            doomed.append(held[0])
+        new.append(
             RiskScore(
-                school_id=r["school_id"],
+                school_id=school_id,
                 as_of=as_of,
-                probability=r["probability"],
-                rank=r["rank"],
-                reasons=r["reasons"],
+                probability=probability,
+                rank=rank,
+                reasons=reasons,
                 model_version=model.version,
+                inputs=inputs,
             )
-            for r in scores.iter_rows(named=True)
-        ],
-        batch_size=2000,
-    )
+        )
+    doomed.extend(pk for pk, *_ in stored.values())  # schools no longer scored on this date
+    for start in range(0, len(doomed), 900):
+        RiskScore.objects.filter(pk__in=doomed[start : start + 900]).delete()
+    # The imports' bulk insert (decision 0026): database-ready tuples, not the ORM's per-row SQL compilation.
+    bulk_upsert(RiskScore, new, unique_fields=["school", "as_of", "model_version"], update_fields=[])
     return scores.height
 
 

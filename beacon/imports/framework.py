@@ -657,13 +657,20 @@ def bulk_upsert(
     )
 
 
-def copy_to_history(model: type[models.Model], pks: Sequence[int], *, history_type: str, reason: str) -> int:
+def copy_to_history(
+    model: type[models.Model],
+    pks: Sequence[int],
+    *,
+    history_type: str,
+    reason: str,
+    user_id: int | None = None,
+) -> int:
     """Write django-simple-history rows for rows a bulk write created ("+") or changed ("~").
 
-    For records people edit too (the school register), whose history is kept whatever wrote the change.
-    One INSERT ... SELECT per chunk copies the current rows inside the database: no model instances.
-    Identifiers come from model metadata (quoted); the date, type, reason and ids are bound parameters.
-    """
+    For records people edit too (the school register, the termly assessments), whose history is kept
+    whatever wrote the change. One INSERT ... SELECT per chunk copies the current rows inside the database:
+    no model instances. Identifiers come from model metadata (quoted); the date, type, reason, user and ids
+    are bound parameters. `user_id`: who made the change (None: no user, as for an import)."""
     if not pks:
         return 0
     history = model.history.model  # type: ignore[attr-defined]
@@ -675,6 +682,8 @@ def copy_to_history(model: type[models.Model], pks: Sequence[int], *, history_ty
         "history_type": history_type,
         "history_change_reason": reason,
     }
+    if user_id is not None:
+        extra["history_user"] = user_id
     targets: list[str] = []
     selects: list[str] = []
     params: list[Any] = []
@@ -687,7 +696,7 @@ def copy_to_history(model: type[models.Model], pks: Sequence[int], *, history_ty
             params.append(extra[f.name])
         elif f.column in source_columns:
             selects.append(qn(f.column))
-        else:  # history_user: an import has no user
+        else:  # history_user, when no user is given (an import has none)
             selects.append("NULL")
     pk = qn(str(model._meta.pk.column))
     written = 0

@@ -28,7 +28,7 @@ from beacon.inspections.models import Inspection, InspectionGrade
 from beacon.risk.checks import CHECKS as CHECKS
 from beacon.risk.checks.attainment import intake_bands as intake_bands
 from beacon.risk.checks.attainment import similar_schools_frame as similar_schools_frame
-from beacon.risk.checks.base import RESULT_SCHEMA, _dumps, _loads
+from beacon.risk.checks.base import RESULT_SCHEMA, _dumps, _loads, tuple_rows
 from beacon.risk.checks.base import join_explanations as join_explanations
 from beacon.risk.models import (
     Criterion,
@@ -325,15 +325,18 @@ def evaluate(
     data_year: int | None = None,
     cutoff: dt.date | None = None,
     state_funded_only: bool = True,
+    frames: Frames | None = None,
 ) -> EvaluationSummary:
     """Evaluate every enabled data rule for every school (or `school_ids`) and upsert the results.
 
     `data_year` / `cutoff` default to the term's (results up to the previous academic year,
-    inspections and register history before the term starts); the backtest overrides them."""
+    inspections and register history before the term starts); the backtest overrides them. `frames`:
+    what `load_frames` returned for the same arguments, when the caller has already loaded it (the termly
+    pass, which hands the school measures on to the early-warning scores)."""
     started = time.perf_counter()
     rulebook = rulebook or active_rulebook()
     rules = list(rulebook.rules.select_related("criterion", "rulebook"))
-    fr = load_frames(
+    fr = frames or load_frames(
         data_year=term.data_year if data_year is None else data_year,
         cutoff=term.start_date if cutoff is None else cutoff,
         school_ids=school_ids,
@@ -344,20 +347,20 @@ def evaluate(
     summary = EvaluationSummary(term=str(term), rulebook=str(rulebook), schools=fr.schools.height)
     now = timezone.now()
     codes = {r.criterion_id: r.criterion.code for r in rules}
-    frames = []
+    parts = []
     for criterion_id, frame in results.items():
         counts = frame.group_by("outcome").len()
         summary.by_criterion[codes[criterion_id]] = dict(counts.iter_rows())
-        frames.append(frame.with_columns(pl.lit(criterion_id, dtype=pl.Int64).alias("criterion_id")))
+        parts.append(frame.with_columns(pl.lit(criterion_id, dtype=pl.Int64).alias("criterion_id")))
     write_started = time.perf_counter()
-    if frames:
-        allres = pl.concat(frames)
+    if parts:
+        allres = pl.concat(parts)
         summary.results = allres.height
         summary.counts = dict(allres.group_by("outcome").len().iter_rows())
         summary.written = write_results(
             term.pk,
             rulebook.pk,
-            allres.select("school_id", "criterion_id", "outcome", "evidence").iter_rows(),
+            tuple_rows(allres.select("school_id", "criterion_id", "outcome", "evidence")),
             now=now,
         )
     done = time.perf_counter()

@@ -16,13 +16,14 @@ from beacon.risk.checks.base import (
     COMPARATOR_LABELS,
     _dumps,
     _evidence_rows,
-    _fmt,
+    _formatter,
     _high_good,
     _label,
     _ok,
     _windowed,
     area_series,
     combine,
+    named_rows,
     series,
 )
 from beacon.risk.models import Outcome
@@ -233,15 +234,14 @@ def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) 
                 .alias("outcome")
             )
             rows = []
-            for r in agg.iter_rows(named=True):
+            name = _label(m)
+            fmt = _formatter(m)
+            for r in named_rows(agg):
                 pairs = "; ".join(
-                    f"{y + 1}: {_fmt(v, m)} vs {_fmt(b, m)}"
-                    if st == "ok"
-                    else f"{y + 1}: {st.replace('_', ' ')}"
+                    f"{y + 1}: {fmt(v)} vs {fmt(b)}" if st == "ok" else f"{y + 1}: {st.replace('_', ' ')}"
                     for y, v, b, st in zip(r["year"], r["value"], r["bench"], r["status"], strict=False)
                 )
                 o = r["outcome"]
-                name = _label(m)
                 if o == Outcome.NO_EVIDENCE:
                     text = f"{name}: not enough published years to compare ({pairs or 'no data'})."
                 elif o == Outcome.LOW_CONFIDENCE:
@@ -257,7 +257,7 @@ def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) 
                     )
                 if route is not None:
                     sims = [
-                        f"{y + 1}: {_fmt(sv, m)} ({sn} schools)"
+                        f"{y + 1}: {fmt(sv)} ({sn} schools)"
                         for y, po, sv, sn in zip(
                             r["year"], r["progress_ok"], r["similar"], r["similar_n"], strict=False
                         )

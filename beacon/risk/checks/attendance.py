@@ -18,6 +18,7 @@ from beacon.risk.checks.base import (
     _windowed,
     area_series,
     combine,
+    named_rows,
     series,
 )
 from beacon.risk.models import Outcome
@@ -85,7 +86,7 @@ def check_absence_high(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
             .alias("outcome")
         )
         rows = []
-        for r in mine.iter_rows(named=True):
+        for r in named_rows(mine):
             o = r["outcome"]
             year = academic_year_label(r["year"])
             if r["is_median"]:

@@ -15,6 +15,7 @@ from beacon.risk.checks.base import (
     _windowed,
     area_series,
     combine,
+    named_rows,
     series,
 )
 from beacon.risk.models import Outcome
@@ -55,7 +56,7 @@ def check_suspensions(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> p
                 "explanation": f"Suspensions per 100 pupils {r['value']} vs England x{factor:g} {r['bench']}.",
             },
         )
-        for r in agg.iter_rows(named=True)
+        for r in named_rows(agg)
     ]
     return _evidence_rows(
         fr,

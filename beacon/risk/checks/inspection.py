@@ -13,6 +13,7 @@ from beacon.risk.checks.base import (
     _detail_frame,
     _evidence_rows,
     combine,
+    named_rows,
 )
 from beacon.risk.models import Outcome
 
@@ -55,7 +56,7 @@ def check_ofsted_below(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
     grades = g.group_by("inspection_id").agg(pl.struct("area", "grade").alias("all_grades"))
     latest = latest.join(flagged, on="inspection_id", how="left").join(grades, on="inspection_id", how="left")
     rows = []
-    for r in latest.iter_rows(named=True):
+    for r in named_rows(latest):
         areas = r["area"] or []
         when = r["start_date"].isoformat()
         keys = [f"inspection:{when}:{a}" for a in areas]
@@ -124,7 +125,7 @@ def check_safeguarding(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
                 + ("met." if r["safeguarding_met"] else "NOT met."),
             },
         )
-        for r in latest.iter_rows(named=True)
+        for r in named_rows(latest)
     ]
     return _evidence_rows(
         fr, combine([_detail_frame(rows)], schools), "No inspection with a safeguarding judgement is held."

@@ -13,6 +13,7 @@ from beacon.risk.checks.base import (
     _detail_frame,
     _evidence_rows,
     combine,
+    named_rows,
     series,
 )
 from beacon.risk.models import Outcome
@@ -46,7 +47,7 @@ def check_head_change(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> p
         pl.col("history_date").min().alias("first_seen"),
     )
     rows = []
-    for r in agg.iter_rows(named=True):
+    for r in named_rows(agg):
         recent = [d for d in r["change_dates"] if d >= since]
         if r["n"] < 2:
             o, text = (
@@ -102,7 +103,7 @@ def check_falling_rolls(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) ->
         .alias("outcome")
     )
     rows = []
-    for r in agg.iter_rows(named=True):
+    for r in named_rows(agg):
         pairs = ", ".join(f"January {y + 1}: {v:.0f}" for y, v in zip(r["year"], r["value"], strict=False))
         if r["outcome"] == Outcome.NO_EVIDENCE:
             text = f"Only one census year held ({pairs})."

@@ -20,6 +20,7 @@ from beacon.risk.checks.base import (
     _windowed,
     area_series,
     combine,
+    named_rows,
     series,
 )
 from beacon.risk.models import Outcome
@@ -72,7 +73,7 @@ def check_declining(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.
             .alias("outcome")
         )
         rows = []
-        for r in agg.iter_rows(named=True):
+        for r in named_rows(agg):
             pairs = ", ".join(f"{y + 1}: {_fmt(v, m)}" for y, v in zip(r["year"], r["value"], strict=False))
             o = r["outcome"]
             if o == Outcome.NO_EVIDENCE:
@@ -143,7 +144,7 @@ def check_gap_widening(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
             .alias("outcome")
         )
         rows = []
-        for r in agg.iter_rows(named=True):
+        for r in named_rows(agg):
             o = r["outcome"]
             text = (
                 f"Gap between the school's disadvantaged pupils ({_label(m)}) and other pupils nationally: "
