@@ -344,3 +344,35 @@ def test_security_log_is_read_only_in_the_admin(client: Client) -> None:
         client.post(f"/admin/accounts/securityevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     )
     assert SecurityEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_an_idle_session_ends_and_reading_saves_the_session_at_most_once_a_minute(settings: Any) -> None:
+    """The idle limit (BEACON_SESSION_IDLE_SECONDS) signs a user out; until then the last activity is
+    recorded at most once a minute, so a run of page reads does not rewrite the session row each time."""
+    from django.contrib.sessions.models import Session
+
+    settings.BEACON_SESSION_IDLE_SECONDS = 30 * 60
+    user = make_user("dli", "director")
+    client = Client()
+
+    def stored() -> tuple[str, dt.datetime]:
+        row = Session.objects.get(session_key=client.session.session_key)
+        return row.session_data, row.expire_date
+
+    with time_machine.travel(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
+        client.force_login(user)
+        assert client.get("/healthz").status_code == 200
+        first = stored()
+        clock.shift(30)
+        assert client.get("/healthz").status_code == 200
+        assert stored() == first  # read within the minute: the session row is not written
+        clock.shift(31)
+        assert client.get("/healthz").status_code == 200
+        refreshed = stored()
+        assert refreshed != first  # a minute on: the last activity is recorded
+        clock.shift(29 * 60)
+        assert client.get("/schools/").status_code == 200  # 29 minutes idle: still signed in
+        clock.shift(30 * 60 + 1)
+        gone = client.get("/schools/")
+        assert gone.status_code == 302 and gone["Location"].startswith("/account/sign-in/")

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 
 _KEY = "beacon_last_seen"
+SEEN_RESOLUTION_SECONDS = 60
 # Session keys of the second factor: whether this session must present one, and a factor asserted by the
 # council's identity provider (OpenID Connect `amr`) that stands in for Beacon's own.
 MFA_REQUIRED_KEY = "beacon_mfa_required"
@@ -52,7 +53,9 @@ class SessionTimeoutMiddleware:
             last = request.session.get(_KEY)
             if last is not None and now - int(last) > settings.BEACON_SESSION_IDLE_SECONDS:
                 logout(request)
-            else:
+            elif last is None or now - int(last) >= SEEN_RESOLUTION_SECONDS:
+                # Recorded at most once a minute: an unchanged session is not saved, so reading pages
+                # does not write the session row on every request (the idle limit is 30 minutes).
                 request.session[_KEY] = now
         return self.get_response(request)
 
