@@ -313,3 +313,32 @@ def test_assessment_history_is_written_with_the_pass_and_with_the_user(evaluated
         adviser.pk,
     )
     assert (latest.proposed_rag, latest.version) == (refreshed.proposed_rag, refreshed.version)
+
+
+def test_the_pass_leaves_postgresql_planner_statistics_current(camden_demo: None) -> None:
+    """After the bulk writes the pass analyses its tables on PostgreSQL (the register's plan over its ranking
+    index depends on them); SQLite is left without statistics, as its plans are chosen."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from beacon.assessments import services
+    from beacon.assessments.models import TermlyAssessment
+    from beacon.risk.models import CriterionResult, Term
+
+    with CaptureQueriesContext(connection) as ran:
+        services.run_term_pass(Term.parse("autumn-2025"))
+    analysed = [q["sql"] for q in ran.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor == "postgresql":
+        q = connection.ops.quote_name
+        assert analysed == [
+            f"ANALYZE {q(TermlyAssessment._meta.db_table)}",
+            f"ANALYZE {q(CriterionResult._meta.db_table)}",
+        ]
+        # ANALYZE reads a small table whole: the planner's estimate is now the row count.
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT reltuples FROM pg_class WHERE relname = %s", [TermlyAssessment._meta.db_table]
+            )
+            assert cur.fetchone()[0] > 0
+    else:
+        assert analysed == []
