@@ -35,11 +35,9 @@ def la_choices(visible: QuerySet[School]) -> list[tuple[int, str]]:
     names), else as most of its schools name it: some registers give a school its district's name (LA
     208's schools say Lambeth, a few Southwark; a county's schools their districts), which listed 361
     options for England's 154 LAs."""
-    # order_by() first: the model's default ordering (by name) would group one row per school.
     named: dict[int, tuple[int, str]] = {}
-    for c, n, count in (
-        visible.order_by().values_list("la_code", "la_name").annotate(count=Count("pk")).order_by()
-    ):
+    # The final order_by(): the model's default ordering (by name) would group one row per school.
+    for c, n, count in visible.values_list("la_code", "la_name").annotate(count=Count("pk")).order_by():
         if c is None:
             continue
         name = n or str(c)
