@@ -1,5 +1,5 @@
-"""The bulk write path of every import (decision 0026): COPY + upsert on PostgreSQL, executemany upserts on
-SQLite. All or nothing, idempotent, the same rows on both databases, and no per-row history for imported
+"""The bulk write path of every import (decision 0026): COPY into a staging table + one upsert on
+PostgreSQL, executemany into a staging table + one upsert on SQLite. All or nothing, idempotent, the same rows on both databases, and no per-row history for imported
 facts (their provenance is the run and the file's hash)."""
 
 from __future__ import annotations
@@ -159,3 +159,26 @@ def test_upsert_rows_last_row_of_a_repeated_key_wins_and_values_round_trip(camde
     assert list(Inspection.objects.values_list("start_date", "overall_effectiveness")) == [
         (dt.date(2019, 10, 16), 2)
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upsert_rows_keeps_foreign_keys_enforced(camden_register: None) -> None:
+    """The staged write still goes through the table's foreign keys: a value for a school the register does
+    not hold fails the transaction at commit on both databases, and nothing of it is left."""
+    from django.db import IntegrityError, transaction
+
+    from beacon.indicators.catalogue import ensure_measures
+
+    measure = ensure_measures()["ks2_rwm_expected"]
+    school = School.objects.order_by("urn").values_list("pk", flat=True)[0]
+    missing = School.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+    rows = [(school, measure, 2021, 50.0, "ok"), (missing, measure, 2021, 60.0, "ok")]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        upsert_rows(
+            SchoolMeasure,
+            ["school", "measure", "year", "value", "status"],
+            rows,
+            unique_fields=["school", "measure", "year"],
+            update_fields=["value", "status"],
+        )
+    assert not SchoolMeasure.objects.filter(year=2021).exists()
