@@ -182,3 +182,32 @@ def test_upsert_rows_keeps_foreign_keys_enforced(camden_register: None) -> None:
             update_fields=["value", "status"],
         )
     assert not SchoolMeasure.objects.filter(year=2021).exists()
+
+
+@pytest.mark.django_db
+def test_imported_fact_tables_keep_no_index_another_index_already_covers() -> None:
+    """Every index is updated by every import: on the bulk-imported fact tables no index may be a leading
+    part of another index or unique key (a foreign key's own index, say, beside a unique key that starts
+    with the same column)."""
+    from django.db import connection
+
+    from beacon.futureoptions.models import IntakeYear, RollRecord, YearGroupCount
+    from beacon.indicators.models import AreaMeasure
+    from beacon.inspections.models import InspectionGrade
+
+    for model in (SchoolMeasure, AreaMeasure, IntakeYear, YearGroupCount, RollRecord, InspectionGrade):
+        table = model._meta.db_table
+        with connection.cursor() as cur:
+            constraints = connection.introspection.get_constraints(cur, table)
+        indexes = {
+            name: tuple(c["columns"])
+            for name, c in constraints.items()
+            if (c["index"] or c["unique"]) and not c["primary_key"] and c["columns"]
+        }
+        for name, columns in indexes.items():
+            covering = [
+                other
+                for other, cols in indexes.items()
+                if other != name and len(cols) > len(columns) and cols[: len(columns)] == columns
+            ]
+            assert not covering, f"{table}: index {name} {columns} is covered by {covering}"
