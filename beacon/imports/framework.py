@@ -537,14 +537,15 @@ def upsert_rows(
     col = [str(meta.get_field(n).column) for n in columns]  # type: ignore[union-attr]
     uniq = [str(meta.get_field(n).column) for n in unique_fields]  # type: ignore[union-attr]
     upd = [str(meta.get_field(n).column) for n in update_fields]  # type: ignore[union-attr]
-    before = model._default_manager.count()
     if conn.vendor == "postgresql":
-        done = _copy_upsert(conn, meta.db_table, col, uniq, upd, rows, ctx=ctx, total=total)
+        done, inserted = _copy_upsert(conn, meta.db_table, col, uniq, upd, rows, ctx=ctx, total=total)
     else:
+        # SQLite counts a table from its smallest index in milliseconds (PostgreSQL scans the table).
+        before = model._default_manager.count()
         done = _staged_upsert_sqlite(conn, meta.db_table, col, uniq, upd, rows, batch_size, ctx, total)
+        inserted = model._default_manager.count() - before
     if ctx is not None:
         ctx.progress(done, total or done)
-    inserted = model._default_manager.count() - before
     return inserted, done - inserted
 
 
@@ -607,8 +608,11 @@ def _copy_upsert(
     *,
     ctx: ImportContext | None,
     total: int | None,
-) -> int:
-    """PostgreSQL: COPY the rows into a staging table shaped like the target, then upsert from it."""
+) -> tuple[int, int]:
+    """PostgreSQL: COPY the rows into a staging table shaped like the target, then upsert from it.
+    Returns (rows given, rows inserted): the upsert counts the rows it inserted itself (a new row has no
+    `xmax`), where counting the table before and after scanned all of it (0.1 s a count on the 1.5 million
+    school values)."""
     qn = conn.ops.quote_name
     staging = qn(_STAGING)
     names = ", ".join(qn(c) for c in cols)
@@ -633,9 +637,14 @@ def _copy_upsert(
             f"SELECT DISTINCT ON ({order}) {names} FROM {staging} "  # noqa: S608
             f"ORDER BY {order}, __ord DESC"
         )
-        cur.execute(_upsert_sql(table, cols, uniq, upd, qn, select))
+        upsert = _upsert_sql(table, cols, uniq, upd, qn, select)
+        cur.execute(
+            f"WITH written AS ({upsert} RETURNING (xmax = 0) AS added) "  # noqa: S608 (quoted names)
+            "SELECT count(*) FILTER (WHERE added) FROM written"
+        )
+        inserted = cur.fetchone()[0]
         cur.execute(f"DROP TABLE {staging}")
-    return done
+    return done, inserted
 
 
 def model_rows(
