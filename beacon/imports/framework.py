@@ -260,33 +260,60 @@ def validate(source: Source, raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict
     mapping, errors = source.match_columns(raw.columns)
     if errors:
         return pl.DataFrame(), errors
-    exprs: list[pl.Expr] = [pl.int_range(2, pl.len() + 2).alias(ROW_COL)]
-    checks: list[tuple[str, str, pl.Expr]] = []  # (canonical, header, is_error expr)
-    for col in source.columns:
+    # Three passes, each column's parse done once (an eager select computes every expression on its own,
+    # so value, status and error would each parse the cells again): 1. trimmed text of the number columns
+    # (and everything else finished); 2. their value and code status; 3. status, error and the final frame.
+    first: list[pl.Expr] = [pl.int_range(2, pl.len() + 2).alias(ROW_COL)]
+    final: list[pl.Expr] = [pl.col(ROW_COL)]
+    parts: list[pl.Expr] = []
+    checks: list[tuple[str, str, pl.Expr]] = []  # (canonical, header, is_error expr over the pass-3 frame)
+    for i, col in enumerate(source.columns):
         if col.name not in mapping:
-            exprs.append(pl.lit(None, dtype=pl.Utf8).alias(col.name))
+            final.append(pl.lit(None, dtype=pl.Utf8).alias(col.name))
             if col.kind in {"number", "int"}:
-                exprs.append(pl.lit("missing").alias(f"{col.name}__status"))
+                final.append(pl.lit("missing").alias(f"{col.name}__status"))
             continue
         header = mapping[col.name]
         src = pl.col(header)
         if col.kind == "str":
-            exprs.append(parsing.clean_str(src).alias(col.name))
-            checks.append((col.name, header, src.str.len_chars() > MAX_TEXT_CHARS))
+            first += [
+                parsing.clean_str(src).alias(f"__v{i}"),
+                (src.str.len_chars() > MAX_TEXT_CHARS).alias(f"__e{i}"),
+            ]
+            final.append(pl.col(f"__v{i}").alias(col.name))
+            checks.append((col.name, header, pl.col(f"__e{i}")))
         elif col.kind in {"number", "int"}:
-            value, status, is_err = parsing.number_with_status(src)
+            text = pl.col(f"__t{i}")
+            first.append(parsing.number_text(src).alias(f"__t{i}"))
+            value, code_status = parsing.number_parts(text)
+            parts += [value.alias(f"__v{i}"), code_status.alias(f"__c{i}")]
+            value, status = (
+                pl.col(f"__v{i}"),
+                parsing.number_status(text, pl.col(f"__v{i}"), pl.col(f"__c{i}")),
+            )
+            is_err = status.is_null()
             if col.kind == "int":
                 is_err = is_err | (value.is_not_null() & (value != value.round(0)))
                 value = value.cast(pl.Int64, strict=False)
-            exprs += [value.alias(col.name), status.alias(f"{col.name}__status")]
+            final += [value.alias(col.name), status.alias(f"{col.name}__status")]
             checks.append((col.name, header, is_err))
         elif col.kind == "date":
             value, is_err = parsing.parse_date(src)
-            exprs.append(value.alias(col.name))
-            checks.append((col.name, header, is_err))
-    err_cols = [e.alias(f"__err__{name}") for name, _, e in checks]
-    parsed = raw.with_columns(*err_cols).select(*exprs, *[pl.col(f"__err__{n}") for n, _, _ in checks])
-    for name, header, _ in checks:
+            first += [value.alias(f"__v{i}"), is_err.alias(f"__e{i}")]
+            final.append(pl.col(f"__v{i}").alias(col.name))
+            checks.append((col.name, header, pl.col(f"__e{i}")))
+    staged = raw.select(first)
+    if parts:
+        staged = staged.with_columns(parts)
+    parsed = staged.select(*final, *[e.alias(f"__err__{name}") for name, _, e in checks])
+    failing = (
+        parsed.select(pl.col(f"__err__{n}").fill_null(False).any() for n, _, _ in checks).row(0)
+        if checks
+        else ()
+    )
+    for (name, header, _), failed in zip(checks, failing, strict=True):
+        if not failed:
+            continue
         bad = parsed.filter(pl.col(f"__err__{name}")).select(ROW_COL)
         if bad.height:
             values = (
