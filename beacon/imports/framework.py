@@ -781,6 +781,89 @@ def copy_to_history(
     return written
 
 
+@dataclass(frozen=True)
+class TableSnapshot:
+    """Rows of `model` (the key and `fields`) as they were before a bulk write, kept in a temporary table
+    of the connection by `snapshot_rows`; `created_and_changed` compares with it and drops it. One snapshot
+    per connection at a time (fixed table names)."""
+
+    model: type[models.Model]
+    key: str
+    keys: tuple[Any, ...]
+    fields: tuple[str, ...]
+
+
+_BEFORE = "beacon_snapshot_before"
+_KEYS = "beacon_snapshot_keys"
+
+
+def _add_keys(conn: Any, keys: Sequence[Any]) -> None:
+    qn = conn.ops.quote_name
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            cur.execute(f"INSERT INTO {qn(_KEYS)} (k) SELECT unnest(%s::bigint[])", [list(keys)])
+        else:
+            cur.executemany(f"INSERT INTO {qn(_KEYS)} (k) VALUES (%s)", [(k,) for k in keys])  # noqa: S608
+
+
+def snapshot_rows(
+    model: type[models.Model], key: str, keys: Sequence[int], fields: Sequence[str]
+) -> TableSnapshot:
+    """Copy the rows of `model` whose integer `key` field is in `keys` (primary key, key and `fields`) into a
+    temporary table, inside the database: nothing comes back to Python. For loaders that keep history of
+    what they change (the register, decision 0026): one statement, where reading the table into a frame
+    before and after took 0.2-0.5 s an import."""
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    meta = model._meta
+    names = dict.fromkeys((str(meta.pk.name), key, *fields))  # once each, in order
+    columns = [str(meta.get_field(n).column) for n in names]  # type: ignore[union-attr]
+    unique = tuple(dict.fromkeys(keys))
+    with conn.cursor() as cur:
+        for table in (_KEYS, _BEFORE):
+            cur.execute(f"DROP TABLE IF EXISTS {qn(table)}")
+        cur.execute(f"CREATE TEMPORARY TABLE {qn(_KEYS)} (k bigint PRIMARY KEY)")
+    _add_keys(conn, unique)
+    with conn.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMPORARY TABLE {qn(_BEFORE)} AS SELECT {', '.join(qn(c) for c in columns)} "  # noqa: S608
+            f"FROM {qn(meta.db_table)} WHERE {qn(columns[1])} IN (SELECT k FROM {qn(_KEYS)})"
+        )
+    return TableSnapshot(model=model, key=key, keys=unique, fields=tuple(fields))
+
+
+def created_and_changed(before: TableSnapshot, keys: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Primary keys (ascending) of the rows with a key in `keys` that the write since `before` created, and of
+    those whose `fields` it changed (IS DISTINCT FROM over all of them, nulls equal). Drops the snapshot."""
+    model = before.model
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    meta = model._meta
+    pk = qn(str(meta.pk.column))
+    key = qn(str(meta.get_field(before.key).column))  # type: ignore[union-attr]
+    fields = [qn(str(meta.get_field(n).column)) for n in before.fields if n != before.key]  # type: ignore[union-attr]
+    extra = sorted(set(keys) - set(before.keys))
+    if extra:  # named now but not snapshotted: created, if the table has them
+        _add_keys(conn, extra)
+    joined = (
+        f"FROM {qn(meta.db_table)} s JOIN {qn(_KEYS)} u ON u.k = s.{key} "
+        f"LEFT JOIN {qn(_BEFORE)} b ON b.{key} = s.{key}"
+    )
+    now = ", ".join(f"s.{c}" for c in fields)
+    then = ", ".join(f"b.{c}" for c in fields)
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT s.{pk} {joined} WHERE b.{pk} IS NULL ORDER BY s.{pk}")
+        created = [row[0] for row in cur.fetchall()]
+        cur.execute(
+            f"SELECT s.{pk} {joined} WHERE b.{pk} IS NOT NULL "  # noqa: S608 (quoted names)
+            f"AND ({now}) IS DISTINCT FROM ({then}) ORDER BY s.{pk}"
+        )
+        changed = [row[0] for row in cur.fetchall()]
+        for table in (_KEYS, _BEFORE):
+            cur.execute(f"DROP TABLE IF EXISTS {qn(table)}")
+    return created, changed
+
+
 def today() -> dt.date:
     return timezone.localdate()
 

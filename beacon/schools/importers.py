@@ -7,20 +7,21 @@ renamed headers of the GIAS extracts on hand (establishment_name, education_phas
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import polars as pl
-from django.db import connections, router
 
 from beacon.imports.framework import (
     Column,
     ImportContext,
     LoadResult,
     Source,
+    TableSnapshot,
     copy_to_history,
+    created_and_changed,
     model_frame,
     model_rows,
     register,
+    snapshot_rows,
     upsert_rows,
 )
 from beacon.schools.figures import figures
@@ -66,75 +67,21 @@ AUDITED_FIELDS = [
 ]
 
 
-@dataclass(frozen=True)
-class RegisterSnapshot:
-    """The register rows of `urns` as they were before an import wrote them, held in a temporary table of
-    the database connection (`snapshot`), for `record_register_history` to compare with."""
-
-    urns: tuple[int, ...]
+def snapshot(urns: list[int]) -> TableSnapshot:
+    """The register rows of `urns` (every audited field) as they are now, kept in the database for
+    `record_register_history` (decision 0026, second amendment)."""
+    return snapshot_rows(School, "urn", urns, AUDITED_FIELDS)
 
 
-_BEFORE = "beacon_register_before"
-_URNS = "beacon_register_urns"
-
-
-def _audited_columns() -> list[str]:
-    return [str(School._meta.get_field(name).column) for name in ("id", *AUDITED_FIELDS)]  # type: ignore[union-attr]
-
-
-def snapshot(urns: list[int]) -> RegisterSnapshot:
-    """Copy the register rows of `urns` (id and every audited field) into a temporary table, inside the
-    database: no rows come back to Python (decision 0026, second amendment)."""
-    conn = connections[router.db_for_write(School)]
-    qn = conn.ops.quote_name
-    columns = ", ".join(qn(c) for c in _audited_columns())
-    unique = tuple(dict.fromkeys(urns))
-    with conn.cursor() as cur:
-        for table in (_URNS, _BEFORE):
-            cur.execute(f"DROP TABLE IF EXISTS {qn(table)}")
-        cur.execute(f"CREATE TEMPORARY TABLE {qn(_URNS)} (urn bigint PRIMARY KEY)")
-        if conn.vendor == "postgresql":
-            cur.execute(f"INSERT INTO {qn(_URNS)} (urn) SELECT unnest(%s::bigint[])", [list(unique)])
-        else:
-            cur.executemany(f"INSERT INTO {qn(_URNS)} (urn) VALUES (%s)", [(u,) for u in unique])  # noqa: S608
-        cur.execute(
-            f"CREATE TEMPORARY TABLE {qn(_BEFORE)} AS SELECT {columns} FROM {qn(School._meta.db_table)} "  # noqa: S608
-            f"WHERE {qn('urn')} IN (SELECT urn FROM {qn(_URNS)})"
-        )
-    return RegisterSnapshot(urns=unique)
-
-
-def record_register_history(before: RegisterSnapshot, urns: list[int], ctx: ImportContext) -> None:
+def record_register_history(before: TableSnapshot, urns: list[int], ctx: ImportContext) -> None:
     """Write a history row for every school the import created or changed, with the run as the reason.
 
     The register is edited by people too and head changes are read from its history, so it keeps history
     rows (copied inside the database, decision 0026); imported facts (measures, inspections) do not.
-    `before` is `snapshot(urns)` taken before the write; the comparison is one join in the database
-    (IS DISTINCT FROM over every audited field), not a loop.
+    `before` is `snapshot(urns)` taken before the write; the comparison is one join in the database, not a
+    loop.
     """
-    conn = connections[router.db_for_write(School)]
-    qn = conn.ops.quote_name
-    school, old, wanted = qn(School._meta.db_table), qn(_BEFORE), qn(_URNS)
-    audited = [c for c in _audited_columns() if c not in {"id", "urn"}]
-    now = ", ".join(f"s.{qn(c)}" for c in audited)
-    then = ", ".join(f"b.{qn(c)}" for c in audited)
-    extra = sorted(set(urns) - set(before.urns))
-    with conn.cursor() as cur:
-        if extra:  # schools the caller names now but did not snapshot: created, if the register has them
-            cur.executemany(f"INSERT INTO {wanted} (urn) VALUES (%s)", [(u,) for u in extra])  # noqa: S608
-        joined = (
-            f"FROM {school} s JOIN {wanted} u ON u.urn = s.{qn('urn')} "
-            f"LEFT JOIN {old} b ON b.{qn('urn')} = s.{qn('urn')}"
-        )
-        cur.execute(f"SELECT s.{qn('id')} {joined} WHERE b.{qn('id')} IS NULL ORDER BY s.{qn('id')}")
-        created = [row[0] for row in cur.fetchall()]
-        cur.execute(
-            f"SELECT s.{qn('id')} {joined} WHERE b.{qn('id')} IS NOT NULL "  # noqa: S608 (quoted names)
-            f"AND ({now}) IS DISTINCT FROM ({then}) ORDER BY s.{qn('id')}"
-        )
-        changed = [row[0] for row in cur.fetchall()]
-        for table in (_URNS, _BEFORE):
-            cur.execute(f"DROP TABLE IF EXISTS {qn(table)}")
+    created, changed = created_and_changed(before, urns)
     reason = f"Import run {ctx.run.pk}: {ctx.file_name}"
     copy_to_history(School, created, history_type="+", reason=reason)
     copy_to_history(School, changed, history_type="~", reason=reason)
