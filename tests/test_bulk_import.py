@@ -211,3 +211,19 @@ def test_imported_fact_tables_keep_no_index_another_index_already_covers() -> No
                 if other != name and len(cols) > len(columns) and cols[: len(columns)] == columns
             ]
             assert not covering, f"{table}: index {name} {columns} is covered by {covering}"
+
+
+@pytest.mark.django_db
+def test_snapshot_rows_finds_the_rows_a_write_created_and_changed(camden_register: None) -> None:
+    """The register's history after a bulk write: compared inside the database with a snapshot taken before
+    it. A school given a new value counts as changed, one rewritten with the same values does not, and a
+    school that was not there before counts as created."""
+    from beacon.imports.framework import created_and_changed, snapshot_rows, update_rows
+
+    first, second = School.objects.order_by("urn")[:2]
+    new_urn = School.objects.order_by("-urn").values_list("urn", flat=True)[0] + 1
+    urns = [first.urn, second.urn, new_urn]
+    before = snapshot_rows(School, "urn", urns, ["name", "postcode", "phase"])
+    update_rows(School, ["name"], [(first.pk, first.name + " (renamed)"), (second.pk, second.name)])
+    created = School.objects.create(urn=new_urn, name="A new school")
+    assert created_and_changed(before, urns) == ([created.pk], [first.pk])
