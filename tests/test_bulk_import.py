@@ -1,5 +1,5 @@
-"""The bulk write path of every import (decision 0026): COPY + upsert on PostgreSQL, executemany upserts on
-SQLite. All or nothing, idempotent, the same rows on both databases, and no per-row history for imported
+"""The bulk write path of every import (decision 0026): COPY into a staging table + one upsert on
+PostgreSQL, executemany into a staging table + one upsert on SQLite. All or nothing, idempotent, the same rows on both databases, and no per-row history for imported
 facts (their provenance is the run and the file's hash)."""
 
 from __future__ import annotations
@@ -159,3 +159,71 @@ def test_upsert_rows_last_row_of_a_repeated_key_wins_and_values_round_trip(camde
     assert list(Inspection.objects.values_list("start_date", "overall_effectiveness")) == [
         (dt.date(2019, 10, 16), 2)
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upsert_rows_keeps_foreign_keys_enforced(camden_register: None) -> None:
+    """The staged write still goes through the table's foreign keys: a value for a school the register does
+    not hold fails the transaction at commit on both databases, and nothing of it is left."""
+    from django.db import IntegrityError, transaction
+
+    from beacon.indicators.catalogue import ensure_measures
+
+    measure = ensure_measures()["ks2_rwm_expected"]
+    school = School.objects.order_by("urn").values_list("pk", flat=True)[0]
+    missing = School.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+    rows = [(school, measure, 2021, 50.0, "ok"), (missing, measure, 2021, 60.0, "ok")]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        upsert_rows(
+            SchoolMeasure,
+            ["school", "measure", "year", "value", "status"],
+            rows,
+            unique_fields=["school", "measure", "year"],
+            update_fields=["value", "status"],
+        )
+    assert not SchoolMeasure.objects.filter(year=2021).exists()
+
+
+@pytest.mark.django_db
+def test_imported_fact_tables_keep_no_index_another_index_already_covers() -> None:
+    """Every index is updated by every import: on the bulk-imported fact tables no index may be a leading
+    part of another index or unique key (a foreign key's own index, say, beside a unique key that starts
+    with the same column)."""
+    from django.db import connection
+
+    from beacon.futureoptions.models import IntakeYear, RollRecord, YearGroupCount
+    from beacon.indicators.models import AreaMeasure
+    from beacon.inspections.models import InspectionGrade
+
+    for model in (SchoolMeasure, AreaMeasure, IntakeYear, YearGroupCount, RollRecord, InspectionGrade):
+        table = model._meta.db_table
+        with connection.cursor() as cur:
+            constraints = connection.introspection.get_constraints(cur, table)
+        indexes = {
+            name: tuple(c["columns"])
+            for name, c in constraints.items()
+            if (c["index"] or c["unique"]) and not c["primary_key"] and c["columns"]
+        }
+        for name, columns in indexes.items():
+            covering = [
+                other
+                for other, cols in indexes.items()
+                if other != name and len(cols) > len(columns) and cols[: len(columns)] == columns
+            ]
+            assert not covering, f"{table}: index {name} {columns} is covered by {covering}"
+
+
+@pytest.mark.django_db
+def test_snapshot_rows_finds_the_rows_a_write_created_and_changed(camden_register: None) -> None:
+    """The register's history after a bulk write: compared inside the database with a snapshot taken before
+    it. A school given a new value counts as changed, one rewritten with the same values does not, and a
+    school that was not there before counts as created."""
+    from beacon.imports.framework import created_and_changed, snapshot_rows, update_rows
+
+    first, second = School.objects.order_by("urn")[:2]
+    new_urn = School.objects.order_by("-urn").values_list("urn", flat=True)[0] + 1
+    urns = [first.urn, second.urn, new_urn]
+    before = snapshot_rows(School, "urn", urns, ["name", "postcode", "phase"])
+    update_rows(School, ["name"], [(first.pk, first.name + " (renamed)"), (second.pk, second.name)])
+    created = School.objects.create(urn=new_urn, name="A new school")
+    assert created_and_changed(before, urns) == ([created.pk], [first.pk])

@@ -20,10 +20,11 @@ from beacon.imports.framework import (
     ImportRejected,
     LoadResult,
     Source,
-    bulk_upsert,
     read_table,
     register,
+    upsert_rows,
 )
+from beacon.schools.lookup import school_ids_by_urn
 from beacon.schools.models import School
 
 ADMISSIONS_DIR = "clarelgibson-england-school-admissions"
@@ -55,12 +56,26 @@ def read_star(path: Path) -> pl.DataFrame:
     return _with_star_keys(path, read_table(path))
 
 
-def _schools_by_urn(urns: list[int]) -> dict[int, int]:
-    return dict(School.objects.filter(urn__in=urns).values_list("urn", "pk"))
+def _with_school_ids(df: pl.DataFrame) -> pl.DataFrame:
+    """`df` with the register's `school_id` for its `urn`, in file order; rows for schools the register does
+    not hold are left out (the loaders count them as skipped)."""
+    ids = school_ids_by_urn()
+    register = pl.DataFrame(
+        {"urn": list(ids), "school_id": list(ids.values())}, schema={"urn": pl.Int64, "school_id": pl.Int64}
+    )
+    return df.with_columns(pl.col("urn").cast(pl.Int64)).join(
+        register, on="urn", how="inner", maintain_order="left"
+    )
 
 
-def _int(value: float | None) -> int | None:
-    return None if value is None else round(value)
+def _whole(column: str) -> pl.Expr:
+    """A count as a whole number of pupils (half to even, as Python's round), null kept."""
+    return pl.col(column).cast(pl.Float64).round(0).cast(pl.Int64)
+
+
+def _rows(frame: pl.DataFrame) -> list[tuple[object, ...]]:
+    """The frame's rows as database-ready tuples, converted column by column."""
+    return list(zip(*(frame[c].to_list() for c in frame.columns), strict=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,31 +91,30 @@ ROLL_COLUMNS = (
 
 def load_roll(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     assert ctx.year is not None
-    ids = _schools_by_urn(df["urn"].drop_nulls().to_list())
     label = f"GIAS extract ({ctx.file_name}), census January {ctx.year + 1}"
-    records = []
-    for r in df.iter_rows(named=True):
-        school_id = ids.get(r["urn"])
-        if school_id is None or (r["pupils"] is None and r.get("capacity") is None):
-            continue
-        records.append(
-            RollRecord(
-                school_id=school_id,
-                year=ctx.year,
-                pupils=_int(r["pupils"]),
-                capacity=_int(r.get("capacity")),
-                source=label[:120],
-                source_run=ctx.run,
-            )
+    known = _with_school_ids(df.filter(pl.col("urn").is_not_null())).filter(
+        pl.col("pupils").is_not_null() | pl.col("capacity").is_not_null()
+    )
+    rows = _rows(
+        known.select(
+            "school_id",
+            pl.lit(ctx.year, dtype=pl.Int64).alias("year"),
+            _whole("pupils").alias("pupils"),
+            _whole("capacity").alias("capacity"),
+            pl.lit(label[:120]).alias("source"),
+            pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
         )
-    inserted, updated = bulk_upsert(
+    )
+    inserted, updated = upsert_rows(
         RollRecord,
-        records,
+        ["school", "year", "pupils", "capacity", "source", "source_run"],
+        rows,
         unique_fields=["school", "year"],
         update_fields=["pupils", "capacity", "source", "source_run"],
         ctx=ctx,
+        total=len(rows),
     )
-    return LoadResult(inserted=inserted, updated=updated, skipped=df.height - len(records))
+    return LoadResult(inserted=inserted, updated=updated, skipped=df.height - len(rows))
 
 
 ROLL = register(
@@ -142,34 +156,39 @@ def load_admissions(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     # and entry point, then round to whole pupils.
     df = (
         df.filter(pl.col("urn").is_not_null())
-        .group_by("urn", "year", "phase_key")
+        .group_by("urn", "year", "phase_key", maintain_order=True)
         .agg(pl.col("offers").sum(), pl.col("first_preferences").sum(), pl.col("any_preferences").sum())
     )
-    ids = _schools_by_urn(df["urn"].to_list())
-    records = []
-    for r in df.iter_rows(named=True):
-        school_id = ids.get(r["urn"])
-        if school_id is None:
-            continue
-        records.append(
-            IntakeYear(
-                school_id=school_id,
-                year=r["year"],
-                entry_year=ENTRY_YEAR.get(r["phase_key"], "Entry year"),
-                places_offered=_int(r["offers"]),
-                first_preferences=_int(r["first_preferences"]),
-                any_preferences=_int(r["any_preferences"]),
-                source_run=ctx.run,
-            )
+    entry_year = pl.col("phase_key").replace_strict(ENTRY_YEAR, default="Entry year", return_dtype=pl.Utf8)
+    rows = _rows(
+        _with_school_ids(df).select(
+            "school_id",
+            pl.col("year").cast(pl.Int64),
+            entry_year.alias("entry_year"),
+            _whole("offers").alias("places_offered"),
+            _whole("first_preferences").alias("first_preferences"),
+            _whole("any_preferences").alias("any_preferences"),
+            pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
         )
-    inserted, updated = bulk_upsert(
+    )
+    inserted, updated = upsert_rows(
         IntakeYear,
-        records,
+        [
+            "school",
+            "year",
+            "entry_year",
+            "places_offered",
+            "first_preferences",
+            "any_preferences",
+            "source_run",
+        ],
+        rows,
         unique_fields=["school", "year", "entry_year"],
         update_fields=["places_offered", "first_preferences", "any_preferences", "source_run"],
         ctx=ctx,
+        total=len(rows),
     )
-    return LoadResult(inserted=inserted, updated=updated, skipped=df.height - len(records))
+    return LoadResult(inserted=inserted, updated=updated, skipped=df.height - len(rows))
 
 
 ADMISSIONS = register(
@@ -229,28 +248,32 @@ def area_centres(
 
 def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     """Only schools already in the register; rows without a position, or outside the UK, are skipped."""
-    ids = _schools_by_urn(df["urn"].drop_nulls().to_list())
     label = f"CSP school list {ctx.file_name} (geocoded from the postcode)"[:120]
-    records = []
-    for r in df.iter_rows(named=True):
-        school_id = ids.get(r["urn"])
-        lat, lon = r["lat"], r["lon"]
-        if school_id is None or lat is None or lon is None or not (49 < lat < 61 and -9 < lon < 3):
-            continue
-        records.append(
-            SchoolLocation(school_id=school_id, latitude=lat, longitude=lon, source=label, source_run=ctx.run)
+    placed = _with_school_ids(df.filter(pl.col("urn").is_not_null())).filter(
+        pl.col("lat").is_between(49, 61, closed="none") & pl.col("lon").is_between(-9, 3, closed="none")
+    )
+    rows = _rows(
+        placed.select(
+            "school_id",
+            pl.col("lat").alias("latitude"),
+            pl.col("lon").alias("longitude"),
+            pl.lit(label).alias("source"),
+            pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
         )
+    )
     # Schools the list does not place and GIAS gives no grid reference for (in Camden: the pupil referral
     # units, a nursery school, alternative provision) get the centre of the listed schools in their postcode
     # sector, else district: approximate, and said so wherever the position is shown.
-    own = {r.school_id for r in records}
+    own = set(placed["school_id"].to_list())
     sectors, districts = area_centres(df)
     approximate = 0
-    unplaced = School.objects.filter(easting__isnull=True).exclude(pk__in=own).exclude(postcode="")
+    unplaced = School.objects.filter(easting__isnull=True).exclude(postcode="")
     if ctx.la_code is not None:
         unplaced = unplaced.filter(la_code=ctx.la_code)
-    for school in unplaced.only("pk", "postcode"):
-        sector = postcode_sector(school.postcode)
+    for school_id, postcode in unplaced.values_list("pk", "postcode"):
+        if school_id in own:
+            continue
+        sector = postcode_sector(postcode)
         district = sector.split(" ")[0] if sector else ""
         area, centre = (
             (sector, sectors.get(sector)) if sector in sectors else (district, districts.get(district))
@@ -259,23 +282,21 @@ def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
             continue
         lat, lon, n = centre
         note = f"{APPROXIMATE} centre of the {n} listed school{'s' if n != 1 else ''} in postcode area {area}"
-        records.append(
-            SchoolLocation(
-                school_id=school.pk, latitude=lat, longitude=lon, source=note[:120], source_run=ctx.run
-            )
-        )
+        rows.append((school_id, lat, lon, note[:120], ctx.run.pk))
         approximate += 1
-    inserted, updated = bulk_upsert(
+    inserted, updated = upsert_rows(
         SchoolLocation,
-        records,
+        ["school", "latitude", "longitude", "source", "source_run"],
+        rows,
         unique_fields=["school"],
         update_fields=["latitude", "longitude", "source", "source_run"],
         ctx=ctx,
+        total=len(rows),
     )
     return LoadResult(
         inserted=inserted,
         updated=updated,
-        skipped=df.height - len(records) + approximate,
+        skipped=df.height - len(rows) + approximate,
         notes=[
             f"{approximate} school(s) not in the list placed approximately, at their postcode area's centre."
         ]
@@ -325,29 +346,43 @@ YEAR_GROUP_COLUMNS = (
 def load_year_groups(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     """One row per school, year group and census year (time_period 202223 -> 2022); empty year groups are not
     stored. Only schools already in the register."""
-    ids = _schools_by_urn(df["urn"].drop_nulls().to_list())
-    records = []
-    for r in df.iter_rows(named=True):
-        school_id = ids.get(r["urn"])
-        if school_id is None:
-            continue
-        year = int(r["time_period"]) // 100
-        for g in YEAR_GROUPS_HELD:
-            pupils = round(sum(r.get(f"g{g}_{i}") or 0 for i in range(len(_PARTS))))
-            if pupils:
-                records.append(
-                    YearGroupCount(school_id=school_id, year=year, group=g, pupils=pupils, source_run=ctx.run)
-                )
-    inserted, updated = bulk_upsert(
+    known = _with_school_ids(df.filter(pl.col("urn").is_not_null()))
+    # Headcount per year group: the four parts summed left to right (missing as 0), rounded half to even.
+    per_group = known.select(
+        "school_id",
+        (pl.col("time_period").cast(pl.Int64) // 100).alias("year"),
+        *(
+            pl.sum_horizontal(pl.col(f"g{g}_{i}").cast(pl.Float64).fill_null(0) for i in range(len(_PARTS)))
+            .round(0)
+            .cast(pl.Int64)
+            .alias(g)
+            for g in YEAR_GROUPS_HELD
+        ),
+    )
+    long = (
+        per_group.with_row_index("__row")
+        .unpivot(
+            index=["__row", "school_id", "year"],
+            on=list(YEAR_GROUPS_HELD),
+            variable_name="group",
+            value_name="pupils",
+        )
+        .filter(pl.col("pupils") != 0)
+        .sort("__row", maintain_order=True)
+        .select(
+            "school_id", "year", "group", "pupils", pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run")
+        )
+    )
+    inserted, updated = upsert_rows(
         YearGroupCount,
-        records,
+        ["school", "year", "group", "pupils", "source_run"],
+        _rows(long),
         unique_fields=["school", "year", "group"],
         update_fields=["pupils", "source_run"],
         ctx=ctx,
+        total=long.height,
     )
-    return LoadResult(
-        inserted=inserted, updated=updated, skipped=df.height - len({r.school_id for r in records})
-    )
+    return LoadResult(inserted=inserted, updated=updated, skipped=df.height - long["school_id"].n_unique())
 
 
 YEAR_GROUPS = register(

@@ -21,7 +21,9 @@ class RollRecord(models.Model):
     Census headcounts already held as the `pupils` measure (2018/19 CSP census, 2022/23 census) are read
     from `SchoolMeasure`; this table holds the years only other files give (GIAS extracts)."""
 
-    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="roll_records")
+    school = models.ForeignKey(  # indexed by the unique key, school first (decision 0026)
+        "schools.School", on_delete=models.CASCADE, related_name="roll_records", db_index=False
+    )
     year = models.PositiveSmallIntegerField(help_text="Academic year by its starting year (2021 = 2021/22)")
     pupils = models.PositiveIntegerField(null=True, blank=True)
     capacity = models.PositiveIntegerField(null=True, blank=True)
@@ -41,7 +43,9 @@ class RollRecord(models.Model):
 class IntakeYear(models.Model):
     """Admissions for the school's entry year (Reception or Year 7) on national offer day."""
 
-    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="intakes")
+    school = models.ForeignKey(  # indexed by the unique key, school first (decision 0026)
+        "schools.School", on_delete=models.CASCADE, related_name="intakes", db_index=False
+    )
     year = models.PositiveSmallIntegerField(help_text="Year of entry by its academic starting year")
     entry_year = models.CharField(max_length=20, help_text="Reception or Year 7")
     places_offered = models.PositiveIntegerField(null=True, blank=True)
@@ -218,7 +222,9 @@ class YearGroupCount(models.Model):
     """Pupils in one year group (headcount, full and part time, girls and boys) at a January census, from
     the census files that give them (the 2022/23 school-level file). `group` is "R" or "1".."14"."""
 
-    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="year_groups")
+    school = models.ForeignKey(  # indexed by the unique key, school first (decision 0026)
+        "schools.School", on_delete=models.CASCADE, related_name="year_groups", db_index=False
+    )
     year = models.PositiveSmallIntegerField(help_text="Academic year by its starting year (2022 = 2022/23)")
     group = models.CharField(max_length=2)
     pupils = models.PositiveIntegerField()

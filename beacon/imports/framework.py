@@ -260,33 +260,60 @@ def validate(source: Source, raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict
     mapping, errors = source.match_columns(raw.columns)
     if errors:
         return pl.DataFrame(), errors
-    exprs: list[pl.Expr] = [pl.int_range(2, pl.len() + 2).alias(ROW_COL)]
-    checks: list[tuple[str, str, pl.Expr]] = []  # (canonical, header, is_error expr)
-    for col in source.columns:
+    # Three passes, each column's parse done once (an eager select computes every expression on its own,
+    # so value, status and error would each parse the cells again): 1. trimmed text of the number columns
+    # (and everything else finished); 2. their value and code status; 3. status, error and the final frame.
+    first: list[pl.Expr] = [pl.int_range(2, pl.len() + 2).alias(ROW_COL)]
+    final: list[pl.Expr] = [pl.col(ROW_COL)]
+    parts: list[pl.Expr] = []
+    checks: list[tuple[str, str, pl.Expr]] = []  # (canonical, header, is_error expr over the pass-3 frame)
+    for i, col in enumerate(source.columns):
         if col.name not in mapping:
-            exprs.append(pl.lit(None, dtype=pl.Utf8).alias(col.name))
+            final.append(pl.lit(None, dtype=pl.Utf8).alias(col.name))
             if col.kind in {"number", "int"}:
-                exprs.append(pl.lit("missing").alias(f"{col.name}__status"))
+                final.append(pl.lit("missing").alias(f"{col.name}__status"))
             continue
         header = mapping[col.name]
         src = pl.col(header)
         if col.kind == "str":
-            exprs.append(parsing.clean_str(src).alias(col.name))
-            checks.append((col.name, header, src.str.len_chars() > MAX_TEXT_CHARS))
+            first += [
+                parsing.clean_str(src).alias(f"__v{i}"),
+                (src.str.len_chars() > MAX_TEXT_CHARS).alias(f"__e{i}"),
+            ]
+            final.append(pl.col(f"__v{i}").alias(col.name))
+            checks.append((col.name, header, pl.col(f"__e{i}")))
         elif col.kind in {"number", "int"}:
-            value, status, is_err = parsing.number_with_status(src)
+            text = pl.col(f"__t{i}")
+            first.append(parsing.number_text(src).alias(f"__t{i}"))
+            value, code_status = parsing.number_parts(text)
+            parts += [value.alias(f"__v{i}"), code_status.alias(f"__c{i}")]
+            value, status = (
+                pl.col(f"__v{i}"),
+                parsing.number_status(text, pl.col(f"__v{i}"), pl.col(f"__c{i}")),
+            )
+            is_err = status.is_null()
             if col.kind == "int":
                 is_err = is_err | (value.is_not_null() & (value != value.round(0)))
                 value = value.cast(pl.Int64, strict=False)
-            exprs += [value.alias(col.name), status.alias(f"{col.name}__status")]
+            final += [value.alias(col.name), status.alias(f"{col.name}__status")]
             checks.append((col.name, header, is_err))
         elif col.kind == "date":
             value, is_err = parsing.parse_date(src)
-            exprs.append(value.alias(col.name))
-            checks.append((col.name, header, is_err))
-    err_cols = [e.alias(f"__err__{name}") for name, _, e in checks]
-    parsed = raw.with_columns(*err_cols).select(*exprs, *[pl.col(f"__err__{n}") for n, _, _ in checks])
-    for name, header, _ in checks:
+            first += [value.alias(f"__v{i}"), is_err.alias(f"__e{i}")]
+            final.append(pl.col(f"__v{i}").alias(col.name))
+            checks.append((col.name, header, pl.col(f"__e{i}")))
+    staged = raw.select(first)
+    if parts:
+        staged = staged.with_columns(parts)
+    parsed = staged.select(*final, *[e.alias(f"__err__{name}") for name, _, e in checks])
+    failing = (
+        parsed.select(pl.col(f"__err__{n}").fill_null(False).any() for n, _, _ in checks).row(0)
+        if checks
+        else ()
+    )
+    for (name, header, _), failed in zip(checks, failing, strict=True):
+        if not failed:
+            continue
         bad = parsed.filter(pl.col(f"__err__{name}")).select(ROW_COL)
         if bad.height:
             values = (
@@ -525,8 +552,8 @@ def upsert_rows(
     """Write rows by natural key: insert new ones, update changed ones (decision 0026).
 
     PostgreSQL: COPY (psycopg) into a temporary staging table, then one INSERT ... SELECT ... ON CONFLICT
-    DO UPDATE (the last row wins when a key repeats, as it would row by row). SQLite: the same upsert
-    statement run with executemany in batches. Either way it runs inside the caller's transaction, so a
+    DO UPDATE (the last row wins when a key repeats, as it would row by row). SQLite: executemany into a
+    temporary staging table, then the same single upsert statement. Either way it runs inside the caller's transaction, so a
     failure later in the load leaves nothing written. `columns`, `unique_fields` and `update_fields` are
     field names (ForeignKeys by their name, e.g. "school"); values must already be database-ready (ints,
     floats, str, bool, date). Returns (inserted, updated), counted from the table size; "updated" counts
@@ -534,39 +561,68 @@ def upsert_rows(
     """
     meta = model._meta
     conn = connections[router.db_for_write(model)]
-    qn = conn.ops.quote_name
     col = [str(meta.get_field(n).column) for n in columns]  # type: ignore[union-attr]
     uniq = [str(meta.get_field(n).column) for n in unique_fields]  # type: ignore[union-attr]
     upd = [str(meta.get_field(n).column) for n in update_fields]  # type: ignore[union-attr]
-    before = model._default_manager.count()
     if conn.vendor == "postgresql":
-        done = _copy_upsert(conn, meta.db_table, col, uniq, upd, rows, ctx=ctx, total=total)
+        done, inserted = _copy_upsert(conn, meta.db_table, col, uniq, upd, rows, ctx=ctx, total=total)
     else:
-        sql = _upsert_sql(meta.db_table, col, uniq, upd, qn, f"VALUES ({', '.join(['%s'] * len(col))})")
-        done = 0
-        batch: list[Sequence[Any]] = []
-        with conn.cursor() as cur:
-            # A bigger page cache for this connection (128 MiB) keeps the indexes of a million-row table in
-            # memory while the batches go in.
-            cur.execute("PRAGMA cache_size = -131072")
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= batch_size:
-                    cur.executemany(sql, batch)
-                    done += len(batch)
-                    batch = []
-                    if ctx is not None:
-                        ctx.progress(done, total or done)
-            if batch:
-                cur.executemany(sql, batch)
-                done += len(batch)
+        # SQLite counts a table from its smallest index in milliseconds (PostgreSQL scans the table).
+        before = model._default_manager.count()
+        done = _staged_upsert_sqlite(conn, meta.db_table, col, uniq, upd, rows, batch_size, ctx, total)
+        inserted = model._default_manager.count() - before
     if ctx is not None:
         ctx.progress(done, total or done)
-    inserted = model._default_manager.count() - before
     return inserted, done - inserted
 
 
 _STAGING = "beacon_import_staging"
+
+
+def _staged_upsert_sqlite(
+    conn: Any,
+    table: str,
+    cols: Sequence[str],
+    uniq: Sequence[str],
+    upd: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    batch_size: int,
+    ctx: ImportContext | None,
+    total: int | None,
+) -> int:
+    """SQLite: executemany plain INSERTs into a temporary staging table (no keys, no indexes), then one
+    INSERT ... SELECT ... ON CONFLICT into the target, in the staging table's order (the last row wins when
+    a key repeats, as row by row). One upsert statement instead of one per row: with foreign keys enforced,
+    each upsert statement costs SQLite a statement journal, about three quarters of the write (decision
+    0026, second amendment). Foreign keys stay enforced."""
+    qn = conn.ops.quote_name
+    staging = qn(_STAGING)
+    names = ", ".join(qn(c) for c in cols)
+    insert = f"INSERT INTO {staging} ({names}) VALUES ({', '.join(['%s'] * len(cols))})"  # noqa: S608
+    done = 0
+    with conn.cursor() as cur:
+        # A bigger page cache for this connection (128 MiB) keeps the indexes of a million-row table in
+        # memory while the rows go in.
+        cur.execute("PRAGMA cache_size = -131072")
+        cur.execute(f"DROP TABLE IF EXISTS temp.{staging}")
+        cur.execute(f"CREATE TEMPORARY TABLE {staging} AS SELECT {names} FROM {qn(table)} WHERE 0")  # noqa: S608
+        batch: list[Sequence[Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_size:
+                cur.executemany(insert, batch)
+                done += len(batch)
+                batch = []
+                if ctx is not None:
+                    ctx.progress(done, total or done)
+        if batch:
+            cur.executemany(insert, batch)
+            done += len(batch)
+        # "WHERE true" keeps SQLite's parser from reading ON CONFLICT as a join constraint.
+        select = f"SELECT {names} FROM {staging} WHERE true ORDER BY rowid"  # noqa: S608
+        cur.execute(_upsert_sql(table, cols, uniq, upd, qn, select))
+        cur.execute(f"DROP TABLE temp.{staging}")
+    return done
 
 
 def _copy_upsert(
@@ -579,8 +635,11 @@ def _copy_upsert(
     *,
     ctx: ImportContext | None,
     total: int | None,
-) -> int:
-    """PostgreSQL: COPY the rows into a staging table shaped like the target, then upsert from it."""
+) -> tuple[int, int]:
+    """PostgreSQL: COPY the rows into a staging table shaped like the target, then upsert from it.
+    Returns (rows given, rows inserted): the upsert counts the rows it inserted itself (a new row has no
+    `xmax`), where counting the table before and after scanned all of it (0.1 s a count on the 1.5 million
+    school values)."""
     qn = conn.ops.quote_name
     staging = qn(_STAGING)
     names = ", ".join(qn(c) for c in cols)
@@ -605,9 +664,14 @@ def _copy_upsert(
             f"SELECT DISTINCT ON ({order}) {names} FROM {staging} "  # noqa: S608
             f"ORDER BY {order}, __ord DESC"
         )
-        cur.execute(_upsert_sql(table, cols, uniq, upd, qn, select))
+        upsert = _upsert_sql(table, cols, uniq, upd, qn, select)
+        cur.execute(
+            f"WITH written AS ({upsert} RETURNING (xmax = 0) AS added) "  # noqa: S608 (quoted names)
+            "SELECT count(*) FILTER (WHERE added) FROM written"
+        )
+        inserted = cur.fetchone()[0]
         cur.execute(f"DROP TABLE {staging}")
-    return done
+    return done, inserted
 
 
 def model_rows(
@@ -715,6 +779,89 @@ def copy_to_history(
             )
             written += len(chunk)
     return written
+
+
+@dataclass(frozen=True)
+class TableSnapshot:
+    """Rows of `model` (the key and `fields`) as they were before a bulk write, kept in a temporary table
+    of the connection by `snapshot_rows`; `created_and_changed` compares with it and drops it. One snapshot
+    per connection at a time (fixed table names)."""
+
+    model: type[models.Model]
+    key: str
+    keys: tuple[Any, ...]
+    fields: tuple[str, ...]
+
+
+_BEFORE = "beacon_snapshot_before"
+_KEYS = "beacon_snapshot_keys"
+
+
+def _add_keys(conn: Any, keys: Sequence[Any]) -> None:
+    qn = conn.ops.quote_name
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            cur.execute(f"INSERT INTO {qn(_KEYS)} (k) SELECT unnest(%s::bigint[])", [list(keys)])
+        else:
+            cur.executemany(f"INSERT INTO {qn(_KEYS)} (k) VALUES (%s)", [(k,) for k in keys])  # noqa: S608
+
+
+def snapshot_rows(
+    model: type[models.Model], key: str, keys: Sequence[int], fields: Sequence[str]
+) -> TableSnapshot:
+    """Copy the rows of `model` whose integer `key` field is in `keys` (primary key, key and `fields`) into a
+    temporary table, inside the database: nothing comes back to Python. For loaders that keep history of
+    what they change (the register, decision 0026): one statement, where reading the table into a frame
+    before and after took 0.2-0.5 s an import."""
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    meta = model._meta
+    names = dict.fromkeys((str(meta.pk.name), key, *fields))  # once each, in order
+    columns = [str(meta.get_field(n).column) for n in names]  # type: ignore[union-attr]
+    unique = tuple(dict.fromkeys(keys))
+    with conn.cursor() as cur:
+        for table in (_KEYS, _BEFORE):
+            cur.execute(f"DROP TABLE IF EXISTS {qn(table)}")
+        cur.execute(f"CREATE TEMPORARY TABLE {qn(_KEYS)} (k bigint PRIMARY KEY)")
+    _add_keys(conn, unique)
+    with conn.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMPORARY TABLE {qn(_BEFORE)} AS SELECT {', '.join(qn(c) for c in columns)} "  # noqa: S608
+            f"FROM {qn(meta.db_table)} WHERE {qn(columns[1])} IN (SELECT k FROM {qn(_KEYS)})"
+        )
+    return TableSnapshot(model=model, key=key, keys=unique, fields=tuple(fields))
+
+
+def created_and_changed(before: TableSnapshot, keys: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Primary keys (ascending) of the rows with a key in `keys` that the write since `before` created, and of
+    those whose `fields` it changed (IS DISTINCT FROM over all of them, nulls equal). Drops the snapshot."""
+    model = before.model
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    meta = model._meta
+    pk = qn(str(meta.pk.column))
+    key = qn(str(meta.get_field(before.key).column))  # type: ignore[union-attr]
+    fields = [qn(str(meta.get_field(n).column)) for n in before.fields if n != before.key]  # type: ignore[union-attr]
+    extra = sorted(set(keys) - set(before.keys))
+    if extra:  # named now but not snapshotted: created, if the table has them
+        _add_keys(conn, extra)
+    joined = (
+        f"FROM {qn(meta.db_table)} s JOIN {qn(_KEYS)} u ON u.k = s.{key} "
+        f"LEFT JOIN {qn(_BEFORE)} b ON b.{key} = s.{key}"
+    )
+    now = ", ".join(f"s.{c}" for c in fields)
+    then = ", ".join(f"b.{c}" for c in fields)
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT s.{pk} {joined} WHERE b.{pk} IS NULL ORDER BY s.{pk}")
+        created = [row[0] for row in cur.fetchall()]
+        cur.execute(
+            f"SELECT s.{pk} {joined} WHERE b.{pk} IS NOT NULL "  # noqa: S608 (quoted names)
+            f"AND ({now}) IS DISTINCT FROM ({then}) ORDER BY s.{pk}"
+        )
+        changed = [row[0] for row in cur.fetchall()]
+        for table in (_KEYS, _BEFORE):
+            cur.execute(f"DROP TABLE IF EXISTS {qn(table)}")
+    return created, changed
 
 
 def today() -> dt.date:

@@ -58,19 +58,25 @@ def clean_str(expr: pl.Expr) -> pl.Expr:
     return pl.when(s.is_in(NULL_STRINGS)).then(None).otherwise(s)
 
 
-def number_with_status(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """Return (value: Float64, status: Utf8, is_error: Boolean) expressions for a raw text column.
+def number_text(expr: pl.Expr) -> pl.Expr:
+    """Step 1 of `number_with_status`: the raw cell as trimmed text."""
+    return expr.cast(pl.Utf8).str.strip_chars()
 
-    "92%" -> 92.0; "1,234" -> 1234.0; "7.0000000000000007E-2" -> 0.07; codes -> null + status.
-    """
-    s = expr.cast(pl.Utf8).str.strip_chars()
-    code_status = s.replace_strict(SUPPRESSION_CODES, default=None, return_dtype=pl.Utf8)
-    numeric_text = s.str.strip_suffix("%").str.replace_all(",", "", literal=True)
+
+def number_parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Step 2, from the trimmed text: (value: Float64, code status: Utf8)."""
+    code_status = text.replace_strict(SUPPRESSION_CODES, default=None, return_dtype=pl.Utf8)
+    numeric_text = text.str.strip_suffix("%").str.replace_all(",", "", literal=True)
     value = numeric_text.cast(pl.Float64, strict=False)
     # polars accepts "inf"/"nan" as floats; DfE never publishes them.
     value = pl.when(value.is_finite()).then(value).otherwise(None)
-    is_blank = s.is_null() | (s == "")
-    status = (
+    return value, code_status
+
+
+def number_status(text: pl.Expr, value: pl.Expr, code_status: pl.Expr) -> pl.Expr:
+    """Step 3: the status from the trimmed text, the value and the code status (null: not a number)."""
+    is_blank = text.is_null() | (text == "")
+    return (
         pl.when(is_blank)
         .then(pl.lit(ValueStatus.MISSING.value))
         .when(code_status.is_not_null())
@@ -79,8 +85,19 @@ def number_with_status(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         .then(pl.lit(ValueStatus.OK.value))
         .otherwise(None)
     )
-    is_error = status.is_null()
-    return value, status, is_error
+
+
+def number_with_status(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Return (value: Float64, status: Utf8, is_error: Boolean) expressions for a raw text column.
+
+    "92%" -> 92.0; "1,234" -> 1234.0; "7.0000000000000007E-2" -> 0.07; codes -> null + status.
+    One expression per output: `beacon.imports.framework.validate` runs the three steps as separate
+    passes instead, so that a national file's cells are parsed once.
+    """
+    s = number_text(expr)
+    value, code_status = number_parts(s)
+    status = number_status(s, value, code_status)
+    return value, status, status.is_null()
 
 
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y%m%d", "%d-%m-%Y")

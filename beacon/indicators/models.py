@@ -37,8 +37,14 @@ class Measure(models.Model):
 
 
 class SchoolMeasure(models.Model):
-    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="measures")
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="school_values")
+    # Indexed by the unique key (school first) and the (measure, year) index: no single-column indexes to
+    # keep up to date on 1.5 million rows (decision 0026, second amendment).
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.CASCADE, related_name="measures", db_index=False
+    )
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="school_values", db_index=False
+    )
     year = models.PositiveSmallIntegerField(
         help_text="Academic year by its starting calendar year (2018 = 2018/19)"
     )
@@ -84,8 +90,9 @@ class Area(models.Model):
 
 
 class AreaMeasure(models.Model):
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="values")
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="area_values")
+    # Indexed by the unique key (area first) and the (measure, year) index (decision 0026).
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="values", db_index=False)
+    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="area_values", db_index=False)
     year = models.PositiveSmallIntegerField()
     period_label = models.CharField(
         max_length=32, blank=True, help_text="The source's own label, e.g. '2024 (Rev)'"

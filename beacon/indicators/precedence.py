@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from beacon.core.frames import fetch_rows
+
 PROVISIONAL, FINAL, ORIGINAL = 1, 2, 3
 STANDING_LABELS = {PROVISIONAL: "provisional", FINAL: "final", ORIGINAL: "final, DfE published columns"}
 
@@ -59,9 +61,10 @@ def apply_precedence(rows: pl.DataFrame, source_key: str) -> tuple[pl.DataFrame,
         return rows, []
     measure_ids = rows["measure_id"].unique().to_list()
     years = rows["year"].unique().to_list()
-    held = list(
+    held = fetch_rows(  # straight from the cursor: a national file's measures hold 100,000s of values
         SchoolMeasure.objects.filter(measure_id__in=measure_ids, year__in=years)
         .exclude(source_run__source=source_key)
+        .order_by()
         .values_list("school_id", "measure_id", "year", "source_run__source")
     )
     if not held:

@@ -35,6 +35,7 @@ from beacon.imports.framework import (
 )
 from beacon.indicators.importers import URN, measures_long, num
 from beacon.indicators.services import save_school_measures
+from beacon.schools.lookup import school_ids_by_urn
 
 MAX_ROW_NOTES = 200
 RECENT = "gieffeemme-school-data-by-urn"
@@ -133,7 +134,7 @@ def school_rows(
             f"{ctx.la_code} ({outside} other rows are for other LAs or schools not in the register)."
         )
         return rows, notes
-    known = set(School.objects.values_list("urn", flat=True))  # no IN list: national files hold 30,000+ URNs
+    known = set(school_ids_by_urn())  # every URN (no IN list: national files hold 30,000+ URNs)
     unknown = rows.filter(~pl.col("urn").is_in(list(known)))
     if unknown.height:
         cols = [ROW_COL, "urn", *([name_column] if name_column else [])]

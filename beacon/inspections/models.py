@@ -121,7 +121,9 @@ class InspectionGrade(models.Model):
     """A grade for one evaluation area. `grade` is on the report-card scale (1-5) for report cards,
     or the 1-4 OEIF scale for legacy key judgements (1 = outstanding)."""
 
-    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="grades")
+    inspection = models.ForeignKey(  # indexed by the unique key, inspection first (decision 0026)
+        Inspection, on_delete=models.CASCADE, related_name="grades", db_index=False
+    )
     area = models.CharField(max_length=48, choices=EvaluationArea.choices)
     grade = models.PositiveSmallIntegerField(null=True, blank=True)
     not_applicable = models.BooleanField(default=False)

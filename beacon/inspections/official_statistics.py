@@ -47,6 +47,7 @@ from beacon.imports.framework import (
     LoadResult,
     Source,
     register,
+    update_rows,
 )
 from beacon.imports.freshness import as_at_from_name
 from beacon.imports.models import ImportRun
@@ -349,7 +350,8 @@ def _complete_new_schools(kept: pl.DataFrame, ctx: ImportContext) -> list[str]:
         "statutory_high_age",
         "has_sixth_form",
     ]
-    School.objects.bulk_update(list(schools.values()), fields, batch_size=1000)
+    # One UPDATE by primary key per changed school (update_rows), not bulk_update's CASE WHEN per field.
+    update_rows(School, fields, [(s.pk, *(getattr(s, f) for f in fields)) for s in schools.values()])
     record_register_history(before, [s.urn for s in schools.values()], ctx)
     return [
         f"Register: {len(schools)} school(s) added from the 2025 census given Ofsted's details (type, phase, trust, open date)."

@@ -15,10 +15,13 @@ from beacon.imports.framework import (
     ImportContext,
     LoadResult,
     Source,
+    TableSnapshot,
     copy_to_history,
+    created_and_changed,
     model_frame,
     model_rows,
     register,
+    snapshot_rows,
     upsert_rows,
 )
 from beacon.schools.figures import figures
@@ -64,33 +67,21 @@ AUDITED_FIELDS = [
 ]
 
 
-def snapshot(urns: list[int]) -> pl.DataFrame:
-    """The register rows of `urns` (id and every audited field) as a frame, for `record_register_history`."""
-    fields = ["id", *AUDITED_FIELDS]
-    if len(urns) <= 2000:
-        parts = [
-            model_frame(School.objects.filter(urn__in=urns[start : start + 1000]), fields)
-            for start in range(0, len(urns), 1000)
-        ]
-        return pl.concat(parts) if parts else model_frame(School.objects.none(), fields)
-    # Most of the register: one read of the whole table is cheaper than IN lists of thousands of URNs.
-    return model_frame(School.objects.all(), fields).filter(pl.col("urn").is_in(urns))
+def snapshot(urns: list[int]) -> TableSnapshot:
+    """The register rows of `urns` (every audited field) as they are now, kept in the database for
+    `record_register_history` (decision 0026, second amendment)."""
+    return snapshot_rows(School, "urn", urns, AUDITED_FIELDS)
 
 
-def record_register_history(before: pl.DataFrame, urns: list[int], ctx: ImportContext) -> None:
+def record_register_history(before: TableSnapshot, urns: list[int], ctx: ImportContext) -> None:
     """Write a history row for every school the import created or changed, with the run as the reason.
 
     The register is edited by people too and head changes are read from its history, so it keeps history
     rows (copied inside the database, decision 0026); imported facts (measures, inspections) do not.
-    `before` is `snapshot(urns)` taken before the write; the comparison is a join, not a loop.
+    `before` is `snapshot(urns)` taken before the write; the comparison is one join in the database, not a
+    loop.
     """
-    after = snapshot(urns)
-    joined = after.join(before, on="urn", how="left", suffix="__before")
-    created = joined.filter(pl.col("id__before").is_null())["id"].sort().to_list()
-    differs = pl.any_horizontal(
-        [pl.col(c).ne_missing(pl.col(f"{c}__before")) for c in AUDITED_FIELDS if c != "urn"]
-    )
-    changed = joined.filter(pl.col("id__before").is_not_null() & differs)["id"].sort().to_list()
+    created, changed = created_and_changed(before, urns)
     reason = f"Import run {ctx.run.pk}: {ctx.file_name}"
     copy_to_history(School, created, history_type="+", reason=reason)
     copy_to_history(School, changed, history_type="~", reason=reason)

@@ -153,7 +153,7 @@ def load_census(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         mapped(rows, ["school_type"], "funded", lambda t: state_funded(t, None), pl.Boolean()),
         (pl.col("la") * 10000 + pl.col("estab")).alias("laestab"),
     )
-    existing = before.select(
+    existing = model_frame(School.objects.order_by(), ["urn", "id", "is_state_funded", "laestab"]).select(
         "urn", "id", pl.col("is_state_funded").alias("was_funded"), pl.col("laestab").alias("had_laestab")
     )
     rows = rows.join(existing, on="urn", how="left", maintain_order="left")
@@ -410,9 +410,10 @@ def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         for pk, name, postcode, phase in schools.select("id", "name", "postcode", "phase").iter_rows()
     }
     changed = [(pk, *values) for pk, *values in changes.values() if current[pk] != tuple(values)]
-    before = snapshot([urn for urn, (pk, *values) in changes.items() if current[pk] != tuple(values)])
+    touched = [urn for urn, (pk, *values) in changes.items() if current[pk] != tuple(values)]
+    before = snapshot(touched)
     update_rows(School, ["name", "postcode", "phase"], changed)
-    record_register_history(before, before["urn"].to_list(), ctx)
+    record_register_history(before, touched, ctx)
     notes = [f"Register: {len(changed)} school(s) given their 2024/25 name, postcode or phase."]
     census_year = ctx.year if ctx.year is not None else 2024
     notes += mark_closures(listed, ctx, census_year)
