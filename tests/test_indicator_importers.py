@@ -328,3 +328,19 @@ def test_csp_absence_camden(data_dir: Path) -> None:
     assert SchoolMeasure.objects.filter(measure__code="absence_overall").count() == len(
         [u for u in raw["URN"].to_list() if int(u) in in_register]
     )
+
+
+def test_lait_areas_are_created_in_code_order_whatever_the_file_order() -> None:
+    """The national import gives every area the same id each time: areas are made in code order."""
+    import polars as pl
+
+    from beacon.indicators.importers import area_rows
+
+    df = pl.DataFrame(
+        {
+            "area_code": [970, 202, 986, 202, 201],
+            "area_name": ["England", "Camden", "London", "Camden", "City of London"],
+            "region": ["NA", "Inner London", "NA", "Inner London", "Inner London"],
+        }
+    )
+    assert [a.code for a in area_rows(df)] == [201, 202, 970, 986]

@@ -468,9 +468,13 @@ def _region_name(name: str) -> str:
 
 
 def area_rows(df: pl.DataFrame) -> list[Area]:
-    """One Area per code, typed by the DfE code ranges LAIT uses."""
+    """One Area per code, typed by the DfE code ranges LAIT uses, in code order (so a national import gives
+    every area the same id each time)."""
     out: list[Area] = []
-    for code, name, region in df.select("area_code", "area_name", "region").unique("area_code").iter_rows():
+    rows = df.select("area_code", "area_name", "region").unique(
+        "area_code", keep="first", maintain_order=True
+    )
+    for code, name, region in rows.sort("area_code").iter_rows():
         region = None if region in (None, "NA") else region
         if code == ENGLAND:
             out.append(Area(code=code, name=name, area_type=AreaType.NATIONAL))
