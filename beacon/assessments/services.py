@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -133,12 +133,16 @@ def refresh_proposal(school: School, term: Term, rulebook: Rulebook | None = Non
 
 
 def term_schools(term: Term) -> Any:
-    """The schools the term's proposals are for: every school with criterion results or an assessment."""
+    """The schools the term's proposals are for: every school with criterion results or an assessment.
+
+    Asked per school with `EXISTS` (an index probe each), not `IN (subquery) OR IN (subquery)`: once
+    PostgreSQL's statistics know the term's 270,000 results, the `OR` of two `IN`s is planned as a subplan
+    re-scanning the results for every school (133 s on the national database, a second termly pass)."""
     from beacon.risk.models import CriterionResult
 
     return School.objects.filter(
-        Q(pk__in=CriterionResult.objects.filter(term=term).values("school_id"))
-        | Q(pk__in=TermlyAssessment.objects.filter(term=term).values("school_id"))
+        Exists(CriterionResult.objects.filter(term=term, school_id=OuterRef("pk")))
+        | Exists(TermlyAssessment.objects.filter(term=term, school_id=OuterRef("pk")))
     )
 
 
