@@ -22,6 +22,7 @@ from beacon.assessments.models import (
     SupportLevel,
     TermlyAssessment,
 )
+from beacon.core.gcpause import collector_paused
 from beacon.core.versioning import bump_for_bulk_write, check_version, save_versioned
 from beacon.imports.framework import bulk_upsert, copy_to_history
 from beacon.risk.models import Criterion, CriterionKind, Rulebook, Term
@@ -332,6 +333,11 @@ def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) 
     the open schools with the early-warning `model` (a beacon.earlywarning TrainedModel; None: scores are
     not refreshed) as of the term's start, then refresh their proposals and the register's stored
     figures (decision 0027). What `evaluate_risk` runs."""
+    with collector_paused():  # millions of short-lived objects, no cycles (beacon.core.gcpause)
+        return _run_term_pass(term, model, la_code=la_code)
+
+
+def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTimings:
     import time
 
     from beacon.risk.services import evaluate, load_frames
