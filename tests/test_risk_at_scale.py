@@ -342,3 +342,96 @@ def test_the_pass_leaves_postgresql_planner_statistics_current(camden_demo: None
             assert cur.fetchone()[0] > 0
     else:
         assert analysed == []
+
+
+def test_term_schools_are_those_with_results_or_an_assessment(evaluated: Any) -> None:
+    """The schools a term's proposals are for: each school with a criterion result this term or an assessment
+    this term, once each; not a school with neither, nor one with results of another term only."""
+    from beacon.assessments import services
+    from beacon.assessments.models import TermlyAssessment
+    from beacon.risk.models import CriterionResult, Term
+    from beacon.schools.models import School
+
+    term = evaluated
+    with_results = set(CriterionResult.objects.filter(term=term).values_list("school_id", flat=True))
+    others = School.objects.exclude(pk__in=with_results).order_by("pk")
+    assessed_only, neither = others[0], others[1]
+    TermlyAssessment.objects.create(school=assessed_only, term=term, version=1)
+    later = Term.parse("spring-2026")
+    TermlyAssessment.objects.create(school=neither, term=later, version=1)
+
+    listed = list(services.term_schools(term).values_list("pk", flat=True))
+    assert len(listed) == len(set(listed))
+    assert set(listed) == with_results | {assessed_only.pk}
+    assert list(services.term_schools(later).values_list("pk", flat=True)) == [neither.pk]
+
+
+def test_results_write_keeps_evidence_text_exactly(evaluated: Any) -> None:
+    """Evidence holding backslashes, quotes, escaped control characters and non-ASCII text is stored as given
+    (PostgreSQL writes the rows as COPY text, which escapes backslashes; SQLite binds them)."""
+    from django.utils import timezone
+
+    from beacon.risk.checks.base import _dumps
+    from beacon.risk.models import CriterionResult
+    from beacon.risk.services import active_rulebook
+    from beacon.risk.store import _copy_text, write_results
+
+    term = evaluated
+    book = active_rulebook()
+    stored = CriterionResult.objects.filter(term=term, rulebook=book).order_by("pk").first()
+    assert stored is not None
+    evidence = {
+        "explanation": 'Back\\slash \\N "quoted"\ttab\nline\rreturn école £ \u2013 done',
+        "items": [{"values": [1.5, None], "path": "C:\\data\\file"}],
+    }
+    text = _dumps(evidence)
+    counts = write_results(
+        term.pk, book.pk, [(stored.school_id, stored.criterion_id, "met", text)], now=timezone.now()
+    )
+    assert (counts.inserted, counts.replaced) == (0, 1)
+    again = CriterionResult.objects.get(
+        term=term, rulebook=book, school_id=stored.school_id, criterion_id=stored.criterion_id
+    )
+    assert (again.outcome, again.evidence) == ("met", evidence)
+    # The COPY text escaping itself, for values JSON text never holds (raw tab, newline, return).
+    assert _copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+    assert _copy_text("plain") == "plain"
+
+
+def test_the_pass_pauses_the_garbage_collector_and_restores_it(camden_demo: None) -> None:
+    """The pass runs with the cyclic collector off (beacon.core.gcpause) and leaves it as it found it, also
+    when the block fails; nested pauses keep it off until the outermost ends."""
+    import gc
+
+    from beacon.assessments import services
+    from beacon.core.gcpause import collector_paused
+    from beacon.risk.models import Term
+
+    seen: list[bool] = []
+    real = services._run_term_pass
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    assert gc.isenabled()
+    services._run_term_pass = spy  # type: ignore[assignment]
+    try:
+        services.run_term_pass(Term.parse("autumn-2025"))
+    finally:
+        services._run_term_pass = real  # type: ignore[assignment]
+    assert seen == [False] and gc.isenabled()
+
+    with pytest.raises(RuntimeError), collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        raise RuntimeError("fails inside")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()
