@@ -435,3 +435,76 @@ def test_the_pass_pauses_the_garbage_collector_and_restores_it(camden_demo: None
         assert not gc.isenabled()  # it was off before: left off
     finally:
         gc.enable()
+
+
+def test_results_frame_equals_the_joined_query(evaluated: Any) -> None:
+    """The risk scores' frame (results read from the covering index, URNs and codes joined in polars) is the
+    frame the ORM's joined query gives, for every school and for a list of schools."""
+    import polars as pl
+
+    from beacon.core.frames import query_frame
+    from beacon.risk.models import CriterionResult
+    from beacon.risk.selectors import results_frame
+    from beacon.risk.services import active_rulebook
+
+    term, book = evaluated, active_rulebook()
+    weights = dict(book.rules.values_list("criterion_id", "weight"))
+    some = sorted(set(CriterionResult.objects.filter(term=term).values_list("school_id", flat=True)))[::3]
+    for ids in (None, some):
+        qs = CriterionResult.objects.filter(term=term, rulebook=book)
+        if ids is not None:
+            qs = qs.filter(school_id__in=ids)
+        expected = query_frame(
+            qs.values_list(
+                "school_id",
+                "school__urn",
+                "criterion_id",
+                "criterion__code",
+                "criterion__evaluation_area",
+                "outcome",
+            ),
+            {
+                "school_id": pl.Int64,
+                "urn": pl.Int64,
+                "criterion_id": pl.Int64,
+                "code": pl.Utf8,
+                "evaluation_area": pl.Utf8,
+                "outcome": pl.Utf8,
+            },
+        ).with_columns(
+            pl.col("criterion_id")
+            .replace_strict(weights, default=1.0, return_dtype=pl.Float64)
+            .alias("weight")
+        )
+        got = results_frame(term, book, ids)
+        assert got.height > 0 and got.schema == expected.schema
+        assert got.sort("school_id", "criterion_id").equals(expected.sort("school_id", "criterion_id"))
+
+
+def test_evidence_is_plain_text_and_the_pass_reads_results_from_the_index(evaluated: Any) -> None:
+    """The evidence column is JSON text the database does not parse (PostgreSQL `text`, no SQLite JSON_VALID
+    check), and on SQLite the pass's read-back of fingerprints and the risk scores' read use the covering
+    index, not the rows holding the evidence."""
+    from django.db import connection
+
+    from beacon.risk.models import CriterionResult
+    from beacon.risk.services import active_rulebook
+
+    table = CriterionResult._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                "SELECT data_type FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+                [table, "evidence"],
+            )
+            assert cur.fetchone()[0] == "text"
+            return
+        cur.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+        assert "JSON_VALID" not in cur.fetchone()[0].upper()
+        for columns in ("id, school_id, criterion_id, fingerprint", "school_id, criterion_id, outcome"):
+            cur.execute(
+                f"EXPLAIN QUERY PLAN SELECT {columns} FROM {table} WHERE term_id = %s AND rulebook_id = %s",  # noqa: S608
+                [evaluated.pk, active_rulebook().pk],
+            )
+            plan = " ".join(str(row[-1]) for row in cur.fetchall())
+            assert "COVERING INDEX risk_result_term_book_cover" in plan, plan
