@@ -342,3 +342,169 @@ def test_the_pass_leaves_postgresql_planner_statistics_current(camden_demo: None
             assert cur.fetchone()[0] > 0
     else:
         assert analysed == []
+
+
+def test_term_schools_are_those_with_results_or_an_assessment(evaluated: Any) -> None:
+    """The schools a term's proposals are for: each school with a criterion result this term or an assessment
+    this term, once each; not a school with neither, nor one with results of another term only."""
+    from beacon.assessments import services
+    from beacon.assessments.models import TermlyAssessment
+    from beacon.risk.models import CriterionResult, Term
+    from beacon.schools.models import School
+
+    term = evaluated
+    with_results = set(CriterionResult.objects.filter(term=term).values_list("school_id", flat=True))
+    others = School.objects.exclude(pk__in=with_results).order_by("pk")
+    assessed_only, neither = others[0], others[1]
+    TermlyAssessment.objects.create(school=assessed_only, term=term, version=1)
+    later = Term.parse("spring-2026")
+    TermlyAssessment.objects.create(school=neither, term=later, version=1)
+
+    listed = list(services.term_schools(term).values_list("pk", flat=True))
+    assert len(listed) == len(set(listed))
+    assert set(listed) == with_results | {assessed_only.pk}
+    assert list(services.term_schools(later).values_list("pk", flat=True)) == [neither.pk]
+
+
+def test_results_write_keeps_evidence_text_exactly(evaluated: Any) -> None:
+    """Evidence holding backslashes, quotes, escaped control characters and non-ASCII text is stored as given
+    (PostgreSQL writes the rows as COPY text, which escapes backslashes; SQLite binds them)."""
+    from django.utils import timezone
+
+    from beacon.risk.checks.base import _dumps
+    from beacon.risk.models import CriterionResult
+    from beacon.risk.services import active_rulebook
+    from beacon.risk.store import _copy_text, write_results
+
+    term = evaluated
+    book = active_rulebook()
+    stored = CriterionResult.objects.filter(term=term, rulebook=book).order_by("pk").first()
+    assert stored is not None
+    evidence = {
+        "explanation": 'Back\\slash \\N "quoted"\ttab\nline\rreturn école £ \u2013 done',
+        "items": [{"values": [1.5, None], "path": "C:\\data\\file"}],
+    }
+    text = _dumps(evidence)
+    counts = write_results(
+        term.pk, book.pk, [(stored.school_id, stored.criterion_id, "met", text)], now=timezone.now()
+    )
+    assert (counts.inserted, counts.replaced) == (0, 1)
+    again = CriterionResult.objects.get(
+        term=term, rulebook=book, school_id=stored.school_id, criterion_id=stored.criterion_id
+    )
+    assert (again.outcome, again.evidence) == ("met", evidence)
+    # The COPY text escaping itself, for values JSON text never holds (raw tab, newline, return).
+    assert _copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+    assert _copy_text("plain") == "plain"
+
+
+def test_the_pass_pauses_the_garbage_collector_and_restores_it(camden_demo: None) -> None:
+    """The pass runs with the cyclic collector off (beacon.core.gcpause) and leaves it as it found it, also
+    when the block fails; nested pauses keep it off until the outermost ends."""
+    import gc
+
+    from beacon.assessments import services
+    from beacon.core.gcpause import collector_paused
+    from beacon.risk.models import Term
+
+    seen: list[bool] = []
+    real = services._run_term_pass
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    assert gc.isenabled()
+    services._run_term_pass = spy  # type: ignore[assignment]
+    try:
+        services.run_term_pass(Term.parse("autumn-2025"))
+    finally:
+        services._run_term_pass = real  # type: ignore[assignment]
+    assert seen == [False] and gc.isenabled()
+
+    with pytest.raises(RuntimeError), collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        raise RuntimeError("fails inside")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()
+
+
+def test_results_frame_equals_the_joined_query(evaluated: Any) -> None:
+    """The risk scores' frame (results read from the covering index, URNs and codes joined in polars) is the
+    frame the ORM's joined query gives, for every school and for a list of schools."""
+    import polars as pl
+
+    from beacon.core.frames import query_frame
+    from beacon.risk.models import CriterionResult
+    from beacon.risk.selectors import results_frame
+    from beacon.risk.services import active_rulebook
+
+    term, book = evaluated, active_rulebook()
+    weights = dict(book.rules.values_list("criterion_id", "weight"))
+    some = sorted(set(CriterionResult.objects.filter(term=term).values_list("school_id", flat=True)))[::3]
+    for ids in (None, some):
+        qs = CriterionResult.objects.filter(term=term, rulebook=book)
+        if ids is not None:
+            qs = qs.filter(school_id__in=ids)
+        expected = query_frame(
+            qs.values_list(
+                "school_id",
+                "school__urn",
+                "criterion_id",
+                "criterion__code",
+                "criterion__evaluation_area",
+                "outcome",
+            ),
+            {
+                "school_id": pl.Int64,
+                "urn": pl.Int64,
+                "criterion_id": pl.Int64,
+                "code": pl.Utf8,
+                "evaluation_area": pl.Utf8,
+                "outcome": pl.Utf8,
+            },
+        ).with_columns(
+            pl.col("criterion_id")
+            .replace_strict(weights, default=1.0, return_dtype=pl.Float64)
+            .alias("weight")
+        )
+        got = results_frame(term, book, ids)
+        assert got.height > 0 and got.schema == expected.schema
+        assert got.sort("school_id", "criterion_id").equals(expected.sort("school_id", "criterion_id"))
+
+
+def test_evidence_is_plain_text_and_the_pass_reads_results_from_the_index(evaluated: Any) -> None:
+    """The evidence column is JSON text the database does not parse (PostgreSQL `text`, no SQLite JSON_VALID
+    check), and on SQLite the pass's read-back of fingerprints and the risk scores' read use the covering
+    index, not the rows holding the evidence."""
+    from django.db import connection
+
+    from beacon.risk.models import CriterionResult
+    from beacon.risk.services import active_rulebook
+
+    table = CriterionResult._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                "SELECT data_type FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+                [table, "evidence"],
+            )
+            assert cur.fetchone()[0] == "text"
+            return
+        cur.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+        assert "JSON_VALID" not in cur.fetchone()[0].upper()
+        for columns in ("id, school_id, criterion_id, fingerprint", "school_id, criterion_id, outcome"):
+            cur.execute(
+                f"EXPLAIN QUERY PLAN SELECT {columns} FROM {table} WHERE term_id = %s AND rulebook_id = %s",  # noqa: S608
+                [evaluated.pk, active_rulebook().pk],
+            )
+            plan = " ".join(str(row[-1]) for row in cur.fetchall())
+            assert "COVERING INDEX risk_result_term_book_cover" in plan, plan

@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -233,13 +235,39 @@ class Outcome(models.TextChoices):
     COUNTED_UNDER = "counted_under", "Met by data already counted under another criterion"
 
 
+class JSONTextField(models.JSONField):
+    """A JSONField kept as plain JSON text on every database: `text`, not PostgreSQL's `jsonb`, and without
+    the `JSON_VALID` check SQLite's JSONField adds. For documents written in bulk by code that produced them
+    as JSON (orjson) and read back whole, never queried inside with SQL (no key lookups): the national termly
+    pass writes 270,000 evidence documents (200 MB), and the database parsing each one (into `jsonb`, or to
+    check it) cost about a second of the write on PostgreSQL and half a second on SQLite (decision 0027).
+    Reads parse the text in Python, as Django's JSONField does on either database."""
+
+    def db_type(self, connection: Any) -> str | None:
+        return "text"
+
+    def db_check(self, connection: Any) -> str | None:
+        return None
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if connection.vendor != "postgresql":
+            return super().get_db_prep_value(value, connection, prepared)
+        if not prepared:
+            value = self.get_prep_value(value)
+        return json.dumps(value, cls=self.encoder)
+
+
 class CriterionResult(models.Model):
-    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="risk_results")
-    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="results")
+    # No index of their own: the unique constraint (school first) and the (term, rulebook, school) index
+    # serve both; two fewer indexes to maintain as a national pass inserts 270,000 rows (decision 0027).
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.CASCADE, related_name="risk_results", db_index=False
+    )
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="results", db_index=False)
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="results")
     rulebook = models.ForeignKey(Rulebook, on_delete=models.PROTECT, related_name="results")
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    evidence = models.JSONField(default=dict)
+    evidence = JSONTextField(default=dict)
     fingerprint = models.CharField(
         max_length=32,
         blank=True,
@@ -255,9 +283,17 @@ class CriterionResult(models.Model):
                 fields=["school", "term", "criterion", "rulebook"], name="unique_criterion_result"
             )
         ]
-        # (term, rulebook) serves the national pass's read-back; school last serves one school's page, which
-        # SQLite would otherwise answer from (term, rulebook) alone, scanning every result of the term.
-        indexes = [models.Index(fields=["term", "rulebook", "school"], name="risk_result_term_book_school")]
+        # (term, rulebook) serves the national pass's read-back; school next serves one school's page, which
+        # SQLite would otherwise answer from (term, rulebook) alone, scanning every result of the term. The
+        # criterion, outcome and fingerprint make it covering: the pass's read-back of fingerprints, the met
+        # codes and the risk scores read the index, not the rows' 200 MB of evidence (SQLite; PostgreSQL
+        # once the visibility map allows index-only scans).
+        indexes = [
+            models.Index(
+                fields=["term", "rulebook", "school", "criterion", "outcome", "fingerprint"],
+                name="risk_result_term_book_cover",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.school_id} {self.term} {self.criterion_id}: {self.outcome}"

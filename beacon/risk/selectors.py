@@ -53,26 +53,25 @@ def results_frame(
     book = _rulebook(rulebook)
     weights = dict(book.rules.values_list("criterion_id", "weight"))
     qs = CriterionResult.objects.filter(term=term, rulebook=book)
+    schools = School.objects.all()
     if school_ids is not None:
         qs = qs.filter(school_id__in=school_ids)
-    rows = qs.values_list(
-        "school_id",
-        "school__urn",
-        "criterion_id",
-        "criterion__code",
-        "criterion__evaluation_area",
-        "outcome",
+        schools = schools.filter(pk__in=school_ids)
+    # The results' own columns only, read from the covering index (term, rulebook, school, criterion,
+    # outcome, fingerprint) without the rows' evidence; URNs and criterion codes joined from their tables.
+    results = query_frame(
+        qs.values_list("school_id", "criterion_id", "outcome"),
+        {"school_id": pl.Int64, "criterion_id": pl.Int64, "outcome": pl.Utf8},
     )
-    df = query_frame(
-        rows,
-        {
-            "school_id": pl.Int64,
-            "urn": pl.Int64,
-            "criterion_id": pl.Int64,
-            "code": pl.Utf8,
-            "evaluation_area": pl.Utf8,
-            "outcome": pl.Utf8,
-        },
+    urns = query_frame(schools.values_list("id", "urn"), {"school_id": pl.Int64, "urn": pl.Int64})
+    criteria = query_frame(
+        Criterion.objects.values_list("id", "code", "evaluation_area"),
+        {"criterion_id": pl.Int64, "code": pl.Utf8, "evaluation_area": pl.Utf8},
+    )
+    df = (
+        results.join(urns, on="school_id", how="inner", maintain_order="left")
+        .join(criteria, on="criterion_id", how="inner", maintain_order="left")
+        .select("school_id", "urn", "criterion_id", "code", "evaluation_area", "outcome")
     )
     return df.with_columns(
         pl.col("criterion_id").replace_strict(weights, default=1.0, return_dtype=pl.Float64).alias("weight")

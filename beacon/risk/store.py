@@ -26,6 +26,16 @@ def fingerprint(outcome: str, evidence: str) -> str:
     return hashlib.blake2b(f"{outcome}\x1f{evidence}".encode(), digest_size=16).hexdigest()
 
 
+def _copy_text(value: str) -> str:
+    """A text value as COPY's text format writes it: backslash, tab, newline and carriage return escaped
+    (evidence JSON holds backslashes only within escapes; JSON text never holds a raw control character)."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
 @dataclass
 class WriteCounts:
     inserted: int = 0
@@ -89,9 +99,17 @@ def write_results(
         counts.inserted = len(out) - counts.replaced
         cols = ", ".join(qn(c) for c in (*COLUMNS, "evaluated_at"))
         if conn.vendor == "postgresql":
+            stamp = now.isoformat()
             with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in out:
-                    copy.write_row(row)
+                # COPY's text format built in blocks of rows (psycopg's write_row per row took seconds for
+                # 270,000 rows of evidence): tab-separated, one row a line, the text columns escaped.
+                for chunk in _chunks(out, 10000):
+                    copy.write(
+                        "".join(
+                            f"{s}\t{t}\t{c}\t{b}\t{_copy_text(o)}\t{_copy_text(ev)}\t{fp}\t{stamp}\n"
+                            for s, t, c, b, o, ev, fp, _ in chunk
+                        )
+                    )
         else:
             sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * (len(COLUMNS) + 1))})"  # noqa: S608
             # A bigger page cache for this connection (128 MiB, as imports.framework.upsert_rows): the
