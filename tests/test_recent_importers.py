@@ -122,7 +122,15 @@ def test_ks4_matched_file_reports_ambiguous_and_unmatched_rows(camden_register: 
 # KS4 and precedence
 
 
-def test_final_beats_provisional_when_provisional_loads_last(camden_register: None, data_dir: Path) -> None:
+@pytest.mark.parametrize(
+    "few_schools", [0, 2000], ids=["every school's values read", "the file's schools only"]
+)
+def test_final_beats_provisional_when_provisional_loads_last(
+    camden_register: None, data_dir: Path, monkeypatch: pytest.MonkeyPatch, few_schools: int
+) -> None:
+    """The same outcome whether the values already held are read for every school (a national file) or for
+    the file's schools only (an LA's file)."""
+    monkeypatch.setattr("beacon.indicators.precedence.FEW_SCHOOLS", few_schools)
     final = imported(
         "ks4_results_matched", data_dir / CK / "ks4_2024-2025_school_level_with_urn.csv", year=2024
     )

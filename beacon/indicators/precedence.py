@@ -49,6 +49,11 @@ def is_provisional(source_key: str | None) -> bool:
     return standing(source_key) == PROVISIONAL
 
 
+# Up to this many schools in a file, the values already held are read for those schools only (an IN list);
+# beyond it, for every school (a national file covers most of the register).
+FEW_SCHOOLS = 2000
+
+
 def apply_precedence(rows: pl.DataFrame, source_key: str) -> tuple[pl.DataFrame, list[str]]:
     """Drop the rows a higher-standing source already holds.
 
@@ -61,9 +66,12 @@ def apply_precedence(rows: pl.DataFrame, source_key: str) -> tuple[pl.DataFrame,
         return rows, []
     measure_ids = rows["measure_id"].unique().to_list()
     years = rows["year"].unique().to_list()
+    held_qs = SchoolMeasure.objects.filter(measure_id__in=measure_ids, year__in=years)
+    school_ids = rows["school_id"].unique()
+    if school_ids.len() <= FEW_SCHOOLS:  # an LA's file: its schools only, not every school's values
+        held_qs = held_qs.filter(school_id__in=school_ids.to_list())
     held = fetch_rows(  # straight from the cursor: a national file's measures hold 100,000s of values
-        SchoolMeasure.objects.filter(measure_id__in=measure_ids, year__in=years)
-        .exclude(source_run__source=source_key)
+        held_qs.exclude(source_run__source=source_key)
         .order_by()
         .values_list("school_id", "measure_id", "year", "source_run__source")
     )
