@@ -560,11 +560,12 @@ def upsert_rows(
 
     PostgreSQL: COPY (psycopg) into a temporary staging table, then one INSERT ... SELECT ... ON CONFLICT
     DO UPDATE (the last row wins when a key repeats, as it would row by row). SQLite: executemany into a
-    temporary staging table, then the same single upsert statement. Either way it runs inside the caller's transaction, so a
-    failure later in the load leaves nothing written. `columns`, `unique_fields` and `update_fields` are
-    field names (ForeignKeys by their name, e.g. "school"); values must already be database-ready (ints,
-    floats, str, bool, date). Returns (inserted, updated), counted from the table size; "updated" counts
-    the rows whose key was already there, whether or not a value changed.
+    temporary staging table, then the same single upsert statement. Either way it runs inside the caller's
+    transaction, so a failure later in the load leaves nothing written. `columns`, `unique_fields` and
+    `update_fields` are field names (ForeignKeys by their name, e.g. "school"); values must already be
+    database-ready (ints, floats, str, bool, date). Returns (inserted, updated): "inserted" as the database
+    counts it (PostgreSQL: the upsert's new rows; SQLite: the rows above the largest id before the write),
+    "updated" the other rows given, whether or not a value changed.
     """
     meta = model._meta
     conn = connections[router.db_for_write(model)]
@@ -863,14 +864,16 @@ def created_and_changed(before: TableSnapshot, keys: Sequence[int]) -> tuple[lis
     )
     now = ", ".join(f"s.{c}" for c in fields)
     then = ", ".join(f"b.{c}" for c in fields)
+    changed: list[int] = []
     with conn.cursor() as cur:
         cur.execute(f"SELECT s.{pk} {joined} WHERE b.{pk} IS NULL ORDER BY s.{pk}")
         created = [row[0] for row in cur.fetchall()]
-        cur.execute(
-            f"SELECT s.{pk} {joined} WHERE b.{pk} IS NOT NULL "  # noqa: S608 (quoted names)
-            f"AND ({now}) IS DISTINCT FROM ({then}) ORDER BY s.{pk}"
-        )
-        changed = [row[0] for row in cur.fetchall()]
+        if fields:  # with no fields to compare, nothing can have changed
+            cur.execute(
+                f"SELECT s.{pk} {joined} WHERE b.{pk} IS NOT NULL "  # noqa: S608 (quoted names)
+                f"AND ({now}) IS DISTINCT FROM ({then}) ORDER BY s.{pk}"
+            )
+            changed = [row[0] for row in cur.fetchall()]
         for table in (_KEYS, _BEFORE):
             cur.execute(f"DROP TABLE IF EXISTS {qn(table)}")
     return created, changed
