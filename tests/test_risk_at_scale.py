@@ -222,7 +222,8 @@ def test_evidence_helpers_equal_their_reference(evaluated: Any) -> None:
 
     import polars as pl
 
-    from beacon.risk.checks.base import _fmt, _formatter, join_explanations, named_rows, tuple_rows
+    from beacon.core.frames import tuple_rows
+    from beacon.risk.checks.base import _fmt, _formatter, join_explanations, named_rows
     from beacon.risk.models import CriterionResult
 
     frame = pl.DataFrame(

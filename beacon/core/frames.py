@@ -1,12 +1,20 @@
-"""Reading query results straight into polars frames (the national risk pass and its readers)."""
+"""Polars frames and database rows: query results read straight into frames (the national risk pass and its
+readers), and frames turned back into row tuples (the pass's results, the imports' writes)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+
+
+def tuple_rows(frame: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """The frame's rows as tuples: the values `iter_rows()` gives, converted column by column (about twice
+    as fast on the national pass's frames of list columns; the imports' rows for `upsert_rows`)."""
+    return zip(*(frame[c].to_list() for c in frame.columns), strict=True)
 
 
 def fetch_rows(qs: Any) -> list[tuple[Any, ...]]:

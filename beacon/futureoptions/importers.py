@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from beacon.core.frames import tuple_rows
 from beacon.futureoptions.models import APPROXIMATE, IntakeYear, RollRecord, SchoolLocation, YearGroupCount
 from beacon.imports.framework import (
     Column,
@@ -73,11 +74,6 @@ def _whole(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.Float64).round(0).cast(pl.Int64)
 
 
-def _rows(frame: pl.DataFrame) -> list[tuple[object, ...]]:
-    """The frame's rows as database-ready tuples, converted column by column."""
-    return list(zip(*(frame[c].to_list() for c in frame.columns), strict=True))
-
-
 # --------------------------------------------------------------------------------------------
 # Pupils on roll and capacity (GIAS "all establishment data" or an extract of it)
 
@@ -95,14 +91,16 @@ def load_roll(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     known = _with_school_ids(df.filter(pl.col("urn").is_not_null())).filter(
         pl.col("pupils").is_not_null() | pl.col("capacity").is_not_null()
     )
-    rows = _rows(
-        known.select(
-            "school_id",
-            pl.lit(ctx.year, dtype=pl.Int64).alias("year"),
-            _whole("pupils").alias("pupils"),
-            _whole("capacity").alias("capacity"),
-            pl.lit(label[:120]).alias("source"),
-            pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
+    rows = list(
+        tuple_rows(
+            known.select(
+                "school_id",
+                pl.lit(ctx.year, dtype=pl.Int64).alias("year"),
+                _whole("pupils").alias("pupils"),
+                _whole("capacity").alias("capacity"),
+                pl.lit(label[:120]).alias("source"),
+                pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
+            )
         )
     )
     inserted, updated = upsert_rows(
@@ -160,15 +158,17 @@ def load_admissions(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
         .agg(pl.col("offers").sum(), pl.col("first_preferences").sum(), pl.col("any_preferences").sum())
     )
     entry_year = pl.col("phase_key").replace_strict(ENTRY_YEAR, default="Entry year", return_dtype=pl.Utf8)
-    rows = _rows(
-        _with_school_ids(df).select(
-            "school_id",
-            pl.col("year").cast(pl.Int64),
-            entry_year.alias("entry_year"),
-            _whole("offers").alias("places_offered"),
-            _whole("first_preferences").alias("first_preferences"),
-            _whole("any_preferences").alias("any_preferences"),
-            pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
+    rows = list(
+        tuple_rows(
+            _with_school_ids(df).select(
+                "school_id",
+                pl.col("year").cast(pl.Int64),
+                entry_year.alias("entry_year"),
+                _whole("offers").alias("places_offered"),
+                _whole("first_preferences").alias("first_preferences"),
+                _whole("any_preferences").alias("any_preferences"),
+                pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
+            )
         )
     )
     inserted, updated = upsert_rows(
@@ -252,13 +252,15 @@ def load_coords(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     placed = _with_school_ids(df.filter(pl.col("urn").is_not_null())).filter(
         pl.col("lat").is_between(49, 61, closed="none") & pl.col("lon").is_between(-9, 3, closed="none")
     )
-    rows = _rows(
-        placed.select(
-            "school_id",
-            pl.col("lat").alias("latitude"),
-            pl.col("lon").alias("longitude"),
-            pl.lit(label).alias("source"),
-            pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
+    rows = list(
+        tuple_rows(
+            placed.select(
+                "school_id",
+                pl.col("lat").alias("latitude"),
+                pl.col("lon").alias("longitude"),
+                pl.lit(label).alias("source"),
+                pl.lit(ctx.run.pk, dtype=pl.Int64).alias("source_run"),
+            )
         )
     )
     # Schools the list does not place and GIAS gives no grid reference for (in Camden: the pupil referral
@@ -376,7 +378,7 @@ def load_year_groups(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     inserted, updated = upsert_rows(
         YearGroupCount,
         ["school", "year", "group", "pupils", "source_run"],
-        _rows(long),
+        tuple_rows(long),
         unique_fields=["school", "year", "group"],
         update_fields=["pupils", "source_run"],
         ctx=ctx,

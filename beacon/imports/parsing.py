@@ -58,8 +58,14 @@ def clean_str(expr: pl.Expr) -> pl.Expr:
     return pl.when(s.is_in(NULL_STRINGS)).then(None).otherwise(s)
 
 
+# A number column is parsed in three steps, each a separate pass in `beacon.imports.framework.validate` so
+# that a national file's cells are parsed once: the trimmed text; its value and code status; the status
+# (null: not a number, an error). "92%" -> 92.0; "1,234" -> 1234.0; "7.0000000000000007E-2" -> 0.07;
+# codes -> null value + their status.
+
+
 def number_text(expr: pl.Expr) -> pl.Expr:
-    """Step 1 of `number_with_status`: the raw cell as trimmed text."""
+    """Step 1: the raw cell as trimmed text."""
     return expr.cast(pl.Utf8).str.strip_chars()
 
 
@@ -85,19 +91,6 @@ def number_status(text: pl.Expr, value: pl.Expr, code_status: pl.Expr) -> pl.Exp
         .then(pl.lit(ValueStatus.OK.value))
         .otherwise(None)
     )
-
-
-def number_with_status(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """Return (value: Float64, status: Utf8, is_error: Boolean) expressions for a raw text column.
-
-    "92%" -> 92.0; "1,234" -> 1234.0; "7.0000000000000007E-2" -> 0.07; codes -> null + status.
-    One expression per output: `beacon.imports.framework.validate` runs the three steps as separate
-    passes instead, so that a national file's cells are parsed once.
-    """
-    s = number_text(expr)
-    value, code_status = number_parts(s)
-    status = number_status(s, value, code_status)
-    return value, status, status.is_null()
 
 
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y%m%d", "%d-%m-%Y")

@@ -22,13 +22,13 @@ import polars as pl
 from django.db import transaction
 from django.utils import timezone
 
-from beacon.core.frames import query_frame
+from beacon.core.frames import query_frame, tuple_rows
 from beacon.indicators.models import AreaMeasure, Measure, SchoolMeasure
 from beacon.inspections.models import Inspection, InspectionGrade
 from beacon.risk.checks import CHECKS as CHECKS
 from beacon.risk.checks.attainment import intake_bands as intake_bands
 from beacon.risk.checks.attainment import similar_schools_frame as similar_schools_frame
-from beacon.risk.checks.base import RESULT_SCHEMA, _dumps, _loads, tuple_rows
+from beacon.risk.checks.base import RESULT_SCHEMA, _dumps, _loads
 from beacon.risk.checks.base import join_explanations as join_explanations
 from beacon.risk.models import (
     Criterion,

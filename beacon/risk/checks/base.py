@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
+from beacon.core.frames import tuple_rows
 from beacon.core.terms import academic_year_label
 from beacon.indicators.catalogue import BY_CODE
 from beacon.indicators.models import Polarity
@@ -40,12 +41,6 @@ def _dumps(obj: Any) -> str:
 
 
 _loads = orjson.loads
-
-
-def tuple_rows(frame: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
-    """The frame's rows as tuples: the values `iter_rows()` gives, converted column by column (about twice
-    as fast on the national pass's frames of list columns)."""
-    return zip(*(frame[c].to_list() for c in frame.columns), strict=True)
 
 
 def named_rows(frame: pl.DataFrame) -> Iterator[dict[str, Any]]:
