@@ -4,7 +4,7 @@
 Imports every demo file of every registered source with no LA filter into a fresh temporary SQLite
 database and, with `--postgres URL`, into a fresh temporary PostgreSQL database on that server, as
 `manage.py load_demo --national` does: the same plan, in one process (`import_files`: each file its own
-run and transaction, the next file read while the current one loads). For comparison each file is also
+run and transaction). For comparison each file is also
 read with polars only (every cell as text) and with the source's own reader, each in its own subprocess.
 
 See bench/README.md for what the figures mean.
@@ -160,7 +160,7 @@ def worker(argv: list[str]) -> None:
         out.update(seconds=polars_s, reader_seconds=time.perf_counter() - t, rows=df.height, columns=df.width)
     elif mode == "import-plan":
         # The national import as `manage.py load_demo --national` runs it: every file in one process
-        # (`import_files`: each file its own run and transaction, the next one read while this one loads).
+        # (`import_files`: each file its own run and transaction).
         from django.db import connection
 
         from beacon.imports.framework import import_files

@@ -1,10 +1,9 @@
-"""`import_files`: several files in order, the next one read and validated on a worker thread while the
-current one loads (decision 0026, third amendment). Each file keeps run_import's guarantees (its own run,
-validation and transaction); the post-load hook runs once, after the last file."""
+"""`import_files`: several files in order (load_demo, the national refresh). Each file keeps run_import's
+guarantees (its own run, validation and transaction); the post-load hook runs once, after the last file
+(decision 0026, third amendment)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from django.db import transaction
 
 from beacon.imports import framework
-from beacon.imports.framework import Column, ImportContext, LoadResult, Source, import_files, run_import
+from beacon.imports.framework import import_files, run_import
 from beacon.imports.models import ImportRun, RunStatus
 from beacon.indicators.models import SchoolMeasure
 from beacon.schools.models import School
@@ -55,11 +54,9 @@ def three_files(camden_rows: pl.DataFrame, tmp_path: Path) -> list[tuple[str, Pa
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("read_ahead", [True, False])
 def test_files_import_as_run_import_would_one_by_one(
     camden_rows: pl.DataFrame,  # noqa: F811
     tmp_path: Path,
-    read_ahead: bool,
 ) -> None:
     items = three_files(camden_rows, tmp_path)
     # One by one with run_import, then rolled back: what import_files must give.
@@ -69,7 +66,7 @@ def test_files_import_as_run_import_would_one_by_one(
         transaction.set_rollback(True)
     assert School.objects.count() == 0
 
-    runs = import_files(items, read_ahead=read_ahead)
+    runs = import_files(items)
 
     assert run_summary(runs) == expected_runs
     assert [r.status for r in runs] == [RunStatus.SUCCEEDED] * 3
@@ -127,49 +124,3 @@ def test_on_run_reports_each_file_as_it_finishes(camden_rows: pl.DataFrame, tmp_
         on_run=lambda run, seconds: seen.append((run.pk, run.status, seconds >= 0)),
     )
     assert seen == [(r.pk, RunStatus.SUCCEEDED, True) for r in runs]
-
-
-DB_READER = "test_reader_reads_database"
-
-
-def reader_that_queries(path: Path) -> pl.DataFrame:
-    School.objects.count()  # a reader has no business with the database
-    return framework.read_table(path)
-
-
-def nothing_loader(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
-    return LoadResult()
-
-
-@pytest.fixture
-def database_reading_source() -> Iterator[Source]:
-    framework.load_all_sources()
-    source = framework.register(
-        Source(
-            key=DB_READER,
-            label="Test: a reader that queries the database",
-            description="",
-            columns=(Column("urn", ("urn",), "int"),),
-            loader=nothing_loader,
-            reader=reader_that_queries,
-        )
-    )
-    try:
-        yield source
-    finally:
-        framework.REGISTRY.pop(DB_READER, None)
-
-
-@pytest.mark.django_db
-def test_the_read_ahead_thread_may_not_use_the_database(
-    database_reading_source: Source,
-    camden_rows: pl.DataFrame,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    path = write(camden_rows.select("urn"), tmp_path / "urns.csv")
-    (run,) = import_files([(DB_READER, path, None)])
-    # A reader's exception rejects the file (as run_import's read would); the reason names the refusal.
-    assert run.status == RunStatus.REJECTED
-    assert "must not use the database" in run.errors[0]["reason"]
-    # Run directly, the same reader may query: the refusal is the read-ahead thread's alone.
-    assert run_import(DB_READER, path).status == RunStatus.SUCCEEDED

@@ -62,8 +62,7 @@ def load_demo(
     data_dir: str | Path, *, la_code: int | None, log: Callable[[str], object] = print
 ) -> list[ImportRun]:
     """Import every demo file found under `data_dir` in plan order (`import_files`: each file in its own
-    transaction, the next one read while the current one loads; the risk proposals refreshed once, at the
-    end)."""
+    transaction; the risk proposals refreshed once, at the end)."""
     items: list[ImportItem] = []
     for key, rel, year in demo_plan():
         path = Path(data_dir) / rel

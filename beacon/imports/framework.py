@@ -357,14 +357,12 @@ def create_run(
     la_code: int | None = None,
     user: Any = None,
     file_name: str | None = None,
-    sha256: str | None = None,
 ) -> ImportRun:
-    """A queued run for the file. `sha256`: the file's digest when the caller has already computed it."""
     get_source(source_key)
     return ImportRun.objects.create(
         source=source_key,
         file_name=file_name or path.name,
-        sha256=sha256 or file_sha256(path),
+        sha256=file_sha256(path),
         file_size=path.stat().st_size,
         year=year,
         la_code=la_code,
@@ -372,13 +370,10 @@ def create_run(
     )
 
 
-Prepared = tuple[int, pl.DataFrame, list[dict[str, Any]]]
-"""A file read and validated: (rows read, typed frame, errors)."""
-
-
-def _read_and_validate(source: Source, path: Path, sha256: str, ctx: ImportContext | None) -> Prepared:
-    """Read and validate the file: (rows read, typed frame, errors). `sha256` lets a caller memoise. Touches
-    no database (`import_files` runs it on a worker thread); `ctx`, when given, reports progress."""
+def _read_and_validate(
+    source: Source, path: Path, sha256: str, ctx: ImportContext
+) -> tuple[int, pl.DataFrame, list[dict[str, Any]]]:
+    """Read and validate the file: (rows read, typed frame, errors). `sha256` lets a caller memoise."""
     try:
         raw = source.reader(path)
     except ImportRejected:  # the reader found specific problems (e.g. short rows)
@@ -394,8 +389,7 @@ def _read_and_validate(source: Source, path: Path, sha256: str, ctx: ImportConte
                 }
             ]
         ) from exc
-    if ctx is not None:
-        ctx.progress(0, raw.height, "validating")
+    ctx.progress(0, raw.height, "validating")
     parsed, errors = validate(source, raw)
     return raw.height, parsed, errors
 
@@ -419,19 +413,10 @@ def rerun_duplicates_when(check: Callable[[ImportRun], bool]) -> None:
         _RERUN_CHECKS.append(check)
 
 
-def execute_run(
-    run: ImportRun,
-    path: Path,
-    *,
-    force: bool = False,
-    prepared: Callable[[], Prepared] | None = None,
-    notify: bool = True,
-) -> ImportRun:
+def execute_run(run: ImportRun, path: Path, *, force: bool = False, notify: bool = True) -> ImportRun:
     """Validate and load one file for an existing run. Never raises for bad input: the run says why.
-
-    `prepared`: returns the file read and validated (or raises as `_read_and_validate` would), when the
-    caller has read it already (`import_files` reads the next file while this one loads). `notify`: send
-    `import_succeeded` after a successful load (`import_files` sends it once, after the last file)."""
+    `notify`: send `import_succeeded` after a successful load (`import_files` sends it once, after its last
+    file)."""
     source = get_source(run.source)
     run.status = RunStatus.RUNNING
     run.started_at = timezone.now()
@@ -459,9 +444,7 @@ def execute_run(
             run.message = f"This file was already imported (run {previous.pk}); nothing changed."
             return run
         ctx.progress(0, 0, "reading")
-        height, parsed, errors = (
-            prepared() if prepared is not None else _read_and_validate(source, path, run.sha256, ctx)
-        )
+        height, parsed, errors = _read_and_validate(source, path, run.sha256, ctx)
         run.rows_read = height
         if errors:
             raise ImportRejected(errors)
@@ -503,8 +486,8 @@ def execute_run(
 
 def _notify_succeeded(runs: Sequence[ImportRun]) -> None:
     """The post-load hook: what is derived from imported data (the risk proposals) is refreshed now, never
-    when a page is read (decision 0018). Sent once for `runs` (the last one as `run`, all as `runs`). A
-    failing receiver is logged; the imports stand."""
+    when a page is read (decision 0018). Sent once for `runs` (the last one as `run`, all of them as `runs`).
+    A failing receiver is logged; the imports stand."""
     run = runs[-1]
     sender = get_source(run.source).__class__
     for receiver, outcome in import_succeeded.send_robust(sender=sender, run=run, runs=list(runs)):
@@ -530,31 +513,6 @@ ImportItem = tuple[str, Path, int | None]
 """(source key, file, academic year) of one file to import."""
 
 
-def _prepare_off_thread(source_key: str, path: Path) -> tuple[str, Prepared | BaseException]:
-    """The file's digest, and the file read and validated (or what that raised), on `import_files`' worker
-    thread. Any database access there raises: this thread has no business with the database (the loads hold
-    the write transaction, and in tests other connections cannot see the test's data)."""
-
-    def refuse(*_args: Any) -> Any:
-        raise RuntimeError("import_files: the read-ahead thread must not use the database")
-
-    with connections[router.db_for_write(ImportRun)].execute_wrapper(refuse):
-        sha256 = file_sha256(path)  # raises for a missing file, as create_run would
-        try:
-            return sha256, _read_and_validate(get_source(source_key), path, sha256, None)
-        except Exception as exc:  # raised again in execute_run, where a direct read would have raised it
-            return sha256, exc
-
-
-def _raise_or_return(outcome: Prepared | BaseException) -> Callable[[], Prepared]:
-    def prepared() -> Prepared:
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-    return prepared
-
-
 def import_files(
     items: Sequence[ImportItem],
     *,
@@ -562,35 +520,20 @@ def import_files(
     user: Any = None,
     force: bool = False,
     on_run: Callable[[ImportRun, float], object] | None = None,
-    read_ahead: bool = True,
 ) -> list[ImportRun]:
-    """Import files in order, each as `run_import` would (its own run, validation and transaction), while a
-    worker thread hashes, reads and validates the next file: polars and the file system, no database, so
-    the second core reads while the first writes (decision 0026, third amendment). The post-load hook
-    (`import_succeeded`: the live term's risk proposals) runs once, after the last file, not after each.
-    `on_run(run, seconds)` is called as each file finishes (seconds: from the end of the previous file to
-    the end of this one; the worker thread may have read this file before). `read_ahead=False`: each file is
-    read when its turn comes, on this thread."""
-    import concurrent.futures
+    """Import files in order, each exactly as `run_import` would (its own run, duplicate check, validation
+    and transaction: one bad file is rejected and the others still load), with the post-load hook
+    (`import_succeeded`: the live term's risk proposals) sent once, after the last file, not after each
+    (decision 0026, third amendment). `on_run(run, seconds)` is called as each file finishes."""
     import time
 
     runs: list[ImportRun] = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as pool:
-        # Without read-ahead each file is submitted at its turn: the worker only works while this thread waits.
-        ahead = (
-            [pool.submit(_prepare_off_thread, key, path) for key, path, _ in items[:1]] if read_ahead else []
-        )
-        for i, (key, path, year) in enumerate(items):
-            started = time.perf_counter()
-            current = ahead.pop() if ahead else pool.submit(_prepare_off_thread, key, path)
-            if read_ahead and i + 1 < len(items):  # read the next file while this one loads
-                ahead.append(pool.submit(_prepare_off_thread, items[i + 1][0], items[i + 1][1]))
-            sha256, outcome = current.result()
-            run = create_run(key, path, year=year, la_code=la_code, user=user, sha256=sha256)
-            execute_run(run, path, force=force, prepared=_raise_or_return(outcome), notify=False)
-            runs.append(run)
-            if on_run is not None:
-                on_run(run, time.perf_counter() - started)
+    for key, path, year in items:
+        started = time.perf_counter()
+        run = create_run(key, path, year=year, la_code=la_code, user=user)
+        runs.append(execute_run(run, path, force=force, notify=False))
+        if on_run is not None:
+            on_run(run, time.perf_counter() - started)
     succeeded = [r for r in runs if r.status == RunStatus.SUCCEEDED]
     if succeeded:
         _notify_succeeded(succeeded)
