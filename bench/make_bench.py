@@ -144,12 +144,11 @@ def headline(run: dict[str, Any], ew: dict[str, Any] | None) -> list[str]:
         sel = [r for r in run["results"] if r["backend"] == b and r["status"] != "missing"]
         extra = run["after_import"].get(b, {})
         read_s = sum(r["read_seconds"] for r in sel)
-        import_s = sum(r["seconds"] for r in sel)
+        whole = run.get("imports", {}).get(b, {})  # the national import in one process (`import_files`)
+        import_s = whole.get("seconds", 0.0)
         risk_s = extra.get("risk_s")
         total = import_s + risk_s if risk_s is not None else None
-        peak = max(
-            [*(r["peak_rss_mib"] for r in sel), extra.get("risk_peak_mib", 0), extra.get("pages_peak_mib", 0)]
-        )
+        peak = max([whole.get("peak_mib", 0), extra.get("risk_peak_mib", 0), extra.get("pages_peak_mib", 0)])
         bad = [r for r in sel if r["status"] != "succeeded"]
         cols[b] = {
             "files": len(sel),
@@ -187,7 +186,8 @@ def headline(run: dict[str, Any], ew: dict[str, Any] | None) -> list[str]:
             lambda c: _s(c["read"], 2),
         ),
         row(
-            f"national import, {files} files (`run_import`, one process per file)", lambda c: _s(c["import"])
+            f"national import, {files} files (`load_demo --national`: `import_files`, one process)",
+            lambda c: _s(c["import"]),
         ),
         row(
             f"risk evaluation with model scoring (`evaluate_risk`){f', {schools:,} schools' if schools else ''}",

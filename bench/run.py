@@ -1,12 +1,11 @@
 #!/usr/bin/env python
 """National-scale import benchmark: `make bench` (or `.venv/bin/python bench/run.py --help`).
 
-Imports every demo file of every registered source with no LA filter (the same plan and the same
-`run_import` calls as `manage.py load_demo --national`) into a fresh temporary SQLite database and,
-with `--postgres URL`, into a fresh temporary PostgreSQL database on that server. Each file is
-imported in its own subprocess so that its peak memory (RSS high-water mark, from wait4's rusage)
-belongs to that file alone. For comparison each file is also read with polars only (the source's
-own reader: every cell as text), again in its own subprocess.
+Imports every demo file of every registered source with no LA filter into a fresh temporary SQLite
+database and, with `--postgres URL`, into a fresh temporary PostgreSQL database on that server, as
+`manage.py load_demo --national` does: the same plan, in one process (`import_files`: each file its own
+run and transaction). For comparison each file is also
+read with polars only (every cell as text) and with the source's own reader, each in its own subprocess.
 
 See bench/README.md for what the figures mean.
 """
@@ -159,25 +158,38 @@ def worker(argv: list[str]) -> None:
         t = time.perf_counter()
         df = source.reader(path)
         out.update(seconds=polars_s, reader_seconds=time.perf_counter() - t, rows=df.height, columns=df.width)
-    elif mode == "import":
+    elif mode == "import-plan":
+        # The national import as `manage.py load_demo --national` runs it: every file in one process
+        # (`import_files`: each file its own run and transaction).
         from django.db import connection
 
-        from beacon.imports.framework import run_import
+        from beacon.imports.framework import import_files
 
-        key, path, year = argv[1], Path(argv[2]), (int(argv[3]) if argv[3] != "-" else None)
+        plan = json.loads(Path(argv[1]).read_text())
+        items = [(key, Path(path), year) for key, path, year in plan]
+        files: list[dict[str, Any]] = []
+
+        def done(run: Any, seconds: float) -> None:
+            files.append(
+                {
+                    "seconds": seconds,
+                    "status": run.status,
+                    "message": run.message,
+                    "rows_read": run.rows_read,
+                    "inserted": run.rows_inserted,
+                    "updated": run.rows_updated,
+                    "skipped": run.rows_skipped,
+                    "errors": run.errors[:3],
+                }
+            )
+
         before = _database_rows()
         t = time.perf_counter()
-        run = run_import(key, path, year=year, la_code=None)
+        import_files(items, on_run=done)
         out.update(
-            db_rows=_database_rows() - before,
             seconds=time.perf_counter() - t,
-            status=run.status,
-            message=run.message,
-            rows_read=run.rows_read,
-            inserted=run.rows_inserted,
-            updated=run.rows_updated,
-            skipped=run.rows_skipped,
-            errors=run.errors[:3],
+            files=files,
+            db_rows=_database_rows() - before,
             vendor=connection.vendor,
         )
     elif mode == "train":
@@ -253,8 +265,6 @@ class Result:
     inserted: int = 0
     updated: int = 0
     skipped: int = 0
-    db_rows: int = 0
-    peak_rss_mib: float = 0.0
     read_seconds: float = 0.0
     reader_seconds: float = 0.0
     read_peak_rss_mib: float = 0.0
@@ -376,14 +386,22 @@ def page_table(rows: list[dict[str, Any]], markdown: bool) -> list[str]:
     return ["  " + fmt.format(*head)] + ["  " + fmt.format(*r) for r in body]
 
 
-def summary(results: list[Result], extras: dict[str, dict[str, Any]], la_code: int, markdown: bool) -> str:
-    """(a) polars-only read of every file, (b) full import + risk evaluation, their ratio, peak memory."""
+def summary(
+    results: list[Result],
+    extras: dict[str, dict[str, Any]],
+    la_code: int,
+    markdown: bool,
+    imports: dict[str, dict[str, float]] | None = None,
+) -> str:
+    """(a) polars-only read of every file, (b) full import (its wall time from `imports`) + risk evaluation,
+    their ratio, peak memory."""
     lines = []
     for backend, extra in extras.items():
         sel = [r for r in results if r.backend == backend and r.status != "missing"]
         read_s = sum(r.read_seconds for r in sel)
-        import_s = sum(r.seconds for r in sel)
-        peak = max([*(r.peak_rss_mib for r in sel), extra["risk_peak_mib"], extra["pages_peak_mib"]])
+        whole = (imports or {}).get(backend, {})
+        import_s = whole.get("seconds", 0.0)
+        peak = max([whole.get("peak_mib", 0.0), extra["risk_peak_mib"], extra["pages_peak_mib"]])
         if extra["risk_s"] is None:
             lines.append(
                 f"{backend}: (a) polars read {read_s:.2f}s; import {import_s:.1f}s; risk evaluation failed"
@@ -428,38 +446,48 @@ def bench_backend(
     reads: dict[str, tuple[float, float, float]],
     timeout: float,
     log: Any,
-) -> tuple[list[Result], float]:
+) -> tuple[list[Result], float, dict[str, float]]:
+    """Import the plan into a freshly migrated database in one process, as `load_demo --national` does
+    (`import_files`). Returns one Result per file, the migration time and the whole import's figures
+    (`seconds` wall, `db_rows` added, `peak_mib` of the process; empty if it did not run)."""
     mig_s = migrate(env)
     log(f"[{backend}] migrated a fresh database in {mig_s:.1f}s")
-    results = []
+    results: list[Result] = []
+    found: list[tuple[Result, str, Path, int | None]] = []
     for key, rel, year in plan:
         path = data_dir / rel
         res = Result(backend=backend, source=key, file=rel)
+        results.append(res)
         if not path.exists():
             res.status = "missing"
-            results.append(res)
             log(f"[{backend}] {key}: {rel} not found, skipped")
             continue
-        try:
-            data, peak = run_worker(
-                ["import", key, str(path), "-" if year is None else str(year)], env, timeout
-            )
-        except RuntimeError as exc:  # a crash or timeout: recorded, the other files still run
-            res.status, res.message = "crashed", str(exc)[-1500:]
-            results.append(res)
-            log(f"[{backend}] {key}: {rel} CRASHED: {str(exc)[-300:]}")
-            continue
-        res.status, res.message, res.errors = data["status"], data["message"], data["errors"]
-        res.rows_read, res.seconds = data["rows_read"], data["seconds"]
-        res.inserted, res.updated, res.skipped = data["inserted"], data["updated"], data["skipped"]
-        res.db_rows, res.peak_rss_mib = data["db_rows"], peak
         res.read_seconds, res.reader_seconds, res.read_peak_rss_mib = reads.get(rel, (0.0, 0.0, 0.0))
-        results.append(res)
-        log(
-            f"[{backend}] {key:30} {res.status:9} {res.rows_read:>8} rows in {res.seconds:7.2f}s, "
-            f"peak {peak:6.0f} MiB"
-        )
-    return results, mig_s
+        found.append((res, key, path, year))
+    if not found:
+        return results, mig_s, {}
+    plan_file = Path(tempfile.mkdtemp(prefix="beacon-bench-plan-")) / "plan.json"
+    plan_file.write_text(json.dumps([[key, str(path), year] for _, key, path, year in found]))
+    try:
+        # Every file in one process: the time allowed is per file, as before.
+        data, peak = run_worker(["import-plan", str(plan_file)], env, timeout * len(found))
+    except RuntimeError as exc:  # a crash or timeout: every file of the plan is recorded as crashed
+        for res, *_ in found:
+            res.status, res.message = "crashed", str(exc)[-1500:]
+        log(f"[{backend}] national import CRASHED: {str(exc)[-300:]}")
+        return results, mig_s, {}
+    finally:
+        shutil.rmtree(plan_file.parent, ignore_errors=True)
+    for (res, key, _, _), f in zip(found, data["files"], strict=True):
+        res.status, res.message, res.errors = f["status"], f["message"], f["errors"]
+        res.rows_read, res.seconds = f["rows_read"], f["seconds"]
+        res.inserted, res.updated, res.skipped = f["inserted"], f["updated"], f["skipped"]
+        log(f"[{backend}] {key:30} {res.status:9} {res.rows_read:>8} rows in {res.seconds:7.2f}s")
+    log(
+        f"[{backend}] national import of {len(found)} files in one process: {data['seconds']:.1f}s wall, "
+        f"{data['db_rows']:,} database rows, peak {peak:.0f} MiB"
+    )
+    return results, mig_s, {"seconds": data["seconds"], "db_rows": data["db_rows"], "peak_mib": peak}
 
 
 COLUMNS = (
@@ -481,9 +509,18 @@ COLUMNS = (
 )
 
 
-def _row(backend: str, source: str, file: str, status: str, sel: list[Result]) -> list[str]:
+def _row(
+    backend: str,
+    source: str,
+    file: str,
+    status: str,
+    sel: list[Result],
+    whole: dict[str, float] | None = None,
+) -> list[str]:
+    """A row of the table; `whole`: the whole import's figures (a TOTAL row), else one file's ("" where a file
+    has none of its own: the import ran in one process)."""
     read = sum(r.rows_read for r in sel)
-    secs = sum(r.seconds for r in sel)
+    secs = whole["seconds"] if whole else sum(r.seconds for r in sel)
     rsecs = sum(r.read_seconds for r in sel)
     return [
         backend,
@@ -495,8 +532,8 @@ def _row(backend: str, source: str, file: str, status: str, sel: list[Result]) -
         f"{read / secs:,.0f}" if secs else "",
         f"{sum(r.written for r in sel):,}",
         f"{sum(r.skipped for r in sel):,}",
-        f"{sum(r.db_rows for r in sel):,}",
-        f"{max((r.peak_rss_mib for r in sel), default=0):.0f}",
+        f"{whole['db_rows']:,.0f}" if whole else "",
+        f"{whole['peak_mib']:.0f}" if whole else "",
         f"{rsecs:.3f}",
         f"{sum(r.reader_seconds for r in sel):.3f}",
         f"{max((r.read_peak_rss_mib for r in sel), default=0):.0f}",
@@ -504,12 +541,15 @@ def _row(backend: str, source: str, file: str, status: str, sel: list[Result]) -
     ]
 
 
-def table(results: list[Result], markdown: bool) -> str:
+def table(results: list[Result], markdown: bool, imports: dict[str, dict[str, float]] | None = None) -> str:
+    """One row per file, then a TOTAL per database: its import time is the whole import's wall time, and
+    the database rows added and peak memory, which only the whole import has (one process), are there."""
     head = list(COLUMNS)
     rows = [_row(r.backend, r.source, Path(r.file).name, r.status, [r]) for r in results]
     for backend in dict.fromkeys(r.backend for r in results):
         sel = [r for r in results if r.backend == backend and r.status != "missing"]
-        rows.append(_row(backend, "TOTAL", f"{len(sel)} files", "", sel))
+        whole = (imports or {}).get(backend, {})
+        rows.append(_row(backend, "TOTAL", f"{len(sel)} files", "", sel, whole))
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -620,9 +660,10 @@ def main() -> int:
 
         results: list[Result] = []
         migrations: dict[str, float] = {}
+        imports: dict[str, dict[str, float]] = {}
         extras: dict[str, dict[str, Any]] = {}
         if not args.no_sqlite:
-            res, migrations["sqlite"] = bench_backend(
+            res, migrations["sqlite"], imports["sqlite"] = bench_backend(
                 "sqlite", sqlite_env, plan, data_dir, reads, args.timeout, log
             )
             results += res
@@ -636,7 +677,7 @@ def main() -> int:
                     pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
                 pg_admin(args.postgres, f'CREATE DATABASE "{pg_db}"')
                 try:
-                    res, migrations["postgresql"] = bench_backend(
+                    res, migrations["postgresql"], imports["postgresql"] = bench_backend(
                         "postgresql", pg_env, plan, data_dir, reads, args.timeout, log
                     )
                     results += res
@@ -674,8 +715,8 @@ def main() -> int:
         + f". Whole benchmark {total:.0f}s."
     )
     print()
-    print(summary(results, extras, args.la, args.markdown))
-    print(table(results, args.markdown))
+    print(summary(results, extras, args.la, args.markdown, imports))
+    print(table(results, args.markdown, imports))
     failed = [r for r in results if r.status not in {"succeeded", "missing"}]
     for r in failed:
         print(f"\n{r.backend} {r.source} {r.file}: {r.status}: {r.message} {r.errors}")
@@ -685,6 +726,7 @@ def main() -> int:
                 {
                     "baseline_mib": baseline,
                     "migrate_s": migrations,
+                    "imports": imports,
                     "total_s": total,
                     "results": [{**asdict(r), "rows_per_s": r.rows_per_s} for r in results],
                     "after_import": extras,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from beacon.imports.framework import load_all_sources, run_import
+from beacon.imports.framework import ImportItem, import_files, load_all_sources
 from beacon.imports.models import ImportRun
 
 # Area/benchmark sources first (so LA names resolve), then the register, then school-level data.
@@ -61,13 +61,17 @@ def demo_plan() -> list[tuple[str, str, int | None]]:
 def load_demo(
     data_dir: str | Path, *, la_code: int | None, log: Callable[[str], object] = print
 ) -> list[ImportRun]:
-    runs: list[ImportRun] = []
+    """Import every demo file found under `data_dir` in plan order (`import_files`: each file in its own
+    transaction; the risk proposals refreshed once, at the end)."""
+    items: list[ImportItem] = []
     for key, rel, year in demo_plan():
         path = Path(data_dir) / rel
         if not path.exists():
             log(f"  skip {key}: {path} not found")
             continue
-        run = run_import(key, path, year=year, la_code=la_code)
-        log(f"  {key:32} {rel}: {run.get_status_display()} - {run.message}")
-        runs.append(run)
-    return runs
+        items.append((key, path, year))
+
+    def logged(run: ImportRun, _seconds: float) -> None:
+        log(f"  {run.source:32} {run.file_name}: {run.get_status_display()} - {run.message}")
+
+    return import_files(items, la_code=la_code, on_run=logged)

@@ -413,8 +413,10 @@ def rerun_duplicates_when(check: Callable[[ImportRun], bool]) -> None:
         _RERUN_CHECKS.append(check)
 
 
-def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun:
-    """Validate and load one file for an existing run. Never raises for bad input: the run says why."""
+def execute_run(run: ImportRun, path: Path, *, force: bool = False, notify: bool = True) -> ImportRun:
+    """Validate and load one file for an existing run. Never raises for bad input: the run says why.
+    `notify`: send `import_succeeded` after a successful load (`import_files` sends it once, after its last
+    file)."""
     source = get_source(run.source)
     run.status = RunStatus.RUNNING
     run.started_at = timezone.now()
@@ -477,13 +479,20 @@ def execute_run(run: ImportRun, path: Path, *, force: bool = False) -> ImportRun
         run.finished_at = timezone.now()
         run.save()
         ctx.progress(run.rows_read, run.rows_read, "finished")
-    if run.status == RunStatus.SUCCEEDED:
-        # The post-load hook: what is derived from imported data (the risk proposals) is refreshed now,
-        # never when a page is read (decision 0018). A failing receiver is logged; the import stands.
-        for receiver, outcome in import_succeeded.send_robust(sender=source.__class__, run=run):
-            if isinstance(outcome, Exception):
-                logger.error("After import %s: %s failed: %s", run.pk, receiver, outcome)
+    if run.status == RunStatus.SUCCEEDED and notify:
+        _notify_succeeded([run])
     return run
+
+
+def _notify_succeeded(runs: Sequence[ImportRun]) -> None:
+    """The post-load hook: what is derived from imported data (the risk proposals) is refreshed now, never
+    when a page is read (decision 0018). Sent once for `runs` (the last one as `run`, all of them as `runs`).
+    A failing receiver is logged; the imports stand."""
+    run = runs[-1]
+    sender = get_source(run.source).__class__
+    for receiver, outcome in import_succeeded.send_robust(sender=sender, run=run, runs=list(runs)):
+        if isinstance(outcome, Exception):
+            logger.error("After import %s: %s failed: %s", run.pk, receiver, outcome)
 
 
 def run_import(
@@ -498,6 +507,37 @@ def run_import(
     path = Path(path)
     run = create_run(source_key, path, year=year, la_code=la_code, user=user)
     return execute_run(run, path, force=force)
+
+
+ImportItem = tuple[str, Path, int | None]
+"""(source key, file, academic year) of one file to import."""
+
+
+def import_files(
+    items: Sequence[ImportItem],
+    *,
+    la_code: int | None = None,
+    user: Any = None,
+    force: bool = False,
+    on_run: Callable[[ImportRun, float], object] | None = None,
+) -> list[ImportRun]:
+    """Import files in order, each exactly as `run_import` would (its own run, duplicate check, validation
+    and transaction: one bad file is rejected and the others still load), with the post-load hook
+    (`import_succeeded`: the live term's risk proposals) sent once, after the last file, not after each
+    (decision 0026, third amendment). `on_run(run, seconds)` is called as each file finishes."""
+    import time
+
+    runs: list[ImportRun] = []
+    for key, path, year in items:
+        started = time.perf_counter()
+        run = create_run(key, path, year=year, la_code=la_code, user=user)
+        runs.append(execute_run(run, path, force=force, notify=False))
+        if on_run is not None:
+            on_run(run, time.perf_counter() - started)
+    succeeded = [r for r in runs if r.status == RunStatus.SUCCEEDED]
+    if succeeded:
+        _notify_succeeded(succeeded)
+    return runs
 
 
 # ----------------------------------------------------------------------------------------------
