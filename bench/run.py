@@ -4,8 +4,8 @@
 Imports every demo file of every registered source with no LA filter into a fresh temporary SQLite
 database and, with `--postgres URL`, into a fresh temporary PostgreSQL database on that server, as
 `manage.py load_demo --national` does: the same plan, in one process (`import_files`: each file its own
-run and transaction). For comparison each file is also
-read with polars only (every cell as text) and with the source's own reader, each in its own subprocess.
+run and transaction). For comparison each file is also read with polars only (every cell as text) and
+with the source's own reader, each in its own subprocess.
 
 See bench/README.md for what the figures mean.
 """

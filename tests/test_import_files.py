@@ -117,6 +117,31 @@ def test_the_post_import_hook_runs_once_after_the_last_file(
 
 
 @pytest.mark.django_db
+def test_a_file_that_cannot_be_opened_raises_after_the_hook_for_the_files_loaded(
+    camden_rows: pl.DataFrame,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        calls.append(kwargs)
+
+    items = three_files(camden_rows, tmp_path)
+    items[1] = ("school_census", tmp_path / "gone.csv", None)
+    framework.import_succeeded.connect(receiver, dispatch_uid="test-import-files-gone")
+    try:
+        with pytest.raises(FileNotFoundError):
+            import_files(items)
+    finally:
+        framework.import_succeeded.disconnect(dispatch_uid="test-import-files-gone")
+    # As run_import would: the first file is loaded, the missing one raises, the third is not reached; the
+    # proposals still follow the first file.
+    assert School.objects.count() == 40
+    assert len(calls) == 1
+    assert [r.file_name for r in calls[0]["runs"]] == ["first.csv"]
+
+
+@pytest.mark.django_db
 def test_on_run_reports_each_file_as_it_finishes(camden_rows: pl.DataFrame, tmp_path: Path) -> None:  # noqa: F811
     seen: list[tuple[int, str, bool]] = []
     runs = import_files(

@@ -524,19 +524,23 @@ def import_files(
     """Import files in order, each exactly as `run_import` would (its own run, duplicate check, validation
     and transaction: one bad file is rejected and the others still load), with the post-load hook
     (`import_succeeded`: the live term's risk proposals) sent once, after the last file, not after each
-    (decision 0026, third amendment). `on_run(run, seconds)` is called as each file finishes."""
+    (decision 0026, third amendment). `on_run(run, seconds)` is called as each file finishes. What
+    `run_import` raises (a file that cannot be opened, an unknown source) is raised here too, after the hook
+    has been sent for the files already loaded."""
     import time
 
     runs: list[ImportRun] = []
-    for key, path, year in items:
-        started = time.perf_counter()
-        run = create_run(key, path, year=year, la_code=la_code, user=user)
-        runs.append(execute_run(run, path, force=force, notify=False))
-        if on_run is not None:
-            on_run(run, time.perf_counter() - started)
-    succeeded = [r for r in runs if r.status == RunStatus.SUCCEEDED]
-    if succeeded:
-        _notify_succeeded(succeeded)
+    try:
+        for key, path, year in items:
+            started = time.perf_counter()
+            run = create_run(key, path, year=year, la_code=la_code, user=user)
+            runs.append(execute_run(run, path, force=force, notify=False))
+            if on_run is not None:
+                on_run(run, time.perf_counter() - started)
+    finally:  # what is derived from the files loaded so far follows them, even if a later one raised
+        succeeded = [r for r in runs if r.status == RunStatus.SUCCEEDED]
+        if succeeded:
+            _notify_succeeded(succeeded)
     return runs
 
 
