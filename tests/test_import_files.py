@@ -4,6 +4,7 @@ guarantees (its own run, validation and transaction); the post-load hook runs on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +97,9 @@ def test_a_rejected_file_writes_nothing_and_the_others_still_load(
     assert School.objects.count() == 90  # the first and the last file
 
 
-@pytest.mark.django_db
-def test_the_post_import_hook_runs_once_after_the_last_file(
-    camden_rows: pl.DataFrame,  # noqa: F811
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+def hook_calls() -> Iterator[list[dict[str, Any]]]:
+    """The keyword arguments of every `import_succeeded` sent while the test runs."""
     calls: list[dict[str, Any]] = []
 
     def receiver(**kwargs: Any) -> None:
@@ -108,9 +107,19 @@ def test_the_post_import_hook_runs_once_after_the_last_file(
 
     framework.import_succeeded.connect(receiver, dispatch_uid="test-import-files")
     try:
-        runs = import_files(three_files(camden_rows, tmp_path))
+        yield calls
     finally:
         framework.import_succeeded.disconnect(dispatch_uid="test-import-files")
+
+
+@pytest.mark.django_db
+def test_the_post_import_hook_runs_once_after_the_last_file(
+    camden_rows: pl.DataFrame,  # noqa: F811
+    tmp_path: Path,
+    hook_calls: list[dict[str, Any]],
+) -> None:
+    calls = hook_calls
+    runs = import_files(three_files(camden_rows, tmp_path))
     assert len(calls) == 1
     assert calls[0]["run"] == runs[-1]
     assert calls[0]["runs"] == runs
@@ -120,20 +129,13 @@ def test_the_post_import_hook_runs_once_after_the_last_file(
 def test_a_file_that_cannot_be_opened_raises_after_the_hook_for_the_files_loaded(
     camden_rows: pl.DataFrame,  # noqa: F811
     tmp_path: Path,
+    hook_calls: list[dict[str, Any]],
 ) -> None:
-    calls: list[dict[str, Any]] = []
-
-    def receiver(**kwargs: Any) -> None:
-        calls.append(kwargs)
-
+    calls = hook_calls
     items = three_files(camden_rows, tmp_path)
     items[1] = ("school_census", tmp_path / "gone.csv", None)
-    framework.import_succeeded.connect(receiver, dispatch_uid="test-import-files-gone")
-    try:
-        with pytest.raises(FileNotFoundError):
-            import_files(items)
-    finally:
-        framework.import_succeeded.disconnect(dispatch_uid="test-import-files-gone")
+    with pytest.raises(FileNotFoundError):
+        import_files(items)
     # As run_import would: the first file is loaded, the missing one raises, the third is not reached; the
     # proposals still follow the first file.
     assert School.objects.count() == 40
