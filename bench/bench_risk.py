@@ -19,7 +19,7 @@ The whole termly pass (issue 16 item 2), on a database that already holds the na
 times `beacon.assessments.services.run_term_pass`: evaluate every school, score every open school with the
 saved early-warning model (trained first, untimed, if --model names no file), refresh every proposal; then a
 second pass on unchanged data. Prints one line `RESULT {json}`: "first" and "second" are
-`PassTimings` (seconds per stage: load_s, rules_s, write_s, evaluate_s, score_s, refresh_s, total_s; rows
+`PassTimings` (seconds per stage: load_s, rules_s, write_s, evaluate_s, score_s, score_worker_s, refresh_s, total_s; rows
 written), plus "backend" and "peak_mib".
 """
 

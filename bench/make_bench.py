@@ -204,6 +204,10 @@ def headline(run: dict[str, Any], ew: dict[str, Any] | None) -> list[str]:
                 else "-"
             ),
         ),
+        row(
+            "... model scoring in a worker process, beside the rules (not in the sum above)",
+            lambda c: f"{c['stages']['score_worker']:.1f} s" if c["stages"].get("score_worker") else "-",
+        ),
         row("... schools scored by the early-warning model", lambda c: f"{c['scores'] or 0:,}"),
         row("(b) import + risk evaluation", lambda c: _s(c["total"])),
         row("**(b)/(a)**", lambda c: f"**{c['ratio']:,.0f}x**" if c["ratio"] else "-"),

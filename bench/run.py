@@ -222,16 +222,16 @@ def worker(argv: list[str]) -> None:
         text = buf.getvalue()
         found = re.search(r"([\d,]+) schools, ([\d,]+) results", text)
         stages = re.search(
-            r"evaluate ([\d.]+)s: load ([\d.]+)s, rules ([\d.]+)s, write ([\d.]+)s; score ([\d.]+)s; "
-            r"proposals ([\d.]+)s",
+            r"evaluate ([\d.]+)s: load ([\d.]+)s, rules ([\d.]+)s, write ([\d.]+)s; score ([\d.]+)s"
+            r"(?: \+ worker ([\d.]+)s beside the rules)?; proposals ([\d.]+)s",
             text,
         )
         scores = re.search(r"; (\d+) scores;", text)
         if stages:
             out["stages"] = dict(
                 zip(
-                    ("evaluate", "load", "rules", "write", "score", "proposals"),
-                    map(float, stages.groups()),
+                    ("evaluate", "load", "rules", "write", "score", "score_worker", "proposals"),
+                    (float(g or 0) for g in stages.groups()),
                     strict=True,
                 )
             )

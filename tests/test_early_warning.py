@@ -425,3 +425,86 @@ def test_unchanged_schools_are_not_scored_again(slice_db: None, db: None) -> Non
     after = fingerprints(model, F2)
     assert after[0] != before[0] and after[1:] == before[1:]
     assert fingerprints(model, F) == before
+
+
+def test_scores_from_a_worker_process_are_those_computed_here(slice_db: None, db: None) -> None:
+    """The termly pass scores a national population in a worker process beside its rules (decision 0028):
+    the stored scores, their reasons and fingerprints are those of scoring in the pass's own process, so a
+    later pass in either process rewrites nothing."""
+    from beacon.earlywarning.features import load_sources
+    from beacon.earlywarning.model import fit, model_digest, score
+    from beacon.earlywarning.models import RiskScore
+    from beacon.earlywarning.services import finish_scores, start_scores, store_scores
+
+    src = load_sources()
+    as_of = dt.date(2019, 9, 1)
+    model = fit(src, as_of)
+    here = score(model, src, as_of, digest=model_digest(model))
+
+    pending = start_scores(model, as_of, src=src, in_worker=True)
+    with pending.job:
+        n = finish_scores(pending)
+    assert pending.job.in_worker and n == here.height > 100
+
+    def stored() -> dict[int, tuple[int, float, int, list[str], str]]:
+        return {
+            s: (pk, prob, rank, reasons, inputs)
+            for pk, s, prob, rank, reasons, inputs in RiskScore.objects.filter(as_of=as_of).values_list(
+                "pk", "school_id", "probability", "rank", "reasons", "inputs"
+            )
+        }
+
+    first = stored()
+    assert {s: v[1:] for s, v in first.items()} == {
+        s: (p, r, reasons, inputs)
+        for s, p, r, reasons, inputs in here.select(
+            "school_id", "probability", "rank", "reasons", "inputs"
+        ).iter_rows()
+    }
+    assert (
+        store_scores(model, as_of, src=src) == n and stored() == first
+    )  # in this process: nothing rewritten
+
+
+def test_the_termly_pass_scores_in_a_worker_beside_its_rules(
+    slice_db: None, db: None, tmp_path: Path, settings: Any
+) -> None:
+    """With a worker (a population at least `BEACON_SCORING_WORKER_MIN_SCHOOLS`), the pass stores the scores
+    the worker computed and the register's assessments carry them; a pass scoring in its own process then
+    finds every score unchanged and rewrites none."""
+    import io
+
+    from beacon.assessments.models import TermlyAssessment
+    from beacon.earlywarning.models import RiskScore
+    from beacon.risk.models import Term
+
+    path = tmp_path / "m.joblib"
+    call_command("train_risk_model", "--term", "autumn-2019", "--output", str(path), "--no-store")
+    term = Term.parse("autumn-2019")
+
+    def run(min_schools: int) -> str:
+        settings.BEACON_SCORING_WORKER_MIN_SCHOOLS = min_schools
+        out = io.StringIO()
+        call_command(
+            "evaluate_risk", "--term", "autumn-2019", "--la", "202", "--scores-from", str(path), stdout=out
+        )
+        return out.getvalue()
+
+    assert "beside the rules" in run(0)
+    stored = {
+        s: (pk, p, reasons, inputs)
+        for pk, s, p, reasons, inputs in RiskScore.objects.filter(as_of=term.start_date).values_list(
+            "pk", "school_id", "probability", "reasons", "inputs"
+        )
+    }
+    assert len(stored) > 20 and all(v[3] for v in stored.values())
+    assessments = TermlyAssessment.objects.filter(term=term)
+    assert all(a.probability == stored[a.school_id][1] for a in assessments if a.school_id in stored)
+
+    assert "beside the rules" not in run(10**9)
+    assert {
+        s: (pk, p, reasons, inputs)
+        for pk, s, p, reasons, inputs in RiskScore.objects.filter(as_of=term.start_date).values_list(
+            "pk", "school_id", "probability", "reasons", "inputs"
+        )
+    } == stored

@@ -304,6 +304,8 @@ class PassTimings:
     rules_s: float = 0.0
     write_s: float = 0.0
     score_s: float = 0.0
+    # Seconds the scores took in their worker process, beside the rules (0: scored in the pass's process).
+    score_worker_s: float = 0.0
     refresh_s: float = 0.0
     total_s: float = 0.0
 
@@ -338,6 +340,7 @@ def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) 
 
 
 def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTimings:
+    import contextlib
     import time
 
     from beacon.risk.services import evaluate, load_frames
@@ -350,21 +353,33 @@ def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTiming
     )
     frames = load_frames(data_year=term.data_year, cutoff=term.start_date, school_ids=ids)
     loaded = time.perf_counter()
-    summary = evaluate(term, book, ids, frames=frames)
-    evaluated = time.perf_counter()
-    out = PassTimings(term=str(term), schools=summary.schools, results=summary.results)
+    out = PassTimings(term=str(term))
+    with contextlib.ExitStack() as stack:
+        pending = None
+        if model is not None:
+            from beacon.earlywarning.features import load_sources
+            from beacon.earlywarning.services import start_scores
+
+            # The school measures the rules read hold every year published before the term starts: read once.
+            # The scores are computed beside the rules (in a worker process for a national pass: decision
+            # 0028) and stored after the results.
+            src = load_sources(school_measures=frames.school_measures)
+            pending = start_scores(model, term.start_date, src=src, la_code=la_code)
+            stack.enter_context(pending.job)
+        started_scores = time.perf_counter()
+        summary = evaluate(term, book, ids, frames=frames)
+        evaluated = time.perf_counter()
+        if pending is not None:
+            from beacon.earlywarning.services import finish_scores
+
+            out.scores = finish_scores(pending)
+            out.score_worker_s = pending.job.seconds if pending.job.in_worker else 0.0
+    scored = time.perf_counter()
+    out.schools, out.results = summary.schools, summary.results
     if summary.written is not None:
         out.results_inserted = summary.written.inserted
         out.results_replaced = summary.written.replaced
         out.results_unchanged = summary.written.unchanged
-    if model is not None:
-        from beacon.earlywarning.features import load_sources
-        from beacon.earlywarning.services import store_scores
-
-        # The school measures the rules read hold every year published before the term starts: read once.
-        src = load_sources(school_measures=frames.school_measures)
-        out.scores = store_scores(model, term.start_date, src=src, la_code=la_code)
-    scored = time.perf_counter()
     # Proposals for the schools the term covers (those with results or an assessment), as refresh_proposals.
     targets = (
         None
@@ -374,11 +389,13 @@ def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTiming
     out.proposals_created, out.proposals_changed, out.figures_changed = _refresh_bulk(term, book, targets)
     _analyse_after_bulk_writes(scored=model is not None)
     done = time.perf_counter()
-    out.evaluate_s = evaluated - started
     out.load_s = loaded - started
     out.write_s = summary.write_seconds
     out.rules_s = summary.seconds - summary.load_seconds - summary.write_seconds
-    out.score_s = scored - evaluated
+    # What the pass itself spent on the scores: reading their sources and starting them, then waiting for the
+    # worker (if the rules finished first) and storing them.
+    out.score_s = (started_scores - loaded) + (scored - evaluated)
+    out.evaluate_s = out.load_s + (evaluated - started_scores)
     out.refresh_s = done - scored
     out.total_s = done - started
     return out

@@ -554,15 +554,22 @@ def explain(
     return out
 
 
-def fingerprints(model: TrainedModel, F: pl.DataFrame) -> list[str]:
-    """Per row of `F`: a digest (BLAKE2b, 16 bytes) of the model (its pickled content) and the row's every
-    feature and reason column. Equal digests mean the same probability and reasons (each school's are
-    computed from its own row and the model only), so an unchanged school need not be scored again.
-    polars' row hashes (two, 64 bits each) are stable for one polars version; an upgrade changes every
-    digest once, and every school is then scored again."""
+def model_digest(model: TrainedModel) -> str:
+    """The model's content digest (joblib's hash). Take it where the model was loaded from its artefact: a
+    copy of the model sent to a worker process hashes differently (some of the estimator's arrays come back
+    from pickle with other memory flags), so the worker is given this digest (decision 0028)."""
+    return str(joblib.hash(model))
+
+
+def fingerprints(model: TrainedModel, F: pl.DataFrame, digest: str | None = None) -> list[str]:
+    """Per row of `F`: a digest (BLAKE2b, 16 bytes) of the model (its pickled content: `digest`, or
+    `model_digest(model)`) and the row's every feature and reason column. Equal digests mean the same
+    probability and reasons (each school's are computed from its own row and the model only), so an
+    unchanged school need not be scored again. polars' row hashes (two, 64 bits each) are stable for one
+    polars version; an upgrade changes every digest once, and every school is then scored again."""
     body = F.drop("row_id") if "row_id" in F.columns else F
     prefix = hashlib.blake2b(digest_size=16)
-    prefix.update(f"{joblib.hash(model)}|{','.join(body.columns)}".encode())
+    prefix.update(f"{digest or model_digest(model)}|{','.join(body.columns)}".encode())
     first = body.hash_rows(seed=0).to_list()
     second = body.hash_rows(seed=0x5EED_BEAC0).to_list()
     out: list[str] = []
@@ -585,11 +592,13 @@ def score(
     la_code: int | None = None,
     reasons: bool = True,
     known: Known | None = None,
+    digest: str | None = None,
 ) -> pl.DataFrame:
     """school_id, urn, la_code, phase, probability, rank, reasons (list[str]), inputs (the fingerprint of the
     model and the school's features; empty without reasons) for schools open on `as_of`. `known`: scores
     already computed; a school whose fingerprint is the one given keeps that probability and those reasons
-    instead of being scored again (with reasons only)."""
+    instead of being scored again (with reasons only). `digest`: `model_digest(model)`, taken by the caller
+    (see there)."""
     if as_of < model.as_of:
         raise ValueError(f"Model trained on data to {model.as_of} cannot score as of the earlier {as_of}.")
     pop = (
@@ -598,7 +607,7 @@ def score(
     F = build_features(src, pop, model.codes)
     X = model.matrix(F)
     n = F.height
-    inputs = fingerprints(model, F) if reasons and n else [""] * n
+    inputs = fingerprints(model, F, digest) if reasons and n else [""] * n
     p = np.zeros(n)
     why: list[list[str]] = [[] for _ in range(n)]
     todo = np.arange(n)

@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from sklearn.metrics import roc_auc_score
 
+from beacon.core import workers
 from beacon.earlywarning.features import Sources, first_graded_after, load_sources
-from beacon.earlywarning.model import TrainedModel, fit, score
+from beacon.earlywarning.model import TrainedModel, fit, model_digest, score
 from beacon.earlywarning.models import RiskScore
 from beacon.imports.framework import bulk_upsert
 
@@ -74,26 +75,61 @@ def export_scores(
     return scores.height
 
 
-@transaction.atomic
-def store_scores(
-    model: TrainedModel, as_of: dt.date, *, src: Sources | None = None, la_code: int | None = None
-) -> int:
-    """Replace the stored scores of this date and model version (all or nothing). A school whose
-    probability, rank, reasons and inputs are those already stored keeps its row; changed rows are replaced,
-    new ones added, and the rows of schools no longer scored removed (the same rows as deleting them all
-    and inserting every score, without rewriting 23,000 unchanged rows each term: decision 0027). A school
-    whose stored fingerprint (`inputs`: the model and its features) is unchanged is not scored again."""
-    qs = RiskScore.objects.filter(as_of=as_of, model_version=model.version)
+def _stored_scores(
+    version: str, as_of: dt.date, la_code: int | None
+) -> dict[int, tuple[int, float, int, list[str], str]]:
+    """school_id -> (pk, probability, rank, reasons, inputs) of the scores stored for the date and version."""
+    qs = RiskScore.objects.filter(as_of=as_of, model_version=version)
     if la_code is not None:
         qs = qs.filter(school__la_code=la_code)
-    stored = {
+    return {
         school_id: (pk, probability, rank, reasons, inputs)
         for pk, school_id, probability, rank, reasons, inputs in qs.values_list(
             "pk", "school_id", "probability", "rank", "reasons", "inputs"
         )
     }
+
+
+@dataclass
+class PendingScores:
+    """Scores being computed (`start_scores`), to be stored by `finish_scores`."""
+
+    version: str
+    as_of: dt.date
+    la_code: int | None
+    job: workers.Job[pl.DataFrame]
+
+
+def start_scores(
+    model: TrainedModel,
+    as_of: dt.date,
+    *,
+    src: Sources,
+    la_code: int | None = None,
+    in_worker: bool | None = None,
+) -> PendingScores:
+    """Start scoring the schools open on `as_of` (decision 0028): in a worker process when there are at
+    least `settings.BEACON_SCORING_WORKER_MIN_SCHOOLS` schools (`in_worker` None), so the caller's own work
+    (the termly pass's rules and their write) goes on beside it; at once, in this process, otherwise. A
+    school whose stored fingerprint is unchanged is not scored again."""
+    stored = _stored_scores(model.version, as_of, la_code)
     known = {s: (v[4], v[1], v[3]) for s, v in stored.items() if v[4]}
-    scores = score(model, src or load_sources(), as_of, la_code=la_code, known=known)
+    if in_worker is None:
+        in_worker = src.schools.height >= settings.BEACON_SCORING_WORKER_MIN_SCHOOLS
+    run = workers.start if in_worker else workers.run_here
+    job = run(score, model, src, as_of, la_code=la_code, known=known, digest=model_digest(model))
+    return PendingScores(model.version, as_of, la_code, job)
+
+
+@transaction.atomic
+def finish_scores(pending: PendingScores) -> int:
+    """Wait for the scores and store them: replace the stored scores of this date and model version (all or
+    nothing). A school whose probability, rank, reasons and inputs are those already stored keeps its row;
+    changed rows are replaced, new ones added, and the rows of schools no longer scored removed (the same
+    rows as deleting them all and inserting every score, without rewriting 23,000 unchanged rows each term:
+    decision 0027). The stored rows are read again here, in the write's transaction."""
+    scores = pending.job.result()
+    stored = _stored_scores(pending.version, pending.as_of, pending.la_code)
     doomed: list[int] = []
     new: list[RiskScore] = []
     for school_id, probability, rank, reasons, inputs in scores.select(
@@ -107,11 +143,11 @@ def store_scores(
         new.append(
             RiskScore(
                 school_id=school_id,
-                as_of=as_of,
+                as_of=pending.as_of,
                 probability=probability,
                 rank=rank,
                 reasons=reasons,
-                model_version=model.version,
+                model_version=pending.version,
                 inputs=inputs,
             )
         )
@@ -121,6 +157,20 @@ def store_scores(
     # The imports' bulk insert (decision 0026): database-ready tuples, not the ORM's per-row SQL compilation.
     bulk_upsert(RiskScore, new, unique_fields=["school", "as_of", "model_version"], update_fields=[])
     return scores.height
+
+
+def store_scores(
+    model: TrainedModel,
+    as_of: dt.date,
+    *,
+    src: Sources | None = None,
+    la_code: int | None = None,
+) -> int:
+    """Score the schools open on `as_of` and store the scores: `start_scores` and `finish_scores`, in this
+    process (the caller has nothing to do meanwhile)."""
+    pending = start_scores(model, as_of, src=src or load_sources(), la_code=la_code, in_worker=False)
+    with pending.job:
+        return finish_scores(pending)
 
 
 # ---------------------------------------------------------------- backtest

@@ -71,10 +71,11 @@ class Command(BaseCommand):
         else:
             note = f"early-warning scores not refreshed (no model at {path}: run train_risk_model)"
         t = run_term_pass(term, model, la_code=opts["la"])
+        worker = f" + worker {t.score_worker_s:.2f}s beside the rules" if t.score_worker_s else ""
         self.stdout.write(
             f"{term} with {book}: {t.schools} schools, {t.results} results in {t.total_s:.2f}s "
             f"(evaluate {t.evaluate_s:.2f}s: load {t.load_s:.2f}s, rules {t.rules_s:.2f}s, write "
-            f"{t.write_s:.2f}s; score {t.score_s:.2f}s; proposals {t.refresh_s:.2f}s)"
+            f"{t.write_s:.2f}s; score {t.score_s:.2f}s{worker}; proposals {t.refresh_s:.2f}s)"
         )
         self.stdout.write(
             f"  results: {t.results_inserted} inserted, {t.results_replaced} replaced, "
