@@ -379,7 +379,13 @@ def evaluate(
         summary.written = write_results(
             term.pk,
             rulebook.pk,
-            tuple_rows(allres.select("school_id", "criterion_id", "outcome", "evidence")),
+            # In the order of the keys (school, criterion): each index then takes the term's new rows in its
+            # own order, next to the school's other terms, not scattered over it once per criterion.
+            tuple_rows(
+                allres.select("school_id", "criterion_id", "outcome", "evidence").sort(
+                    "school_id", "criterion_id"
+                )
+            ),
             now=now,
         )
     done = time.perf_counter()
