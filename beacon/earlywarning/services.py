@@ -16,7 +16,7 @@ from django.db import transaction
 from sklearn.metrics import roc_auc_score
 
 from beacon.core import workers
-from beacon.earlywarning.features import Sources, first_graded_after, load_sources
+from beacon.earlywarning.features import Sources, first_graded_after, load_sources, population
 from beacon.earlywarning.model import TrainedModel, fit, model_digest, score
 from beacon.earlywarning.models import RiskScore
 from beacon.imports.framework import bulk_upsert
@@ -108,14 +108,14 @@ def start_scores(
     la_code: int | None = None,
     in_worker: bool | None = None,
 ) -> PendingScores:
-    """Start scoring the schools open on `as_of` (decision 0028): in a worker process when there are at
-    least `settings.BEACON_SCORING_WORKER_MIN_SCHOOLS` schools (`in_worker` None), so the caller's own work
-    (the termly pass's rules and their write) goes on beside it; at once, in this process, otherwise. A
-    school whose stored fingerprint is unchanged is not scored again."""
+    """Start scoring the schools open on `as_of` (decision 0028): in a worker process when at least
+    `settings.BEACON_SCORING_WORKER_MIN_SCHOOLS` schools are to be scored (`in_worker` None), so the
+    caller's own work (the termly pass's rules and their write) goes on beside it; at once, in this process,
+    otherwise. A school whose stored fingerprint is unchanged is not scored again."""
     stored = _stored_scores(model.version, as_of, la_code)
     known = {s: (v[4], v[1], v[3]) for s, v in stored.items() if v[4]}
-    if in_worker is None:
-        in_worker = src.schools.height >= settings.BEACON_SCORING_WORKER_MIN_SCHOOLS
+    if in_worker is None:  # by the schools to be scored (an LA's, on a national database, are few)
+        in_worker = population(src, as_of, la_code).height >= settings.BEACON_SCORING_WORKER_MIN_SCHOOLS
     run = workers.start if in_worker else workers.run_here
     job = run(score, model, src, as_of, la_code=la_code, known=known, digest=model_digest(model))
     return PendingScores(model.version, as_of, la_code, job)
