@@ -25,7 +25,7 @@ from beacon.interventions import eligibility
 from beacon.risk.models import Criterion, CriterionResult, Term
 from beacon.risk.services import active_rulebook
 from beacon.schools.models import School
-from tests.conftest import make_user
+from tests.conftest import CAMDEN, make_user
 
 ARGYLE = 100008  # Argyle Primary School
 ACLAND = 100053  # Acland Burghley School
@@ -749,3 +749,57 @@ def test_register_and_page_on_engine_results_from_real_camden_data(camden_demo: 
     ofsted = {"A-i", "A-ix", "A-x-e"}
     expected = "red" if (set(met) & ofsted and set(met) - ofsted) else "amber"
     assert a.proposed_rag == expected
+
+
+def test_a_user_who_sees_several_las_chooses_one_for_the_meeting_pack(
+    people: dict[str, Any], data_dir: Any
+) -> None:
+    """A meeting pack is one LA's. A national user (every school in England) is asked for the LA first,
+    not sent every red and amber school in the country; the pack then holds that LA's schools only. A
+    user of one LA is not asked."""
+    from beacon.imports.framework import run_import
+    from beacon.imports.models import RunStatus
+
+    westminster_la = 213
+    run = run_import(
+        "school_census",
+        data_dir / "helios-census-2022-23/spc_school_level_underlying_data_2022_23.csv",
+        la_code=westminster_la,
+    )
+    assert run.status == RunStatus.SUCCEEDED, run.message
+    t = term()
+    westminster = School.objects.served().filter(la_code=westminster_la).order_by("urn").first()
+    assert westminster is not None
+    _decided(school(ARGYLE), t, "red", "targeted", people["director"])
+    _decided(westminster, t, "red", "targeted", make_user("wm_director", "director", la_code=westminster_la))
+
+    c = client_for(make_user("nation", "national", la_code=None))
+    assert "for one local authority" in c.get("/risk/?term=autumn-2025").content.decode()
+    choose = c.get("/risk/meeting-pack.pdf?term=autumn-2025")
+    assert choose.status_code == 200 and choose["Content-Type"].startswith("text/html")
+    page = choose.content.decode()
+    assert f'<option value="{CAMDEN}">Camden</option>' in page
+    assert f'<option value="{westminster_la}">Westminster</option>' in page
+    assert "There is a problem" not in page
+
+    for bad in ("999", "x", ""):  # not an LA the user sees: asked again, with the error
+        again = c.get(f"/risk/meeting-pack.pdf?term=autumn-2025&la={bad}")
+        assert again.status_code == 400 and "Choose a local authority from the list" in again.content.decode()
+
+    pack = c.get(f"/risk/meeting-pack.pdf?term=autumn-2025&la={CAMDEN}")
+    assert pack.status_code == 200 and pack["Content-Type"] == "application/pdf"
+    assert (
+        pack["Content-Disposition"] == f'attachment; filename="sras-meeting-pack-autumn-2025-la-{CAMDEN}.pdf"'
+    )
+    text = _pdf_text(pack.content)
+    assert "Argyle Primary School" in text and westminster.name not in text
+    other = _pdf_text(c.get(f"/risk/meeting-pack.pdf?term=autumn-2025&la={westminster_la}").content)
+    assert westminster.name in other and "Argyle Primary School" not in other
+
+    # The director sees one LA: the pack at once, as before.
+    direct = client_for(people["director"]).get("/risk/meeting-pack.pdf?term=autumn-2025")
+    assert direct["Content-Type"] == "application/pdf"
+    assert (
+        "for one local authority"
+        not in client_for(people["director"]).get("/risk/?term=autumn-2025").content.decode()
+    )

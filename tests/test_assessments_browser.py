@@ -108,3 +108,39 @@ def test_director_decides_a_category(
     assert "Amber" in row.locator("[data-decided]").inner_text()
     a = TermlyAssessment.objects.get(school=argyle, term=term)
     assert (a.decided_rag, a.decided_level, a.decided_by_id) == ("amber", "focused", director.pk)
+
+
+@pytest.mark.browser
+def test_national_user_chooses_the_la_of_a_meeting_pack(
+    page: Any, live_server: Any, transactional_db: None, camden_register: None, data_dir: Any
+) -> None:
+    """A user who sees several LAs is asked which LA's meeting pack to download (accessible form, an error
+    when none is chosen), then gets that LA's pack."""
+    from beacon.imports.framework import run_import
+    from beacon.imports.models import RunStatus
+    from beacon.risk.models import Term
+
+    run = run_import(
+        "school_census",
+        data_dir / "helios-census-2022-23/spc_school_level_underlying_data_2022_23.csv",
+        la_code=213,
+    )
+    assert run.status == RunStatus.SUCCEEDED, run.message
+    Term.parse("autumn-2025")
+    make_user("nadia", "national", la_code=None)
+
+    sign_in_by_session(page, live_server, "nadia", then="/risk/?term=autumn-2025")
+    page.get_by_role("link", name="SRAS meeting pack (PDF) for one local authority").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "SRAS meeting pack"
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Download the pack (PDF)").click()  # no LA chosen
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name="Choose a local authority from the list").is_visible()
+    assert_accessible(page)
+
+    page.get_by_label("Local authority").select_option(label="Camden")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the pack (PDF)").click()
+    assert download.value.suggested_filename == "sras-meeting-pack-autumn-2025-la-202.pdf"

@@ -30,12 +30,13 @@ from beacon.core import exports
 from beacon.core.conflicts import stale_form
 from beacon.core.documents import attachment
 from beacon.core.pagination import page_links
-from beacon.core.validation import query_id
+from beacon.core.validation import query_id, query_int
 from beacon.core.versioning import StaleEdit
 from beacon.earlywarning import selectors as earlywarning
 from beacon.interventions.eligibility import eligibility_flags, is_eligible_for_intervention
 from beacon.risk.models import Season, Term
 from beacon.schools.models import Phase, School
+from beacon.schools.selectors import la_choices
 
 
 def _register_school(user: Any, urn: int) -> School:
@@ -124,6 +125,7 @@ def register(request: HttpRequest) -> HttpResponse:
         {
             "page_title": f"Risk register: {term}",
             "term": term,
+            "pack_by_la": permissions.can_choose_la(request.user),
             "terms": list(Term.objects.order_by("-sort_key")),
             "rows": page.rows,
             "count": page.page.paginator.count,
@@ -454,13 +456,41 @@ def meeting_pack_pdf(request: HttpRequest) -> HttpResponse:
         meeting = get_object_or_404(SRASMeeting, pk=query_id(request.GET["meeting"]))
         term = meeting.term
     user = request.user
+    scope = permissions.current_risk_register_schools(user)
+    filename = f"sras-meeting-pack-{term.slug}"
+    if permissions.can_choose_la(user):
+        # A meeting pack is one LA's: a user who sees several LAs (a national user) chooses one. England's
+        # red and amber schools, a page each, are not a meeting's pack (and would tie up the server for
+        # minutes).
+        choices = la_choices(scope)
+        if len(choices) > 1:
+            la = query_int(request.GET.get("la"), hi=9999)
+            if la not in {code for code, _name in choices}:
+                asked = "la" in request.GET
+                return render(
+                    request,
+                    "assessments/meeting_pack_choose.html",
+                    {
+                        "page_title": f"SRAS meeting pack: {term}",
+                        "term": term,
+                        "meeting": meeting,
+                        "la_items": [{"value": "", "text": "Choose a local authority"}]
+                        + [{"value": str(code), "text": name} for code, name in choices],
+                        "errors": [{"text": "Choose a local authority from the list", "href": "#la"}]
+                        if asked
+                        else [],
+                    },
+                    status=400 if asked else 200,
+                )
+            scope = scope.filter(la_code=la)
+            filename += f"-la-{la}"
     pack = selectors.meeting_pack(
-        permissions.current_risk_register_schools(user),
+        scope,
         term,
         meeting,
         intelligence=lambda school: permissions.visible_intelligence(user, school),
         viewer=user,
     )
-    response = attachment(render_meeting_pack(pack), "pdf", f"sras-meeting-pack-{term.slug}")
+    response = attachment(render_meeting_pack(pack), "pdf", filename)
     response["Cache-Control"] = "no-store"
     return response
