@@ -38,6 +38,18 @@ FILES = (
 AS_OF = dt.date(2018, 9, 1)
 
 
+def _stored_scores(as_of: dt.date) -> dict[int, tuple[int, float, int, list[str], str]]:
+    """school_id -> (pk, probability, rank, reasons, inputs) of the scores stored as of the date."""
+    from beacon.earlywarning.models import RiskScore
+
+    return {
+        s: (pk, prob, rank, reasons, inputs)
+        for pk, s, prob, rank, reasons, inputs in RiskScore.objects.filter(as_of=as_of).values_list(
+            "pk", "school_id", "probability", "rank", "reasons", "inputs"
+        )
+    }
+
+
 class _Rollback(Exception):
     pass
 
@@ -317,18 +329,10 @@ def test_store_scores_rewrites_only_what_changed(slice_db: None, db: None) -> No
     as_of = dt.date(2019, 9, 1)
     model = fit(src, as_of)
 
-    def stored() -> dict[int, tuple[int, float, int, list[str], str]]:
-        return {
-            s: (pk, prob, rank, reasons, inputs)
-            for pk, s, prob, rank, reasons, inputs in RiskScore.objects.filter(as_of=as_of).values_list(
-                "pk", "school_id", "probability", "rank", "reasons", "inputs"
-            )
-        }
-
     n = store_scores(model, as_of, src=src)
-    first = stored()
+    first = _stored_scores(as_of)
     assert len(first) == n > 100
-    assert store_scores(model, as_of, src=src) == n and stored() == first  # nothing rewritten
+    assert store_scores(model, as_of, src=src) == n and _stored_scores(as_of) == first  # nothing rewritten
 
     # A stored row that differs from the model's score is replaced; a school not scored loses its row.
     changed = next(iter(first))
@@ -341,7 +345,7 @@ def test_store_scores_rewrites_only_what_changed(slice_db: None, db: None) -> No
         school=unscored, as_of=as_of, probability=0.9, rank=1, reasons=["x"], model_version=model.version
     )
     store_scores(model, as_of, src=src)
-    after = stored()
+    after = _stored_scores(as_of)
     assert set(after) == set(first)
     assert after[changed][1:] == first[changed][1:] and after[changed][0] != first[changed][0]
     assert {s: v for s, v in after.items() if s != changed} == {
@@ -433,7 +437,6 @@ def test_scores_from_a_worker_process_are_those_computed_here(slice_db: None, db
     later pass in either process rewrites nothing."""
     from beacon.earlywarning.features import load_sources
     from beacon.earlywarning.model import fit, model_digest, score
-    from beacon.earlywarning.models import RiskScore
     from beacon.earlywarning.services import finish_scores, start_scores, store_scores
 
     src = load_sources()
@@ -446,24 +449,15 @@ def test_scores_from_a_worker_process_are_those_computed_here(slice_db: None, db
         n = finish_scores(pending)
     assert pending.job.in_worker and n == here.height > 100
 
-    def stored() -> dict[int, tuple[int, float, int, list[str], str]]:
-        return {
-            s: (pk, prob, rank, reasons, inputs)
-            for pk, s, prob, rank, reasons, inputs in RiskScore.objects.filter(as_of=as_of).values_list(
-                "pk", "school_id", "probability", "rank", "reasons", "inputs"
-            )
-        }
-
-    first = stored()
+    first = _stored_scores(as_of)
     assert {s: v[1:] for s, v in first.items()} == {
         s: (p, r, reasons, inputs)
         for s, p, r, reasons, inputs in here.select(
             "school_id", "probability", "rank", "reasons", "inputs"
         ).iter_rows()
     }
-    assert (
-        store_scores(model, as_of, src=src) == n and stored() == first
-    )  # in this process: nothing rewritten
+    # Scored again in this process: the same fingerprints, nothing rewritten.
+    assert store_scores(model, as_of, src=src) == n and _stored_scores(as_of) == first
 
 
 def test_the_termly_pass_scores_in_a_worker_beside_its_rules(
@@ -475,7 +469,6 @@ def test_the_termly_pass_scores_in_a_worker_beside_its_rules(
     import io
 
     from beacon.assessments.models import TermlyAssessment
-    from beacon.earlywarning.models import RiskScore
     from beacon.risk.models import Term
 
     path = tmp_path / "m.joblib"
@@ -491,20 +484,10 @@ def test_the_termly_pass_scores_in_a_worker_beside_its_rules(
         return out.getvalue()
 
     assert "beside the rules" in run(0)
-    stored = {
-        s: (pk, p, reasons, inputs)
-        for pk, s, p, reasons, inputs in RiskScore.objects.filter(as_of=term.start_date).values_list(
-            "pk", "school_id", "probability", "reasons", "inputs"
-        )
-    }
-    assert len(stored) > 20 and all(v[3] for v in stored.values())
+    stored = _stored_scores(term.start_date)
+    assert len(stored) > 20 and all(v[4] for v in stored.values())
     assessments = TermlyAssessment.objects.filter(term=term)
     assert all(a.probability == stored[a.school_id][1] for a in assessments if a.school_id in stored)
 
     assert "beside the rules" not in run(10**9)
-    assert {
-        s: (pk, p, reasons, inputs)
-        for pk, s, p, reasons, inputs in RiskScore.objects.filter(as_of=term.start_date).values_list(
-            "pk", "school_id", "probability", "reasons", "inputs"
-        )
-    } == stored
+    assert _stored_scores(term.start_date) == stored
