@@ -332,3 +332,36 @@ def test_exception_inside_loader_rolls_back_everything(
 
 def test_exploding_source_is_unregistered_after_use() -> None:
     assert EXPLODING not in framework.load_all_sources()
+
+
+@pytest.mark.django_db
+def test_a_county_school_is_named_by_its_la_not_its_district(data_dir: Path) -> None:
+    """The renamed GIAS extract names each school's district (Cambridge, Fenland, Huntingdonshire...), not
+    its LA. Cambridgeshire's schools keep the LA name the census gave them; the district names only a school
+    the register holds no LA name for."""
+    cambridgeshire = 873
+    census = run_import("school_census", data_dir / CENSUS, la_code=cambridgeshire)
+    assert census.status == RunStatus.SUCCEEDED, census.message
+    schools = School.objects.filter(la_code=cambridgeshire)
+    assert set(schools.values_list("la_name", flat=True)) == {"Cambridgeshire"}
+    dim_school = data_dir / "clarelgibson-england-school-admissions/dim_school.csv"
+    held = set(schools.values_list("urn", flat=True))
+    with dim_school.open(encoding="utf-8-sig") as fh:
+        district_of = {
+            int(r["urn"]): r["administrative_district"]
+            for r in csv.DictReader(fh)
+            if r["urn"].isdigit() and int(r["urn"]) in held
+        }
+    # What the extract would have written over the census's name.
+    assert {"Cambridge", "Fenland", "Huntingdonshire"} <= set(district_of.values())
+
+    gias = run_import("gias_establishments", dim_school, la_code=cambridgeshire)
+    assert gias.status == RunStatus.SUCCEEDED, gias.message
+    assert set(schools.values_list("la_name", flat=True)) == {"Cambridgeshire"}
+
+    # A school the register holds no LA name for takes the district (all the extract says).
+    urn = min(u for u, d in district_of.items() if d and d != "Cambridgeshire")
+    School.objects.filter(urn=urn).update(la_name="")
+    again = run_import("gias_establishments", dim_school, la_code=cambridgeshire, force=True)
+    assert again.status == RunStatus.SUCCEEDED, again.message
+    assert School.objects.get(urn=urn).la_name == district_of[urn]

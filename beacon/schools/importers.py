@@ -241,7 +241,11 @@ GIAS_COLUMNS = (
     Column("urn", ("URN",), "int"),
     Column("name", ("EstablishmentName", "establishment_name")),
     Column("la_code", ("LA (code)",), "int", required=False),
-    Column("la_name", ("LA (name)", "administrative_district"), required=False),
+    Column("la_name", ("LA (name)",), required=False),
+    # The renamed extract gives the district, not the LA: a county's schools name Cambridge or Fenland, and
+    # a school near a boundary its neighbour's district. Only a school the register holds no LA name for
+    # takes it (see load_gias).
+    Column("district", ("administrative_district",), required=False),
     Column("estab", ("EstablishmentNumber", "establishment_number"), "int", required=False),
     Column("type_name", ("TypeOfEstablishment (name)", "establishment_type"), required=False),
     Column("type_group", ("EstablishmentTypeGroup (name)", "establishment_type_group"), required=False),
@@ -288,7 +292,8 @@ def load_gias(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
                 or ""
             )
             existing = list(School.objects.filter(la_code=ctx.la_code).values_list("urn", flat=True))
-            df = df.filter((pl.col("la_name") == la_name) | pl.col("urn").is_in(existing))
+            named = pl.coalesce(pl.col("la_name"), pl.col("district"))
+            df = df.filter((named == la_name) | pl.col("urn").is_in(existing))
         else:
             df = df.filter(pl.col("la_code") == ctx.la_code)
     # Each file row against the school it updates (or the model's defaults for a new school), in polars.
@@ -338,7 +343,11 @@ def load_gias(df: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     values = {
         "name": file("name"),
         "la_code": file_or_kept("la_code"),
-        "la_name": file_or_kept("la_name"),
+        # The LA's name: the file's (GIAS's own "LA (name)"), else the register's (the census names the LA),
+        # else, for a school the register holds no name for, the file's district.
+        "la_name": pl.coalesce(
+            file("la_name"), pl.when(pl.col("la_name") != "").then(pl.col("la_name")), file("district")
+        ),
         "establishment_type": file_or_kept("type_name", "establishment_type"),
         "type_group": file_or_kept("type_group"),
         "is_open": is_open,

@@ -32,8 +32,9 @@ class FilterOptions:
 
 def la_choices(visible: QuerySet[School]) -> list[tuple[int, str]]:
     """(LA code, name) of the schools given: one per LA, by name. An LA is named by the areas held (LAIT's
-    names), else as most of its schools name it: some registers give a school its district's name (LA
-    208's schools say Lambeth, a few Southwark; a county's schools their districts), which listed 361
+    names), else as most of its schools name it: a school's name can be its district's (GIAS's renamed
+    extract gives only the district; the register keeps the census's LA name, but a school it held no name
+    for takes the district: LA 208's schools say Lambeth, a few once said Southwark), which listed 361
     options for England's 154 LAs."""
     named: dict[int, tuple[int, str]] = {}
     # The final order_by(): the model's default ordering (by name) would group one row per school.
