@@ -118,11 +118,10 @@ def test_the_post_import_hook_runs_once_after_the_last_file(
     tmp_path: Path,
     hook_calls: list[dict[str, Any]],
 ) -> None:
-    calls = hook_calls
     runs = import_files(three_files(camden_rows, tmp_path))
-    assert len(calls) == 1
-    assert calls[0]["run"] == runs[-1]
-    assert calls[0]["runs"] == runs
+    assert len(hook_calls) == 1
+    assert hook_calls[0]["run"] == runs[-1]
+    assert hook_calls[0]["runs"] == runs
 
 
 @pytest.mark.django_db
@@ -131,7 +130,6 @@ def test_a_file_that_cannot_be_opened_raises_after_the_hook_for_the_files_loaded
     tmp_path: Path,
     hook_calls: list[dict[str, Any]],
 ) -> None:
-    calls = hook_calls
     items = three_files(camden_rows, tmp_path)
     items[1] = ("school_census", tmp_path / "gone.csv", None)
     with pytest.raises(FileNotFoundError):
@@ -139,8 +137,8 @@ def test_a_file_that_cannot_be_opened_raises_after_the_hook_for_the_files_loaded
     # As run_import would: the first file is loaded, the missing one raises, the third is not reached; the
     # proposals still follow the first file.
     assert School.objects.count() == 40
-    assert len(calls) == 1
-    assert [r.file_name for r in calls[0]["runs"]] == ["first.csv"]
+    assert len(hook_calls) == 1
+    assert [r.file_name for r in hook_calls[0]["runs"]] == ["first.csv"]
 
 
 @pytest.mark.django_db
