@@ -89,6 +89,7 @@ def casework(page: Any, base: str) -> None:
         ("2026-01-12", "Not on track", "Mock results below target in year 11", ""),
     ):
         page.get_by_role("link", name="Record a meeting").click()
+        page.wait_for_load_state()
         assert_accessible(page)
         page.get_by_label("Date of meeting").fill(held_on)
         page.get_by_label("Headteacher's pre-meeting report").fill(report)
@@ -127,6 +128,7 @@ def casework(page: Any, base: str) -> None:
 
     # The response: a future date is refused; then the outcome after the period ends.
     page.get_by_role("link", name="Record the response and outcome").click()
+    page.wait_for_load_state()
     assert_accessible(page)
     page.get_by_label("The governing body's response").fill("The plan was not adopted")
     page.get_by_label("Date the response was received").fill("2026-01-25")

@@ -365,6 +365,9 @@ def sign_in_by_session(page: Any, live_server: Any, username: str, *, then: str 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Run axe-core (WCAG 2.0/2.1/2.2 A and AA rules) on the current page."""
     # Evaluated through the DevTools protocol, so the page's strict CSP stays in force for the test.
+    # A click that navigates returns once the next page has started to load; axe must wait for it to
+    # have loaded, or it reads a document with no element yet (it failed so once in CI).
+    page.wait_for_load_state()
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE_JS.read_text() + "\n;true")
     result = page.evaluate(

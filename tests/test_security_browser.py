@@ -53,11 +53,13 @@ def _enrol_and_sign_in(
     clock.shift(2)
     page.get_by_label("Security code").fill(_code(secret))
     page.get_by_role("button", name="Confirm and continue").click()
+    page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "Your recovery codes"
     codes = page.locator("#recovery-codes code").all_inner_texts()
     assert len(codes) == 10
     assert_accessible(page)
     page.get_by_role("button", name="I have kept my recovery codes").click()
+    page.wait_for_load_state()
     assert page.url.endswith("/schools/")
 
     page.goto(f"{live_server.url}/account/security/")
@@ -65,11 +67,13 @@ def _enrol_and_sign_in(
     assert_accessible(page)
 
     page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
     sign_in(page, live_server, "dana")
     assert "/account/two-factor/?next=" in page.url
     assert_accessible(page)
     page.get_by_label("Security code").fill(codes[0])
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()
     assert page.url.endswith("/schools/")
     assert "You used a recovery code. You have 9 left" in page.content()
 

@@ -45,6 +45,7 @@ def test_full_targeted_case_through_the_new_pages(
     page.get_by_label("Post-16 provision").check()
     page.get_by_label("Adviser (CPP)").select_option(label="cpp")
     page.get_by_role("button", name="Save entitlement").click()
+    page.wait_for_load_state()
     assert page.get_by_text("Entitlement saved.").is_visible()
     ent = Entitlement.objects.get(school=school, academic_year=2025)
     assert ent.has_post16 and ent.adviser == adviser
@@ -64,10 +65,12 @@ def test_full_targeted_case_through_the_new_pages(
         page.get_by_label("Ofsted evaluation area").select_option(area)
         page.get_by_label("Measurable end-of-year aim").fill("Above the national figure")
         page.get_by_role("button", name="Add priority").click()
+        page.wait_for_load_state()
 
     # Initial meeting, then a review that is not on track.
     for held_on, progress in (("2025-01-20", "On track"), ("2025-03-24", "Not on track")):
         page.get_by_role("link", name="Record a meeting").click()
+        page.wait_for_load_state()
         page.get_by_label("Date of meeting").fill(held_on)
         page.get_by_label(progress, exact=True).check()
         page.get_by_role("button", name="Record meeting").click()
@@ -90,6 +93,7 @@ def test_full_targeted_case_through_the_new_pages(
 
     # Brokered, funded support.
     page.get_by_role("link", name="Add brokered support").click()
+    page.wait_for_load_state()
     assert_accessible(page)
     page.get_by_label("Provider").fill("North London Teaching School Hub")
     page.get_by_label("Cost (£)").fill("4500")
@@ -103,6 +107,7 @@ def test_full_targeted_case_through_the_new_pages(
     assert page.get_by_text("Targeted support has passed 18 months").is_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Prepare a pre-warning or warning notice").click()
+    page.wait_for_load_state()
     assert_accessible(page)
     page.get_by_label("Pre-warning notice").check()
     page.get_by_label("Unacceptably low standards of performance").check()
@@ -112,14 +117,17 @@ def test_full_targeted_case_through_the_new_pages(
     page.get_by_label("Issue date").fill("2026-07-13")
     page.get_by_label("Compliance period ends").fill("2026-09-30")
     page.get_by_role("button", name="Issue notice").click()
+    page.wait_for_load_state()
     assert page.get_by_text("Notice issued.").is_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Record the response and outcome").click()
+    page.wait_for_load_state()
     assert_accessible(page)
     page.get_by_label("The governing body's response").fill("Action plan agreed with the LA")
     page.get_by_label("Date the response was received").fill("2026-07-27")
     page.get_by_label("Complied", exact=True).check()
     page.get_by_role("button", name="Save response and outcome").click()
+    page.wait_for_load_state()
     assert page.get_by_text("Response and outcome recorded.").is_visible()
     notice = WarningNotice.objects.get()
     assert notice.outcome == Outcome.COMPLIED and notice.case == case
@@ -128,8 +136,10 @@ def test_full_targeted_case_through_the_new_pages(
     page.goto(f"{base}{reverse('support:capacity_year', args=[2025])}")
     assert_accessible(page)
     page.get_by_role("link", name="cpp").click()
+    page.wait_for_load_state()
     page.get_by_label("Day budget for school visits").fill("6")
     page.get_by_role("button", name="Save day budget").click()
+    page.wait_for_load_state()
     assert page.get_by_text("Over-allocated by 2.0 days (8.0 of 6.0).").is_visible()
     assert_accessible(page)
 
@@ -137,20 +147,24 @@ def test_full_targeted_case_through_the_new_pages(
     page.goto(f"{base}{reverse('interventions:templates')}")
     assert_accessible(page)
     page.get_by_role("link", name="Congratulations letter").click()
+    page.wait_for_load_state()
     page.get_by_label("Subject").fill("Congratulations to {{ school_name }}")
     page.get_by_role("button", name="Preview").click()
+    page.wait_for_load_state()
     assert page.get_by_text("Congratulations to Argyle Primary School").is_visible()
     assert_accessible(page)
 
     # Back on track, then exit agreed by the chair.
     page.goto(f"{base}{reverse('support:case', args=[case.pk])}")
     page.get_by_role("link", name="Agree exit and re-categorisation").click()
+    page.wait_for_load_state()
     page.get_by_label("Date agreed").fill("2026-07-17")
     for who in ("The headteacher", "The chair of governors", "The CPP"):
         page.get_by_label(who).check()
     page.get_by_label("Focused").check()
     page.get_by_label("Planned reduction of support").fill("Half-termly visits in the autumn, then termly")
     page.get_by_role("button", name="Agree exit").click()
+    page.wait_for_load_state()
     assert page.get_by_text("Exit agreed and the school re-categorised.").is_visible()
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED and case.recategorised_to == "focused"
