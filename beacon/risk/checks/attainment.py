@@ -14,7 +14,8 @@ import polars as pl
 from beacon.risk.checks.base import (
     COMPARATOR_AREAS,
     COMPARATOR_LABELS,
-    _dumps,
+    Details,
+    _detail_frame,
     _evidence_rows,
     _formatter,
     _high_good,
@@ -180,7 +181,7 @@ def _with_similar(fr: Frames, s: pl.DataFrame, p: dict[str, Any], measure: str) 
 
 def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
     years, need, min_cohort = int(p.get("years", 3)), int(p.get("min_years_below", 2)), p.get("min_cohort", 0)
-    parts: list[pl.DataFrame] = []
+    parts: list[Details] = []
     for spec in p["measures"]:
         m = spec["measure"]
         s = series(fr, m, spec.get("cohort", "")).filter(
@@ -295,10 +296,6 @@ def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) 
                     detail["progress_published"] = r["progress_ok"]
                     detail["similar_schools"] = r["similar"]
                     detail["similar_schools_n"] = r["similar_n"]
-                rows.append((r["school_id"], o, _dumps(detail)))
-            parts.append(
-                pl.DataFrame(
-                    rows, schema={"school_id": pl.Int64, "outcome": pl.Utf8, "detail": pl.Utf8}, orient="row"
-                )
-            )
+                rows.append((r["school_id"], o, detail))
+            parts.append(_detail_frame(rows))
     return _evidence_rows(fr, combine(parts, schools), "No published results for this measure.")

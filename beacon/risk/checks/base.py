@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -28,6 +29,7 @@ COMPARATOR_LABELS = {"national": "England", "london": "London", "la": "the LA"}
 # Outcome precedence when a criterion has several measures: any 'met' wins, then a judged 'not_met'.
 PRECEDENCE = {Outcome.MET: 3, Outcome.NOT_MET: 2, Outcome.LOW_CONFIDENCE: 1, Outcome.NO_EVIDENCE: 0}
 RESULT_SCHEMA = {"school_id": pl.Int64, "outcome": pl.Utf8, "evidence": pl.Utf8}
+DETAIL_SCHEMA = {"school_id": pl.Int64, "outcome": pl.Utf8, "detail": pl.Int64}
 
 
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
@@ -99,15 +101,44 @@ def area_series(fr: Frames, measure: str, area_code: int) -> pl.DataFrame:
     ).select("year", pl.col("value").alias("bench"))
 
 
-def combine(parts: list[pl.DataFrame], schools: pl.DataFrame) -> pl.DataFrame:
-    """One row per school in scope: the strongest outcome over the parts, with all their evidence."""
-    if not parts:
-        parts = [pl.DataFrame(schema={"school_id": pl.Int64, "outcome": pl.Utf8, "detail": pl.Utf8})]
-    allp = pl.concat([p.select("school_id", "outcome", "detail") for p in parts])
+@dataclass
+class Details:
+    """A check's evidence items: `frame` holds (school_id, outcome, detail), `detail` indexing `items`.
+
+    The items stay Python dicts from the check that made them to the one JSON text of each result: the
+    national pass makes ~270,000 of them, and writing each as JSON and reading it back cost a second."""
+
+    frame: pl.DataFrame
+    items: list[dict[str, Any]]
+
+
+def _detail_frame(rows: list[tuple[int, str, dict[str, Any]]]) -> Details:
+    return Details(
+        pl.DataFrame(
+            {
+                "school_id": [r[0] for r in rows],
+                "outcome": [r[1] for r in rows],
+                "detail": range(len(rows)),
+            },
+            schema=DETAIL_SCHEMA,
+        ),
+        [r[2] for r in rows],
+    )
+
+
+def combine(parts: list[Details], schools: pl.DataFrame) -> Details:
+    """One row per school in scope: the strongest outcome over the parts, with all their evidence (the
+    frame's `details` lists indexes into the items of every part)."""
+    frames: list[pl.DataFrame] = []
+    items: list[dict[str, Any]] = []
+    for part in parts:
+        frames.append(part.frame.with_columns(pl.col("detail") + len(items)))
+        items.extend(part.items)
+    allp = pl.concat(frames) if frames else pl.DataFrame(schema=DETAIL_SCHEMA)
     allp = allp.with_columns(
         pl.col("outcome").replace_strict(PRECEDENCE, return_dtype=pl.Int64).alias("rank")
     )
-    return (
+    combined = (
         schools.select("school_id")
         .join(allp, on="school_id", how="left")
         .group_by("school_id", maintain_order=True)
@@ -117,6 +148,7 @@ def combine(parts: list[pl.DataFrame], schools: pl.DataFrame) -> pl.DataFrame:
             pl.col("outcome").drop_nulls().alias("outcomes"),
         )
     )
+    return Details(combined, items)
 
 
 def _newest_year(item: dict[str, Any]) -> int | None:
@@ -162,8 +194,9 @@ def join_explanations(texts: Iterable[str]) -> str:
     return " ".join([b for b in body if b] + notes)
 
 
-def _evidence_rows(fr: Frames, combined: pl.DataFrame, none_text: str) -> pl.DataFrame:
-    """Turn combined details (JSON strings) into the result frame with an explanation sentence.
+def _evidence_rows(fr: Frames, combined: Details, none_text: str) -> pl.DataFrame:
+    """Turn combined details into the result frame: each school's evidence as JSON text, with an
+    explanation sentence.
 
     Each item keeps its own outcome. An item whose newest value is older than `fr.stale_before` is
     'stale evidence' (never met); the criterion's outcome is the strongest over its items. A met item
@@ -172,8 +205,9 @@ def _evidence_rows(fr: Frames, combined: pl.DataFrame, none_text: str) -> pl.Dat
     stale_before = fr.stale_before
     met, stale, no_evidence = Outcome.MET.value, Outcome.STALE.value, Outcome.NO_EVIDENCE.value
     out: list[tuple[int, str, str]] = []
-    for school_id, _rank, details, outcomes in tuple_rows(combined):
-        parsed = [_loads(d) for d in details]
+    items = combined.items
+    for school_id, _rank, details, outcomes in tuple_rows(combined.frame):
+        parsed = [items[i] for i in details]
         ranks = []
         for d, o in zip(parsed, outcomes, strict=False):
             newest = _newest_year(d)
@@ -214,13 +248,6 @@ def _windowed(s: pl.DataFrame, years: int) -> pl.DataFrame:
         .drop("_i")
         .sort("school_id", "year")
     )
-
-
-DETAIL_SCHEMA = {"school_id": pl.Int64, "outcome": pl.Utf8, "detail": pl.Utf8}
-
-
-def _detail_frame(rows: list[tuple[int, str, dict[str, Any]]]) -> pl.DataFrame:
-    return pl.DataFrame([(s, o, _dumps(d)) for s, o, d in rows], schema=DETAIL_SCHEMA, orient="row")
 
 
 # `Frames` is named as a string: it lives in beacon.risk.services, which imports the checks.
