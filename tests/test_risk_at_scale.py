@@ -4,6 +4,7 @@ refresh of proposals with the register's stored figures, the paginated register 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -509,3 +510,74 @@ def test_evidence_is_plain_text_and_the_pass_reads_results_from_the_index(evalua
             )
             plan = " ".join(str(row[-1]) for row in cur.fetchall())
             assert "COVERING INDEX risk_result_term_book_cover" in plan, plan
+
+
+def test_results_keep_only_the_unique_key_and_the_covering_index(evaluated: Any) -> None:
+    """A national pass writes 270,000 results through every index of their table: beside the primary key it
+    has only the unique key and the covering index, and a criterion or rulebook with results still cannot
+    be deleted (PROTECT needs no index of its own)."""
+    from django.db import connection
+    from django.db.models import ProtectedError
+
+    from beacon.risk.models import CriterionResult
+
+    table = CriterionResult._meta.db_table
+    with connection.cursor() as cur:
+        constraints = connection.introspection.get_constraints(cur, table)
+    indexed = sorted(
+        tuple(c["columns"])
+        for c in constraints.values()
+        if (c["index"] or c["unique"]) and not c["primary_key"] and c["columns"]
+    )
+    assert indexed == [
+        ("school_id", "term_id", "criterion_id", "rulebook_id"),
+        ("term_id", "rulebook_id", "school_id", "criterion_id", "outcome", "fingerprint"),
+    ]
+    result = CriterionResult.objects.filter(term=evaluated).select_related("criterion", "rulebook").first()
+    assert result is not None
+    for protected in (result.criterion, result.rulebook):
+        with pytest.raises(ProtectedError):
+            protected.delete()
+    assert CriterionResult.objects.filter(pk=result.pk).exists()
+
+
+def test_the_write_refuses_a_result_for_a_school_or_criterion_that_does_not_exist(evaluated: Any) -> None:
+    """The results' references are checked by the write, once per table (PostgreSQL has no constraint on them
+    any more): a result for a school or a criterion that does not exist is refused with an IntegrityError
+    naming it, and nothing of that write is kept, not even the valid row beside it."""
+    from django.db import IntegrityError, connection
+    from django.utils import timezone
+
+    from beacon.risk.models import Criterion, CriterionResult
+    from beacon.risk.services import active_rulebook
+    from beacon.risk.store import write_results
+    from beacon.schools.models import School
+
+    term = evaluated
+    book = active_rulebook()
+    stored = CriterionResult.objects.filter(term=term, rulebook=book).order_by("pk").first()
+    assert stored is not None
+    before = _stored(term)
+    no_school = (School.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    no_criterion = (Criterion.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    valid = (stored.school_id, stored.criterion_id, "met", '{"explanation": "changed"}')
+    for bad, what in (
+        ((no_school, stored.criterion_id, "met", "{}"), f"1 school id(s) that do not exist: {no_school}"),
+        (
+            (stored.school_id, no_criterion, "met", "{}"),
+            f"1 criterion id(s) that do not exist: {no_criterion}",
+        ),
+    ):
+        with pytest.raises(IntegrityError, match=re.escape(what)):
+            write_results(term.pk, book.pk, [valid, bad], now=timezone.now())
+        assert _stored(term) == before
+    with pytest.raises(IntegrityError, match="term id"):
+        write_results(term.pk + 1000, book.pk, [valid], now=timezone.now())
+    # PostgreSQL: no foreign key constraint on the results (a trigger per row); SQLite keeps its own.
+    with connection.cursor() as cur:
+        constraints = connection.introspection.get_constraints(cur, CriterionResult._meta.db_table)
+    references = sorted(c["columns"][0] for c in constraints.values() if c["foreign_key"])
+    if connection.vendor == "postgresql":
+        assert references == []
+    else:
+        assert references == ["criterion_id", "rulebook_id", "school_id", "term_id"]

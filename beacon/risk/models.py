@@ -258,14 +258,30 @@ class JSONTextField(models.JSONField):
 
 
 class CriterionResult(models.Model):
-    # No index of their own: the unique constraint (school first) and the (term, rulebook, school) index
-    # serve both; two fewer indexes to maintain as a national pass inserts 270,000 rows (decision 0027).
+    # No foreign key has an index of its own: the unique constraint (school first) and the (term, rulebook,
+    # school, criterion...) index serve every query, which all name the term. A criterion's or rulebook's own
+    # index would serve only the check before one is deleted (PROTECT), a rare step that may scan; four
+    # fewer indexes to maintain as a national pass inserts 270,000 rows (decision 0027).
+    # Nor a database constraint: PostgreSQL checks a foreign key by a trigger per row, four per result, which
+    # was half of the pass's write. `risk.store.write_results`, which writes every result, checks each
+    # reference once per write instead, and deletions go through Django (CASCADE and PROTECT are Django's
+    # own). SQLite keeps the references its table was created with and checks them cheaply (decision 0027).
     school = models.ForeignKey(
-        "schools.School", on_delete=models.CASCADE, related_name="risk_results", db_index=False
+        "schools.School",
+        on_delete=models.CASCADE,
+        related_name="risk_results",
+        db_index=False,
+        db_constraint=False,
     )
-    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="results", db_index=False)
-    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="results")
-    rulebook = models.ForeignKey(Rulebook, on_delete=models.PROTECT, related_name="results")
+    term = models.ForeignKey(
+        Term, on_delete=models.CASCADE, related_name="results", db_index=False, db_constraint=False
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="results", db_index=False, db_constraint=False
+    )
+    rulebook = models.ForeignKey(
+        Rulebook, on_delete=models.PROTECT, related_name="results", db_index=False, db_constraint=False
+    )
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     evidence = JSONTextField(default=dict)
     fingerprint = models.CharField(

@@ -2,8 +2,10 @@
 
 Each result carries a fingerprint of its outcome and evidence (the JSON text the rules produced). A new
 evaluation reads back only (id, school, criterion, fingerprint) for the term and rulebook, then in one
-transaction deletes the rows whose result changed and inserts the changed and new ones: PostgreSQL's COPY, SQLite's executemany. An unchanged result keeps its row (id, evaluation
-time); re-evaluating unchanged data writes nothing.
+transaction deletes the rows whose result changed and inserts the changed and new ones: PostgreSQL's COPY,
+SQLite's executemany. An unchanged result keeps its row (id, evaluation time); re-evaluating unchanged data
+writes nothing. The references of the rows written (school, term, criterion, rulebook) are checked once per
+write, set-based (`check_references`), not by a database trigger per row.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Model
 
-from beacon.risk.models import CriterionResult
+from beacon.risk.models import Criterion, CriterionResult, Rulebook, Term
+from beacon.schools.models import School
 
 COLUMNS = ("school_id", "term_id", "criterion_id", "rulebook_id", "outcome", "evidence", "fingerprint")
 
@@ -46,6 +50,29 @@ class WriteCounts:
 def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def check_references(term_id: int, rulebook_id: int, school_ids: set[int], criterion_ids: set[int]) -> None:
+    """Raise IntegrityError unless the term, the rulebook and every school and criterion exist: one query per
+    referenced table, where PostgreSQL's foreign keys fired a trigger per row (decision 0027, addendum of 2
+    December 2026). Schools are never deleted (a school that closes stays, with its history), and deleting
+    a term, criterion or rulebook goes through Django, which removes or protects their results first."""
+    wanted: tuple[tuple[type[Model], str, set[int]], ...] = (
+        (Term, "term", {term_id}),
+        (Rulebook, "rulebook", {rulebook_id}),
+        (School, "school", school_ids),
+        (Criterion, "criterion", criterion_ids),
+    )
+    for model, what, ids in wanted:
+        found: set[int] = set()
+        for chunk in _chunks(sorted(ids)):
+            found.update(model._default_manager.filter(pk__in=chunk).values_list("pk", flat=True))
+        missing = sorted(ids - found)
+        if missing:
+            raise IntegrityError(
+                f"Risk results refer to {len(missing)} {what} id(s) that do not exist: "
+                f"{', '.join(map(str, missing[:5]))}{'...' if len(missing) > 5 else ''}"
+            )
 
 
 def write_results(
@@ -97,6 +124,8 @@ def write_results(
             if (school_id, criterion_id) not in keep
         ]
         counts.inserted = len(out) - counts.replaced
+        if out:
+            check_references(term_id, rulebook_id, {r[0] for r in out}, {r[2] for r in out})
         cols = ", ".join(qn(c) for c in (*COLUMNS, "evaluated_at"))
         if conn.vendor == "postgresql":
             stamp = now.isoformat()

@@ -154,10 +154,13 @@ def combine(parts: list[Details], schools: pl.DataFrame) -> Details:
 def _newest_year(item: dict[str, Any]) -> int | None:
     """The newest academic year with a value in an evidence item (None: the item has no yearly data)."""
     years, values = item.get("years"), item.get("values")
-    if not isinstance(years, list) or not isinstance(values, list) or not years:
+    if not isinstance(years, list) or not isinstance(values, list):
         return None
-    held = [y for y, v in zip(years, values, strict=False) if v is not None and isinstance(y, int)]
-    return max(held) if held else None
+    newest = None  # one pass, no list: the national pass asks this of ~260,000 items
+    for y, v in zip(years, values, strict=False):
+        if v is not None and isinstance(y, int) and (newest is None or y > newest):
+            newest = y
+    return newest
 
 
 def _data_items(item: dict[str, Any]) -> list[str]:
@@ -182,6 +185,8 @@ def join_explanations(texts: Iterable[str]) -> str:
     """The items' explanations as one text; the note several items share (no progress score published for a
     year and too few similar-intake schools to compare with) is said once, at the end, not after every item."""
     texts = list(texts)
+    if len(texts) == 1 and _SHARED_NOTE_END not in texts[0]:  # most results: one item, no note
+        return texts[0].strip()
     if not any(_SHARED_NOTE_END in text for text in texts):  # no note to move: the texts, stripped
         return " ".join(b for b in (text.strip() for text in texts) if b)
     body: list[str] = []
