@@ -3,6 +3,7 @@ readers), and frames turned back into row tuples (the pass's results, the import
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,12 +30,50 @@ def fetch_rows(qs: Any) -> list[tuple[Any, ...]]:
         return list(cur.fetchall())
 
 
+def _copyable(dtype: Any) -> bool:
+    """A column polars reads back exactly from PostgreSQL's CSV text: a number or text (no dates, times or
+    booleans, whose text forms differ)."""
+    return dtype == pl.Utf8 or dtype.is_integer() or dtype.is_float()
+
+
+def _copy_frame(qs: Any, schema: dict[str, Any]) -> pl.DataFrame | None:
+    """PostgreSQL: the query's rows as CSV (`COPY (query) TO STDOUT`, in the same connection and transaction)
+    parsed by polars, with no Python object per value: the national pass reads 1.6 million school measures.
+    CSV keeps NULL (an unquoted empty field) apart from an empty text (quoted), and PostgreSQL writes a
+    float in its shortest exact form (NaN and infinities included), so the frame equals the rows'. None if
+    polars cannot parse a value as its column's type (a schema that does not fit the query): the caller
+    reads the rows instead, as before."""
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:
+        return pl.DataFrame(schema=schema)
+    buffer = io.BytesIO()
+    with (
+        connections[qs.db].cursor() as cur,
+        cur.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy,
+    ):
+        for block in copy:
+            buffer.write(block)
+    if buffer.tell() == 0:
+        return pl.DataFrame(schema=schema)
+    try:
+        return pl.read_csv(buffer.getvalue(), has_header=False, schema=schema)
+    except pl.exceptions.ComputeError:
+        return None
+
+
 def query_frame(qs: Any, schema: dict[str, Any]) -> pl.DataFrame:
-    """A `values_list` queryset as a polars frame of the given schema (rows from `fetch_rows`).
+    """A `values_list` queryset as a polars frame of the given schema (rows from `fetch_rows`; on PostgreSQL,
+    a frame of numbers and text is read as CSV, `_copy_frame`).
     Django's SQLite connection already turns dates, datetimes and booleans into Python values; its
     datetimes are naive (UTC), so a timezone-aware column is read naive and then marked UTC."""
+    vendor = connections[qs.db].vendor
+    if vendor == "postgresql" and all(_copyable(t) for t in schema.values()):
+        frame = _copy_frame(qs, schema)
+        if frame is not None:
+            return frame
     rows = fetch_rows(qs)
-    if connections[qs.db].vendor != "sqlite":
+    if vendor != "sqlite":
         return pl.DataFrame(rows, schema=schema, orient="row")
     aware = [k for k, v in schema.items() if isinstance(v, pl.Datetime) and v.time_zone]
     raw = {k: pl.Datetime(v.time_unit) if k in aware else v for k, v in schema.items()}
