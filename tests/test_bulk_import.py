@@ -163,25 +163,45 @@ def test_upsert_rows_last_row_of_a_repeated_key_wins_and_values_round_trip(camde
 
 @pytest.mark.django_db(transaction=True)
 def test_upsert_rows_keeps_foreign_keys_enforced(camden_register: None) -> None:
-    """The staged write still goes through the table's foreign keys: a value for a school the register does
-    not hold fails the transaction at commit on both databases, and nothing of it is left."""
-    from django.db import IntegrityError, transaction
+    """Every reference of the staged rows is checked (by the write, once per reference, since PostgreSQL's
+    per-row foreign key triggers on the measures are gone): a value for a school the register does not hold,
+    or for a measure the catalogue does not hold, fails the transaction on both databases with the ids named,
+    and nothing of it is left."""
+    from django.db import IntegrityError, connection, transaction
 
     from beacon.indicators.catalogue import ensure_measures
+    from beacon.indicators.models import AreaMeasure
 
     measure = ensure_measures()["ks2_rwm_expected"]
     school = School.objects.order_by("urn").values_list("pk", flat=True)[0]
     missing = School.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
-    rows = [(school, measure, 2021, 50.0, "ok"), (missing, measure, 2021, 60.0, "ok")]
-    with pytest.raises(IntegrityError), transaction.atomic():
-        upsert_rows(
-            SchoolMeasure,
-            ["school", "measure", "year", "value", "status"],
-            rows,
-            unique_fields=["school", "measure", "year"],
-            update_fields=["value", "status"],
-        )
-    assert not SchoolMeasure.objects.filter(year=2021).exists()
+    no_measure = measure + 100000
+    for bad, message in (
+        (
+            (missing, measure, 2021, 60.0, "ok"),
+            f"school_id refers to schools_school rows that do not exist: {missing}",
+        ),
+        (
+            (school, no_measure, 2021, 60.0, "ok"),
+            f"measure_id refers to indicators_measure rows that do not exist: {no_measure}",
+        ),
+    ):
+        rows = [(school, measure, 2021, 50.0, "ok"), bad]
+        with pytest.raises(IntegrityError, match=message), transaction.atomic():
+            upsert_rows(
+                SchoolMeasure,
+                ["school", "measure", "year", "value", "status"],
+                rows,
+                unique_fields=["school", "measure", "year"],
+                update_fields=["value", "status"],
+            )
+        assert not SchoolMeasure.objects.filter(year=2021).exists()
+    # The check is the write's on PostgreSQL (no constraint left); SQLite keeps its own as well.
+    for model in (SchoolMeasure, AreaMeasure):
+        with connection.cursor() as cur:
+            constraints = connection.introspection.get_constraints(cur, model._meta.db_table)
+        references = [c["columns"][0] for c in constraints.values() if c["foreign_key"]]
+        assert len(references) == (0 if connection.vendor == "postgresql" else 3), references
 
 
 @pytest.mark.django_db

@@ -38,12 +38,19 @@ class Measure(models.Model):
 
 class SchoolMeasure(models.Model):
     # Indexed by the unique key (school first) and the (measure, year) index: no single-column indexes to
-    # keep up to date on 1.5 million rows (decision 0026, second amendment).
+    # keep up to date on 1.5 million rows (decision 0026, second amendment). No foreign key constraints in
+    # the database: PostgreSQL checks each by a trigger per row (three per value, 30 of a national import's
+    # 98 s); the imports' `upsert_rows` checks every reference once per write instead, and deletions go
+    # through Django (decision 0026, fourth amendment). SQLite keeps the references its table was created with.
     school = models.ForeignKey(
-        "schools.School", on_delete=models.CASCADE, related_name="measures", db_index=False
+        "schools.School",
+        on_delete=models.CASCADE,
+        related_name="measures",
+        db_index=False,
+        db_constraint=False,
     )
     measure = models.ForeignKey(
-        Measure, on_delete=models.PROTECT, related_name="school_values", db_index=False
+        Measure, on_delete=models.PROTECT, related_name="school_values", db_index=False, db_constraint=False
     )
     year = models.PositiveSmallIntegerField(
         help_text="Academic year by its starting calendar year (2018 = 2018/19)"
@@ -51,7 +58,7 @@ class SchoolMeasure(models.Model):
     value = models.FloatField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=ValueStatus.choices, default=ValueStatus.OK)
     source_run = models.ForeignKey(
-        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+"
+        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
 
     class Meta:
@@ -90,9 +97,14 @@ class Area(models.Model):
 
 
 class AreaMeasure(models.Model):
-    # Indexed by the unique key (area first) and the (measure, year) index (decision 0026).
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="values", db_index=False)
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="area_values", db_index=False)
+    # Indexed by the unique key (area first) and the (measure, year) index (decision 0026); references checked
+    # by `upsert_rows`, not by a database trigger per row, as SchoolMeasure's.
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, related_name="values", db_index=False, db_constraint=False
+    )
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="area_values", db_index=False, db_constraint=False
+    )
     year = models.PositiveSmallIntegerField()
     period_label = models.CharField(
         max_length=32, blank=True, help_text="The source's own label, e.g. '2024 (Rev)'"
@@ -100,7 +112,7 @@ class AreaMeasure(models.Model):
     value = models.FloatField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=ValueStatus.choices, default=ValueStatus.OK)
     source_run = models.ForeignKey(
-        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+"
+        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
 
     class Meta:
