@@ -12,6 +12,7 @@ result carries values, benchmarks, years, cohort and a plain-English sentence.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import time
 from collections.abc import Iterable
@@ -88,11 +89,6 @@ class Frames:
 
 # ------------------------------------------------------------------------------------------------
 # Loading
-
-
-def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def load_frames(
@@ -193,7 +189,7 @@ def load_frames(
         parts = [related({"school_id__in": qs.values("id")})]
     else:  # a list of ids: in chunks (SQLite limits the number of query parameters)
         ids = schools["school_id"].to_list()
-        parts = [related({"school_id__in": chunk}) for chunk in _chunks(ids)] or [
+        parts = [related({"school_id__in": chunk}) for chunk in itertools.batched(ids, 5000)] or [
             related({"school_id__in": []})
         ]
     insp, grades, heads = (pl.concat([p[i] for p in parts]) for i in range(3))

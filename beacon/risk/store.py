@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Model
@@ -47,11 +47,6 @@ class WriteCounts:
     unchanged: int = 0
 
 
-def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def check_references(term_id: int, rulebook_id: int, school_ids: set[int], criterion_ids: set[int]) -> None:
     """Raise IntegrityError unless the term, the rulebook and every school and criterion exist: one query per
     referenced table, where PostgreSQL's foreign keys fired a trigger per row (decision 0027, addendum of 2
@@ -65,7 +60,7 @@ def check_references(term_id: int, rulebook_id: int, school_ids: set[int], crite
     )
     for model, what, ids in wanted:
         found: set[int] = set()
-        for chunk in _chunks(sorted(ids)):
+        for chunk in itertools.batched(sorted(ids), 900):
             found.update(model._default_manager.filter(pk__in=chunk).values_list("pk", flat=True))
         missing = sorted(ids - found)
         if missing:
@@ -113,10 +108,10 @@ def write_results(
             else:
                 doomed.append(pk)
                 counts.replaced += 1
-        for chunk in _chunks(doomed):
+        for pks in itertools.batched(doomed, 900):
             cur.execute(
-                f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
-                list(chunk),
+                f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(pks))})",  # noqa: S608
+                list(pks),
             )
         out = [
             (school_id, term_id, criterion_id, rulebook_id, o, ev, fp, now_db)
@@ -132,7 +127,7 @@ def write_results(
             with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 # COPY's text format built in blocks of rows (psycopg's write_row per row took seconds for
                 # 270,000 rows of evidence): tab-separated, one row a line, the text columns escaped.
-                for chunk in _chunks(out, 10000):
+                for chunk in itertools.batched(out, 10000):
                     copy.write(
                         "".join(
                             f"{s}\t{t}\t{c}\t{b}\t{_copy_text(o)}\t{_copy_text(ev)}\t{fp}\t{stamp}\n"
@@ -142,8 +137,8 @@ def write_results(
         else:
             sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * (len(COLUMNS) + 1))})"  # noqa: S608
             # A bigger page cache for this connection (128 MiB, as imports.framework.upsert_rows): the
-            # table's six indexes stay in memory while 270,000 rows go in.
+            # table's indexes stay in memory while 270,000 rows go in.
             cur.execute("PRAGMA cache_size = -131072")
-            for chunk in _chunks(out, 5000):
+            for chunk in itertools.batched(out, 5000):
                 cur.executemany(sql, list(chunk))
     return counts
