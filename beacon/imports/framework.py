@@ -24,6 +24,7 @@ from django.db import IntegrityError, connections, models, router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from beacon.core.bulk import ROWS_PER_STATEMENT, insert_rows
 from beacon.core.frames import fetch_rows
 from beacon.imports import parsing
 from beacon.imports.models import ImportRun, RunStatus
@@ -603,8 +604,8 @@ def upsert_rows(
     """Write rows by natural key: insert new ones, update changed ones (decision 0026).
 
     PostgreSQL: COPY (psycopg) into a temporary staging table, then one INSERT ... SELECT ... ON CONFLICT
-    DO UPDATE (the last row wins when a key repeats, as it would row by row). SQLite: executemany into a
-    temporary staging table, then the same single upsert statement. Either way it runs inside the caller's
+    DO UPDATE (the last row wins when a key repeats, as it would row by row). SQLite: multi-row INSERTs into
+    a temporary staging table, then the same single upsert statement. Either way it runs inside the caller's
     transaction, so a failure later in the load leaves nothing written. `columns`, `unique_fields` and
     `update_fields` are field names (ForeignKeys by their name, e.g. "school"); values must already be
     database-ready (ints, floats, str, bool, date). Returns (inserted, updated): "inserted" as the database
@@ -685,34 +686,26 @@ def _staged_upsert_sqlite(
     total: int | None,
     refs: Sequence[tuple[str, str, str]] = (),
 ) -> int:
-    """SQLite: executemany plain INSERTs into a temporary staging table (no keys, no indexes), then one
-    INSERT ... SELECT ... ON CONFLICT into the target, in the staging table's order (the last row wins when
-    a key repeats, as row by row). One upsert statement instead of one per row: with foreign keys enforced,
+    """SQLite: multi-row INSERTs (`core.bulk.insert_rows`, a thousand rows a statement) into a temporary
+    staging table (no keys, no indexes), then one INSERT ... SELECT ... ON CONFLICT into the target, in the
+    staging table's order (the last row wins when a key repeats, as row by row). One upsert statement instead of one per row: with foreign keys enforced,
     each upsert statement costs SQLite a statement journal, about three quarters of the write (decision
     0026, second amendment). Foreign keys stay enforced."""
     qn = conn.ops.quote_name
     staging = qn(_STAGING)
     names = ", ".join(qn(c) for c in cols)
-    insert = f"INSERT INTO {staging} ({names}) VALUES ({', '.join(['%s'] * len(cols))})"  # noqa: S608
-    done = 0
     with conn.cursor() as cur:
         # A bigger page cache for this connection (128 MiB) keeps the indexes of a million-row table in
         # memory while the rows go in.
         cur.execute("PRAGMA cache_size = -131072")
         cur.execute(f"DROP TABLE IF EXISTS temp.{staging}")
         cur.execute(f"CREATE TEMPORARY TABLE {staging} AS SELECT {names} FROM {qn(table)} WHERE 0")  # noqa: S608
-        batch: list[Sequence[Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= batch_size:
-                cur.executemany(insert, batch)
-                done += len(batch)
-                batch = []
-                if ctx is not None:
-                    ctx.progress(done, total or done)
-        if batch:
-            cur.executemany(insert, batch)
-            done += len(batch)
+
+        def progress(done: int) -> None:
+            if ctx is not None and done % batch_size < ROWS_PER_STATEMENT:
+                ctx.progress(done, total or done)
+
+        done = insert_rows(cur, _STAGING, cols, rows, on_statement=progress)
         _check_staged_references(cur, qn, table, refs)
         # "WHERE true" keeps SQLite's parser from reading ON CONFLICT as a join constraint.
         select = f"SELECT {names} FROM {staging} WHERE true ORDER BY rowid"  # noqa: S608
@@ -901,7 +894,7 @@ def _add_keys(conn: Any, keys: Sequence[Any]) -> None:
         if conn.vendor == "postgresql":
             cur.execute(f"INSERT INTO {qn(_KEYS)} (k) SELECT unnest(%s::bigint[])", [list(keys)])
         else:
-            cur.executemany(f"INSERT INTO {qn(_KEYS)} (k) VALUES (%s)", [(k,) for k in keys])  # noqa: S608
+            insert_rows(cur, _KEYS, ["k"], [(k,) for k in keys])
 
 
 def snapshot_rows(

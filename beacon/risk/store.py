@@ -3,8 +3,8 @@
 Each result carries a fingerprint of its outcome and evidence (the JSON text the rules produced). A new
 evaluation reads back only (id, school, criterion, fingerprint) for the term and rulebook, then in one
 transaction deletes the rows whose result changed and inserts the changed and new ones: PostgreSQL's COPY,
-SQLite's executemany. An unchanged result keeps its row (id, evaluation time); re-evaluating unchanged data
-writes nothing. The references of the rows written (school, term, criterion, rulebook) are checked once per
+SQLite's multi-row INSERT (`core.bulk.insert_rows`). An unchanged result keeps its row (id, evaluation
+time); re-evaluating unchanged data writes nothing. The references of the rows written (school, term, criterion, rulebook) are checked once per
 write, set-based (`check_references`), not by a database trigger per row.
 """
 
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Model
 
+from beacon.core.bulk import insert_rows
 from beacon.risk.models import Criterion, CriterionResult, Rulebook, Term
 from beacon.schools.models import School
 
@@ -135,10 +136,8 @@ def write_results(
                         )
                     )
         else:
-            sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * (len(COLUMNS) + 1))})"  # noqa: S608
             # A bigger page cache for this connection (128 MiB, as imports.framework.upsert_rows): the
-            # table's indexes stay in memory while 270,000 rows go in.
+            # table's indexes stay in memory while 270,000 rows go in, a thousand rows a statement.
             cur.execute("PRAGMA cache_size = -131072")
-            for chunk in itertools.batched(out, 5000):
-                cur.executemany(sql, list(chunk))
+            insert_rows(cur, model._meta.db_table, (*COLUMNS, "evaluated_at"), out)
     return counts
