@@ -581,3 +581,101 @@ def test_the_write_refuses_a_result_for_a_school_or_criterion_that_does_not_exis
         assert references == []
     else:
         assert references == ["criterion_id", "rulebook_id", "school_id", "term_id"]
+
+
+def test_the_rules_stream_each_criterion_once_with_its_final_results(evaluated: Any) -> None:
+    """`stream_rules` (the pass writes each criterion while the next rules run) hands over every criterion
+    once, with the results `run_rules` returns for it, those `count_once` changes included."""
+    from polars.testing import assert_frame_equal
+
+    from beacon.risk.services import active_rulebook, load_frames, run_rules, stream_rules
+
+    term = evaluated
+    rules = list(active_rulebook().rules.select_related("criterion", "rulebook"))
+    fr = load_frames(data_year=term.data_year, cutoff=term.start_date)
+    expected = run_rules(fr, rules, term_year=term.academic_year)
+    streamed = list(stream_rules(fr, rules, term_year=term.academic_year))
+    assert [c for c, _f in streamed] != [] and len({c for c, _f in streamed}) == len(streamed)
+    assert {c for c, _f in streamed} == set(expected)
+    assert any(r.params.get("counted_under") for r in rules)  # the held-back path is exercised
+    for criterion_id, frame in streamed:
+        assert_frame_equal(frame, expected[criterion_id])
+
+
+@pytest.mark.parametrize("failing", ["rule", "write"])
+def test_a_failing_rule_or_write_keeps_nothing_and_stops_the_rules(
+    evaluated: Any, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """A rule that raises, or a write that fails part-way, fails the whole evaluation: what was already
+    written for earlier criteria is rolled back, and the rules' thread has ended when the error reaches the
+    caller."""
+    import threading
+
+    from beacon.risk import services
+    from beacon.risk.models import CriterionResult, Term
+    from beacon.risk.store import ResultWriter
+
+    term = Term.parse("spring-2026")
+    assert not CriterionResult.objects.filter(term=term).exists()
+    book = services.active_rulebook()
+    rules = [r for r in book.rules.select_related("criterion") if r.enabled and r.params.get("check")]
+    ran: list[str] = []
+    for name in {r.params["check"] for r in rules}:
+        real = services.CHECKS[name]
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            ran.append(_name)
+            if failing == "rule" and len(ran) == 3:
+                raise RuntimeError("rule failed")
+            return _real(*args, **kwargs)
+
+        monkeypatch.setitem(services.CHECKS, name, counted)
+    written: list[int] = []
+    real_add = ResultWriter.add
+
+    def add(self: ResultWriter, rows: Any) -> None:
+        real_add(self, rows)
+        written.append(1)
+        if failing == "write" and len(written) == 2:
+            raise RuntimeError("write failed")
+
+    monkeypatch.setattr(ResultWriter, "add", add)
+
+    with pytest.raises(RuntimeError, match=f"{failing} failed"):
+        services.evaluate(term, book)
+    assert written  # earlier criteria had been written in the transaction...
+    assert not CriterionResult.objects.filter(term=term).exists()  # ...and none is kept
+    assert not [t for t in threading.enumerate() if t.name == "risk-rules"]
+
+
+def test_closing_the_stream_stops_the_rules_after_the_current_one(
+    evaluated: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller gives up after the first criterion (its write failed): closing the stream tells the thread
+    to stop, waits for the rule it is running, and no further rule runs."""
+    import threading
+
+    from beacon.risk import services
+
+    term = evaluated
+    rules = list(services.active_rulebook().rules.select_related("criterion", "rulebook"))
+    cancelled = threading.Event()
+    ran: list[str] = []
+    for name in {r.params.get("check") for r in rules} - {None}:
+        real = services.CHECKS[name]
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            ran.append(_name)
+            if len(ran) == 2:  # the second rule is still running when the caller gives up
+                assert cancelled.wait(timeout=60)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setitem(services.CHECKS, name, counted)
+    fr = services.load_frames(data_year=term.data_year, cutoff=term.start_date)
+    stream = services.stream_rules(fr, rules, term_year=term.academic_year, cancelled=cancelled)
+    first = next(stream)
+    assert first[0] == rules[0].criterion_id
+    stream.close()
+    assert cancelled.is_set()
+    assert len(ran) == 2
+    assert not [t for t in threading.enumerate() if t.name == "risk-rules"]

@@ -11,11 +11,14 @@ result carries values, benchmarks, years, cohort and a plain-English sentence.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
+import queue
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +43,7 @@ from beacon.risk.models import (
     Rulebook,
     Term,
 )
-from beacon.risk.store import WriteCounts, write_results
+from beacon.risk.store import ResultWriter, WriteCounts
 from beacon.schools.models import School
 
 # School phase -> the criterion phases that apply to it.
@@ -80,7 +83,8 @@ class Frames:
     heads: pl.DataFrame  # school_id, history_date, head_name
     data_year: int
     cutoff: dt.date
-    peers: pl.DataFrame | None = None  # school_id, phase: every state-funded school held (similar schools)
+    # school_id, phase, la_code: every state-funded school held (similar schools, absence medians)
+    peers: pl.DataFrame | None = None
     # First academic year whose evidence is current (set per rule from the rulebook's stale_after_years).
     stale_before: int | None = None
     # Similar-intake medians by (measure, spec): several rules compare the same measure.
@@ -203,8 +207,8 @@ def load_frames(
         data_year=data_year,
         cutoff=cutoff,
         peers=query_frame(
-            School.objects.filter(is_state_funded=True).values_list("id", "phase"),
-            {"school_id": pl.Int64, "phase": pl.Utf8},
+            School.objects.filter(is_state_funded=True).values_list("id", "phase", "la_code"),
+            {"school_id": pl.Int64, "phase": pl.Utf8, "la_code": pl.Int64},
         ),
     )
 
@@ -239,13 +243,26 @@ def schools_in_scope(schools: pl.DataFrame, criterion: Criterion, params: dict[s
     return schools.filter(pl.col("phase").is_in(phases))
 
 
-def run_rules(fr: Frames, rules: list[Rule], *, term_year: int | None = None) -> dict[int, pl.DataFrame]:
+def run_rules(
+    fr: Frames,
+    rules: list[Rule],
+    *,
+    term_year: int | None = None,
+    emit: Callable[[int, pl.DataFrame], object] | None = None,
+    cancelled: threading.Event | None = None,
+) -> dict[int, pl.DataFrame]:
     """criterion id -> (school_id, outcome, evidence) for the schools the criterion applies to.
 
     `term_year`: the academic year of the term; evidence older than the rulebook's `stale_after_years`
-    before it is stale (None: no staleness, as for a backtest run against its own data year)."""
+    before it is stale (None: no staleness, as for a backtest run against its own data year).
+    `emit(criterion id, frame)` is called with each criterion's final results as soon as they are known: at
+    once for a criterion `count_once` never changes, after it for the others. `cancelled`: checked between
+    rules; once set, no more rules are run and nothing more is emitted (the caller has given up)."""
     out: dict[int, pl.DataFrame] = {}
+    held_back = {r.criterion_id for r in rules if r.params.get("counted_under")}
     for rule in rules:
+        if cancelled is not None and cancelled.is_set():
+            return out
         if not rule.enabled or rule.criterion.kind != CriterionKind.DATA:
             continue
         check = CHECKS[rule.params["check"]]
@@ -257,8 +274,58 @@ def run_rules(fr: Frames, rules: list[Rule], *, term_year: int | None = None) ->
             after = int(rule.params.get("stale_after_years", rule.rulebook.stale_after_years))
             fr.stale_before = term_year - after
         out[rule.criterion_id] = check(fr, rule.params, scope)
+        if emit is not None and rule.criterion_id not in held_back:
+            emit(rule.criterion_id, out[rule.criterion_id])
     fr.stale_before = None
-    return count_once(out, rules)
+    out = count_once(out, rules)
+    if emit is not None:
+        for criterion_id in held_back & out.keys():
+            emit(criterion_id, out[criterion_id])
+    return out
+
+
+_FINISHED = object()
+
+
+def stream_rules(
+    fr: Frames,
+    rules: list[Rule],
+    *,
+    term_year: int | None = None,
+    cancelled: threading.Event | None = None,
+) -> Generator[tuple[int, pl.DataFrame]]:
+    """(criterion id, final results) of `run_rules`, one criterion at a time, as a thread makes them: the
+    caller writes each while the next rules run (decision 0027, amendment of 3 December 2026).
+
+    The rules are polars and Python, the write mostly the database's own work, which runs with the
+    interpreter lock released (SQLite a thousand rows a statement, PostgreSQL in its server process). The
+    rules never touch the database (their frames are loaded first), so the caller's connection and
+    transaction stay the caller's. What the rules raise is raised here; if the caller stops early (its
+    write failed: close the iterator), the thread is told to stop after its current rule (`cancelled` is set)
+    and is waited for."""
+    handed: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    cancelled = cancelled or threading.Event()
+
+    def work() -> None:
+        try:
+            run_rules(
+                fr, rules, term_year=term_year, emit=lambda c, f: handed.put((c, f)), cancelled=cancelled
+            )
+        except BaseException as exc:  # handed over and raised in the caller's thread
+            handed.put(exc)
+        else:
+            handed.put(_FINISHED)
+
+    thread = threading.Thread(target=work, name="risk-rules", daemon=True)
+    thread.start()
+    try:
+        while (item := handed.get()) is not _FINISHED:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        cancelled.set()
+        thread.join()
 
 
 def count_once(results: dict[int, pl.DataFrame], rules: list[Rule]) -> dict[int, pl.DataFrame]:
@@ -358,35 +425,32 @@ def evaluate(
         state_funded_only=state_funded_only,
     )
     loaded = time.perf_counter()
-    results = run_rules(fr, rules, term_year=term.academic_year if data_year is None else None)
     summary = EvaluationSummary(term=str(term), rulebook=str(rulebook), schools=fr.schools.height)
-    now = timezone.now()
     codes = {r.criterion_id: r.criterion.code for r in rules}
-    parts = []
-    for criterion_id, frame in results.items():
-        counts = frame.group_by("outcome").len()
-        summary.by_criterion[codes[criterion_id]] = dict(counts.iter_rows())
-        parts.append(frame.with_columns(pl.lit(criterion_id, dtype=pl.Int64).alias("criterion_id")))
-    write_started = time.perf_counter()
-    if parts:
-        allres = pl.concat(parts)
-        summary.results = allres.height
-        summary.counts = dict(allres.group_by("outcome").len().iter_rows())
-        summary.written = write_results(
-            term.pk,
-            rulebook.pk,
-            # In the order of the keys (school, criterion): each index then takes the term's new rows in its
-            # own order, next to the school's other terms, not scattered over it once per criterion.
-            tuple_rows(
-                allres.select("school_id", "criterion_id", "outcome", "evidence").sort(
-                    "school_id", "criterion_id"
+    counts: dict[str, int] = {}
+    streamed = stream_rules(fr, rules, term_year=term.academic_year if data_year is None else None)
+    # Closed on the way out, also when a write fails: the rules' thread is then stopped and waited for before
+    # the transaction is rolled back.
+    with ResultWriter(term.pk, rulebook.pk, now=timezone.now()) as writer, contextlib.closing(streamed):
+        for criterion_id, frame in streamed:
+            by_outcome = dict(frame.group_by("outcome").len().iter_rows())
+            summary.by_criterion[codes[criterion_id]] = by_outcome
+            for outcome, n in by_outcome.items():
+                counts[outcome] = counts.get(outcome, 0) + n
+            summary.results += frame.height
+            # In school order: each index takes the criterion's rows in its own order.
+            writer.add(
+                tuple_rows(
+                    frame.sort("school_id").select(
+                        "school_id", pl.lit(criterion_id, dtype=pl.Int64), "outcome", "evidence"
+                    )
                 )
-            ),
-            now=now,
-        )
+            )
     done = time.perf_counter()
+    summary.counts = counts
+    summary.written = writer.counts if summary.results else None
     summary.load_seconds = loaded - started
-    summary.write_seconds = done - write_started
+    summary.write_seconds = writer.seconds
     summary.seconds = done - started
     return summary
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import TracebackType
 
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Model
@@ -71,6 +73,120 @@ def check_references(term_id: int, rulebook_id: int, school_ids: set[int], crite
             )
 
 
+class ResultWriter:
+    """One evaluation's results written as they come, a batch (one criterion's results) at a time, in one
+    transaction: the rules of the termly pass run in a thread while this writes what they have finished
+    (`risk.services.stream_rules`; decision 0027, amendment of 3 December 2026).
+
+    Entering opens the transaction and reads the stored fingerprints of the term and rulebook; `add` writes a
+    batch (a changed result replaces the stored one, a new one is added, an unchanged one is left as it is,
+    as are stored results this evaluation does not produce: other schools', or a rule not run); leaving
+    checks every reference written (`check_references`) and commits, or rolls everything back if the block
+    raised. A (school, criterion) is given once per writer (twice, the database's unique key refuses it)."""
+
+    def __init__(self, term_id: int, rulebook_id: int, *, now: dt.datetime) -> None:
+        self.term_id, self.rulebook_id, self.now = term_id, rulebook_id, now
+        self.counts = WriteCounts()
+        self.seconds = 0.0  # spent in this writer: reading the fingerprints, each batch, the commit
+        self._conn = connections[router.db_for_write(CriterionResult)]
+        self._atomic = transaction.atomic(using=self._conn.alias)
+        self._stored: dict[tuple[int, int], tuple[int, str]] = {}
+        self._schools: set[int] = set()
+        self._criteria: set[int] = set()
+
+    def __enter__(self) -> ResultWriter:
+        started = time.perf_counter()
+        self._atomic.__enter__()
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(
+                    f"SELECT id, school_id, criterion_id, fingerprint FROM {self._table} "  # noqa: S608
+                    "WHERE term_id = %s AND rulebook_id = %s",
+                    [self.term_id, self.rulebook_id],
+                )
+                self._stored = {(s, c): (pk, fp) for pk, s, c, fp in cur.fetchall()}
+                if self._conn.vendor == "sqlite":
+                    # A bigger page cache for this connection (128 MiB, as imports.framework.upsert_rows):
+                    # the table's indexes stay in memory while 270,000 rows go in.
+                    cur.execute("PRAGMA cache_size = -131072")
+        except BaseException as exc:
+            self._atomic.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self.seconds += time.perf_counter() - started
+        return self
+
+    @property
+    def _table(self) -> str:
+        return str(self._conn.ops.quote_name(CriterionResult._meta.db_table))
+
+    def add(self, rows: Iterable[tuple[int, int, str, str]]) -> None:
+        """Write (school_id, criterion_id, outcome, evidence JSON text) rows; a key repeated within `rows`:
+        the last one counts."""
+        started = time.perf_counter()
+        new: dict[tuple[int, int], tuple[str, str, str]] = {}
+        for school_id, criterion_id, outcome, evidence in rows:
+            new[(school_id, criterion_id)] = (outcome, evidence, fingerprint(outcome, evidence))
+        doomed: list[int] = []
+        out: list[tuple[int, int, int, int, str, str, str]] = []
+        stored = self._stored
+        t, b = self.term_id, self.rulebook_id
+        for key, (o, ev, fp) in new.items():
+            mine = stored.get(key)
+            if mine is not None:
+                if mine[1] == fp:
+                    self.counts.unchanged += 1
+                    continue
+                doomed.append(mine[0])
+                self.counts.replaced += 1
+            else:
+                self.counts.inserted += 1
+            out.append((key[0], t, key[1], b, o, ev, fp))
+        self._schools.update(r[0] for r in out)
+        self._criteria.update(r[2] for r in out)
+        table = self._table
+        with self._conn.cursor() as cur:
+            for pks in itertools.batched(doomed, 900):
+                cur.execute(
+                    f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(pks))})",  # noqa: S608
+                    list(pks),
+                )
+            if out and self._conn.vendor == "postgresql":
+                cols = ", ".join(self._conn.ops.quote_name(c) for c in (*COLUMNS, "evaluated_at"))
+                stamp = self.now.isoformat()
+                with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    # COPY's text format built in blocks of rows (psycopg's write_row per row took seconds
+                    # for 270,000 rows of evidence): tab-separated, one row a line, the text columns escaped.
+                    for chunk in itertools.batched(out, 10000):
+                        copy.write(
+                            "".join(
+                                f"{s}\t{t}\t{c}\t{b}\t{_copy_text(o)}\t{_copy_text(ev)}\t{fp}\t{stamp}\n"
+                                for s, t, c, b, o, ev, fp in chunk
+                            )
+                        )
+            elif out:
+                now_db = self._conn.ops.adapt_datetimefield_value(self.now)
+                insert_rows(
+                    cur,
+                    CriterionResult._meta.db_table,
+                    (*COLUMNS, "evaluated_at"),
+                    [(*row, now_db) for row in out],
+                )
+        self.seconds += time.perf_counter() - started
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            if exc is None and (self._schools or self._criteria):
+                check_references(self.term_id, self.rulebook_id, self._schools, self._criteria)
+        except BaseException as error:
+            self._atomic.__exit__(type(error), error, error.__traceback__)
+            raise
+        self._atomic.__exit__(exc_type, exc, tb)
+        self.seconds += time.perf_counter() - started
+
+
 def write_results(
     term_id: int,
     rulebook_id: int,
@@ -78,66 +194,9 @@ def write_results(
     *,
     now: dt.datetime,
 ) -> WriteCounts:
-    """Store (school_id, criterion_id, outcome, evidence JSON text) for the term and rulebook: a changed
-    result replaces the stored one, a new one is added, an unchanged one is left as it is (as are stored
-    results this evaluation does not produce: other schools', or a rule not run, as the upsert did)."""
-    model = CriterionResult
-    conn = connections[router.db_for_write(model)]
-    qn = conn.ops.quote_name
-    table = qn(model._meta.db_table)
-    now_db = conn.ops.adapt_datetimefield_value(now)
-    new: dict[tuple[int, int], tuple[str, str, str]] = {}
-    for school_id, criterion_id, outcome, evidence in rows:
-        new[(school_id, criterion_id)] = (outcome, evidence, fingerprint(outcome, evidence))
-    counts = WriteCounts()
-    with transaction.atomic(using=conn.alias), conn.cursor() as cur:
-        cur.execute(
-            f"SELECT id, school_id, criterion_id, fingerprint FROM {table} "  # noqa: S608 (quoted names)
-            "WHERE term_id = %s AND rulebook_id = %s",
-            [term_id, rulebook_id],
-        )
-        doomed: list[int] = []
-        keep: set[tuple[int, int]] = set()
-        for pk, school_id, criterion_id, fp in cur.fetchall():
-            key = (school_id, criterion_id)
-            mine = new.get(key)
-            if mine is None:
-                continue  # not produced by this evaluation (another school, a rule not run): left as it is
-            if mine[2] == fp:
-                keep.add(key)
-                counts.unchanged += 1
-            else:
-                doomed.append(pk)
-                counts.replaced += 1
-        for pks in itertools.batched(doomed, 900):
-            cur.execute(
-                f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(pks))})",  # noqa: S608
-                list(pks),
-            )
-        out = [
-            (school_id, term_id, criterion_id, rulebook_id, o, ev, fp, now_db)
-            for (school_id, criterion_id), (o, ev, fp) in new.items()
-            if (school_id, criterion_id) not in keep
-        ]
-        counts.inserted = len(out) - counts.replaced
-        if out:
-            check_references(term_id, rulebook_id, {r[0] for r in out}, {r[2] for r in out})
-        cols = ", ".join(qn(c) for c in (*COLUMNS, "evaluated_at"))
-        if conn.vendor == "postgresql":
-            stamp = now.isoformat()
-            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                # COPY's text format built in blocks of rows (psycopg's write_row per row took seconds for
-                # 270,000 rows of evidence): tab-separated, one row a line, the text columns escaped.
-                for chunk in itertools.batched(out, 10000):
-                    copy.write(
-                        "".join(
-                            f"{s}\t{t}\t{c}\t{b}\t{_copy_text(o)}\t{_copy_text(ev)}\t{fp}\t{stamp}\n"
-                            for s, t, c, b, o, ev, fp, _ in chunk
-                        )
-                    )
-        else:
-            # A bigger page cache for this connection (128 MiB, as imports.framework.upsert_rows): the
-            # table's indexes stay in memory while 270,000 rows go in, a thousand rows a statement.
-            cur.execute("PRAGMA cache_size = -131072")
-            insert_rows(cur, model._meta.db_table, (*COLUMNS, "evaluated_at"), out)
-    return counts
+    """Store (school_id, criterion_id, outcome, evidence JSON text) for the term and rulebook in one batch
+    (`ResultWriter`): a changed result replaces the stored one, a new one is added, an unchanged one is left
+    as it is, as are stored results this evaluation does not produce."""
+    with ResultWriter(term_id, rulebook_id, now=now) as writer:
+        writer.add(rows)
+    return writer.counts

@@ -22,7 +22,6 @@ from beacon.risk.checks.base import (
     series,
 )
 from beacon.risk.models import Outcome
-from beacon.schools.models import School
 
 if TYPE_CHECKING:
     from beacon.risk.services import Frames
@@ -37,20 +36,12 @@ def check_absence_high(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
     om, pm = float(p.get("overall_margin", 1.0)), float(p.get("persistent_margin", 5.0))
     min_las = int(p.get("min_las_for_national_median", 20))
     min_schools = int(p.get("min_schools_for_median", 5))
-    peers = fr.peers if fr.peers is not None else fr.schools.select("school_id", "phase")
+    peers = fr.peers if fr.peers is not None else fr.schools.select("school_id", "phase", "la_code")
     held = fr.school_measures.filter(pl.col("measure").is_in(["absence_overall", "absence_persistent"]))
     las_held = (
         held.select("school_id")
         .unique()
-        .join(
-            pl.DataFrame(
-                list(School.objects.filter(is_state_funded=True).values_list("id", "la_code")),
-                schema={"school_id": pl.Int64, "la_code": pl.Int64},
-                orient="row",
-            ),
-            on="school_id",
-            how="inner",
-        )["la_code"]
+        .join(peers.select("school_id", "la_code"), on="school_id", how="inner")["la_code"]
         .n_unique()
     )
     scope_word = (
