@@ -204,6 +204,45 @@ def test_upsert_rows_keeps_foreign_keys_enforced(camden_register: None) -> None:
         assert len(references) == (0 if connection.vendor == "postgresql" else 3), references
 
 
+@pytest.mark.django_db(transaction=True)
+def test_future_options_counts_and_inspection_grades_are_checked_by_the_write(camden_register: None) -> None:
+    """The roll, intake and year-group counts and the inspection grades have no foreign key constraint on
+    either database (PostgreSQL checked them by deferred triggers, up to a second at each file's commit): a
+    row for a school or an inspection that does not exist fails the write with the ids named, and nothing of
+    it is left."""
+    from django.db import IntegrityError, connection, transaction
+
+    from beacon.futureoptions.models import IntakeYear, RollRecord, YearGroupCount
+    from beacon.inspections.models import InspectionGrade
+
+    school = School.objects.order_by("urn").values_list("pk", flat=True)[0]
+    missing = School.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+    refused = f"school_id refers to schools_school rows that do not exist: {missing}"
+    with pytest.raises(IntegrityError, match=refused), transaction.atomic():
+        upsert_rows(
+            YearGroupCount,
+            ["school", "year", "group", "pupils"],
+            [(school, 2022, "R", 30), (missing, 2022, "R", 31)],
+            unique_fields=["school", "year", "group"],
+            update_fields=["pupils"],
+        )
+    assert not YearGroupCount.objects.exists()
+    refused = "inspection_id refers to inspections_inspection rows that do not exist: 987654321"
+    with pytest.raises(IntegrityError, match=refused), transaction.atomic():
+        upsert_rows(
+            InspectionGrade,
+            ["inspection", "area", "grade", "not_applicable"],
+            [(987654321, "quality_of_education", 2, False)],
+            unique_fields=["inspection", "area"],
+            update_fields=["grade", "not_applicable"],
+        )
+    assert not InspectionGrade.objects.filter(inspection_id=987654321).exists()
+    for model in (RollRecord, IntakeYear, YearGroupCount, InspectionGrade):
+        with connection.cursor() as cur:
+            constraints = connection.introspection.get_constraints(cur, model._meta.db_table)
+        assert not [c for c in constraints.values() if c["foreign_key"]], model.__name__
+
+
 @pytest.mark.django_db
 def test_imported_fact_tables_keep_no_index_another_index_already_covers() -> None:
     """Every index is updated by every import: on the bulk-imported fact tables no index may be a leading

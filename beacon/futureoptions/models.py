@@ -22,14 +22,18 @@ class RollRecord(models.Model):
     from `SchoolMeasure`; this table holds the years only other files give (GIAS extracts)."""
 
     school = models.ForeignKey(  # indexed by the unique key, school first (decision 0026)
-        "schools.School", on_delete=models.CASCADE, related_name="roll_records", db_index=False
+        "schools.School",
+        on_delete=models.CASCADE,
+        related_name="roll_records",
+        db_index=False,
+        db_constraint=False,
     )
     year = models.PositiveSmallIntegerField(help_text="Academic year by its starting year (2021 = 2021/22)")
     pupils = models.PositiveIntegerField(null=True, blank=True)
     capacity = models.PositiveIntegerField(null=True, blank=True)
     source = models.CharField(max_length=120)
     source_run = models.ForeignKey(
-        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+"
+        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
 
     class Meta:
@@ -44,7 +48,11 @@ class IntakeYear(models.Model):
     """Admissions for the school's entry year (Reception or Year 7) on national offer day."""
 
     school = models.ForeignKey(  # indexed by the unique key, school first (decision 0026)
-        "schools.School", on_delete=models.CASCADE, related_name="intakes", db_index=False
+        "schools.School",
+        on_delete=models.CASCADE,
+        related_name="intakes",
+        db_index=False,
+        db_constraint=False,
     )
     year = models.PositiveSmallIntegerField(help_text="Year of entry by its academic starting year")
     entry_year = models.CharField(max_length=20, help_text="Reception or Year 7")
@@ -56,7 +64,7 @@ class IntakeYear(models.Model):
         null=True, blank=True, help_text="Times put as any preference"
     )
     source_run = models.ForeignKey(
-        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+"
+        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
 
     class Meta:
@@ -223,13 +231,17 @@ class YearGroupCount(models.Model):
     the census files that give them (the 2022/23 school-level file). `group` is "R" or "1".."14"."""
 
     school = models.ForeignKey(  # indexed by the unique key, school first (decision 0026)
-        "schools.School", on_delete=models.CASCADE, related_name="year_groups", db_index=False
+        "schools.School",
+        on_delete=models.CASCADE,
+        related_name="year_groups",
+        db_index=False,
+        db_constraint=False,
     )
     year = models.PositiveSmallIntegerField(help_text="Academic year by its starting year (2022 = 2022/23)")
     group = models.CharField(max_length=2)
     pupils = models.PositiveIntegerField()
     source_run = models.ForeignKey(
-        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+"
+        "imports.ImportRun", null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
 
     class Meta:

@@ -122,7 +122,7 @@ class InspectionGrade(models.Model):
     or the 1-4 OEIF scale for legacy key judgements (1 = outstanding)."""
 
     inspection = models.ForeignKey(  # indexed by the unique key, inspection first (decision 0026)
-        Inspection, on_delete=models.CASCADE, related_name="grades", db_index=False
+        Inspection, on_delete=models.CASCADE, related_name="grades", db_index=False, db_constraint=False
     )
     area = models.CharField(max_length=48, choices=EvaluationArea.choices)
     grade = models.PositiveSmallIntegerField(null=True, blank=True)
