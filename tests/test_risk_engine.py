@@ -392,3 +392,33 @@ def test_ofsted_safeguarding_and_head_change(camden_demo: None, data_dir: Path) 
     r = result(100029, "A-xxi-a", later)
     assert r.outcome == "met"
     assert r.evidence["items"][0]["names"] == [first_head, "Ms A New-Head"]
+
+
+@pytest.mark.django_db
+def test_register_history_counts_before_the_cutoff_day_in_london_time(camden_register: None) -> None:
+    """The head-teacher history the rules read is what was recorded before the cutoff day began in the
+    service's time zone (as `history_date__date__lt` selects): at 23:30 UTC on 31 August it is already
+    1 September in London (BST), so that record is after a 1 September cutoff; at 22:30 UTC it is before."""
+    from beacon.risk.services import load_frames
+    from beacon.schools.models import School
+
+    school = School.objects.filter(is_state_funded=True).exclude(head_name="").order_by("urn").first()
+    assert school is not None
+    history = School.history.filter(id=school.pk)  # type: ignore[attr-defined]
+    assert history.exclude(head_name="").exists()
+    stamps = {
+        "before": dt.datetime(2025, 8, 31, 22, 30, tzinfo=dt.UTC),
+        "after": dt.datetime(2025, 8, 31, 23, 30, tzinfo=dt.UTC),
+    }
+    for label, when in stamps.items():
+        history.update(history_date=when)
+        heads = load_frames(data_year=2024, cutoff=dt.date(2025, 9, 1), school_ids=[school.pk]).heads
+        expected = set(
+            School.history.filter(  # type: ignore[attr-defined]
+                id=school.pk, history_date__date__lt=dt.date(2025, 9, 1)
+            )
+            .exclude(head_name="")
+            .values_list("history_date", flat=True)
+        )
+        assert set(heads["history_date"].to_list()) == expected
+        assert (when in expected) == (label == "before")

@@ -164,6 +164,10 @@ def load_frames(
     }
     head_schema = {"school_id": pl.Int64, "history_date": pl.Datetime("us", "UTC"), "head_name": pl.Utf8}
 
+    # History recorded before the cutoff day began, in the service's time zone: what `history_date__date__lt`
+    # selects, compared as stored (SQLite ran Django's date cast, a Python function, on every history row).
+    cutoff_start = timezone.make_aware(dt.datetime.combine(cutoff, dt.time.min))
+
     def related(scope: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """Inspections, their grades and head-teacher history of the schools `scope` selects."""
         return (
@@ -181,7 +185,7 @@ def load_frames(
             ),
             query_frame(
                 history.objects.filter(
-                    history_date__date__lt=cutoff, **{k.replace("school_", ""): v for k, v in scope.items()}
+                    history_date__lt=cutoff_start, **{k.replace("school_", ""): v for k, v in scope.items()}
                 )
                 .exclude(head_name="")
                 .values_list("id", "history_date", "head_name"),
@@ -295,7 +299,7 @@ def stream_rules(
     cancelled: threading.Event | None = None,
 ) -> Generator[tuple[int, pl.DataFrame]]:
     """(criterion id, final results) of `run_rules`, one criterion at a time, as a thread makes them: the
-    caller writes each while the next rules run (decision 0027, amendment of 3 December 2026).
+    caller writes each while the next rules run (decision 0027, amendment of 1 December 2026).
 
     The rules are polars and Python, the write mostly the database's own work, which runs with the
     interpreter lock released (SQLite a thousand rows a statement, PostgreSQL in its server process). The

@@ -76,7 +76,7 @@ def check_references(term_id: int, rulebook_id: int, school_ids: set[int], crite
 class ResultWriter:
     """One evaluation's results written as they come, a batch (one criterion's results) at a time, in one
     transaction: the rules of the termly pass run in a thread while this writes what they have finished
-    (`risk.services.stream_rules`; decision 0027, amendment of 3 December 2026).
+    (`risk.services.stream_rules`; decision 0027, amendment of 1 December 2026).
 
     Entering opens the transaction and reads the stored fingerprints of the term and rulebook; `add` writes a
     batch (a changed result replaces the stored one, a new one is added, an unchanged one is left as it is,

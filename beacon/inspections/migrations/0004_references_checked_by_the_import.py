@@ -1,5 +1,5 @@
 """The imported counts (roll, intake, year groups) and inspection grades lose their foreign key constraints
-(decision 0026, fifth amendment of 3 December 2026). PostgreSQL checked them by deferred triggers, one per row,
+(decision 0026, fifth amendment of 1 December 2026). PostgreSQL checked them by deferred triggers, one per row,
 fired at each file's commit (up to 1.1 s a file); `imports.framework.upsert_rows`, the only writer of these
 tables, checks every reference of the rows it stages once, set-based, and deletions go through Django. On SQLite
 the tables are rebuilt without their references (they hold at most 170,000 rows)."""
