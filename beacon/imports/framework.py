@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -768,21 +769,43 @@ def _copy_upsert(
 def model_rows(
     model: type[models.Model], objs: Sequence[models.Model]
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Field names and database-ready tuples for unsaved or saved instances (auto pk left out)."""
+    """Field names and database-ready tuples for unsaved or saved instances (auto pk left out). Each
+    instance's values are read in one call (`attrgetter`); only the fields that need preparing for the
+    database (dates, JSON, ...) or are set on save (`auto_now`) are handled one by one, and a value that is
+    the very object the previous row had (the pass's one timestamp) is prepared once."""
     conn = connections[router.db_for_write(model)]
     fields = [
         f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))
     ]
-    prep = {f.name for f in fields if isinstance(f, _PREP_TYPES)}
-    auto = {f.name for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
-    rows = []
+    if not fields:
+        return [], [() for _ in objs]
+    getter = operator.attrgetter(*(f.attname for f in fields))
+    special = [
+        (
+            i,
+            f,
+            bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
+            isinstance(f, _PREP_TYPES),
+        )
+        for i, f in enumerate(fields)
+        if isinstance(f, _PREP_TYPES) or getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    last: dict[int, tuple[Any, Any]] = {}  # field index -> (value given, value prepared) of the previous row
+    rows: list[tuple[Any, ...]] = []
     for obj in objs:
-        values = []
-        for f in fields:
-            v = f.pre_save(obj, add=True) if f.name in auto else getattr(obj, f.attname)
-            if f.name in prep:
-                v = f.get_db_prep_save(v, conn)
-            values.append(v)
+        got = getter(obj)
+        values = list(got) if len(fields) > 1 else [got]
+        for i, f, auto, prep in special:
+            v = f.pre_save(obj, add=True) if auto else values[i]
+            if prep:
+                seen = last.get(i)
+                if seen is not None and seen[0] is v:
+                    v = seen[1]
+                else:
+                    prepared = f.get_db_prep_save(v, conn)
+                    last[i] = (v, prepared)
+                    v = prepared
+            values[i] = v
         rows.append(tuple(values))
     return [f.name for f in fields], rows
 
