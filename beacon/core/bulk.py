@@ -68,7 +68,7 @@ def insert_rows(
     statements: dict[int, str] = {}  # rows in the statement -> its text (the full size, and the last one)
     done = 0
     for chunk in itertools.batched(rows, per):
-        if any(len(row) != width for row in chunk):  # flattened, a short row would shift its neighbours
+        if set(map(len, chunk)) != {width}:  # flattened, a short row would shift its neighbours
             raise ValueError(f"insert_rows into {table}: every row needs {width} values")
         sql = statements.get(len(chunk))
         if sql is None:
