@@ -437,17 +437,22 @@ def test_scores_from_a_worker_process_are_those_computed_here(slice_db: None, db
     later pass in either process rewrites nothing."""
     from beacon.earlywarning.features import load_sources
     from beacon.earlywarning.model import fit, model_digest, score
-    from beacon.earlywarning.services import finish_scores, start_scores, store_scores
+    from beacon.earlywarning.services import finish_scores, start_scores, store_scores, warm_worker
 
     src = load_sources()
     as_of = dt.date(2019, 9, 1)
     model = fit(src, as_of)
     here = score(model, src, as_of, digest=model_digest(model))
 
-    pending = start_scores(model, as_of, src=src, in_worker=True)
+    # In a worker started ahead (as the pass starts it before reading its frames).
+    pending = start_scores(model, as_of, src=src, in_worker=True, warm=warm_worker())
     with pending.job:
         n = finish_scores(pending)
     assert pending.job.in_worker and n == here.height > 100
+    unused = warm_worker()  # a worker started for scores that then run here is closed
+    with start_scores(model, as_of, src=src, in_worker=False, warm=unused).job as job:
+        assert not job.in_worker
+    assert unused.pool is None
 
     first = _stored_scores(as_of)
     assert {s: v[1:] for s, v in first.items()} == {

@@ -33,3 +33,24 @@ def test_run_here_is_the_same_job_computed_at_once() -> None:
     job = workers.run_here(os.getpid)
     assert not job.in_worker
     assert job.result() == os.getpid()
+
+
+def test_a_warm_worker_is_started_ahead_and_then_runs_the_job() -> None:
+    warm = workers.Warm("json")
+    assert warm.pool is not None
+    with workers.start_in(warm, os.getpid) as job:
+        assert job.in_worker
+        child = job.result()
+    assert child != os.getpid()
+    assert warm.pool is None  # the job owned it and shut it down
+    with pytest.raises(RuntimeError, match="already been used"):
+        workers.start_in(warm, os.getpid)
+
+
+def test_a_warm_worker_not_needed_is_closed() -> None:
+    warm = workers.Warm()
+    warm.close()
+    assert warm.pool is None
+    warm.close()  # closing twice is harmless
+    with pytest.raises(RuntimeError, match="already been used or closed"):
+        warm.take()

@@ -351,10 +351,24 @@ def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTiming
     ids = (
         None if la_code is None else list(School.objects.filter(la_code=la_code).values_list("id", flat=True))
     )
-    frames = load_frames(data_year=term.data_year, cutoff=term.start_date, school_ids=ids)
-    loaded = time.perf_counter()
     out = PassTimings(term=str(term))
     with contextlib.ExitStack() as stack:
+        warm = None
+        if model is not None:
+            from django.conf import settings
+
+            from beacon.earlywarning.services import warm_worker
+
+            in_scope = School.objects.filter(is_state_funded=True, close_date__isnull=True)
+            if la_code is not None:
+                in_scope = in_scope.filter(la_code=la_code)
+            if in_scope.count() >= settings.BEACON_SCORING_WORKER_MIN_SCHOOLS:
+                # The scores' worker starts now, its interpreter and imports on the second core while this
+                # one reads the frames (decision 0028); `start_scores` uses it or closes it.
+                warm = warm_worker()
+                stack.callback(warm.close)
+        frames = load_frames(data_year=term.data_year, cutoff=term.start_date, school_ids=ids)
+        loaded = time.perf_counter()
         pending = None
         if model is not None:
             from beacon.earlywarning.features import load_sources
@@ -364,7 +378,7 @@ def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTiming
             # The scores are computed beside the rules (in a worker process for a national pass: decision
             # 0028) and stored after the results.
             src = load_sources(school_measures=frames.school_measures)
-            pending = start_scores(model, term.start_date, src=src, la_code=la_code)
+            pending = start_scores(model, term.start_date, src=src, la_code=la_code, warm=warm)
             stack.enter_context(pending.job)
         started_scores = time.perf_counter()
         summary = evaluate(term, book, ids, frames=frames)

@@ -107,18 +107,31 @@ def start_scores(
     src: Sources,
     la_code: int | None = None,
     in_worker: bool | None = None,
+    warm: workers.Warm | None = None,
 ) -> PendingScores:
     """Start scoring the schools open on `as_of` (decision 0028): in a worker process when at least
     `settings.BEACON_SCORING_WORKER_MIN_SCHOOLS` schools are to be scored (`in_worker` None), so the
     caller's own work (the termly pass's rules and their write) goes on beside it; at once, in this process,
-    otherwise. A school whose stored fingerprint is unchanged is not scored again."""
+    otherwise. A school whose stored fingerprint is unchanged is not scored again. `warm`: a worker already
+    started for this (`warm_worker`), used if the scores go to a worker and closed otherwise."""
     stored = _stored_scores(model.version, as_of, la_code)
     known = {s: (v[4], v[1], v[3]) for s, v in stored.items() if v[4]}
     if in_worker is None:  # by the schools to be scored (an LA's, on a national database, are few)
         in_worker = population(src, as_of, la_code).height >= settings.BEACON_SCORING_WORKER_MIN_SCHOOLS
-    run = workers.start if in_worker else workers.run_here
-    job = run(score, model, src, as_of, la_code=la_code, known=known, digest=model_digest(model))
+    digest = model_digest(model)
+    if in_worker and warm is not None:
+        job = workers.start_in(warm, score, model, src, as_of, la_code=la_code, known=known, digest=digest)
+    else:
+        if warm is not None:
+            warm.close()
+        run = workers.start if in_worker else workers.run_here
+        job = run(score, model, src, as_of, la_code=la_code, known=known, digest=digest)
     return PendingScores(model.version, as_of, la_code, job)
+
+
+def warm_worker() -> workers.Warm:
+    """A worker process for `start_scores`, started now with the modules scoring imports (decision 0028)."""
+    return workers.Warm("beacon.earlywarning.model", "beacon.earlywarning.features")
 
 
 @transaction.atomic
