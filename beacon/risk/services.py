@@ -43,7 +43,7 @@ from beacon.risk.models import (
     Rulebook,
     Term,
 )
-from beacon.risk.store import ResultWriter, WriteCounts
+from beacon.risk.store import ResultWriter, WriteCounts, fingerprint_expr
 from beacon.schools.models import School
 
 # School phase -> the criterion phases that apply to it.
@@ -446,7 +446,11 @@ def evaluate(
             writer.add(
                 tuple_rows(
                     frame.sort("school_id").select(
-                        "school_id", pl.lit(criterion_id, dtype=pl.Int64), "outcome", "evidence"
+                        "school_id",
+                        pl.lit(criterion_id, dtype=pl.Int64),
+                        "outcome",
+                        "evidence",
+                        fingerprint_expr(),
                     )
                 )
             )
