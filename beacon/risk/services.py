@@ -299,7 +299,7 @@ def stream_rules(
     cancelled: threading.Event | None = None,
 ) -> Generator[tuple[int, pl.DataFrame]]:
     """(criterion id, final results) of `run_rules`, one criterion at a time, as a thread makes them: the
-    caller writes each while the next rules run (decision 0027, amendment of 1 December 2026).
+    caller writes each while the next rules run (decision 0029).
 
     The rules are polars and Python, the write mostly the database's own work, which runs with the
     interpreter lock released (SQLite a thousand rows a statement, PostgreSQL in its server process). The

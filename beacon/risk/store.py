@@ -39,9 +39,8 @@ def fingerprint_expr() -> pl.Expr:
     computed by polars over a whole frame: a 64-bit hash as decimal text. Equal fingerprints of the same
     school and criterion mean an unchanged result (two different results of one school and criterion share
     one with a probability of 2^-64). polars' hashes are stable for one polars version: an upgrade changes
-    every fingerprint once, and the next pass then rewrites every result once, as it would every early-warning
-    score (decision 0027, amendment of 1 December 2026). Hashing each result's text in Python (BLAKE2b) took
-    0.4 s of the national pass."""
+    every fingerprint once, and the next pass then rewrites every result once, as it scores every school again
+    (decision 0029). Hashing each result's text in Python (BLAKE2b) took 0.4 s of the national pass."""
     return (
         pl.concat_str([pl.col("outcome"), pl.lit("\x1f"), pl.col("evidence")])
         .hash(seed=_SEED)
@@ -103,7 +102,7 @@ def check_references(term_id: int, rulebook_id: int, school_ids: set[int], crite
 class ResultWriter:
     """One evaluation's results written as they come, a batch (one criterion's results) at a time, in one
     transaction: the rules of the termly pass run in a thread while this writes what they have finished
-    (`risk.services.stream_rules`; decision 0027, amendment of 1 December 2026).
+    (`risk.services.stream_rules`; decision 0029).
 
     Entering opens the transaction and reads the stored fingerprints of the term and rulebook; `add` writes a
     batch (a changed result replaces the stored one, a new one is added, an unchanged one is left as it is,
