@@ -689,9 +689,10 @@ def _staged_upsert_sqlite(
 ) -> int:
     """SQLite: multi-row INSERTs (`core.bulk.insert_rows`, a thousand rows a statement) into a temporary
     staging table (no keys, no indexes), then one INSERT ... SELECT ... ON CONFLICT into the target, in the
-    staging table's order (the last row wins when a key repeats, as row by row). One upsert statement instead of one per row: with foreign keys enforced,
-    each upsert statement costs SQLite a statement journal, about three quarters of the write (decision
-    0026, second amendment). Foreign keys stay enforced."""
+    staging table's order (the last row wins when a key repeats, as row by row). One upsert statement
+    instead of one per row: with foreign keys enforced, each upsert statement costs SQLite a statement
+    journal, about three quarters of the write (decision 0026, second amendment). Foreign keys stay
+    enforced where the table has them; the others are checked on the staged rows (`refs`)."""
     qn = conn.ops.quote_name
     staging = qn(_STAGING)
     names = ", ".join(qn(c) for c in cols)
