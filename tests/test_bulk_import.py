@@ -286,3 +286,19 @@ def test_snapshot_rows_finds_the_rows_a_write_created_and_changed(camden_registe
     update_rows(School, ["name"], [(first.pk, first.name + " (renamed)"), (second.pk, second.name)])
     created = School.objects.create(urn=new_urn, name="A new school")
     assert created_and_changed(before, urns) == ([created.pk], [first.pk])
+
+
+@pytest.mark.django_db
+def test_school_ids_by_urn_gives_the_same_map_for_a_long_list_of_urns(camden_register: None) -> None:
+    """Above a few hundred URNs the register is read whole and filtered in Python instead of naming every URN
+    in the query: the map is the same either way, with no entry for a URN the register does not hold."""
+    from beacon.schools.lookup import _IN_LIST_LIMIT, school_ids_by_urn
+
+    held = dict(School.objects.values_list("urn", "pk"))
+    assert len(held) > 20
+    unknown = [max(held) + n for n in range(1, _IN_LIST_LIMIT + 10)]  # long enough to take the other path
+    short = list(held)[:10] + unknown[:5]
+    assert school_ids_by_urn(short) == {u: held[u] for u in list(held)[:10]}
+    assert school_ids_by_urn(list(held) + unknown) == held
+    assert school_ids_by_urn() == held
+    assert school_ids_by_urn([]) == {}
