@@ -109,8 +109,7 @@ class Warm:
 def start[**P, T](fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Job[T]:
     """`fn(*args, **kwargs)` started in a worker process; this process goes on. `fn` must be importable by
     name (a module-level function) and its arguments and result picklable."""
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    return Job(pool.submit(_timed, fn, args, kwargs), pool)
+    return start_in(Warm(), fn, *args, **kwargs)
 
 
 def start_in[**P, T](warm: Warm, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Job[T]:
