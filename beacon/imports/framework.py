@@ -781,7 +781,8 @@ def model_rows(
     if not fields:
         return [], [() for _ in objs]
     getter = operator.attrgetter(*(f.attname for f in fields))
-    special = [
+    # (index, field, set on save, prepared for the database) of the fields handled one by one.
+    kinds = [
         (
             i,
             f,
@@ -789,8 +790,8 @@ def model_rows(
             isinstance(f, _PREP_TYPES),
         )
         for i, f in enumerate(fields)
-        if isinstance(f, _PREP_TYPES) or getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     ]
+    special = [k for k in kinds if k[2] or k[3]]
     last: dict[int, tuple[Any, Any]] = {}  # field index -> (value given, value prepared) of the previous row
     rows: list[tuple[Any, ...]] = []
     for obj in objs:
