@@ -15,7 +15,6 @@ from beacon.risk.checks.base import (
     COMPARATOR_AREAS,
     COMPARATOR_LABELS,
     Details,
-    _detail_frame,
     _evidence_rows,
     _formatter,
     _high_good,
@@ -24,8 +23,10 @@ from beacon.risk.checks.base import (
     _windowed,
     area_series,
     combine,
-    named_rows,
+    item_frame,
+    measure_keys,
     series,
+    with_formatted,
 )
 from beacon.risk.models import Outcome
 
@@ -102,9 +103,12 @@ def similar_schools_frame(fr: Frames, measure: str, spec: dict[str, Any]) -> pl.
             for year in np.unique(peer_years[near]):
                 pool = near & (peer_years == year)
                 s_sorted = np.sort(peer_values[pool])
-                own = dict(zip(peer_ids[pool].tolist(), peer_values[pool].tolist(), strict=True))
-                has = np.array([m in own for m in members.tolist()], dtype=bool)
-                v = np.array([own.get(m, np.nan) for m in members.tolist()], dtype=float)
+                # Each member's own value in the pool, if it has one (a school has one value a year).
+                order = np.argsort(peer_ids[pool], kind="stable")
+                pool_ids, pool_values = peer_ids[pool][order], peer_values[pool][order]
+                at_id = np.clip(np.searchsorted(pool_ids, members), 0, max(len(pool_ids) - 1, 0))
+                has = pool_ids[at_id] == members if len(pool_ids) else np.zeros(len(members), bool)
+                v = np.where(has, pool_values[at_id], np.nan) if len(pool_ids) else np.full(len(members), np.nan)
                 n = np.where(has, len(s_sorted) - 1, len(s_sorted))
                 pos = np.searchsorted(s_sorted, np.nan_to_num(v), side="left")
 
@@ -180,7 +184,7 @@ def _with_similar(fr: Frames, s: pl.DataFrame, p: dict[str, Any], measure: str) 
 
 
 def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
-    years, need, min_cohort = int(p.get("years", 3)), int(p.get("min_years_below", 2)), p.get("min_cohort", 0)
+    years = int(p.get("years", 3))
     parts: list[Details] = []
     for spec in p["measures"]:
         m = spec["measure"]
@@ -209,93 +213,161 @@ def check_below_benchmark(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) 
             usable = pl.col("ok") & pl.col("bench").is_not_null()
             below = (pl.col("value") < line) if _high_good(m) else (pl.col("value") > line)
             t = t.with_columns(usable.alias("usable"), (usable & below & similar_ok).alias("below"))
-            agg = t.group_by("school_id").agg(
-                pl.col("usable").sum().alias("n_ok"),
-                pl.col("below").sum().alias("n_below"),
-                pl.col("year"),
-                pl.col("value"),
-                pl.col("bench"),
-                pl.col("cohort"),
-                pl.col("status"),
-                pl.col("below").alias("below_each"),
-                pl.col("progress_ok"),
-                pl.col("similar"),
-                pl.col("similar_n"),
-                pl.col("cohort").filter(pl.col("usable")).last().alias("cohort_latest"),
-            )
-            need_ok = min(need, years)
-            agg = agg.with_columns(
-                pl.when(pl.col("n_ok") < need_ok)
-                .then(pl.lit(Outcome.NO_EVIDENCE.value))
-                .when(pl.col("cohort_latest").is_not_null() & (pl.col("cohort_latest") < min_cohort))
-                .then(pl.lit(Outcome.LOW_CONFIDENCE.value))
-                .when(pl.col("n_below") >= need)
-                .then(pl.lit(Outcome.MET.value))
-                .otherwise(pl.lit(Outcome.NOT_MET.value))
-                .alias("outcome")
-            )
-            rows = []
-            name = _label(m)
-            fmt = _formatter(m)
-            for r in named_rows(agg):
-                pairs = "; ".join(
-                    f"{y + 1}: {fmt(v)} vs {fmt(b)}" if st == "ok" else f"{y + 1}: {st.replace('_', ' ')}"
-                    for y, v, b, st in zip(r["year"], r["value"], r["bench"], r["status"], strict=False)
-                )
-                o = r["outcome"]
-                if o == Outcome.NO_EVIDENCE:
-                    text = f"{name}: not enough published years to compare ({pairs or 'no data'})."
-                elif o == Outcome.LOW_CONFIDENCE:
-                    text = (
-                        f"{name}: cohort of {r['cohort_latest']:.0f} pupils is under {min_cohort}, "
-                        f"so not judged ({pairs})."
-                    )
-                else:
-                    verb = "below" if o == Outcome.MET else "not below"
-                    text = (
-                        f"{name} was {verb} {bench_label} in {r['n_below']} of {r['n_ok']} year(s) "
-                        f"(needs {need}); exam years {pairs}."
-                    )
-                if route is not None:
-                    sims = [
-                        f"{y + 1}: {fmt(sv)} ({sn} schools)"
-                        for y, po, sv, sn in zip(
-                            r["year"], r["progress_ok"], r["similar"], r["similar_n"], strict=False
-                        )
-                        if not po and sv is not None
-                    ]
-                    unpublished = [
-                        y + 1 for y, po in zip(r["year"], r["progress_ok"], strict=False) if not po
-                    ]
-                    if sims:
-                        text += (
-                            " No progress score published for "
-                            + ", ".join(map(str, unpublished))
-                            + f": also compared with the median of schools with a similar intake (by more "
-                            f"than {sim_margin:g}): " + "; ".join(sims) + "."
-                        )
-                    elif unpublished and o != Outcome.NO_EVIDENCE:
-                        text += (
-                            " No progress score published for "
-                            + ", ".join(map(str, unpublished))
-                            + " and too few schools with a similar intake to compare with."
-                        )
-                detail = {
-                    "measure": m,
-                    "comparator": comp,
-                    "years": list(r["year"]),
-                    "values": r["value"],
-                    "benchmark": r["bench"],
-                    "cohort": r["cohort"],
-                    "statuses": r["status"],
-                    "years_below": r["n_below"],
-                    "met_years": [y for y, b in zip(r["year"], r["below_each"], strict=False) if b],
-                    "explanation": text,
-                }
-                if route is not None:
-                    detail["progress_published"] = r["progress_ok"]
-                    detail["similar_schools"] = r["similar"]
-                    detail["similar_schools_n"] = r["similar_n"]
-                rows.append((r["school_id"], o, detail))
-            parts.append(_detail_frame(rows))
+            parts.append(_below_items(t, p, m, comp, bench_label, route, sim_margin))
     return _evidence_rows(fr, combine(parts, schools), "No published results for this measure.")
+
+
+def _below_items(
+    t: pl.DataFrame,
+    p: dict[str, Any],
+    m: str,
+    comp: str,
+    bench_label: str,
+    route: tuple[dict[str, Any], dict[str, Any]] | None,
+    sim_margin: float,
+) -> Details:
+    """One evidence item per school from its yearly rows `t` (school_id, year, value, bench, cohort, status,
+    usable, below, progress_ok, similar, similar_n), built in polars: the national pass makes ~150,000 of
+    them (decision 0030). Values are shown as `_formatter` shows them, formatted once per distinct value."""
+    years, need, min_cohort = int(p.get("years", 3)), int(p.get("min_years_below", 2)), p.get("min_cohort", 0)
+    fmt = _formatter(m)
+    t = with_formatted(t.sort("school_id", "year"), "value", fmt, "value_text")
+    t = with_formatted(t, "bench", fmt, "bench_text")
+    t = with_formatted(t, "similar", fmt, "similar_text")
+    year_text = (pl.col("year") + 1).cast(pl.Utf8)
+    unpublished = ~pl.col("progress_ok")
+    t = t.with_columns(
+        pl.when(pl.col("status") == "ok")
+        .then(pl.concat_str(year_text, pl.lit(": "), "value_text", pl.lit(" vs "), "bench_text"))
+        .otherwise(
+            pl.concat_str(year_text, pl.lit(": "), pl.col("status").str.replace_all("_", " ", literal=True))
+        )
+        .alias("pair"),
+        pl.when(unpublished & pl.col("similar").is_not_null())
+        .then(
+            pl.concat_str(
+                year_text,
+                pl.lit(": "),
+                "similar_text",
+                pl.lit(" ("),
+                pl.col("similar_n").cast(pl.Utf8),
+                pl.lit(" schools)"),
+            )
+        )
+        .alias("sim"),
+        pl.when(unpublished).then(year_text).alias("unpublished"),
+    )
+    agg = t.group_by("school_id").agg(
+        pl.col("usable").sum().alias("n_ok"),
+        pl.col("below").sum().alias("n_below"),
+        pl.col("year"),
+        pl.col("value"),
+        pl.col("bench"),
+        pl.col("cohort"),
+        pl.col("status"),
+        pl.col("progress_ok"),
+        pl.col("similar"),
+        pl.col("similar_n"),
+        pl.col("year").filter(pl.col("below")).alias("met_years"),
+        pl.col("year").filter(pl.col("value").is_not_null()).max().alias("newest"),
+        pl.col("cohort").filter(pl.col("usable")).last().alias("cohort_latest"),
+        pl.col("pair").str.join("; ").alias("pairs"),
+        pl.col("sim").drop_nulls().str.join("; ").alias("sims"),
+        pl.col("unpublished").drop_nulls().str.join(", ").alias("unpublished"),
+    )
+    need_ok = min(need, years)
+    agg = agg.with_columns(
+        pl.when(pl.col("n_ok") < need_ok)
+        .then(pl.lit(Outcome.NO_EVIDENCE.value))
+        .when(pl.col("cohort_latest").is_not_null() & (pl.col("cohort_latest") < min_cohort))
+        .then(pl.lit(Outcome.LOW_CONFIDENCE.value))
+        .when(pl.col("n_below") >= need)
+        .then(pl.lit(Outcome.MET.value))
+        .otherwise(pl.lit(Outcome.NOT_MET.value))
+        .alias("outcome")
+    )
+    agg = with_formatted(agg, "cohort_latest", lambda v: "-" if v is None else f"{v:.0f}", "cohort_text")
+    name, o, pairs = _label(m), pl.col("outcome"), pl.col("pairs")
+    text = (
+        pl.when(o == Outcome.NO_EVIDENCE.value)
+        .then(
+            pl.concat_str(
+                pl.lit(f"{name}: not enough published years to compare ("),
+                pl.when(pairs == "").then(pl.lit("no data")).otherwise(pairs),
+                pl.lit(")."),
+            )
+        )
+        .when(o == Outcome.LOW_CONFIDENCE.value)
+        .then(
+            pl.concat_str(
+                pl.lit(f"{name}: cohort of "),
+                "cohort_text",
+                pl.lit(f" pupils is under {min_cohort}, so not judged ("),
+                pairs,
+                pl.lit(")."),
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.lit(f"{name} was "),
+                pl.when(o == Outcome.MET.value).then(pl.lit("below")).otherwise(pl.lit("not below")),
+                pl.lit(f" {bench_label} in "),
+                pl.col("n_below").cast(pl.Utf8),
+                pl.lit(" of "),
+                pl.col("n_ok").cast(pl.Utf8),
+                pl.lit(f" year(s) (needs {need}); exam years "),
+                pairs,
+                pl.lit("."),
+            )
+        )
+    )
+    if route is not None:
+        text = pl.concat_str(
+            text,
+            pl.when(pl.col("sims") != "")
+            .then(
+                pl.concat_str(
+                    pl.lit(" No progress score published for "),
+                    "unpublished",
+                    pl.lit(
+                        ": also compared with the median of schools with a similar intake (by more "
+                        f"than {sim_margin:g}): "
+                    ),
+                    "sims",
+                    pl.lit("."),
+                )
+            )
+            .when((pl.col("unpublished") != "") & (o != Outcome.NO_EVIDENCE.value))
+            .then(
+                pl.concat_str(
+                    pl.lit(" No progress score published for "),
+                    "unpublished",
+                    pl.lit(" and too few schools with a similar intake to compare with."),
+                )
+            )
+            .otherwise(pl.lit("")),
+        )
+    fields: dict[str, pl.Expr] = {
+        "measure": pl.lit(m),
+        "comparator": pl.lit(comp),
+        "years": pl.col("year"),
+        "values": pl.col("value"),
+        "benchmark": pl.col("bench"),
+        "cohort": pl.col("cohort"),
+        "statuses": pl.col("status"),
+        "years_below": pl.col("n_below"),
+        "met_years": pl.col("met_years"),
+        "explanation": pl.col("explanation"),
+    }
+    if route is not None:
+        fields |= {
+            "progress_published": pl.col("progress_ok"),
+            "similar_schools": pl.col("similar"),
+            "similar_schools_n": pl.col("similar_n"),
+        }
+    return item_frame(
+        agg.with_columns(text.alias("explanation")),
+        fields=fields,
+        newest=pl.col("newest"),
+        data_items=measure_keys(m, pl.col("met_years")),
+    )

@@ -8,18 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from beacon.core.terms import academic_year_label
 from beacon.risk.checks.base import (
     ENGLAND,
-    _detail_frame,
+    Details,
     _evidence_rows,
     _label,
     _ok,
     _windowed,
     area_series,
     combine,
-    named_rows,
+    item_frame,
+    measure_keys,
     series,
+    with_formatted,
+    year_label,
 )
 from beacon.risk.models import Outcome
 
@@ -76,45 +78,76 @@ def check_absence_high(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
             .otherwise(pl.lit(Outcome.NOT_MET.value))
             .alias("outcome")
         )
-        rows = []
-        for r in named_rows(mine):
-            o = r["outcome"]
-            year = academic_year_label(r["year"])
-            if r["is_median"]:
-                bench_label = (
-                    f"the median of {r['n_schools']} {r['phase'].replace('_', '-')} schools {scope_word}"
-                )
-            else:
-                bench_label = (
-                    f"England's rate (fewer than {min_schools} {r['phase']} schools held for a median)"
-                )
-            if o == Outcome.NO_EVIDENCE:
-                text = f"{_label(m)} {year}: {r['status'].replace('_', ' ')}."
-            else:
-                text = (
-                    f"{_label(m)} {year}: {r['value']:.1f}% vs {bench_label} "
-                    f"{r['bench']:.1f}% (margin {margin:g})"
-                    + (f", LA {r['la_rate']:.1f}%" if r["la_rate"] is not None else "")
-                    + ("; significantly above." if o == Outcome.MET else ".")
-                )
-            rows.append(
-                (
-                    r["school_id"],
-                    o,
-                    {
-                        "measure": m,
-                        "years": [r["year"]],
-                        "values": [r["value"]],
-                        "status": r["status"],
-                        "benchmark": r["bench"],
-                        "benchmark_kind": "median_same_phase" if r["is_median"] else "england",
-                        "median_schools": r["n_schools"],
-                        "median_scope": scope_word,
-                        "england": r["england"],
-                        "la": r["la_rate"],
-                        "explanation": text,
-                    },
-                )
-            )
-        parts.append(_detail_frame(rows))
+        parts.append(_absence_items(mine, m, margin, min_schools, scope_word))
     return _evidence_rows(fr, combine(parts, schools), "No school-level absence data is held.")
+
+
+def _one_decimal(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1f}"
+
+
+def _absence_items(mine: pl.DataFrame, m: str, margin: float, min_schools: int, scope_word: str) -> Details:
+    """One evidence item per school from its latest year (`mine`), built in polars (decision 0030)."""
+    for column in ("value", "bench", "la_rate"):
+        mine = with_formatted(mine, column, _one_decimal, f"{column}_text")
+    o = pl.col("outcome")
+    phase = pl.col("phase").fill_null("")
+    bench_label = (
+        pl.when(pl.col("is_median"))
+        .then(
+            pl.concat_str(
+                pl.lit("the median of "),
+                pl.col("n_schools").cast(pl.Utf8),
+                pl.lit(" "),
+                phase.str.replace_all("_", "-", literal=True),
+                pl.lit(f" schools {scope_word}"),
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.lit(f"England's rate (fewer than {min_schools} "),
+                phase,
+                pl.lit(" schools held for a median)"),
+            )
+        )
+    )
+    head = pl.concat_str(pl.lit(f"{_label(m)} "), year_label(pl.col("year")), pl.lit(": "))
+    text = (
+        pl.when(o == Outcome.NO_EVIDENCE.value)
+        .then(pl.concat_str(head, pl.col("status").str.replace_all("_", " ", literal=True), pl.lit(".")))
+        .otherwise(
+            pl.concat_str(
+                head,
+                "value_text",
+                pl.lit("% vs "),
+                bench_label,
+                pl.lit(" "),
+                "bench_text",
+                pl.lit(f"% (margin {margin:g})"),
+                pl.when(pl.col("la_rate").is_not_null())
+                .then(pl.concat_str(pl.lit(", LA "), "la_rate_text", pl.lit("%")))
+                .otherwise(pl.lit("")),
+                pl.when(o == Outcome.MET.value).then(pl.lit("; significantly above.")).otherwise(pl.lit(".")),
+            )
+        )
+    )
+    return item_frame(
+        mine.with_columns(text.alias("explanation")),
+        fields={
+            "measure": pl.lit(m),
+            "years": pl.concat_list("year"),
+            "values": pl.concat_list("value"),
+            "status": pl.col("status"),
+            "benchmark": pl.col("bench"),
+            "benchmark_kind": pl.when(pl.col("is_median"))
+            .then(pl.lit("median_same_phase"))
+            .otherwise(pl.lit("england")),
+            "median_schools": pl.col("n_schools"),
+            "median_scope": pl.lit(scope_word),
+            "england": pl.col("england"),
+            "la": pl.col("la_rate"),
+            "explanation": pl.col("explanation"),
+        },
+        newest=pl.when(pl.col("value").is_not_null()).then(pl.col("year")),
+        data_items=measure_keys(m, pl.concat_list("year")),
+    )

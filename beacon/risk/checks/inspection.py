@@ -10,9 +10,11 @@ import polars as pl
 
 from beacon.inspections.models import Framework, OverallEffectiveness
 from beacon.risk.checks.base import (
+    Details,
     _detail_frame,
     _evidence_rows,
     combine,
+    item_frame,
     named_rows,
 )
 from beacon.risk.models import Outcome
@@ -55,56 +57,143 @@ def check_ofsted_below(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
     flagged = g.filter(bad_area).group_by("inspection_id").agg(pl.col("area"), pl.col("grade"))
     grades = g.group_by("inspection_id").agg(pl.struct("area", "grade").alias("all_grades"))
     latest = latest.join(flagged, on="inspection_id", how="left").join(grades, on="inspection_id", how="left")
-    rows = []
-    for r in named_rows(latest):
-        areas = r["area"] or []
-        when = r["start_date"].isoformat()
-        keys = [f"inspection:{when}:{a}" for a in areas]
-        if r["framework"] == Framework.LEGACY.value and r["overall"] is None:
-            met = bool(areas)
-            listed = ", ".join(
-                f"{str(x['area']).replace('_', ' ')} {OverallEffectiveness(x['grade']).label.lower()}"
-                for x in r["all_grades"] or []
-                if x["grade"] in (1, 2, 3, 4)
-            )
-            text = (
-                f"Latest graded inspection {when}: overall effectiveness not judged (inspections from "
-                f"September 2024); key judgements: {listed or 'none held'}"
-                + (f"; below good: {', '.join(a.replace('_', ' ') for a in areas)}." if areas else ".")
-            )
-        elif r["framework"] == Framework.LEGACY.value:
-            overall_bad = r["overall"] in legacy_in
-            met = overall_bad or bool(areas)
-            if overall_bad:
-                keys = [f"inspection:{when}:overall", *keys]
-            word = OverallEffectiveness(r["overall"]).label if r["overall"] in (1, 2, 3, 4) else "not judged"
-            text = f"Latest graded inspection {when} (legacy): overall effectiveness {word.lower()}" + (
-                f"; key judgements below good: {', '.join(areas)}." if areas else "."
-            )
-        else:
-            met = bool(areas)
-            text = f"Latest report card {when}: " + (
-                f"{', '.join(a.replace('_', ' ') for a in areas)} at needs attention or worse."
-                if areas
-                else "no evaluation area at needs attention or worse."
-            )
-        rows.append(
-            (
-                r["school_id"],
-                Outcome.MET.value if met else Outcome.NOT_MET.value,
-                {
-                    "inspection_date": when,
-                    "framework": r["framework"],
-                    "overall": r["overall"],
-                    "areas_flagged": areas,
-                    "grades": r["all_grades"] or [],
-                    "data_items": keys,
-                    "explanation": text,
-                },
+    return _evidence_rows(
+        fr,
+        combine([_ofsted_items(latest, legacy_in)], schools),
+        "No graded inspection is held for this school.",
+    )
+
+
+# A judgement's word in a sentence: 3 -> 'requires improvement'.
+_JUDGEMENT_WORDS = {int(c.value): str(c.label).lower() for c in OverallEffectiveness}
+
+
+def _joined_per_row(frame: pl.DataFrame, column: str, text: pl.Expr, separator: str) -> pl.Series:
+    """For each row of `frame`, the `text` of each element of its list `column` (`text` reads the element as
+    `column`, or a struct element's fields by name, and the row's other columns), joined with `separator`, in
+    the list's order; rows with none get ''."""
+    others = [c for c in text.meta.root_names() if c in frame.columns and c != column]
+    indexed = frame.select(pl.int_range(pl.len()).alias("_row"), column, *others)
+    texts = (
+        indexed.explode(column)
+        .drop_nulls(column)
+        .pipe(lambda f: f.unnest(column) if isinstance(f.schema[column], pl.Struct) else f)
+        .select("_row", text.alias("_text"))
+        .drop_nulls("_text")
+        .group_by("_row", maintain_order=True)
+        .agg(pl.col("_text").str.join(separator))
+    )
+    return indexed.join(texts, on="_row", how="left", maintain_order="left")["_text"].fill_null("")
+
+
+def _ofsted_items(latest: pl.DataFrame, legacy_in: list[int]) -> Details:
+    """One evidence item per school from its latest graded inspection, built in polars (decision 0030)."""
+    latest = latest.with_columns(
+        pl.col("start_date").cast(pl.Utf8).alias("when"),
+        pl.col("area").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))).alias("areas"),
+        pl.col("all_grades").fill_null(pl.lit([], dtype=latest.schema["all_grades"])).alias("all_grades"),
+    )
+    latest = latest.with_columns(
+        _joined_per_row(
+            latest, "areas", pl.concat_str(pl.lit("inspection:"), pl.col("when"), pl.lit(":"), "areas"), "\t"
+        ).alias("area_keys"),
+        # Key judgements held, graded 1-4, in words (inspections from September 2024 have no overall grade).
+        _joined_per_row(
+            latest.select("all_grades"),
+            "all_grades",
+            pl.when(pl.col("grade").is_in(list(_JUDGEMENT_WORDS))).then(
+                pl.concat_str(
+                    pl.col("area").cast(pl.Utf8).str.replace_all("_", " ", literal=True),
+                    pl.lit(" "),
+                    pl.col("grade").replace_strict(_JUDGEMENT_WORDS, default=None, return_dtype=pl.Utf8),
+                )
+            ),
+            ", ",
+        ).alias("listed"),
+    )
+    legacy = pl.col("framework") == Framework.LEGACY.value
+    no_overall = legacy & pl.col("overall").is_null()
+    overall_bad = legacy & pl.col("overall").is_in(legacy_in)
+    has_areas = pl.col("areas").list.len() > 0
+    areas_words = (
+        pl.col("areas").list.eval(pl.element().str.replace_all("_", " ", literal=True)).list.join(", ")
+    )
+    when = pl.col("when")
+    text = (
+        pl.when(no_overall)
+        .then(
+            pl.concat_str(
+                pl.lit("Latest graded inspection "),
+                when,
+                pl.lit(
+                    ": overall effectiveness not judged (inspections from September 2024); key judgements: "
+                ),
+                pl.when(pl.col("listed") == "").then(pl.lit("none held")).otherwise(pl.col("listed")),
+                pl.when(has_areas)
+                .then(pl.concat_str(pl.lit("; below good: "), areas_words, pl.lit(".")))
+                .otherwise(pl.lit(".")),
             )
         )
-    return _evidence_rows(
-        fr, combine([_detail_frame(rows)], schools), "No graded inspection is held for this school."
+        .when(legacy)
+        .then(
+            pl.concat_str(
+                pl.lit("Latest graded inspection "),
+                when,
+                pl.lit(" (legacy): overall effectiveness "),
+                pl.col("overall").replace_strict(
+                    _JUDGEMENT_WORDS, default="not judged", return_dtype=pl.Utf8
+                ),
+                pl.when(has_areas)
+                .then(
+                    pl.concat_str(
+                        pl.lit("; key judgements below good: "), pl.col("areas").list.join(", "), pl.lit(".")
+                    )
+                )
+                .otherwise(pl.lit(".")),
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.lit("Latest report card "),
+                when,
+                pl.lit(": "),
+                pl.when(has_areas)
+                .then(pl.concat_str(areas_words, pl.lit(" at needs attention or worse.")))
+                .otherwise(pl.lit("no evaluation area at needs attention or worse.")),
+            )
+        )
+    )
+    area_keys = (
+        pl.when(has_areas)
+        .then(pl.col("area_keys").str.split("\t"))
+        .otherwise(pl.lit([], dtype=pl.List(pl.Utf8)))
+    )
+    keys = (
+        pl.when(overall_bad)
+        .then(pl.concat_list(pl.concat_str(pl.lit("inspection:"), when, pl.lit(":overall")), area_keys))
+        .otherwise(area_keys)
+    )
+    met = overall_bad | has_areas
+    return item_frame(
+        latest.with_columns(
+            pl.when(met)
+            .then(pl.lit(Outcome.MET.value))
+            .otherwise(pl.lit(Outcome.NOT_MET.value))
+            .alias("outcome"),
+            text.alias("explanation"),
+            keys.alias("keys"),
+        ),
+        fields={
+            "inspection_date": when,
+            "framework": pl.col("framework"),
+            "overall": pl.col("overall"),
+            "areas_flagged": pl.col("areas"),
+            "grades": pl.col("all_grades"),
+            "explanation": pl.col("explanation"),
+        },
+        newest=pl.lit(None, dtype=pl.Int64),
+        data_items=pl.col("keys"),
+        own_data_items=True,
     )
 
 

@@ -12,16 +12,20 @@ import polars as pl
 from beacon.risk.checks.attainment import _with_similar
 from beacon.risk.checks.base import (
     COMPARATOR_AREAS,
+    Details,
     _detail_frame,
     _evidence_rows,
-    _fmt,
+    _formatter,
     _high_good,
     _label,
     _windowed,
     area_series,
     combine,
+    item_frame,
+    measure_keys,
     named_rows,
     series,
+    with_formatted,
 )
 from beacon.risk.models import Outcome
 
@@ -39,8 +43,13 @@ def check_declining(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.
         s = series(fr, m, spec.get("cohort", "")).filter(
             pl.col("school_id").is_in(schools["school_id"].implode()) & pl.col("ok")
         )
-        s = _with_similar(fr, _windowed(s, years), p, m)
+        s = with_formatted(_with_similar(fr, _windowed(s, years), p, m), "value", _formatter(m), "value_text")
+        s = s.with_columns(
+            pl.concat_str((pl.col("year") + 1).cast(pl.Utf8), pl.lit(": "), "value_text").alias("pair")
+        )
         agg = s.group_by("school_id").agg(
+            pl.col("pair").str.join(", ").alias("pairs"),
+            pl.col("year").filter(pl.col("value").is_not_null()).max().alias("newest"),
             pl.col("progress_ok").last().alias("progress_latest"),
             pl.col("similar").last().alias("similar_latest"),
             pl.col("similar_n").last().alias("similar_n_latest"),
@@ -72,43 +81,75 @@ def check_declining(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.
             .otherwise(pl.lit(Outcome.NOT_MET.value))
             .alias("outcome")
         )
-        rows = []
-        for r in named_rows(agg):
-            pairs = ", ".join(f"{y + 1}: {_fmt(v, m)}" for y, v in zip(r["year"], r["value"], strict=False))
-            o = r["outcome"]
-            if o == Outcome.NO_EVIDENCE:
-                text = f"{_label(m)}: fewer than {years} published years ({pairs})."
-            elif o == Outcome.LOW_CONFIDENCE:
-                text = f"{_label(m)}: cohort of {r['cohort_latest']:.0f} under {min_cohort}, not judged ({pairs})."
-            elif o == Outcome.MET:
-                text = f"{_label(m)} declined by {r['drop']:.1f} over {years} years ({pairs})."
-            else:
-                text = f"{_label(m)} did not decline by {min_drop:g} or more ({pairs})."
-            if not r["progress_latest"] and r["similar_latest"] is not None:
-                text += (
-                    f" No progress score published for {r['year'][-1] + 1}: the median of "
-                    f"{r['similar_n_latest']} schools with a similar intake was {_fmt(r['similar_latest'], m)}."
-                )
-            rows.append(
-                (
-                    r["school_id"],
-                    o,
-                    {
-                        "measure": m,
-                        "years": r["year"],
-                        "values": r["value"],
-                        "cohort": r["cohort"],
-                        "drop": r["drop"],
-                        "min_drop": min_drop,
-                        "progress_published_latest": r["progress_latest"],
-                        "similar_schools_latest": r["similar_latest"],
-                        "similar_schools_n": r["similar_n_latest"],
-                        "explanation": text,
-                    },
-                )
-            )
-        parts.append(_detail_frame(rows))
+        parts.append(_declining_items(agg, m, years, min_cohort, min_drop))
     return _evidence_rows(fr, combine(parts, schools), "No published results to show a trend.")
+
+
+def _declining_items(agg: pl.DataFrame, m: str, years: int, min_cohort: Any, min_drop: float) -> Details:
+    """One evidence item per school and measure, built in polars (decision 0030)."""
+    agg = with_formatted(agg, "similar_latest", _formatter(m), "similar_text")
+    agg = with_formatted(agg, "drop", lambda v: "-" if v is None else f"{v:.1f}", "drop_text")
+    agg = with_formatted(agg, "cohort_latest", lambda v: "-" if v is None else f"{v:.0f}", "cohort_text")
+    o, name, pairs = pl.col("outcome"), _label(m), pl.col("pairs")
+    text = (
+        pl.when(o == Outcome.NO_EVIDENCE.value)
+        .then(pl.concat_str(pl.lit(f"{name}: fewer than {years} published years ("), pairs, pl.lit(").")))
+        .when(o == Outcome.LOW_CONFIDENCE.value)
+        .then(
+            pl.concat_str(
+                pl.lit(f"{name}: cohort of "),
+                "cohort_text",
+                pl.lit(f" under {min_cohort}, not judged ("),
+                pairs,
+                pl.lit(")."),
+            )
+        )
+        .when(o == Outcome.MET.value)
+        .then(
+            pl.concat_str(
+                pl.lit(f"{name} declined by "),
+                "drop_text",
+                pl.lit(f" over {years} years ("),
+                pairs,
+                pl.lit(")."),
+            )
+        )
+        .otherwise(
+            pl.concat_str(pl.lit(f"{name} did not decline by {min_drop:g} or more ("), pairs, pl.lit(")."))
+        )
+    )
+    similar = (
+        pl.when(~pl.col("progress_latest") & pl.col("similar_latest").is_not_null())
+        .then(
+            pl.concat_str(
+                pl.lit(" No progress score published for "),
+                (pl.col("year").list.last() + 1).cast(pl.Utf8),
+                pl.lit(": the median of "),
+                pl.col("similar_n_latest").cast(pl.Utf8),
+                pl.lit(" schools with a similar intake was "),
+                "similar_text",
+                pl.lit("."),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
+    return item_frame(
+        agg.with_columns(pl.concat_str(text, similar).alias("explanation")),
+        fields={
+            "measure": pl.lit(m),
+            "years": pl.col("year"),
+            "values": pl.col("value"),
+            "cohort": pl.col("cohort"),
+            "drop": pl.col("drop"),
+            "min_drop": pl.lit(min_drop, dtype=pl.Float64),
+            "progress_published_latest": pl.col("progress_latest"),
+            "similar_schools_latest": pl.col("similar_latest"),
+            "similar_schools_n": pl.col("similar_n_latest"),
+            "explanation": pl.col("explanation"),
+        },
+        newest=pl.col("newest"),
+        data_items=measure_keys(m, pl.col("year")),
+    )
 
 
 def check_gap_widening(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.DataFrame:
