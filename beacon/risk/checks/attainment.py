@@ -108,7 +108,11 @@ def similar_schools_frame(fr: Frames, measure: str, spec: dict[str, Any]) -> pl.
                 pool_ids, pool_values = peer_ids[pool][order], peer_values[pool][order]
                 at_id = np.clip(np.searchsorted(pool_ids, members), 0, max(len(pool_ids) - 1, 0))
                 has = pool_ids[at_id] == members if len(pool_ids) else np.zeros(len(members), bool)
-                v = np.where(has, pool_values[at_id], np.nan) if len(pool_ids) else np.full(len(members), np.nan)
+                v = (
+                    np.where(has, pool_values[at_id], np.nan)
+                    if len(pool_ids)
+                    else np.full(len(members), np.nan)
+                )
                 n = np.where(has, len(s_sorted) - 1, len(s_sorted))
                 pos = np.searchsorted(s_sorted, np.nan_to_num(v), side="left")
 

@@ -74,7 +74,18 @@ def with_formatted(frame: pl.DataFrame, column: str, fmt: Callable[[Any], str], 
         {column: distinct, alias: [fmt(v) for v in distinct.to_list()]},
         schema={column: distinct.dtype, alias: pl.Utf8},
     )
-    return frame.join(texts, on=column, how="left", nulls_equal=True, maintain_order="left")
+    out = frame.join(texts, on=column, how="left", nulls_equal=True, maintain_order="left")
+    if distinct.dtype.is_float() and fmt(-0.0) != fmt(0.0):  # polars takes -0.0 and 0.0 as one value
+        zero = pl.col(column) == 0
+        out = out.with_columns(
+            pl.when(zero & ((1.0 / pl.col(column)) < 0))
+            .then(pl.lit(fmt(-0.0)))
+            .when(zero)
+            .then(pl.lit(fmt(0.0)))
+            .otherwise(pl.col(alias))
+            .alias(alias)
+        )
+    return out
 
 
 def _label(measure: str) -> str:

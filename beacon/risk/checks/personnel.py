@@ -13,8 +13,11 @@ from beacon.risk.checks.base import (
     _detail_frame,
     _evidence_rows,
     combine,
+    item_frame,
+    measure_keys,
     named_rows,
     series,
+    with_formatted,
 )
 from beacon.risk.models import Outcome
 
@@ -82,17 +85,15 @@ def check_falling_rolls(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) ->
     s = s.with_columns(pl.col("year").max().over("school_id").alias("latest")).filter(
         pl.col("year") >= pl.col("latest") - span
     )
-    agg = (
-        s.sort("year")
-        .group_by("school_id")
-        .agg(
-            pl.len().alias("n"),
-            pl.col("year"),
-            pl.col("value"),
-            ((pl.col("value").first() - pl.col("value").last()) / pl.col("value").first() * 100).alias(
-                "fall"
-            ),
-        )
+    s = with_formatted(s.sort("year"), "value", lambda v: "-" if v is None else f"{v:.0f}", "value_text")
+    agg = s.group_by("school_id").agg(
+        pl.len().alias("n"),
+        pl.col("year"),
+        pl.col("value"),
+        ((pl.col("value").first() - pl.col("value").last()) / pl.col("value").first() * 100).alias("fall"),
+        pl.concat_str(pl.lit("January "), (pl.col("year") + 1).cast(pl.Utf8), pl.lit(": "), "value_text")
+        .str.join(", ")
+        .alias("pairs"),
     )
     agg = agg.with_columns(
         pl.when(pl.col("n") < 2)
@@ -102,26 +103,32 @@ def check_falling_rolls(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) ->
         .otherwise(pl.lit(Outcome.NOT_MET.value))
         .alias("outcome")
     )
-    rows = []
-    for r in named_rows(agg):
-        pairs = ", ".join(f"January {y + 1}: {v:.0f}" for y, v in zip(r["year"], r["value"], strict=False))
-        if r["outcome"] == Outcome.NO_EVIDENCE:
-            text = f"Only one census year held ({pairs})."
-        else:
-            text = f"Pupils on roll {pairs}: " + (
-                f"fell {r['fall']:.1f}%." if r["fall"] > 0 else f"rose {-r['fall']:.1f}%."
-            )
-        rows.append(
-            (
-                r["school_id"],
-                r["outcome"],
-                {
-                    "measure": m,
-                    "years": r["year"],
-                    "values": r["value"],
-                    "fall_pct": r["fall"],
-                    "explanation": text,
-                },
+    agg = with_formatted(agg, "fall", lambda v: "-" if v is None else f"{v:.1f}", "fell")
+    agg = with_formatted(agg, "fall", lambda v: "-" if v is None else f"{-v:.1f}", "rose")
+    text = (
+        pl.when(pl.col("outcome") == Outcome.NO_EVIDENCE.value)
+        .then(pl.concat_str(pl.lit("Only one census year held ("), "pairs", pl.lit(").")))
+        .otherwise(
+            pl.concat_str(
+                pl.lit("Pupils on roll "),
+                "pairs",
+                pl.lit(": "),
+                pl.when(pl.col("fall") > 0)
+                .then(pl.concat_str(pl.lit("fell "), "fell", pl.lit("%.")))
+                .otherwise(pl.concat_str(pl.lit("rose "), "rose", pl.lit("%."))),
             )
         )
-    return _evidence_rows(fr, combine([_detail_frame(rows)], schools), "No pupil numbers are held.")
+    )
+    items = item_frame(
+        agg.with_columns(text.alias("explanation")),
+        fields={
+            "measure": pl.lit(m),
+            "years": pl.col("year"),
+            "values": pl.col("value"),
+            "fall_pct": pl.col("fall"),
+            "explanation": pl.col("explanation"),
+        },
+        newest=pl.col("year").list.max(),  # every value held is a roll above 0
+        data_items=measure_keys(m, pl.col("year")),
+    )
+    return _evidence_rows(fr, combine([items], schools), "No pupil numbers are held.")
