@@ -371,12 +371,13 @@ def test_term_schools_are_those_with_results_or_an_assessment(evaluated: Any) ->
 def test_results_write_keeps_evidence_text_exactly(evaluated: Any) -> None:
     """Evidence holding backslashes, quotes, escaped control characters and non-ASCII text is stored as given
     (PostgreSQL writes the rows as COPY text, which escapes backslashes; SQLite binds them)."""
+    import polars as pl
     from django.utils import timezone
 
     from beacon.risk.checks.base import _dumps
     from beacon.risk.models import CriterionResult
     from beacon.risk.services import active_rulebook
-    from beacon.risk.store import _copy_text, write_results
+    from beacon.risk.store import copy_text, write_results
 
     term = evaluated
     book = active_rulebook()
@@ -396,8 +397,8 @@ def test_results_write_keeps_evidence_text_exactly(evaluated: Any) -> None:
     )
     assert (again.outcome, again.evidence) == ("met", evidence)
     # The COPY text escaping itself, for values JSON text never holds (raw tab, newline, return).
-    assert _copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
-    assert _copy_text("plain") == "plain"
+    escaped = pl.select(copy_text(pl.lit(pl.Series(["a\\b\tc\nd\re", "plain"]))))
+    assert escaped.to_series().to_list() == ["a\\\\b\\tc\\nd\\re", "plain"]
 
 
 def test_the_pass_pauses_the_garbage_collector_and_restores_it(camden_demo: None) -> None:

@@ -36,6 +36,37 @@ def max_parameters(conn: Any) -> int:
     return int(conn.features.max_query_params or 999)
 
 
+class _Statements:
+    """The INSERT statements of one table and column list on one connection: rows per statement, the
+    statement's text for a number of rows (cached), and the call that runs it (see `insert_rows`)."""
+
+    def __init__(self, cur: Any, table: str, columns: Sequence[str]) -> None:
+        conn = cur.db
+        qn = conn.ops.quote_name
+        self.width = len(columns)
+        if self.width == 0:
+            raise ValueError("inserting rows needs at least one column")
+        self.per = max(1, min(ROWS_PER_STATEMENT, max_parameters(conn) // self.width))
+        self.head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES "  # noqa: S608
+        self.execute: Callable[..., Any] = cur.execute
+        mark = "%s"
+        if conn.vendor == "sqlite":
+            # sqlite3's own cursor, with its own placeholders: Django's wrapper rewrites every "%s" of the
+            # text with a regular expression on each call (thousands of placeholders a statement).
+            import sqlite3
+
+            self.execute = functools.partial(sqlite3.Cursor.execute, cur.cursor)
+            mark = "?"
+        self.group = "(" + ", ".join([mark] * self.width) + ")"
+        self.texts: dict[int, str] = {}  # rows in the statement -> its text (the full size, and the last one)
+
+    def run(self, rows: int, params: list[Any]) -> None:
+        sql = self.texts.get(rows)
+        if sql is None:
+            sql = self.texts[rows] = self.head + ", ".join([self.group] * rows)
+        self.execute(sql, params)
+
+
 def insert_rows(
     cur: Any,
     table: str,
@@ -48,33 +79,34 @@ def insert_rows(
     cursor `cur`, many rows per statement, in the caller's transaction. `table` and `columns` are names
     (quoted here); no value is ever formatted into the text. `on_statement(rows so far)` is called after
     each statement (progress). Returns the number of rows given."""
-    conn = cur.db
-    qn = conn.ops.quote_name
-    width = len(columns)
-    if width == 0:
-        raise ValueError("insert_rows needs at least one column")
-    per = max(1, min(ROWS_PER_STATEMENT, max_parameters(conn) // width))
-    head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES "  # noqa: S608 (quoted names)
-    execute = cur.execute
-    mark = "%s"
-    if conn.vendor == "sqlite":
-        # sqlite3's own cursor, with its own placeholders: Django's wrapper rewrites every "%s" of the text
-        # with a regular expression on each call (thousands of placeholders a statement).
-        import sqlite3
-
-        execute = functools.partial(sqlite3.Cursor.execute, cur.cursor)
-        mark = "?"
-    group = "(" + ", ".join([mark] * width) + ")"
-    statements: dict[int, str] = {}  # rows in the statement -> its text (the full size, and the last one)
+    statements = _Statements(cur, table, columns)
     done = 0
-    for chunk in itertools.batched(rows, per):
-        if set(map(len, chunk)) != {width}:  # flattened, a short row would shift its neighbours
-            raise ValueError(f"insert_rows into {table}: every row needs {width} values")
-        sql = statements.get(len(chunk))
-        if sql is None:
-            sql = statements[len(chunk)] = head + ", ".join([group] * len(chunk))
-        execute(sql, list(itertools.chain.from_iterable(chunk)))
+    for chunk in itertools.batched(rows, statements.per):
+        if set(map(len, chunk)) != {statements.width}:  # flattened, a short row would shift its neighbours
+            raise ValueError(f"insert_rows into {table}: every row needs {statements.width} values")
+        statements.run(len(chunk), list(itertools.chain.from_iterable(chunk)))
         done += len(chunk)
         if on_statement is not None:
             on_statement(done)
     return done
+
+
+def insert_columns(cur: Any, table: str, columns: Sequence[str], values: Sequence[Sequence[Any]]) -> int:
+    """`insert_rows` for values held column by column (`values[k]`: every row's value of `columns[k]`, all of
+    one length): each statement's parameters are laid out by slice assignment, one per column, with no
+    tuple per row (the termly pass writes 273,762 results of 8 columns). Returns the number of rows."""
+    statements = _Statements(cur, table, columns)
+    if len(values) != statements.width:
+        raise ValueError(f"insert_columns into {table}: {statements.width} columns, {len(values)} given")
+    lengths = set(map(len, values))
+    if len(lengths) > 1:
+        raise ValueError(f"insert_columns into {table}: columns of different lengths {sorted(lengths)}")
+    total = lengths.pop() if lengths else 0
+    width = statements.width
+    for start in range(0, total, statements.per):
+        rows = min(statements.per, total - start)
+        params: list[Any] = [None] * (rows * width)
+        for k, column in enumerate(values):
+            params[k::width] = column[start : start + rows]
+        statements.run(rows, params)
+    return total

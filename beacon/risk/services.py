@@ -26,7 +26,7 @@ import polars as pl
 from django.db import transaction
 from django.utils import timezone
 
-from beacon.core.frames import query_frame, tuple_rows
+from beacon.core.frames import query_frame
 from beacon.indicators.models import AreaMeasure, Measure, SchoolMeasure
 from beacon.inspections.models import Inspection, InspectionGrade
 from beacon.risk.checks import CHECKS as CHECKS
@@ -444,14 +444,12 @@ def evaluate(
             summary.results += frame.height
             # In school order: each index takes the criterion's rows in its own order.
             writer.add(
-                tuple_rows(
-                    frame.sort("school_id").select(
-                        "school_id",
-                        pl.lit(criterion_id, dtype=pl.Int64),
-                        "outcome",
-                        "evidence",
-                        fingerprint_expr(),
-                    )
+                frame.sort("school_id").select(
+                    "school_id",
+                    pl.lit(criterion_id, dtype=pl.Int64).alias("criterion_id"),
+                    "outcome",
+                    "evidence",
+                    fingerprint_expr(),
                 )
             )
     done = time.perf_counter()
