@@ -22,6 +22,7 @@ from beacon.assessments.models import (
     SupportLevel,
     TermlyAssessment,
 )
+from beacon.core.bulk import Prototype
 from beacon.core.gcpause import collector_paused
 from beacon.core.versioning import bump_for_bulk_write, check_version, save_versioned
 from beacon.imports.framework import bulk_upsert, copy_to_history
@@ -196,6 +197,7 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
         judged_qs = judged_qs.filter(school_id__in=ids)
     judged = set(judged_qs.values_list("school_id", flat=True))
     now = timezone.now()
+    unsaved = Prototype(TermlyAssessment(term=term, version=1))  # a new assessment of the term, copied
     created: list[TermlyAssessment] = []
     changed: list[TermlyAssessment] = []
     figures: list[TermlyAssessment] = []
@@ -213,7 +215,8 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
             nums = (scores.get(school_id), probabilities.get(school_id), school_id in judged)
             a = current.get(school_id)
             if a is None:
-                a = TermlyAssessment(school_id=school_id, term=term, version=1)
+                a = unsaved.new()
+                a.school_id = school_id
                 created.append(a)
             elif a.proposed_rag == rag and a.proposed_level == level and a.proposal_reasons == reasons:
                 moved = (a.risk_score, a.probability, a.judged) != nums

@@ -19,6 +19,8 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.db.models import Model
+
 # Rows per statement: measured on SQLite with 8 columns, 250 to 4,000 rows per statement were within 10%
 # of each other; 1,000 keeps the statement's text (and PostgreSQL's 65,535 parameters) small.
 ROWS_PER_STATEMENT = 1000
@@ -110,3 +112,28 @@ def insert_columns(cur: Any, table: str, columns: Sequence[str], values: Sequenc
             params[k::width] = column[start : start + rows]
         statements.run(rows, params)
     return total
+
+
+class Prototype[M: Model]:
+    """New unsaved instances of a model with a template's field values, for a bulk write: each copies the
+    template's attributes and state (what `Model.__getstate__` copies for pickling) instead of running
+    `Model.__init__`, which looks up every field's default and sets related fields through their
+    descriptors (about 50 µs an instance; the termly pass makes 23,000 assessments and 23,000 scores).
+    A field whose default is callable (a list, a dict) gets a fresh default in each instance, as
+    `__init__` gives it; the caller sets what differs from the template."""
+
+    def __init__(self, template: M) -> None:
+        self.template = template
+        self._fresh = [
+            (f.attname, f.get_default)
+            for f in template._meta.concrete_fields
+            if f.has_default() and callable(f.default)
+        ]
+
+    def new(self) -> M:
+        cls = type(self.template)
+        obj = cls.__new__(cls)
+        obj.__dict__.update(self.template.__getstate__())
+        for attname, default in self._fresh:
+            obj.__dict__[attname] = default()
+        return obj

@@ -16,6 +16,7 @@ from django.db import transaction
 from sklearn.metrics import roc_auc_score
 
 from beacon.core import workers
+from beacon.core.bulk import Prototype
 from beacon.earlywarning.features import Sources, first_graded_after, load_sources, population
 from beacon.earlywarning.model import TrainedModel, fit, model_digest, score
 from beacon.earlywarning.models import RiskScore
@@ -145,6 +146,7 @@ def finish_scores(pending: PendingScores) -> int:
     stored = _stored_scores(pending.version, pending.as_of, pending.la_code)
     doomed: list[int] = []
     new: list[RiskScore] = []
+    unsaved = Prototype(RiskScore(as_of=pending.as_of, model_version=pending.version))
     for school_id, probability, rank, reasons, inputs in scores.select(
         "school_id", "probability", "rank", "reasons", "inputs"
     ).iter_rows():
@@ -153,17 +155,10 @@ def finish_scores(pending: PendingScores) -> int:
             if held[1:] == (probability, rank, reasons, inputs):
                 continue
             doomed.append(held[0])
-        new.append(
-            RiskScore(
-                school_id=school_id,
-                as_of=pending.as_of,
-                probability=probability,
-                rank=rank,
-                reasons=reasons,
-                model_version=pending.version,
-                inputs=inputs,
-            )
-        )
+        score_row = unsaved.new()
+        score_row.school_id, score_row.probability, score_row.rank = school_id, probability, rank
+        score_row.reasons, score_row.inputs = reasons, inputs
+        new.append(score_row)
     doomed.extend(pk for pk, *_ in stored.values())  # schools no longer scored on this date
     for start in range(0, len(doomed), 900):
         RiskScore.objects.filter(pk__in=doomed[start : start + 900]).delete()
