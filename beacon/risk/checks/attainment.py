@@ -23,6 +23,7 @@ from beacon.risk.checks.base import (
     _windowed,
     area_series,
     combine,
+    fixed,
     item_frame,
     measure_keys,
     series,
@@ -290,7 +291,7 @@ def _below_items(
         .otherwise(pl.lit(Outcome.NOT_MET.value))
         .alias("outcome")
     )
-    agg = with_formatted(agg, "cohort_latest", lambda v: "-" if v is None else f"{v:.0f}", "cohort_text")
+    agg = with_formatted(agg, "cohort_latest", fixed(0), "cohort_text")
     name, o, pairs = _label(m), pl.col("outcome"), pl.col("pairs")
     text = (
         pl.when(o == Outcome.NO_EVIDENCE.value)

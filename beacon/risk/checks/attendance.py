@@ -17,6 +17,7 @@ from beacon.risk.checks.base import (
     _windowed,
     area_series,
     combine,
+    fixed,
     item_frame,
     measure_keys,
     series,
@@ -82,14 +83,10 @@ def check_absence_high(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
     return _evidence_rows(fr, combine(parts, schools), "No school-level absence data is held.")
 
 
-def _one_decimal(v: float | None) -> str:
-    return "-" if v is None else f"{v:.1f}"
-
-
 def _absence_items(mine: pl.DataFrame, m: str, margin: float, min_schools: int, scope_word: str) -> Details:
     """One evidence item per school from its latest year (`mine`), built in polars (decision 0030)."""
     for column in ("value", "bench", "la_rate"):
-        mine = with_formatted(mine, column, _one_decimal, f"{column}_text")
+        mine = with_formatted(mine, column, fixed(1), f"{column}_text")
     o = pl.col("outcome")
     phase = pl.col("phase").fill_null("")
     bench_label = (

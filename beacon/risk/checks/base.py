@@ -56,14 +56,18 @@ def _fmt(v: float | None, measure: str = "") -> str:
     return f"{v:.{decimals}f}"
 
 
-def _formatter(measure: str) -> Callable[[float | None], str]:
-    """`_fmt` for one measure, its decimals looked up once (the national pass formats ~700,000 values)."""
-    decimals = BY_CODE[measure].decimals if measure in BY_CODE else 1
+def fixed(decimals: int) -> Callable[[float | None], str]:
+    """A number shown with `decimals` decimals, '-' for none (counts, rates and measures in the sentences)."""
 
     def fmt(v: float | None) -> str:
         return "-" if v is None else f"{v:.{decimals}f}"
 
     return fmt
+
+
+def _formatter(measure: str) -> Callable[[float | None], str]:
+    """`_fmt` for one measure, its decimals looked up once (the national pass formats ~700,000 values)."""
+    return fixed(BY_CODE[measure].decimals if measure in BY_CODE else 1)
 
 
 def with_formatted(frame: pl.DataFrame, column: str, fmt: Callable[[Any], str], alias: str) -> pl.DataFrame:

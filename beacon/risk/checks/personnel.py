@@ -13,6 +13,7 @@ from beacon.risk.checks.base import (
     _detail_frame,
     _evidence_rows,
     combine,
+    fixed,
     item_frame,
     measure_keys,
     named_rows,
@@ -85,7 +86,7 @@ def check_falling_rolls(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) ->
     s = s.with_columns(pl.col("year").max().over("school_id").alias("latest")).filter(
         pl.col("year") >= pl.col("latest") - span
     )
-    s = with_formatted(s.sort("year"), "value", lambda v: "-" if v is None else f"{v:.0f}", "value_text")
+    s = with_formatted(s.sort("year"), "value", fixed(0), "value_text")
     agg = s.group_by("school_id").agg(
         pl.len().alias("n"),
         pl.col("year"),
@@ -103,8 +104,8 @@ def check_falling_rolls(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) ->
         .otherwise(pl.lit(Outcome.NOT_MET.value))
         .alias("outcome")
     )
-    agg = with_formatted(agg, "fall", lambda v: "-" if v is None else f"{v:.1f}", "fell")
-    agg = with_formatted(agg, "fall", lambda v: "-" if v is None else f"{-v:.1f}", "rose")
+    agg = with_formatted(agg, "fall", fixed(1), "fell")
+    agg = with_formatted(agg, "fall", lambda v: fixed(1)(None if v is None else -v), "rose")
     text = (
         pl.when(pl.col("outcome") == Outcome.NO_EVIDENCE.value)
         .then(pl.concat_str(pl.lit("Only one census year held ("), "pairs", pl.lit(").")))

@@ -21,6 +21,7 @@ from beacon.risk.checks.base import (
     _windowed,
     area_series,
     combine,
+    fixed,
     item_frame,
     measure_keys,
     named_rows,
@@ -88,8 +89,8 @@ def check_declining(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> pl.
 def _declining_items(agg: pl.DataFrame, m: str, years: int, min_cohort: Any, min_drop: float) -> Details:
     """One evidence item per school and measure, built in polars (decision 0030)."""
     agg = with_formatted(agg, "similar_latest", _formatter(m), "similar_text")
-    agg = with_formatted(agg, "drop", lambda v: "-" if v is None else f"{v:.1f}", "drop_text")
-    agg = with_formatted(agg, "cohort_latest", lambda v: "-" if v is None else f"{v:.0f}", "cohort_text")
+    agg = with_formatted(agg, "drop", fixed(1), "drop_text")
+    agg = with_formatted(agg, "cohort_latest", fixed(0), "cohort_text")
     o, name, pairs = pl.col("outcome"), _label(m), pl.col("pairs")
     text = (
         pl.when(o == Outcome.NO_EVIDENCE.value)
