@@ -68,10 +68,10 @@ def check_ofsted_below(fr: Frames, p: dict[str, Any], schools: pl.DataFrame) -> 
 _JUDGEMENT_WORDS = {int(c.value): str(c.label).lower() for c in OverallEffectiveness}
 
 
-def _joined_per_row(frame: pl.DataFrame, column: str, text: pl.Expr, separator: str) -> pl.Series:
-    """For each row of `frame`, the `text` of each element of its list `column` (`text` reads the element as
-    `column`, or a struct element's fields by name, and the row's other columns), joined with `separator`, in
-    the list's order; rows with none get ''."""
+def _per_row(frame: pl.DataFrame, column: str, text: pl.Expr) -> pl.Series:
+    """For each row of `frame`, the list of the `text` of each element of its list `column` (`text` reads the
+    element as `column`, or a struct element's fields by name, and the row's other columns), in the list's
+    order, nulls left out; rows with none get an empty list."""
     others = [c for c in text.meta.root_names() if c in frame.columns and c != column]
     indexed = frame.select(pl.int_range(pl.len()).alias("_row"), column, *others)
     texts = (
@@ -81,9 +81,10 @@ def _joined_per_row(frame: pl.DataFrame, column: str, text: pl.Expr, separator: 
         .select("_row", text.alias("_text"))
         .drop_nulls("_text")
         .group_by("_row", maintain_order=True)
-        .agg(pl.col("_text").str.join(separator))
+        .agg("_text")
     )
-    return indexed.join(texts, on="_row", how="left", maintain_order="left")["_text"].fill_null("")
+    joined = indexed.join(texts, on="_row", how="left", maintain_order="left")["_text"]
+    return joined.fill_null(pl.Series([[]], dtype=pl.List(pl.Utf8)))
 
 
 def _ofsted_items(latest: pl.DataFrame, legacy_in: list[int]) -> Details:
@@ -94,11 +95,11 @@ def _ofsted_items(latest: pl.DataFrame, legacy_in: list[int]) -> Details:
         pl.col("all_grades").fill_null(pl.lit([], dtype=latest.schema["all_grades"])).alias("all_grades"),
     )
     latest = latest.with_columns(
-        _joined_per_row(
-            latest, "areas", pl.concat_str(pl.lit("inspection:"), pl.col("when"), pl.lit(":"), "areas"), "\t"
+        _per_row(
+            latest, "areas", pl.concat_str(pl.lit("inspection:"), pl.col("when"), pl.lit(":"), "areas")
         ).alias("area_keys"),
         # Key judgements held, graded 1-4, in words (inspections from September 2024 have no overall grade).
-        _joined_per_row(
+        _per_row(
             latest.select("all_grades"),
             "all_grades",
             pl.when(pl.col("grade").is_in(list(_JUDGEMENT_WORDS))).then(
@@ -108,8 +109,9 @@ def _ofsted_items(latest: pl.DataFrame, legacy_in: list[int]) -> Details:
                     pl.col("grade").replace_strict(_JUDGEMENT_WORDS, default=None, return_dtype=pl.Utf8),
                 )
             ),
-            ", ",
-        ).alias("listed"),
+        )
+        .list.join(", ")
+        .alias("listed"),
     )
     legacy = pl.col("framework") == Framework.LEGACY.value
     no_overall = legacy & pl.col("overall").is_null()
@@ -163,11 +165,7 @@ def _ofsted_items(latest: pl.DataFrame, legacy_in: list[int]) -> Details:
             )
         )
     )
-    area_keys = (
-        pl.when(has_areas)
-        .then(pl.col("area_keys").str.split("\t"))
-        .otherwise(pl.lit([], dtype=pl.List(pl.Utf8)))
-    )
+    area_keys = pl.col("area_keys")
     keys = (
         pl.when(overall_bad)
         .then(pl.concat_list(pl.concat_str(pl.lit("inspection:"), when, pl.lit(":overall")), area_keys))
