@@ -3,7 +3,7 @@
 Each result carries a fingerprint of its outcome and evidence (the JSON text the rules produced; a polars
 hash, `fingerprint_expr`). A new evaluation reads back only (id, school, criterion, fingerprint) for the
 term and rulebook, then in one transaction deletes the rows whose result changed and inserts the changed
-and new ones: PostgreSQL's COPY, SQLite's multi-row INSERT (`core.bulk.insert_rows`). An unchanged result
+and new ones: PostgreSQL's COPY, SQLite's multi-row INSERT (`core.bulk.insert_columns`). An unchanged result
 keeps its row (id, evaluation time); re-evaluating unchanged data writes nothing. The references of the
 rows written (school, term, criterion, rulebook) are checked once per write, set-based
 (`check_references`), not by a database trigger per row.
@@ -162,13 +162,7 @@ class ResultWriter:
         frame = frame.select(*keys, "outcome", "evidence", "fingerprint").unique(
             subset=keys, keep="last", maintain_order=True
         )
-        if self._stored.height:
-            frame = frame.join(self._stored, on=keys, how="left", maintain_order="left")
-        else:
-            frame = frame.with_columns(
-                pl.lit(None, dtype=pl.Int64).alias("stored_pk"),
-                pl.lit(None, dtype=pl.Utf8).alias("stored_fingerprint"),
-            )
+        frame = frame.join(self._stored, on=keys, how="left", maintain_order="left")
         unchanged = pl.col("stored_fingerprint").eq_missing(pl.col("fingerprint"))
         self.counts.unchanged += frame.filter(unchanged).height
         out = frame.filter(~unchanged)
