@@ -190,6 +190,9 @@ SESSION_COOKIE_AGE = 8 * 60 * 60  # absolute: 8 hours
 # The termly pass scores this many schools or more in a worker process beside its rules (decision 0028);
 # fewer are scored in the pass's own process (a worker's start-up would cost more than it saves).
 BEACON_SCORING_WORKER_MIN_SCHOOLS = int(os.environ.get("BEACON_SCORING_WORKER_MIN_SCHOOLS", "2000"))
+# A frame of at least this many rows that the termly pass reads from a SQLite file is read in a separate
+# process, in Arrow columns, while the pass reads the rest (decision 0032); smaller ones are read in-process.
+BEACON_SEPARATE_READER_MIN_ROWS = int(os.environ.get("BEACON_SEPARATE_READER_MIN_ROWS", "200000"))
 BEACON_SESSION_IDLE_SECONDS = int(os.environ.get("BEACON_SESSION_IDLE_SECONDS", str(30 * 60)))
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

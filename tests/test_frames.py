@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import pytest
 
@@ -98,3 +100,134 @@ def test_query_frame_of_numbers_and_text_equals_the_rows(camden_register: None) 
     assert frame["status"].to_list()[1:3] == ['a, "b"\nc', ""]
     assert frame["nothing"].null_count() == len(values)
     assert frame["value"].to_list()[:2] == [0.1 + 0.2, 1 / 3]
+
+
+# ------------------------------------------------------------------------------------------------
+# The separate reader (decision 0032): a SQLite file read in another process, straight into Arrow columns.
+
+READER_SCHEMA = {"id": pl.Int64, "value": pl.Float64, "label": pl.Utf8, "count": pl.Int64}
+
+
+def _sqlite_file(path: Any, rows: list[tuple[Any, ...]]) -> str:
+    """A SQLite file in WAL mode (as Beacon's) holding table t with `rows`; its name."""
+    import sqlite3
+
+    name = str(path / "reader.sqlite3")
+    con = sqlite3.connect(name)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute(
+        "CREATE TABLE t (id integer PRIMARY KEY, value real NULL, label text NULL, count integer NULL)"
+    )
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return name
+
+
+def _cursor_frame(name: str, sql: str, params: tuple[Any, ...]) -> pl.DataFrame:
+    import sqlite3
+
+    con = sqlite3.connect(name)
+    try:
+        return pl.DataFrame(con.execute(sql, params).fetchall(), schema=READER_SCHEMA, orient="row")
+    finally:
+        con.close()
+
+
+def _never() -> pl.DataFrame:
+    raise AssertionError("the separate reader should have read this frame")
+
+
+def test_the_separate_reader_reads_what_the_cursor_reads(tmp_path: Any) -> None:
+    """Floats to the last bit and infinities, NULL apart from an empty text, text with quotes, commas,
+    line breaks and non-ASCII letters, large integers, a parameter, and thousands of rows (the driver types
+    each column by the first rows it reads)."""
+    import math
+
+    from beacon.core.frames import start_reader
+
+    special = [
+        (1, 0.1 + 0.2, 'a, "b"\nc', 2**62),
+        (2, 1 / 3, "", None),
+        (3, None, None, -5),
+        (4, 1e-300, "Ysgol Gymraeg Llundain – Ffŵl", 0),
+        (5, -2.5e17, "x", 7),
+        (6, math.inf, "y", 8),
+        (7, -math.inf, "z", 9),
+    ]
+    many = [(i, i / 7, f"school {i}", i * 3) for i in range(10, 5000)]
+    name = _sqlite_file(tmp_path, special + many)
+    sql = "SELECT id, value, label, count FROM t WHERE id < %s ORDER BY id"
+    pending = start_reader(name, sql, [4000], READER_SCHEMA, _never)
+    frame = pending.result()
+    assert pending.separately
+    expected = _cursor_frame(name, sql.replace("%s", "?"), (4000,))
+    assert frame.schema == pl.Schema(READER_SCHEMA)
+    assert frame.height == len(special) + 3990
+    assert frame.equals(expected)
+    assert frame["value"].to_list()[:2] == [0.1 + 0.2, 1 / 3]
+    assert frame["label"].to_list()[1:3] == ["", None]
+
+
+def test_the_separate_reader_gives_way_when_it_cannot_read_the_rows(tmp_path: Any) -> None:
+    """A value of another type after the rows the driver typed its column by (a text among 2,000 whole
+    numbers), a query the reader cannot run, and a parameter it cannot send: the fallback reads the frame."""
+    import datetime as dt
+
+    from beacon.core.frames import start_reader
+
+    rows: list[tuple[Any, ...]] = [(i, float(i), None, i) for i in range(1, 2001)]
+    rows.append((2001, 1.0, None, "not a number"))
+    name = _sqlite_file(tmp_path, rows)
+    sql = "SELECT id, value, label, count FROM t ORDER BY id"
+    marker = pl.DataFrame({"id": [-1]})
+    for pending in (
+        start_reader(name, sql, [], READER_SCHEMA, lambda: marker),
+        start_reader(name, "SELECT id FROM no_such_table", [], READER_SCHEMA, lambda: marker),
+        start_reader(name, sql + " LIMIT %s", [dt.date(2020, 1, 1)], READER_SCHEMA, lambda: marker),
+    ):
+        assert pending.result() is marker
+        assert not pending.separately
+
+
+def test_the_separate_reader_is_stopped_when_its_frame_is_not_wanted(tmp_path: Any) -> None:
+    from beacon.core.frames import start_reader
+
+    name = _sqlite_file(tmp_path, [(1, 1.0, "a", 1)])
+    pending = start_reader(name, "SELECT id, value, label, count FROM t", [], READER_SCHEMA, _never)
+    process = pending.process
+    assert process is not None
+    pending.close()
+    assert process.returncode is not None and pending.process is None
+
+
+@pytest.mark.django_db
+def test_frames_are_read_here_where_another_process_would_not_see_the_rows(
+    tmp_path: Any, settings: Any
+) -> None:
+    """The tests' database is in memory, and inside a transaction: another process could see neither. And a
+    SQLite file is read separately only outside a transaction with autocommit on."""
+    from django.db import connection
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    from beacon.core.frames import query_frame, separate_reader_database, start_query_frame
+    from beacon.schools.models import School
+
+    settings.BEACON_SEPARATE_READER_MIN_ROWS = 0
+    qs = School.objects.order_by("pk").values_list("id", "urn")
+    schema = {"id": pl.Int64, "urn": pl.Int64}
+    pending = start_query_frame(qs, schema, expected_rows=10**9)
+    assert pending.process is None
+    assert pending.result().equals(query_frame(qs, schema)) and not pending.separately
+    if connection.vendor != "sqlite":
+        assert separate_reader_database(connection) is None
+        return
+    assert separate_reader_database(connection) is None  # in memory
+    name = _sqlite_file(tmp_path, [(1, 1.0, "a", 1)])
+    wrapper = DatabaseWrapper({**connection.settings_dict, "NAME": name}, alias="separate-reader-test")
+    try:
+        assert separate_reader_database(wrapper) == name
+        wrapper.set_autocommit(False)
+        assert separate_reader_database(wrapper) is None
+    finally:
+        wrapper.close()

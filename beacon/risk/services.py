@@ -24,9 +24,10 @@ from typing import Any
 
 import polars as pl
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from beacon.core.frames import query_frame
+from beacon.core.frames import PendingFrame, query_frame, start_query_frame
 from beacon.indicators.models import AreaMeasure, Measure, SchoolMeasure
 from beacon.inspections.models import Inspection, InspectionGrade
 from beacon.risk.checks import CHECKS as CHECKS
@@ -106,6 +107,34 @@ def load_frames(
 
     Independent schools are left out by default: the strategy is for state-funded schools, and
     their published measures (e.g. iGCSEs not counted in KS4 tables) would read as failure."""
+    # Measures for every school held (national medians need them all), filtered by year only: 1.6 million rows
+    # on a national database, started first and read (on a SQLite file, in a separate process: decision 0032)
+    # while the rest is read here. The measure's code is joined afterwards from the few hundred measures
+    # (fewer strings made row by row; the rows keep the order the database gave).
+    pending = start_query_frame(
+        SchoolMeasure.objects.filter(year__lte=data_year).values_list(
+            "school_id", "measure_id", "year", "value", "status"
+        ),
+        {
+            "school_id": pl.Int64,
+            "measure_id": pl.Int64,
+            "year": pl.Int64,
+            "value": pl.Float64,
+            "status": pl.Utf8,
+        },
+        expected_rows=SchoolMeasure.objects.aggregate(last=Max("pk"))["last"] or 0,
+    )
+    with contextlib.closing(pending):
+        return _load_frames(pending, data_year, cutoff, school_ids, state_funded_only)
+
+
+def _load_frames(
+    pending: PendingFrame,
+    data_year: int,
+    cutoff: dt.date,
+    school_ids: Iterable[int] | None,
+    state_funded_only: bool,
+) -> Frames:
     qs = School.objects.all()
     if state_funded_only:
         qs = qs.filter(is_state_funded=True)
@@ -114,32 +143,6 @@ def load_frames(
     schools = query_frame(
         qs.values_list("id", "urn", "la_code", "phase"),
         {"school_id": pl.Int64, "urn": pl.Int64, "la_code": pl.Int64, "phase": pl.Utf8},
-    )
-    # Measures for every school held (national medians need them all), filtered by year only. The 1.6 million
-    # rows are read with the measure's id and its code joined here from the few hundred measures (fewer
-    # strings made row by row; the rows keep the order the database gave).
-    sm = (
-        query_frame(
-            SchoolMeasure.objects.filter(year__lte=data_year).values_list(
-                "school_id", "measure_id", "year", "value", "status"
-            ),
-            {
-                "school_id": pl.Int64,
-                "measure_id": pl.Int64,
-                "year": pl.Int64,
-                "value": pl.Float64,
-                "status": pl.Utf8,
-            },
-        )
-        .join(
-            query_frame(
-                Measure.objects.values_list("id", "code"), {"measure_id": pl.Int64, "measure": pl.Utf8}
-            ),
-            on="measure_id",
-            how="inner",
-            maintain_order="left",
-        )
-        .select("school_id", "measure", "year", "value", "status")
     )
     am = query_frame(
         AreaMeasure.objects.filter(year__lte=data_year).values_list(
@@ -201,6 +204,18 @@ def load_frames(
             related({"school_id__in": []})
         ]
     insp, grades, heads = (pl.concat([p[i] for p in parts]) for i in range(3))
+    peers = query_frame(
+        School.objects.filter(is_state_funded=True).values_list("id", "phase", "la_code"),
+        {"school_id": pl.Int64, "phase": pl.Utf8, "la_code": pl.Int64},
+    )
+    codes = query_frame(
+        Measure.objects.values_list("id", "code"), {"measure_id": pl.Int64, "measure": pl.Utf8}
+    )
+    sm = (
+        pending.result()
+        .join(codes, on="measure_id", how="inner", maintain_order="left")
+        .select("school_id", "measure", "year", "value", "status")
+    )
     return Frames(
         schools=schools,
         school_measures=sm,
@@ -210,10 +225,7 @@ def load_frames(
         heads=heads,
         data_year=data_year,
         cutoff=cutoff,
-        peers=query_frame(
-            School.objects.filter(is_state_funded=True).values_list("id", "phase", "la_code"),
-            {"school_id": pl.Int64, "phase": pl.Utf8, "la_code": pl.Int64},
-        ),
+        peers=peers,
     )
 
 
