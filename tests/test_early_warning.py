@@ -374,13 +374,12 @@ def test_training_refuses_with_the_reason_when_a_fold_has_no_value_of_a_feature(
             "year": [y for _s in camden for y in range(2010, 2018)],
             "value": [float(i % 7) for i in range(8 * len(camden))],
             "code": ["zz_camden_only"] * (8 * len(camden)),
-            "avail": [dt.date(y + 1, 12, 15) for _s in camden for y in range(2010, 2018)],
         },
-        schema_overrides={"avail": pl.Date},
-    ).with_columns(
-        (pl.col("value").rank("average").over("code", "year") / pl.len().over("code", "year")).alias("pct")
     )
-    src.measures = pl.concat([src.measures, extra.select(src.measures.columns)], how="vertical_relaxed")
+    # A KS2 measure: published on 15 December after its year (`available_from`).
+    src.measure_meta["zz_camden_only"] = ("Camden only", "ks2", "high")
+    src.values = pl.concat([src.values, extra.select(src.values.columns)], how="vertical_relaxed")
+    assert src.measures.filter(pl.col("code") == "zz_camden_only")["avail"].min() == dt.date(2011, 12, 15)
     with pytest.raises(ValueError, match=r"Cannot train as of 2019-09-01: .*zz_camden_only_pct") as info:
         fit(src, dt.date(2019, 9, 1))
     assert "labelled rows per snapshot: 2011-09-01:" in str(info.value)

@@ -79,14 +79,45 @@ def _date(v: object) -> dt.date | None:
 
 @dataclass
 class Sources:
-    """Everything the features read, loaded once (inspections, measures, register)."""
+    """Everything the features read, loaded once (inspections, measures, register). `measures` is derived
+    from `values` when first read: each value's publication date and its percentile among the schools with
+    the same measure and year (a rank over 1.6 million values nationally). The termly pass hands the
+    sources to its scores' worker before then, so the worker derives them beside the rules, not the pass's
+    own process (decision 0032)."""
 
     inspections: pl.DataFrame
-    measures: pl.DataFrame
+    values: pl.DataFrame  # school_id, measure_id, year, value (not null), code
     schools: pl.DataFrame
     measure_meta: dict[str, tuple[str, str, str]] = field(
         default_factory=dict
     )  # code -> label, topic, polarity
+    _measures: pl.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def measures(self) -> pl.DataFrame:
+        """`values` with `avail` (the date the value was published) and `pct` (its percentile, 0-1]."""
+        if self._measures is None:
+            self._measures = _with_publication_and_percentile(self.values, self.measure_meta)
+        return self._measures
+
+
+def _with_publication_and_percentile(
+    values: pl.DataFrame, meta: dict[str, tuple[str, str, str]]
+) -> pl.DataFrame:
+    topic_of = {c: m[1] for c, m in meta.items()}
+    # The publication date of each (code, year) held: a few hundred pairs, joined back (not a Python call
+    # per value: the national database holds millions).
+    pairs = values.select("code", "year").unique()
+    avail = pairs.with_columns(
+        pl.Series(
+            "avail",
+            [available_from(topic_of.get(c, ""), y) for c, y in pairs.iter_rows()],
+            dtype=pl.Date,
+        )
+    )
+    return values.join(avail, on=["code", "year"], how="left", maintain_order="left").with_columns(
+        (pl.col("value").rank("average").over("code", "year") / pl.len().over("code", "year")).alias("pct"),
+    )
 
 
 def load_sources(school_measures: pl.DataFrame | None = None) -> Sources:
@@ -205,20 +236,6 @@ def load_sources(school_measures: pl.DataFrame | None = None) -> Sources:
             pl.col("value").cast(pl.Float64),
             pl.col("measure").alias("code"),
         )
-    topic_of = {c: m[1] for c, m in meta.items()}
-    # The publication date of each (code, year) held: a few hundred pairs, joined back (not a Python call
-    # per value: the national database holds millions).
-    pairs = measures.select("code", "year").unique()
-    avail = pairs.with_columns(
-        pl.Series(
-            "avail",
-            [available_from(topic_of.get(c, ""), y) for c, y in pairs.iter_rows()],
-            dtype=pl.Date,
-        )
-    )
-    measures = measures.join(avail, on=["code", "year"], how="left", maintain_order="left").with_columns(
-        (pl.col("value").rank("average").over("code", "year") / pl.len().over("code", "year")).alias("pct"),
-    )
 
     srows = _query(
         "SELECT id, urn, la_code, phase, establishment_type, gender, has_sixth_form, religious_character, "
@@ -258,7 +275,7 @@ def load_sources(school_measures: pl.DataFrame | None = None) -> Sources:
         },
         orient="row",
     )
-    return Sources(inspections=insp, measures=measures, schools=schools, measure_meta=meta)
+    return Sources(inspections=insp, values=measures, schools=schools, measure_meta=meta)
 
 
 def population(src: Sources, as_of: dt.date, la_code: int | None = None) -> pl.DataFrame:
