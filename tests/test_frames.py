@@ -105,100 +105,137 @@ def test_query_frame_of_numbers_and_text_equals_the_rows(camden_register: None) 
 # ------------------------------------------------------------------------------------------------
 # The separate reader (decision 0032): a SQLite file read in another process, straight into Arrow columns.
 
-READER_SCHEMA = {"id": pl.Int64, "value": pl.Float64, "label": pl.Utf8, "count": pl.Int64}
+READER_SCHEMA = {
+    "id": pl.Int64,
+    "value": pl.Float64,
+    "label": pl.Utf8,
+    "count": pl.Int64,
+    "day": pl.Date,
+    "flag": pl.Boolean,
+}
 
 
 def _sqlite_file(path: Any, rows: list[tuple[Any, ...]]) -> str:
-    """A SQLite file in WAL mode (as Beacon's) holding table t with `rows`; its name."""
+    """A SQLite file in WAL mode (as Beacon's) holding table t with `rows` (dates as ISO text and booleans
+    as 0 or 1, as Django stores them); its name."""
     import sqlite3
 
     name = str(path / "reader.sqlite3")
     con = sqlite3.connect(name)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute(
-        "CREATE TABLE t (id integer PRIMARY KEY, value real NULL, label text NULL, count integer NULL)"
+        "CREATE TABLE t (id integer PRIMARY KEY, value real NULL, label text NULL, count integer NULL, "
+        "day date NULL, flag bool NULL)"
     )
-    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (*r[:4], None if r[4] is None else r[4].isoformat(), None if r[5] is None else int(r[5]))
+            for r in rows
+        ],
+    )
     con.commit()
     con.close()
     return name
-
-
-def _cursor_frame(name: str, sql: str, params: tuple[Any, ...]) -> pl.DataFrame:
-    import sqlite3
-
-    con = sqlite3.connect(name)
-    try:
-        return pl.DataFrame(con.execute(sql, params).fetchall(), schema=READER_SCHEMA, orient="row")
-    finally:
-        con.close()
 
 
 def _never() -> pl.DataFrame:
     raise AssertionError("the separate reader should have read this frame")
 
 
-def test_the_separate_reader_reads_what_the_cursor_reads(tmp_path: Any) -> None:
-    """Floats to the last bit and infinities, NULL apart from an empty text, text with quotes, commas,
-    line breaks and non-ASCII letters, large integers, a parameter, and thousands of rows (the driver types
-    each column by the first rows it reads)."""
+def test_the_separate_reader_reads_the_rows_as_they_were_written(tmp_path: Any) -> None:
+    """Floats to the last bit and infinities, NULL apart from an empty text, text with quotes, commas, line
+    breaks and non-ASCII letters, 2^62, dates and booleans, parameters (a boolean among them), thousands of
+    rows (the driver types each column by the first rows it reads), and several queries in one reader, each
+    frame in the order asked."""
+    import datetime as dt
     import math
 
     from beacon.core.frames import start_reader
 
     special = [
-        (1, 0.1 + 0.2, 'a, "b"\nc', 2**62),
-        (2, 1 / 3, "", None),
-        (3, None, None, -5),
-        (4, 1e-300, "Ysgol Gymraeg Llundain – Ffŵl", 0),
-        (5, -2.5e17, "x", 7),
-        (6, math.inf, "y", 8),
-        (7, -math.inf, "z", 9),
+        (1, 0.1 + 0.2, 'a, "b"\nc', 2**62, dt.date(2024, 2, 29), True),
+        (2, 1 / 3, "", None, None, False),
+        (3, None, None, -5, dt.date(1999, 12, 31), None),
+        (4, 1e-300, "Ysgol Gymraeg Llundain – Ffŵl", 0, dt.date(2025, 9, 1), True),
+        (5, -2.5e17, "x", 7, None, False),
+        (6, math.inf, "y", 8, None, None),
+        (7, -math.inf, "z", 9, None, None),
     ]
-    many = [(i, i / 7, f"school {i}", i * 3) for i in range(10, 5000)]
+    many = [
+        (i, i / 7, f"school {i}", i * 3, dt.date(2000, 1, 1) + dt.timedelta(days=i), i % 2 == 0)
+        for i in range(10, 5000)
+    ]
     name = _sqlite_file(tmp_path, special + many)
-    sql = "SELECT id, value, label, count FROM t WHERE id < %s ORDER BY id"
-    pending = start_reader(name, sql, [4000], READER_SCHEMA, _never)
-    frame = pending.result()
-    assert pending.separately
-    expected = _cursor_frame(name, sql.replace("%s", "?"), (4000,))
+    first, second = start_reader(
+        name,
+        [
+            (
+                "SELECT id, value, label, count, day, flag FROM t WHERE id < %s ORDER BY id",
+                [4000],
+                READER_SCHEMA,
+                _never,
+            ),
+            (
+                "SELECT id, value, label, count, day, flag FROM t WHERE flag = %s ORDER BY id DESC LIMIT 3",
+                [True],
+                READER_SCHEMA,
+                _never,
+            ),
+        ],
+    )
+    frame = first.result()
+    assert first.separately
+    expected = pl.DataFrame([r for r in special + many if r[0] < 4000], schema=READER_SCHEMA, orient="row")
     assert frame.schema == pl.Schema(READER_SCHEMA)
     assert frame.height == len(special) + 3990
     assert frame.equals(expected)
     assert frame["value"].to_list()[:2] == [0.1 + 0.2, 1 / 3]
     assert frame["label"].to_list()[1:3] == ["", None]
+    assert second.result()["id"].to_list() == [4998, 4996, 4994] and second.separately
 
 
 def test_the_separate_reader_gives_way_when_it_cannot_read_the_rows(tmp_path: Any) -> None:
     """A value of another type after the rows the driver typed its column by (a text among 2,000 whole
-    numbers), a query the reader cannot run, and a parameter it cannot send: the fallback reads the frame."""
+    numbers), a query the reader cannot run, and a parameter it cannot send: each is read by its fallback,
+    and the reader still reads the queries after them."""
     import datetime as dt
 
     from beacon.core.frames import start_reader
 
-    rows: list[tuple[Any, ...]] = [(i, float(i), None, i) for i in range(1, 2001)]
-    rows.append((2001, 1.0, None, "not a number"))
+    rows: list[tuple[Any, ...]] = [(i, float(i), None, i, None, None) for i in range(1, 2001)]
+    rows.append((2001, 1.0, None, "not a number", None, None))
     name = _sqlite_file(tmp_path, rows)
-    sql = "SELECT id, value, label, count FROM t ORDER BY id"
+    sql = "SELECT id, value, label, count, day, flag FROM t ORDER BY id"
+    limited = "SELECT id, value, label, count, day, flag FROM t ORDER BY id LIMIT %s"
     marker = pl.DataFrame({"id": [-1]})
-    for pending in (
-        start_reader(name, sql, [], READER_SCHEMA, lambda: marker),
-        start_reader(name, "SELECT id FROM no_such_table", [], READER_SCHEMA, lambda: marker),
-        start_reader(name, sql + " LIMIT %s", [dt.date(2020, 1, 1)], READER_SCHEMA, lambda: marker),
-    ):
+    mixed, missing, dated, fine = start_reader(
+        name,
+        [
+            (sql, [], READER_SCHEMA, lambda: marker),
+            ("SELECT id FROM no_such_table", [], READER_SCHEMA, lambda: marker),
+            (limited, [dt.date(2020, 1, 1)], READER_SCHEMA, lambda: marker),
+            (limited, [2], READER_SCHEMA, _never),
+        ],
+    )
+    for pending in (mixed, missing, dated):
         assert pending.result() is marker
         assert not pending.separately
+    assert fine.result()["id"].to_list() == [1, 2] and fine.separately
 
 
 def test_the_separate_reader_is_stopped_when_its_frame_is_not_wanted(tmp_path: Any) -> None:
     from beacon.core.frames import start_reader
 
-    name = _sqlite_file(tmp_path, [(1, 1.0, "a", 1)])
-    pending = start_reader(name, "SELECT id, value, label, count FROM t", [], READER_SCHEMA, _never)
-    process = pending.process
-    assert process is not None
+    name = _sqlite_file(tmp_path, [(1, 1.0, "a", 1, None, None)])
+    (pending,) = start_reader(
+        name, [("SELECT id, value, label, count, day, flag FROM t", [], READER_SCHEMA, _never)]
+    )
+    reader = pending.reader
+    assert reader is not None and reader.process is not None
+    process = reader.process
     pending.close()
-    assert process.returncode is not None and pending.process is None
+    assert process.returncode is not None and pending.reader is None
 
 
 @pytest.mark.django_db
@@ -210,20 +247,20 @@ def test_frames_are_read_here_where_another_process_would_not_see_the_rows(
     from django.db import connection
     from django.db.backends.sqlite3.base import DatabaseWrapper
 
-    from beacon.core.frames import query_frame, separate_reader_database, start_query_frame
+    from beacon.core.frames import query_frame, separate_reader_database, start_query_frames
     from beacon.schools.models import School
 
     settings.BEACON_SEPARATE_READER_MIN_ROWS = 0
     qs = School.objects.order_by("pk").values_list("id", "urn")
     schema = {"id": pl.Int64, "urn": pl.Int64}
-    pending = start_query_frame(qs, schema, expected_rows=10**9)
-    assert pending.process is None
+    (pending,) = start_query_frames([(qs, schema)], expected_rows=10**9)
+    assert pending.reader is None
     assert pending.result().equals(query_frame(qs, schema)) and not pending.separately
     if connection.vendor != "sqlite":
         assert separate_reader_database(connection) is None
         return
     assert separate_reader_database(connection) is None  # in memory
-    name = _sqlite_file(tmp_path, [(1, 1.0, "a", 1)])
+    name = _sqlite_file(tmp_path, [(1, 1.0, "a", 1, None, None)])
     wrapper = DatabaseWrapper({**connection.settings_dict, "NAME": name}, alias="separate-reader-test")
     try:
         assert separate_reader_database(wrapper) == name

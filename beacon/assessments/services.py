@@ -357,6 +357,7 @@ def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTiming
     out = PassTimings(term=str(term))
     with contextlib.ExitStack() as stack:
         warm = None
+        sources: list[Any] = []
         if model is not None:
             from django.conf import settings
 
@@ -370,6 +371,13 @@ def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTiming
                 # one reads the frames (decision 0028); `start_scores` uses it or closes it.
                 warm = warm_worker()
                 stack.callback(warm.close)
+            # What the scores read besides the school measures, started now: from a national SQLite file it
+            # is read in a separate process while the frames are read (decision 0032).
+            from beacon.earlywarning.features import start_sources
+
+            sources = start_sources()
+            for read in sources:
+                stack.callback(read.close)
         frames = load_frames(data_year=term.data_year, cutoff=term.start_date, school_ids=ids)
         loaded = time.perf_counter()
         pending = None
@@ -380,7 +388,7 @@ def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTiming
             # The school measures the rules read hold every year published before the term starts: read once.
             # The scores are computed beside the rules (in a worker process for a national pass: decision
             # 0028) and stored after the results.
-            src = load_sources(school_measures=frames.school_measures)
+            src = load_sources(school_measures=frames.school_measures, started=sources)
             pending = start_scores(model, term.start_date, src=src, la_code=la_code, warm=warm)
             stack.enter_context(pending.job)
         started_scores = time.perf_counter()

@@ -101,101 +101,184 @@ def separate_reader_database(conn: Any) -> str | None:
     return str(conn.settings_dict["NAME"])
 
 
+class _Reader:
+    """A reader process (`beacon.core.sqlite_reader`) and its outputs, one per query, shared by the
+    `PendingFrame`s of its queries: the first to ask waits for all of them."""
+
+    def __init__(self, process: subprocess.Popen[bytes], count: int) -> None:
+        self.process: subprocess.Popen[bytes] | None = process
+        self.count = count
+        self.outputs: list[bytes] | None = None
+
+    def output(self, index: int) -> bytes:
+        """The query's Arrow IPC stream (empty: the reader could not read it)."""
+        if self.outputs is None:
+            assert self.process is not None
+            out, err = self.process.communicate()
+            failed, self.process = self.process.returncode != 0, None
+            self.outputs = [b""] * self.count if failed else _split_outputs(out, self.count)
+            if err:
+                logger.info("The separate reader: %s", err.decode(errors="replace")[:500])
+        return self.outputs[index]
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.communicate()
+            self.process = None
+            self.outputs = [b""] * self.count
+
+
+def _split_outputs(out: bytes, count: int) -> list[bytes]:
+    """The reader's output cut into its queries' streams (8-byte big-endian length, then the bytes)."""
+    parts: list[bytes] = []
+    at = 0
+    while len(parts) < count and at + 8 <= len(out):
+        size = int.from_bytes(out[at : at + 8], "big")
+        parts.append(out[at + 8 : at + 8 + size])
+        at += 8 + size
+    return parts + [b""] * (count - len(parts))
+
+
 class PendingFrame:
-    """A frame being read (`start_query_frame`, `start_reader`): `result()` waits for it. `fallback` reads
-    the same frame in this process: called if no separate reader was started or if it failed."""
+    """A frame being read (`start_query_frames`, `start_reader`): `result()` waits for it. `fallback` reads
+    the same frame in this process: called if no separate reader was started or if it could not read it."""
 
     def __init__(
         self,
         fallback: Callable[[], pl.DataFrame],
         schema: dict[str, Any],
-        process: subprocess.Popen[bytes] | None,
+        reader: _Reader | None = None,
+        index: int = 0,
     ) -> None:
-        self.fallback, self.schema, self.process = fallback, schema, process
+        self.fallback, self.schema, self.reader, self.index = fallback, schema, reader, index
         self.separately = False  # True once the frame came from the separate reader
 
     def result(self) -> pl.DataFrame:
         """The frame: the separate reader's, or (none was started, or it failed) the fallback's, read now."""
-        if self.process is not None:
-            out, err = self.process.communicate()
-            failed, self.process = self.process.returncode != 0, None
-            frame = None if failed else _reader_frame(out, self.schema)
+        if self.reader is not None:
+            data, self.reader = self.reader.output(self.index), None
+            frame = _reader_frame(data, self.schema) if data else None
             if frame is not None:
                 self.separately = True
                 return frame
-            logger.info("Read here instead of by the separate reader: %s", err.decode(errors="replace")[:500])
         return self.fallback()
 
     def close(self) -> None:
-        """Stop the reader if its frame is no longer wanted (the caller failed first)."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.communicate()
-            self.process = None
+        """Stop the reader if its frames are no longer wanted (the caller failed first)."""
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
 
 
-def _reader_frame(out: bytes, schema: dict[str, Any]) -> pl.DataFrame | None:
+def _readable(dtype: Any) -> bool:
+    """A column the separate reader gives: a number or text, or a date (SQLite holds Django's dates as ISO
+    text) or a boolean (SQLite holds 0 or 1)."""
+    return _copyable(dtype) or dtype == pl.Date or dtype == pl.Boolean
+
+
+def _reader_frame(data: bytes, schema: dict[str, Any]) -> pl.DataFrame | None:
     """The reader's Arrow stream as a frame of `schema` (columns by position), or None if it does not fit."""
     try:
-        frame = pl.read_ipc_stream(io.BytesIO(out))
+        frame = pl.read_ipc_stream(io.BytesIO(data))
         if frame.width != len(schema):
             return None
-        return frame.rename(dict(zip(frame.columns, schema, strict=True))).cast(pl.Schema(schema))
+        frame = frame.rename(dict(zip(frame.columns, schema, strict=True)))
+        return frame.select(
+            pl.col(name).str.to_date("%Y-%m-%d")
+            if dtype == pl.Date and frame.schema[name] == pl.Utf8
+            else pl.col(name).cast(dtype)
+            for name, dtype in schema.items()
+        )
     except (pl.exceptions.PolarsError, OSError) as exc:
         logger.info("The separate reader's frame did not fit: %s", exc)
         return None
 
 
-def start_reader(
-    database: str,
-    sql: str,
-    params: Sequence[Any],
-    schema: dict[str, Any],
-    fallback: Callable[[], pl.DataFrame],
-) -> PendingFrame:
-    """Start reading `sql` (Django's text, `%s` placeholders) from the SQLite file `database` in a separate
-    process (`beacon.core.sqlite_reader`), as a frame of `schema` (numbers and text, columns by position).
-    Parameters that are not numbers or text are not sent: `fallback` then reads the frame, when asked."""
-    if not all(p is None or type(p) in (int, float, str) for p in params):
-        return PendingFrame(fallback, schema, None)
+Query = tuple[str, Sequence[Any], dict[str, Any], Callable[[], pl.DataFrame]]
+"""(SQL in Django's form, `%s` placeholders; its parameters; the frame's schema; a fallback reading it here)"""
+
+
+def start_reader(database: str, queries: Sequence[Query]) -> list[PendingFrame]:
+    """Start reading `queries` from the SQLite file `database` in one separate process
+    (`beacon.core.sqlite_reader`), in order, each as a frame of its schema (numbers, text, dates and
+    booleans; columns by position). A query whose parameters are not all numbers or text is not sent: its
+    fallback reads it, when asked, as it does for a query the reader could not read. A boolean parameter is
+    sent as 0 or 1, as SQLite holds it."""
     from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
-    request = json.dumps(
-        {
-            "database": database,
-            "sql": FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%"),
-            "params": list(params),
-        }
+    def sendable(params: Sequence[Any]) -> bool:
+        return all(p is None or type(p) in (int, float, str, bool) for p in params)
+
+    sent = [q for q in queries if sendable(q[1])]
+    reader = None
+    if sent:
+        request = json.dumps(
+            {
+                "database": database,
+                "queries": [
+                    {
+                        "sql": FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%"),
+                        # SQLite holds a boolean as 0 or 1, as Python's sqlite3 binds it.
+                        "params": [int(p) if isinstance(p, bool) else p for p in params],
+                    }
+                    for sql, params, _schema, _fallback in sent
+                ],
+            }
+        )
+        process = subprocess.Popen(  # this interpreter, a module of Beacon's, a JSON argument
+            [sys.executable, "-m", "beacon.core.sqlite_reader", request],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=settings.BASE_DIR,
+        )
+        reader = _Reader(process, len(sent))
+    pending = []
+    index = 0
+    for _sql, params, schema, fallback in queries:
+        if reader is not None and sendable(params):
+            pending.append(PendingFrame(fallback, schema, reader, index))
+            index += 1
+        else:
+            pending.append(PendingFrame(fallback, schema))
+    return pending
+
+
+def start_query_frames(
+    queries: Sequence[tuple[Any, dict[str, Any]]], *, expected_rows: int
+) -> list[PendingFrame]:
+    """`query_frame(qs, schema)` of each (queryset, schema), started now and collected later
+    (`PendingFrame.result`). On a SQLite file, outside a transaction, when the caller expects at least
+    `settings.BEACON_SEPARATE_READER_MIN_ROWS` rows in all (`expected_rows`, an estimate), the frames of
+    numbers, text, dates and booleans are read in one separate process (`start_reader`: the ADBC driver,
+    straight into Arrow columns, in a third of the time of Python's cursor) while this process goes on;
+    the others, and any that reader cannot read, are read here when their result is asked for (decision
+    0032)."""
+
+    def here(qs: Any, schema: dict[str, Any]) -> Callable[[], pl.DataFrame]:
+        return lambda: query_frame(qs, schema)
+
+    database = (
+        separate_reader_database(connections[queries[0][0].db])
+        if queries and expected_rows >= settings.BEACON_SEPARATE_READER_MIN_ROWS
+        else None
     )
-    process = subprocess.Popen(  # this interpreter, a module of Beacon's, a JSON argument
-        [sys.executable, "-m", "beacon.core.sqlite_reader", request],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=settings.BASE_DIR,
-    )
-    return PendingFrame(fallback, schema, process)
-
-
-def start_query_frame(qs: Any, schema: dict[str, Any], *, expected_rows: int) -> PendingFrame:
-    """`query_frame(qs, schema)`, started now and collected later (`PendingFrame.result`). On a SQLite file,
-    outside a transaction, for a frame of numbers and text of at least
-    `settings.BEACON_SEPARATE_READER_MIN_ROWS` rows (`expected_rows`: the caller's estimate), the rows are
-    read in a separate process (`start_reader`: the ADBC driver, straight into Arrow columns, in a third of
-    the time of Python's cursor) while this process goes on; otherwise, and if that reader fails, they are
-    read here when the result is asked for (decision 0032)."""
-
-    def here() -> pl.DataFrame:
-        return query_frame(qs, schema)
-
-    database = separate_reader_database(connections[qs.db])
-    if (
-        database is None
-        or expected_rows < settings.BEACON_SEPARATE_READER_MIN_ROWS
-        or not all(_copyable(t) for t in schema.values())
-    ):
-        return PendingFrame(here, schema, None)
-    try:
-        sql, params = qs.query.sql_with_params()
-    except EmptyResultSet:
-        return PendingFrame(here, schema, None)
-    return start_reader(database, sql, params, schema, here)
+    if database is None:
+        return [PendingFrame(here(qs, schema), schema) for qs, schema in queries]
+    pending: list[PendingFrame | None] = []
+    sent: list[Query] = []
+    slots: list[int] = []
+    for qs, schema in queries:
+        try:
+            sql, params = qs.query.sql_with_params()
+        except EmptyResultSet:  # no rows, known without asking
+            sql = ""
+        if not sql or not all(_readable(t) for t in schema.values()):
+            pending.append(PendingFrame(here(qs, schema), schema))
+            continue
+        slots.append(len(pending))
+        pending.append(None)
+        sent.append((sql, params, schema, here(qs, schema)))
+    for slot, started in zip(slots, start_reader(database, sent), strict=True):
+        pending[slot] = started
+    return [p for p in pending if p is not None]

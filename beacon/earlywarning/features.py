@@ -24,6 +24,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 from django.db import connection
+from django.db.models import Max
+
+from beacon.core.frames import PendingFrame, start_query_frames
 
 GRADED_LEGACY_AREAS = (
     "quality_of_education",
@@ -71,12 +74,6 @@ def _query(sql: str, params: list[Any] | None = None) -> list[tuple[object, ...]
         return list(cur.fetchall())
 
 
-def _date(v: object) -> dt.date | None:
-    if v is None or isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v)[:10])
-
-
 @dataclass
 class Sources:
     """Everything the features read, loaded once (inspections, measures, register). `measures` is derived
@@ -120,51 +117,100 @@ def _with_publication_and_percentile(
     )
 
 
-def load_sources(school_measures: pl.DataFrame | None = None) -> Sources:
+INSPECTION_SCHEMA = {
+    "inspection_id": pl.Int64,
+    "school_id": pl.Int64,
+    "framework": pl.Utf8,
+    "start_date": pl.Date,
+    "publication_date": pl.Date,
+    "overall": pl.Int64,
+    "concern": pl.Utf8,
+    "outcome_text": pl.Utf8,
+    "safeguarding_met": pl.Boolean,
+}
+GRADE_SCHEMA = {"inspection_id": pl.Int64, "area": pl.Utf8, "grade": pl.Int64}
+SCHOOL_SCHEMA = {
+    "school_id": pl.Int64,
+    "urn": pl.Int64,
+    "la_code": pl.Int64,
+    "phase": pl.Utf8,
+    "establishment_type": pl.Utf8,
+    "gender": pl.Utf8,
+    "has_sixth_form": pl.Boolean,
+    "religious_character": pl.Utf8,
+    "open_date": pl.Date,
+    "close_date": pl.Date,
+    "is_state_funded": pl.Boolean,
+    "name": pl.Utf8,
+}
+
+
+def start_sources() -> list[PendingFrame]:
+    """Start reading the inspections, their grades and the register for `load_sources` (on a national SQLite
+    file, outside a transaction, in a separate process while the caller goes on: decision 0032)."""
+    from beacon.indicators.models import SchoolMeasure
+    from beacon.inspections.models import Inspection, InspectionGrade
+    from beacon.schools.models import School
+
+    queries = [
+        (
+            Inspection.objects.order_by().values_list(
+                "id",
+                "school_id",
+                "framework",
+                "start_date",
+                "publication_date",
+                "overall_effectiveness",
+                "category_of_concern",
+                "outcome_text",
+                "safeguarding_met",
+            ),
+            INSPECTION_SCHEMA,
+        ),
+        (
+            InspectionGrade.objects.order_by()
+            .filter(not_applicable=False, grade__isnull=False)
+            .values_list("inspection_id", "area", "grade"),
+            GRADE_SCHEMA,
+        ),
+        (
+            School.objects.order_by().values_list(
+                "id",
+                "urn",
+                "la_code",
+                "phase",
+                "establishment_type",
+                "gender",
+                "has_sixth_form",
+                "religious_character",
+                "open_date",
+                "close_date",
+                "is_state_funded",
+                "name",
+            ),
+            SCHOOL_SCHEMA,
+        ),
+    ]
+    # The size of the database by its largest table: a national one is read separately, an LA's here.
+    expected = SchoolMeasure.objects.aggregate(last=Max("pk"))["last"] or 0
+    return start_query_frames(queries, expected_rows=expected)
+
+
+def load_sources(
+    school_measures: pl.DataFrame | None = None, started: list[PendingFrame] | None = None
+) -> Sources:
     """Everything the features read. `school_measures`: the school measures already read by the caller
     (school_id, measure (code), year, value; the risk pass's frame, `risk.services.Frames.school_measures`),
     holding at least every year published before the dates to be scored (a term's data year: nothing
-    later is published before the term starts), instead of reading the table a second time."""
-    insp_rows = _query(
-        "SELECT i.id, i.school_id, i.framework, i.start_date, i.publication_date, i.overall_effectiveness, "
-        "i.category_of_concern, i.outcome_text, i.safeguarding_met FROM inspections_inspection i"
-    )
-    grade_rows = _query(
-        "SELECT g.inspection_id, g.area, g.grade FROM inspections_inspectiongrade g "
-        "WHERE g.not_applicable = %s AND g.grade IS NOT NULL",
-        [False],
-    )
-    insp = pl.DataFrame(
-        [
-            (
-                r[0],
-                r[1],
-                r[2],
-                _date(r[3]),
-                _date(r[4]),
-                r[5],
-                r[6] or "",
-                r[7] or "",
-                r[8],
-            )
-            for r in insp_rows
-        ],
-        schema={
-            "inspection_id": pl.Int64,
-            "school_id": pl.Int64,
-            "framework": pl.Utf8,
-            "start_date": pl.Date,
-            "publication_date": pl.Date,
-            "overall": pl.Int64,
-            "concern": pl.Utf8,
-            "outcome_text": pl.Utf8,
-            "safeguarding_met": pl.Boolean,
-        },
-        orient="row",
-    )
-    grades = pl.DataFrame(
-        grade_rows, schema={"inspection_id": pl.Int64, "area": pl.Utf8, "grade": pl.Int64}, orient="row"
-    )
+    later is published before the term starts), instead of reading the table a second time. `started`:
+    what `start_sources` returned, when the caller started the reads earlier (the termly pass)."""
+    pending = started if started is not None else start_sources()
+    try:
+        insp_frame, grades, school_rows = (p.result() for p in pending)
+    finally:
+        for p in pending:
+            p.close()
+    insp = insp_frame.with_columns(pl.col("concern", "outcome_text").fill_null(""))
     fw = dict(insp.select("inspection_id", "framework").iter_rows())
     # Worst grade on the 1 (best) .. 4 (worst) legacy scale; report-card grades (5 best .. 1 worst) mapped.
     g = grades.with_columns(pl.col("inspection_id").replace_strict(fw, default="").alias("framework"))
@@ -237,43 +283,24 @@ def load_sources(school_measures: pl.DataFrame | None = None) -> Sources:
             pl.col("measure").alias("code"),
         )
 
-    srows = _query(
-        "SELECT id, urn, la_code, phase, establishment_type, gender, has_sixth_form, religious_character, "
-        "open_date, close_date, is_state_funded, name FROM schools_school"
-    )
-    schools = pl.DataFrame(
-        [
-            (
-                r[0],
-                r[1],
-                r[2],
-                r[3] or "",
-                r[4] or "",
-                r[5] or "",
-                None if r[6] is None else float(bool(r[6])),
-                float(bool(r[7]) and str(r[7]).lower() not in {"none", "does not apply"}),
-                _date(r[8]),
-                _date(r[9]),
-                bool(r[10]),
-                r[11],
-            )
-            for r in srows
-        ],
-        schema={
-            "school_id": pl.Int64,
-            "urn": pl.Int64,
-            "la_code": pl.Int64,
-            "phase": pl.Utf8,
-            "establishment_type": pl.Utf8,
-            "gender": pl.Utf8,
-            "has_sixth_form": pl.Float64,
-            "religious": pl.Float64,
-            "open_date": pl.Date,
-            "close_date": pl.Date,
-            "is_state_funded": pl.Boolean,
-            "name": pl.Utf8,
-        },
-        orient="row",
+    religious = pl.col("religious_character")
+    schools = school_rows.select(
+        "school_id",
+        "urn",
+        "la_code",
+        pl.col("phase", "establishment_type", "gender").fill_null(""),
+        pl.col("has_sixth_form").cast(pl.Float64),
+        (
+            religious.is_not_null()
+            & (religious != "")
+            & ~religious.str.to_lowercase().is_in(["none", "does not apply"])
+        )
+        .cast(pl.Float64)
+        .alias("religious"),
+        "open_date",
+        "close_date",
+        pl.col("is_state_funded").fill_null(False),
+        "name",
     )
     return Sources(inspections=insp, values=measures, schools=schools, measure_meta=meta)
 

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from beacon.core.frames import PendingFrame, query_frame, start_query_frame
+from beacon.core.frames import PendingFrame, query_frame, start_query_frames
 from beacon.indicators.models import AreaMeasure, Measure, SchoolMeasure
 from beacon.inspections.models import Inspection, InspectionGrade
 from beacon.risk.checks import CHECKS as CHECKS
@@ -106,51 +106,16 @@ def load_frames(
     """Measures up to `data_year` (academic start year) and inspections / history before `cutoff`.
 
     Independent schools are left out by default: the strategy is for state-funded schools, and
-    their published measures (e.g. iGCSEs not counted in KS4 tables) would read as failure."""
-    # Measures for every school held (national medians need them all), filtered by year only: 1.6 million rows
-    # on a national database, started first and read (on a SQLite file, in a separate process: decision 0032)
-    # while the rest is read here. The measure's code is joined afterwards from the few hundred measures
-    # (fewer strings made row by row; the rows keep the order the database gave).
-    pending = start_query_frame(
-        SchoolMeasure.objects.filter(year__lte=data_year).values_list(
-            "school_id", "measure_id", "year", "value", "status"
-        ),
-        {
-            "school_id": pl.Int64,
-            "measure_id": pl.Int64,
-            "year": pl.Int64,
-            "value": pl.Float64,
-            "status": pl.Utf8,
-        },
-        expected_rows=SchoolMeasure.objects.aggregate(last=Max("pk"))["last"] or 0,
-    )
-    with contextlib.closing(pending):
-        return _load_frames(pending, data_year, cutoff, school_ids, state_funded_only)
+    their published measures (e.g. iGCSEs not counted in KS4 tables) would read as failure.
 
-
-def _load_frames(
-    pending: PendingFrame,
-    data_year: int,
-    cutoff: dt.date,
-    school_ids: Iterable[int] | None,
-    state_funded_only: bool,
-) -> Frames:
+    The frames are started together (`start_query_frames`): from a national SQLite file, outside a
+    transaction, they are read in a separate process while this one reads the frames that process does not
+    (decision 0032); otherwise each is read here, in turn."""
     qs = School.objects.all()
     if state_funded_only:
         qs = qs.filter(is_state_funded=True)
     if school_ids is not None:
         qs = qs.filter(pk__in=list(school_ids))
-    schools = query_frame(
-        qs.values_list("id", "urn", "la_code", "phase"),
-        {"school_id": pl.Int64, "urn": pl.Int64, "la_code": pl.Int64, "phase": pl.Utf8},
-    )
-    am = query_frame(
-        AreaMeasure.objects.filter(year__lte=data_year).values_list(
-            "area__code", "measure__code", "year", "value", "status"
-        ),
-        {"area_code": pl.Int64, "measure": pl.Utf8, "year": pl.Int64, "value": pl.Float64, "status": pl.Utf8},
-    )
-    history = School.history.model
     insp_schema = {
         "inspection_id": pl.Int64,
         "school_id": pl.Int64,
@@ -165,67 +130,133 @@ def _load_frames(
         "grade": pl.Int64,
         "not_applicable": pl.Boolean,
     }
-    head_schema = {"school_id": pl.Int64, "history_date": pl.Datetime("us", "UTC"), "head_name": pl.Utf8}
 
+    def inspections(scope: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        return (
+            Inspection.objects.filter(start_date__lt=cutoff, **scope).values_list(
+                "id", "school_id", "framework", "start_date", "overall_effectiveness", "safeguarding_met"
+            ),
+            insp_schema,
+        )
+
+    def grades(scope: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        return (
+            InspectionGrade.objects.filter(
+                inspection__start_date__lt=cutoff, **{f"inspection__{k}": v for k, v in scope.items()}
+            ).values_list("inspection_id", "area", "grade", "not_applicable"),
+            grade_schema,
+        )
+
+    queries = [
+        # Measures for every school held (national medians need them all), filtered by year only: 1.6
+        # million rows on a national database. The measure's code is joined afterwards from the few hundred
+        # measures (fewer strings made row by row; the rows keep the order the database gave).
+        (
+            SchoolMeasure.objects.filter(year__lte=data_year).values_list(
+                "school_id", "measure_id", "year", "value", "status"
+            ),
+            {
+                "school_id": pl.Int64,
+                "measure_id": pl.Int64,
+                "year": pl.Int64,
+                "value": pl.Float64,
+                "status": pl.Utf8,
+            },
+        ),
+        (
+            AreaMeasure.objects.filter(year__lte=data_year).values_list(
+                "area__code", "measure__code", "year", "value", "status"
+            ),
+            {
+                "area_code": pl.Int64,
+                "measure": pl.Utf8,
+                "year": pl.Int64,
+                "value": pl.Float64,
+                "status": pl.Utf8,
+            },
+        ),
+        (
+            qs.values_list("id", "urn", "la_code", "phase"),
+            {"school_id": pl.Int64, "urn": pl.Int64, "la_code": pl.Int64, "phase": pl.Utf8},
+        ),
+        (
+            School.objects.filter(is_state_funded=True).values_list("id", "phase", "la_code"),
+            {"school_id": pl.Int64, "phase": pl.Utf8, "la_code": pl.Int64},
+        ),
+    ]
+    if school_ids is None:  # every school in the frame, selected in the database (one query each)
+        queries += [
+            inspections({"school_id__in": qs.values("id")}),
+            grades({"school_id__in": qs.values("id")}),
+        ]
+    expected = SchoolMeasure.objects.aggregate(last=Max("pk"))["last"] or 0
+    # Two readers at once: the school measures (most of the rows), and the rest.
+    pending = [
+        *start_query_frames(queries[:1], expected_rows=expected),
+        *start_query_frames(queries[1:], expected_rows=expected),
+    ]
+    try:
+        return _load_frames(pending, data_year, cutoff, school_ids, qs, inspections, grades)
+    finally:
+        for p in pending:
+            p.close()
+
+
+def _load_frames(
+    pending: list[PendingFrame],
+    data_year: int,
+    cutoff: dt.date,
+    school_ids: Iterable[int] | None,
+    qs: Any,
+    inspections: Callable[[dict[str, Any]], tuple[Any, dict[str, Any]]],
+    grades: Callable[[dict[str, Any]], tuple[Any, dict[str, Any]]],
+) -> Frames:
+    history = School.history.model
+    head_schema = {"school_id": pl.Int64, "history_date": pl.Datetime("us", "UTC"), "head_name": pl.Utf8}
     # History recorded before the cutoff day began, in the service's time zone: what `history_date__date__lt`
     # selects, compared as stored (SQLite ran Django's date cast, a Python function, on every history row).
     cutoff_start = timezone.make_aware(dt.datetime.combine(cutoff, dt.time.min))
 
-    def related(scope: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-        """Inspections, their grades and head-teacher history of the schools `scope` selects."""
-        return (
-            query_frame(
-                Inspection.objects.filter(start_date__lt=cutoff, **scope).values_list(
-                    "id", "school_id", "framework", "start_date", "overall_effectiveness", "safeguarding_met"
-                ),
-                insp_schema,
-            ),
-            query_frame(
-                InspectionGrade.objects.filter(
-                    inspection__start_date__lt=cutoff, **{f"inspection__{k}": v for k, v in scope.items()}
-                ).values_list("inspection_id", "area", "grade", "not_applicable"),
-                grade_schema,
-            ),
-            query_frame(
-                history.objects.filter(
-                    history_date__lt=cutoff_start, **{k.replace("school_", ""): v for k, v in scope.items()}
-                )
-                .exclude(head_name="")
-                .values_list("id", "history_date", "head_name"),
-                head_schema,
-            ),
+    def heads(scope: dict[str, Any]) -> pl.DataFrame:
+        return query_frame(
+            history.objects.filter(
+                history_date__lt=cutoff_start, **{k.replace("school_", ""): v for k, v in scope.items()}
+            )
+            .exclude(head_name="")
+            .values_list("id", "history_date", "head_name"),
+            head_schema,
         )
 
-    if school_ids is None:  # every school in the frame, selected in the database (one query each)
-        parts = [related({"school_id__in": qs.values("id")})]
-    else:  # a list of ids: in chunks (SQLite limits the number of query parameters)
-        ids = schools["school_id"].to_list()
-        parts = [related({"school_id__in": chunk}) for chunk in itertools.batched(ids, 5000)] or [
-            related({"school_id__in": []})
-        ]
-    insp, grades, heads = (pl.concat([p[i] for p in parts]) for i in range(3))
-    peers = query_frame(
-        School.objects.filter(is_state_funded=True).values_list("id", "phase", "la_code"),
-        {"school_id": pl.Int64, "phase": pl.Utf8, "la_code": pl.Int64},
-    )
     codes = query_frame(
         Measure.objects.values_list("id", "code"), {"measure_id": pl.Int64, "measure": pl.Utf8}
     )
+    if school_ids is None:
+        head_frame = heads({"school_id__in": qs.values("id")})
+        insp, grade_frame = pending[4].result(), pending[5].result()
+        schools = pending[2].result()
+    else:  # a list of ids: in chunks (SQLite limits the number of query parameters)
+        schools = pending[2].result()
+        scopes = [{"school_id__in": list(c)} for c in itertools.batched(schools["school_id"].to_list(), 5000)]
+        scopes = scopes or [{"school_id__in": []}]
+        insp = pl.concat([query_frame(*inspections(scope)) for scope in scopes])
+        grade_frame = pl.concat([query_frame(*grades(scope)) for scope in scopes])
+        head_frame = pl.concat([heads(scope) for scope in scopes])
     sm = (
-        pending.result()
+        pending[0]
+        .result()
         .join(codes, on="measure_id", how="inner", maintain_order="left")
         .select("school_id", "measure", "year", "value", "status")
     )
     return Frames(
         schools=schools,
         school_measures=sm,
-        area_measures=am,
+        area_measures=pending[1].result(),
         inspections=insp,
-        grades=grades,
-        heads=heads,
+        grades=grade_frame,
+        heads=head_frame,
         data_year=data_year,
         cutoff=cutoff,
-        peers=peers,
+        peers=pending[3].result(),
     )
 
 
