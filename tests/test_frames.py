@@ -268,3 +268,61 @@ def test_frames_are_read_here_where_another_process_would_not_see_the_rows(
         assert separate_reader_database(wrapper) is None
     finally:
         wrapper.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_rows_are_read_on_a_connection_of_their_own_on_postgresql(settings: Any) -> None:
+    """Outside a transaction another connection sees what this one sees. On PostgreSQL the frames of
+    numbers, text, dates and booleans are read by a thread on a connection of its own (CSV; dates and
+    booleans converted) and equal what is read here; a frame with a time in it is read here. The tests'
+    SQLite database is in memory: everything is read here."""
+    import datetime as dt
+    import math
+
+    from django.db import connection
+
+    from beacon.core.frames import query_frame, start_query_frames
+    from beacon.indicators.models import Measure, SchoolMeasure
+    from beacon.schools.models import School
+
+    settings.BEACON_SEPARATE_READER_MIN_ROWS = 0
+    names = ['Comma, "quoted"\nschool', "", "Ysgol – Ffŵl"]
+    schools = [
+        School.objects.create(
+            urn=980001 + i,
+            name=name,
+            open_date=None if i == 1 else dt.date(2001 + i, 2, 28),
+            is_state_funded=i != 2,
+        )
+        for i, name in enumerate(names)
+    ]
+    measure = Measure.objects.create(code="reader_probe", label="Probe")
+    for i, value in enumerate([0.1 + 0.2, None, -math.inf, 1e-300]):
+        SchoolMeasure.objects.create(school=schools[i % 3], measure=measure, year=2020 + i, value=value)
+    queries = [
+        (
+            School.objects.filter(urn__gte=980001)
+            .order_by("urn")
+            .values_list("id", "name", "open_date", "is_state_funded"),
+            {"id": pl.Int64, "name": pl.Utf8, "open_date": pl.Date, "is_state_funded": pl.Boolean},
+        ),
+        (
+            SchoolMeasure.objects.filter(measure=measure)
+            .order_by("year")
+            .values_list("school_id", "year", "value"),
+            {"school_id": pl.Int64, "year": pl.Int64, "value": pl.Float64},
+        ),
+        (
+            School.objects.filter(urn__gte=980001).order_by("urn").values_list("id", "updated_at"),
+            {"id": pl.Int64, "updated_at": pl.Datetime("us", "UTC")},
+        ),
+    ]
+    pending = start_query_frames(queries, expected_rows=10**9)
+    for (qs, schema), started in zip(queries, pending, strict=True):
+        assert started.result().equals(query_frame(qs, schema))
+    on_postgresql = connection.vendor == "postgresql"
+    assert [p.separately for p in pending] == [on_postgresql, on_postgresql, False]
+    first = query_frame(*queries[0])
+    assert first["name"].to_list() == names
+    assert first["open_date"].to_list() == [dt.date(2001, 2, 28), None, dt.date(2003, 2, 28)]
+    assert first["is_state_funded"].to_list() == [True, True, False]

@@ -8,6 +8,7 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -92,13 +93,45 @@ def query_frame(qs: Any, schema: dict[str, Any]) -> pl.DataFrame:
     )
 
 
+def separate_connection_allowed(conn: Any) -> bool:
+    """Whether another connection sees what `conn` sees: not when `conn` is inside a transaction or has
+    autocommit off (the rows it has written and not yet committed would not be seen)."""
+    return not conn.in_atomic_block and bool(conn.get_autocommit())
+
+
 def separate_reader_database(conn: Any) -> str | None:
-    """The SQLite file that another process may read for `conn` (`start_query_frame`), or None: not SQLite,
-    an in-memory database (no other process sees it), or a connection inside a transaction or with
-    autocommit off (another process would not see the rows it has written and not yet committed)."""
-    if conn.vendor != "sqlite" or conn.is_in_memory_db() or conn.in_atomic_block or not conn.get_autocommit():
+    """The SQLite file that another process may read for `conn` (`start_query_frames`), or None: not SQLite,
+    an in-memory database (no other process sees it), or another connection would not see what `conn`
+    sees (`separate_connection_allowed`)."""
+    if conn.vendor != "sqlite" or conn.is_in_memory_db() or not separate_connection_allowed(conn):
         return None
     return str(conn.settings_dict["NAME"])
+
+
+def _start_thread_reader(
+    conn: Any, queries: Sequence[tuple[Any, dict[str, Any]]], here: Callable[..., Callable[[], pl.DataFrame]]
+) -> list[PendingFrame]:
+    """PostgreSQL: the frames of numbers, text, dates and booleans read in a thread (`_ThreadReader`), the
+    others here when asked."""
+    pending: list[PendingFrame | None] = []
+    sent: list[tuple[str, Sequence[Any], dict[str, Any]]] = []
+    slots: list[tuple[int, Any, dict[str, Any]]] = []
+    for qs, schema in queries:
+        try:
+            sql, params = qs.query.sql_with_params()
+        except EmptyResultSet:
+            sql = ""
+        if not sql or not all(_readable(t) for t in schema.values()):
+            pending.append(PendingFrame(here(qs, schema), schema))
+            continue
+        slots.append((len(pending), qs, schema))
+        pending.append(None)
+        sent.append((sql, params, schema))
+    if sent:
+        reader = _ThreadReader(conn.get_connection_params(), sent)
+        for index, (slot, qs, schema) in enumerate(slots):
+            pending[slot] = PendingFrame(here(qs, schema), schema, reader, index)
+    return [p for p in pending if p is not None]
 
 
 class _Reader:
@@ -109,6 +142,11 @@ class _Reader:
         self.process: subprocess.Popen[bytes] | None = process
         self.count = count
         self.outputs: list[bytes] | None = None
+
+    def frame(self, index: int, schema: dict[str, Any]) -> pl.DataFrame | None:
+        """The query's frame, or None: the reader could not read it."""
+        data = self.output(index)
+        return _reader_frame(data, schema) if data else None
 
     def output(self, index: int) -> bytes:
         """The query's Arrow IPC stream (empty: the reader could not read it)."""
@@ -140,6 +178,76 @@ def _split_outputs(out: bytes, count: int) -> list[bytes]:
     return parts + [b""] * (count - len(parts))
 
 
+class _ThreadReader:
+    """PostgreSQL: queries read in a thread, on a connection of its own, in one read-only transaction (one
+    snapshot), each as CSV by `COPY (query) TO STDOUT` parsed by polars; shared by the `PendingFrame`s of its
+    queries. The thread waits on the server and on polars, both with the interpreter lock released, so the
+    caller's own queries go on meanwhile (decision 0032)."""
+
+    def __init__(self, params: dict[str, Any], queries: Sequence[tuple[str, Sequence[Any], dict[str, Any]]]):
+        self.frames: list[pl.DataFrame | None] = [None] * len(queries)
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = threading.Thread(
+            target=self._read, args=(params, queries), name="frame-reader", daemon=True
+        )
+        self.thread.start()
+
+    def _read(
+        self, params: dict[str, Any], queries: Sequence[tuple[str, Sequence[Any], dict[str, Any]]]
+    ) -> None:
+        import psycopg
+
+        try:
+            with psycopg.connect(**params) as conn:
+                conn.read_only = True
+                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute("SET LOCAL DateStyle = 'ISO'")
+                    for i, (sql, query_params, schema) in enumerate(queries):
+                        if self.stop.is_set():
+                            return
+                        buffer = io.BytesIO()
+                        with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", query_params) as copy:
+                            for block in copy:
+                                buffer.write(block)
+                        self.frames[i] = _csv_frame(buffer.getvalue(), schema)
+        except Exception as exc:  # each frame not read is read by the caller itself
+            logger.info("The frame reader thread: %s", exc)
+
+    def frame(self, index: int, schema: dict[str, Any]) -> pl.DataFrame | None:
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        return self.frames[index]
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.stop.set()
+            self.thread.join()
+            self.thread = None
+
+
+def _csv_frame(data: bytes, schema: dict[str, Any]) -> pl.DataFrame | None:
+    """PostgreSQL's CSV of a query as a frame of `schema`: numbers and text as `_copy_frame` reads them,
+    dates (ISO) and booleans (t, f) read as text and converted. None if a value does not parse."""
+    if not data:
+        return pl.DataFrame(schema=schema)
+    as_text = {k: pl.Utf8 if v in (pl.Date, pl.Boolean) else v for k, v in schema.items()}
+    try:
+        frame = pl.read_csv(data, has_header=False, schema=as_text)
+        return frame.select(
+            pl.col(k).str.to_date("%Y-%m-%d")
+            if v == pl.Date
+            else pl.col(k).replace_strict({"t": True, "f": False}, return_dtype=pl.Boolean)
+            if v == pl.Boolean
+            else pl.col(k)
+            for k, v in schema.items()
+        )
+    except pl.exceptions.PolarsError as exc:
+        logger.info("The frame reader's CSV did not fit: %s", exc)
+        return None
+
+
 class PendingFrame:
     """A frame being read (`start_query_frames`, `start_reader`): `result()` waits for it. `fallback` reads
     the same frame in this process: called if no separate reader was started or if it could not read it."""
@@ -148,7 +256,7 @@ class PendingFrame:
         self,
         fallback: Callable[[], pl.DataFrame],
         schema: dict[str, Any],
-        reader: _Reader | None = None,
+        reader: _Reader | _ThreadReader | None = None,
         index: int = 0,
     ) -> None:
         self.fallback, self.schema, self.reader, self.index = fallback, schema, reader, index
@@ -157,8 +265,7 @@ class PendingFrame:
     def result(self) -> pl.DataFrame:
         """The frame: the separate reader's, or (none was started, or it failed) the fallback's, read now."""
         if self.reader is not None:
-            data, self.reader = self.reader.output(self.index), None
-            frame = _reader_frame(data, self.schema) if data else None
+            frame, self.reader = self.reader.frame(self.index, self.schema), None
             if frame is not None:
                 self.separately = True
                 return frame
@@ -248,21 +355,21 @@ def start_query_frames(
     queries: Sequence[tuple[Any, dict[str, Any]]], *, expected_rows: int
 ) -> list[PendingFrame]:
     """`query_frame(qs, schema)` of each (queryset, schema), started now and collected later
-    (`PendingFrame.result`). On a SQLite file, outside a transaction, when the caller expects at least
+    (`PendingFrame.result`). Outside a transaction, when the caller expects at least
     `settings.BEACON_SEPARATE_READER_MIN_ROWS` rows in all (`expected_rows`, an estimate), the frames of
-    numbers, text, dates and booleans are read in one separate process (`start_reader`: the ADBC driver,
-    straight into Arrow columns, in a third of the time of Python's cursor) while this process goes on;
-    the others, and any that reader cannot read, are read here when their result is asked for (decision
-    0032)."""
+    numbers, text, dates and booleans are read while this process goes on: from a SQLite file in one
+    separate process (`start_reader`: the ADBC driver, straight into Arrow columns, in a third of the time of
+    Python's cursor); on PostgreSQL by a thread on a connection of its own (`_ThreadReader`). The others, and
+    any such a reader cannot read, are read here when their result is asked for (decision 0032)."""
 
     def here(qs: Any, schema: dict[str, Any]) -> Callable[[], pl.DataFrame]:
         return lambda: query_frame(qs, schema)
 
-    database = (
-        separate_reader_database(connections[queries[0][0].db])
-        if queries and expected_rows >= settings.BEACON_SEPARATE_READER_MIN_ROWS
-        else None
-    )
+    conn = connections[queries[0][0].db] if queries else None
+    big = expected_rows >= settings.BEACON_SEPARATE_READER_MIN_ROWS
+    if conn is not None and big and separate_connection_allowed(conn) and conn.vendor == "postgresql":
+        return _start_thread_reader(conn, queries, here)
+    database = separate_reader_database(conn) if conn is not None and big else None
     if database is None:
         return [PendingFrame(here(qs, schema), schema) for qs, schema in queries]
     pending: list[PendingFrame | None] = []
