@@ -108,32 +108,6 @@ def separate_reader_database(conn: Any) -> str | None:
     return str(conn.settings_dict["NAME"])
 
 
-def _start_thread_reader(
-    conn: Any, queries: Sequence[tuple[Any, dict[str, Any]]], here: Callable[..., Callable[[], pl.DataFrame]]
-) -> list[PendingFrame]:
-    """PostgreSQL: the frames of numbers, text, dates and booleans read in a thread (`_ThreadReader`), the
-    others here when asked."""
-    pending: list[PendingFrame | None] = []
-    sent: list[tuple[str, Sequence[Any], dict[str, Any]]] = []
-    slots: list[tuple[int, Any, dict[str, Any]]] = []
-    for qs, schema in queries:
-        try:
-            sql, params = qs.query.sql_with_params()
-        except EmptyResultSet:
-            sql = ""
-        if not sql or not all(_readable(t) for t in schema.values()):
-            pending.append(PendingFrame(here(qs, schema), schema))
-            continue
-        slots.append((len(pending), qs, schema))
-        pending.append(None)
-        sent.append((sql, params, schema))
-    if sent:
-        reader = _ThreadReader(conn.get_connection_params(), sent)
-        for index, (slot, qs, schema) in enumerate(slots):
-            pending[slot] = PendingFrame(here(qs, schema), schema, reader, index)
-    return [p for p in pending if p is not None]
-
-
 class _Reader:
     """A reader process (`beacon.core.sqlite_reader`) and its outputs, one per query, shared by the
     `PendingFrame`s of its queries: the first to ask waits for all of them."""
@@ -184,7 +158,9 @@ class _ThreadReader:
     queries. The thread waits on the server and on polars, both with the interpreter lock released, so the
     caller's own queries go on meanwhile (decision 0032)."""
 
-    def __init__(self, params: dict[str, Any], queries: Sequence[tuple[str, Sequence[Any], dict[str, Any]]]):
+    def __init__(
+        self, params: dict[str, Any], queries: Sequence[tuple[str, Sequence[Any], dict[str, Any]]]
+    ) -> None:
         self.frames: list[pl.DataFrame | None] = [None] * len(queries)
         self.stop = threading.Event()
         self.thread: threading.Thread | None = threading.Thread(
@@ -309,9 +285,9 @@ Query = tuple[str, Sequence[Any], dict[str, Any], Callable[[], pl.DataFrame]]
 def start_reader(database: str, queries: Sequence[Query]) -> list[PendingFrame]:
     """Start reading `queries` from the SQLite file `database` in one separate process
     (`beacon.core.sqlite_reader`), in order, each as a frame of its schema (numbers, text, dates and
-    booleans; columns by position). A query whose parameters are not all numbers or text is not sent: its
-    fallback reads it, when asked, as it does for a query the reader could not read. A boolean parameter is
-    sent as 0 or 1, as SQLite holds it."""
+    booleans; columns by position). A query with a parameter that is not a number, text or boolean (sent as
+    0 or 1, as SQLite holds it) is not sent: its fallback reads it, when asked, as it does for a query the
+    reader could not read."""
     from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
     def sendable(params: Sequence[Any]) -> bool:
@@ -366,12 +342,14 @@ def start_query_frames(
         return lambda: query_frame(qs, schema)
 
     conn = connections[queries[0][0].db] if queries else None
-    big = expected_rows >= settings.BEACON_SEPARATE_READER_MIN_ROWS
-    if conn is not None and big and separate_connection_allowed(conn) and conn.vendor == "postgresql":
-        return _start_thread_reader(conn, queries, here)
-    database = separate_reader_database(conn) if conn is not None and big else None
-    if database is None:
+    if conn is None or expected_rows < settings.BEACON_SEPARATE_READER_MIN_ROWS:
         return [PendingFrame(here(qs, schema), schema) for qs, schema in queries]
+    database = separate_reader_database(conn)
+    on_postgresql = conn.vendor == "postgresql" and separate_connection_allowed(conn)
+    if database is None and not on_postgresql:
+        return [PendingFrame(here(qs, schema), schema) for qs, schema in queries]
+    # The frames a reader can give (numbers, text, dates, booleans; rows to ask for) go to one reader; the
+    # others are read here.
     pending: list[PendingFrame | None] = []
     sent: list[Query] = []
     slots: list[int] = []
@@ -386,6 +364,13 @@ def start_query_frames(
         slots.append(len(pending))
         pending.append(None)
         sent.append((sql, params, schema, here(qs, schema)))
-    for slot, started in zip(slots, start_reader(database, sent), strict=True):
-        pending[slot] = started
+    if database is not None:
+        started = start_reader(database, sent)
+    else:
+        reader = _ThreadReader(conn.get_connection_params(), [q[:3] for q in sent]) if sent else None
+        started = [
+            PendingFrame(fallback, schema, reader, i) for i, (_, _, schema, fallback) in enumerate(sent)
+        ]
+    for slot, frame in zip(slots, started, strict=True):
+        pending[slot] = frame
     return [p for p in pending if p is not None]
