@@ -161,6 +161,60 @@ def test_upsert_rows_last_row_of_a_repeated_key_wins_and_values_round_trip(camde
     ]
 
 
+@pytest.mark.django_db
+def test_upsert_rows_of_a_frame_writes_what_the_same_rows_as_tuples_write(camden_register: None) -> None:
+    """A frame goes to the staging table column by column (SQLite: `insert_columns`; PostgreSQL: COPY text
+    built in polars). Floats to the last bit and infinities, NULL apart from an empty text, text holding a
+    backslash, tab, line break, "\\N" and non-ASCII letters, and a repeated key (the last row wins) are
+    stored as the same rows given as tuples; a frame of the wrong width is refused."""
+    import math
+
+    import polars as pl
+
+    from beacon.indicators.catalogue import ensure_measures
+
+    measures = ensure_measures()
+    school_a, school_b = School.objects.order_by("urn").values_list("pk", flat=True)[:2]
+    statuses = ["ok", "a\\b\tc\nd\re", "\\N", "", "Ysgol – Ffŵl", "ok", "ok"]
+    values = [0.1 + 0.2, None, 1e-300, -2.5e17, math.inf, -math.inf, 1 / 3]
+
+    def rows(measure: int) -> list[tuple[object, ...]]:
+        out: list[tuple[object, ...]] = [
+            (school_a if i % 2 else school_b, measure, 2000 + i, v, st)
+            for i, (v, st) in enumerate(zip(values, statuses, strict=True))
+        ]
+        out.append((school_b, measure, 2000, 42.0, "last"))  # repeats the first key: this one wins
+        return out
+
+    columns = ["school", "measure", "year", "value", "status"]
+    schema = {
+        "school_id": pl.Int64,
+        "measure_id": pl.Int64,
+        "year": pl.Int64,
+        "value": pl.Float64,
+        "status": pl.Utf8,
+    }
+    by_tuples, by_frame = measures["ks2_rwm_expected"], measures["ks2_rwm_higher"]
+    kwargs = {"unique_fields": ["school", "measure", "year"], "update_fields": ["value", "status"]}
+    assert upsert_rows(SchoolMeasure, columns, rows(by_tuples), **kwargs) == (7, 1)
+    frame = pl.DataFrame(rows(by_frame), schema=schema, orient="row")
+    assert upsert_rows(SchoolMeasure, columns, frame, **kwargs) == (7, 1)
+
+    def stored(measure: int) -> list[tuple[object, ...]]:
+        return list(
+            SchoolMeasure.objects.filter(measure_id=measure, year__lt=2010)
+            .order_by("year")
+            .values_list("school_id", "year", "value", "status")
+        )
+
+    assert stored(by_frame) == stored(by_tuples)
+    assert stored(by_frame)[0] == (school_b, 2000, 42.0, "last")
+    assert [row[3] for row in stored(by_frame)[1:5]] == statuses[1:5]
+    assert [row[2] for row in stored(by_frame)[4:7]] == [math.inf, -math.inf, 1 / 3]
+    with pytest.raises(ValueError, match="5 columns named, a frame of 4 given"):
+        upsert_rows(SchoolMeasure, columns, frame.drop("status"), **kwargs)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_upsert_rows_keeps_foreign_keys_enforced(camden_register: None) -> None:
     """Every reference of the staged rows is checked (by the write, once per reference, since PostgreSQL's

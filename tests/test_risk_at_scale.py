@@ -374,10 +374,11 @@ def test_results_write_keeps_evidence_text_exactly(evaluated: Any) -> None:
     import polars as pl
     from django.utils import timezone
 
+    from beacon.core.bulk import copy_text
     from beacon.risk.checks.base import _dumps
     from beacon.risk.models import CriterionResult
     from beacon.risk.services import active_rulebook
-    from beacon.risk.store import copy_text, write_results
+    from beacon.risk.store import write_results
 
     term = evaluated
     book = active_rulebook()

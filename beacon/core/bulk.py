@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+import polars as pl
 from django.db.models import Model
 
 # Rows per statement: measured on SQLite with 8 columns, 250 to 4,000 rows per statement were within 10%
@@ -112,6 +113,42 @@ def insert_columns(cur: Any, table: str, columns: Sequence[str], values: Sequenc
             params[k::width] = column[start : start + rows]
         statements.run(rows, params)
     return total
+
+
+def copy_text(text: pl.Expr) -> pl.Expr:
+    """Text values as COPY's text format writes them: backslash, tab, newline and carriage return escaped (any
+    other character stands for itself; a value "\\N" is not the null marker once its backslash is doubled)."""
+    return (
+        text.str.replace_all("\\", "\\\\", literal=True)
+        .str.replace_all("\t", "\\t", literal=True)
+        .str.replace_all("\n", "\\n", literal=True)
+        .str.replace_all("\r", "\\r", literal=True)
+    )
+
+
+def _copy_field(name: str, dtype: Any) -> pl.Expr:
+    """One column as COPY text fields: NULL as \\N, text escaped, numbers, booleans and dates as polars
+    writes them (floats in their shortest exact form: "0.30000000000000004", "inf", "NaN"; booleans "true",
+    "false"; dates ISO), which PostgreSQL reads back as the same values."""
+    col = pl.col(name)
+    if dtype == pl.Utf8:
+        text = copy_text(col)
+    elif dtype.is_integer() or dtype.is_float() or dtype in (pl.Boolean, pl.Date):
+        text = col.cast(pl.Utf8)
+    else:
+        raise TypeError(f"COPY text for column {name} of type {dtype} is not written by copy_blocks")
+    return text.fill_null("\\N")
+
+
+def copy_blocks(frame: pl.DataFrame, rows: int = 10_000) -> Iterator[str]:
+    """The frame's rows in PostgreSQL COPY's text format (tab-separated, one row a line), built in polars and
+    handed out `rows` lines at a time, with no Python object per value (decision 0031, amendment)."""
+    if frame.width == 0:
+        raise ValueError("copy_blocks: a frame with no columns")
+    fields = [_copy_field(name, dtype) for name, dtype in frame.schema.items()]
+    lines = frame.select(pl.concat_str(fields, separator="\t").alias("line"))["line"]
+    for start in range(0, lines.len(), rows):
+        yield lines.slice(start, rows).str.join("\n").item() + "\n"
 
 
 class Prototype[M: Model]:

@@ -25,7 +25,7 @@ from django.db import IntegrityError, connections, models, router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from beacon.core.bulk import ROWS_PER_STATEMENT, insert_rows
+from beacon.core.bulk import ROWS_PER_STATEMENT, copy_blocks, insert_columns, insert_rows
 from beacon.core.frames import fetch_rows
 from beacon.imports import parsing
 from beacon.imports.models import ImportRun, RunStatus
@@ -594,7 +594,7 @@ def _upsert_sql(
 def upsert_rows(
     model: type[models.Model],
     columns: Sequence[str],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[Any]] | pl.DataFrame,
     *,
     unique_fields: Sequence[str],
     update_fields: Sequence[str],
@@ -603,6 +603,11 @@ def upsert_rows(
     total: int | None = None,
 ) -> tuple[int, int]:
     """Write rows by natural key: insert new ones, update changed ones (decision 0026).
+
+    `rows`: tuples, or a polars frame whose columns are `columns` in order (by position; numbers, text,
+    booleans and dates). A frame goes to the staging table column by column, with no Python tuple per row:
+    SQLite's `insert_columns`, PostgreSQL's COPY text built in polars (`core.bulk.copy_blocks`; decision
+    0031, amendment).
 
     PostgreSQL: COPY (psycopg) into a temporary staging table, then one INSERT ... SELECT ... ON CONFLICT
     DO UPDATE (the last row wins when a key repeats, as it would row by row). SQLite: multi-row INSERTs into
@@ -613,6 +618,8 @@ def upsert_rows(
     counts it (PostgreSQL: the upsert's new rows; SQLite: the rows above the largest id before the write),
     "updated" the other rows given, whether or not a value changed.
     """
+    if isinstance(rows, pl.DataFrame) and rows.width != len(columns):
+        raise ValueError(f"upsert_rows: {len(columns)} columns named, a frame of {rows.width} given")
     meta = model._meta
     conn = connections[router.db_for_write(model)]
     col = [str(meta.get_field(n).column) for n in columns]  # type: ignore[union-attr]
@@ -681,7 +688,7 @@ def _staged_upsert_sqlite(
     cols: Sequence[str],
     uniq: Sequence[str],
     upd: Sequence[str],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[Any]] | pl.DataFrame,
     batch_size: int,
     ctx: ImportContext | None,
     total: int | None,
@@ -707,7 +714,10 @@ def _staged_upsert_sqlite(
             if ctx is not None and done % batch_size < ROWS_PER_STATEMENT:
                 ctx.progress(done, total or done)
 
-        done = insert_rows(cur, _STAGING, cols, rows, on_statement=progress)
+        if isinstance(rows, pl.DataFrame):
+            done = insert_columns(cur, _STAGING, cols, [column.to_list() for column in rows.iter_columns()])
+        else:
+            done = insert_rows(cur, _STAGING, cols, rows, on_statement=progress)
         _check_staged_references(cur, qn, table, refs)
         # "WHERE true" keeps SQLite's parser from reading ON CONFLICT as a join constraint.
         select = f"SELECT {names} FROM {staging} WHERE true ORDER BY rowid"  # noqa: S608
@@ -722,7 +732,7 @@ def _copy_upsert(
     cols: Sequence[str],
     uniq: Sequence[str],
     upd: Sequence[str],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[Any]] | pl.DataFrame,
     *,
     ctx: ImportContext | None,
     total: int | None,
@@ -746,11 +756,16 @@ def _copy_upsert(
         )
         cur.execute(f"ALTER TABLE {staging} ADD COLUMN __ord bigserial")
         with cur.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                done += 1
-                if ctx is not None and done % 50_000 == 0:
-                    ctx.progress(done, total or done)
+            if isinstance(rows, pl.DataFrame):
+                for block in copy_blocks(rows):
+                    copy.write(block)
+                done = rows.height
+            else:
+                for row in rows:
+                    copy.write_row(row)
+                    done += 1
+                    if ctx is not None and done % 50_000 == 0:
+                        ctx.progress(done, total or done)
         _check_staged_references(cur, qn, table, refs)
         # DISTINCT ON keeps the last row of a repeated key, as row-by-row upserts would.
         select = (

@@ -55,11 +55,10 @@ def save_school_measures(long: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     ids, precedence_notes = apply_precedence(ids, ctx.run.source)
     # In key order: the unique index then grows at its end instead of at random pages.
     ids = ids.sort("school_id", "measure_id", "year", maintain_order=True)
-    rows = ids.iter_rows()
     inserted, updated = upsert_rows(
         SchoolMeasure,
         ["school", "measure", "year", "value", "status", "source_run"],
-        rows,
+        ids,
         unique_fields=["school", "measure", "year"],
         update_fields=["value", "status", "source_run"],
         ctx=ctx,
@@ -86,7 +85,7 @@ def save_area_measures(long: pl.DataFrame, ctx: ImportContext) -> LoadResult:
     inserted, updated = upsert_rows(
         AreaMeasure,
         ["area", "measure", "year", "period_label", "value", "status", "source_run"],
-        rows.iter_rows(),
+        rows,
         unique_fields=["area", "measure", "year"],
         update_fields=["value", "status", "period_label", "source_run"],
         ctx=ctx,

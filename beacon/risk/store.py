@@ -22,7 +22,7 @@ import polars as pl
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Model
 
-from beacon.core.bulk import insert_columns
+from beacon.core.bulk import copy_text, insert_columns
 from beacon.risk.models import Criterion, CriterionResult, Rulebook, Term
 from beacon.schools.models import School
 
@@ -56,17 +56,6 @@ def with_fingerprints(rows: Iterable[tuple[int, int, str, str]]) -> pl.DataFrame
         orient="row",
     )
     return frame.with_columns(fingerprint_expr())
-
-
-def copy_text(text: pl.Expr) -> pl.Expr:
-    """Text values as COPY's text format writes them: backslash, tab, newline and carriage return escaped
-    (evidence JSON holds backslashes only within escapes; JSON text never holds a raw control character)."""
-    return (
-        text.str.replace_all("\\", "\\\\", literal=True)
-        .str.replace_all("\t", "\\t", literal=True)
-        .str.replace_all("\n", "\\n", literal=True)
-        .str.replace_all("\r", "\\r", literal=True)
-    )
 
 
 STORED_SCHEMA = {
