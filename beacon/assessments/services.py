@@ -313,6 +313,9 @@ class PassTimings:
     total_s: float = 0.0
 
 
+RESULT_PLAN_FIELDS = ("term", "rulebook", "school", "criterion", "outcome")
+
+
 def _analyse_after_bulk_writes(*, scored: bool) -> None:
     """On PostgreSQL, refresh the planner's statistics of the tables a pass writes in bulk (ANALYZE samples
     them: a fraction of a second). Straight after a national pass autovacuum has not yet analysed the new
@@ -323,14 +326,18 @@ def _analyse_after_bulk_writes(*, scored: bool) -> None:
         return  # SQLite keeps no statistics unless asked, and its plans are chosen without them
     from beacon.risk.models import CriterionResult
 
-    models: list[Any] = [TermlyAssessment, CriterionResult]
+    qn = connection.ops.quote_name
+    # The results' columns that queries select and join on: not the evidence (200 MB nationally, out of line),
+    # whose sampled values ANALYZE would read and decompress for statistics no plan uses.
+    result_columns = ", ".join(qn(str(CriterionResult._meta.get_field(f).column)) for f in RESULT_PLAN_FIELDS)  # type: ignore[union-attr]
+    tables = [qn(TermlyAssessment._meta.db_table), f"{qn(CriterionResult._meta.db_table)} ({result_columns})"]
     if scored:
         from beacon.earlywarning.models import RiskScore
 
-        models.append(RiskScore)
+        tables.append(qn(RiskScore._meta.db_table))
     with connection.cursor() as cur:
-        for model in models:
-            cur.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        for table in tables:
+            cur.execute(f"ANALYZE {table}")
 
 
 def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) -> PassTimings:
