@@ -378,8 +378,8 @@ def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTiming
                 # one reads the frames (decision 0028); `start_scores` uses it or closes it.
                 warm = warm_worker()
                 stack.callback(warm.close)
-            # What the scores read besides the school measures, started now: from a national SQLite file it
-            # is read in a separate process while the frames are read (decision 0032).
+            # What the scores read besides the school measures, started now: on a national database it is
+            # read beside this process while the frames are read (decision 0032).
             from beacon.earlywarning.features import start_sources
 
             sources = start_sources()

@@ -108,9 +108,9 @@ def load_frames(
     Independent schools are left out by default: the strategy is for state-funded schools, and
     their published measures (e.g. iGCSEs not counted in KS4 tables) would read as failure.
 
-    The frames are started together (`start_query_frames`): from a national SQLite file, outside a
-    transaction, they are read in a separate process while this one reads the frames that process does not
-    (decision 0032); otherwise each is read here, in turn."""
+    The frames are started together (`start_query_frames`): on a national database, outside a transaction,
+    they are read beside this process (SQLite: separate processes; PostgreSQL: threads on connections of their
+    own) while it reads the rest (decision 0032); otherwise each is read here, in turn."""
     qs = School.objects.all()
     if state_funded_only:
         qs = qs.filter(is_state_funded=True)
