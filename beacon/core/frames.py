@@ -55,19 +55,17 @@ def _copy_frame(qs: Any, schema: dict[str, Any]) -> pl.DataFrame | None:
         sql, params = qs.query.sql_with_params()
     except EmptyResultSet:
         return pl.DataFrame(schema=schema)
+    with connections[qs.db].cursor() as cur:
+        return _csv_frame(_copy_out(cur.cursor, sql, params), schema)
+
+
+def _copy_out(cursor: Any, sql: str, params: Sequence[Any]) -> bytes:
+    """PostgreSQL: the query's rows as CSV, `COPY (query) TO STDOUT`, on a psycopg cursor."""
     buffer = io.BytesIO()
-    with (
-        connections[qs.db].cursor() as cur,
-        cur.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy,
-    ):
+    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
         for block in copy:
             buffer.write(block)
-    if buffer.tell() == 0:
-        return pl.DataFrame(schema=schema)
-    try:
-        return pl.read_csv(buffer.getvalue(), has_header=False, schema=schema)
-    except pl.exceptions.ComputeError:
-        return None
+    return buffer.getvalue()
 
 
 def query_frame(qs: Any, schema: dict[str, Any]) -> pl.DataFrame:
@@ -182,11 +180,7 @@ class _ThreadReader:
                     for i, (sql, query_params, schema) in enumerate(queries):
                         if self.stop.is_set():
                             return
-                        buffer = io.BytesIO()
-                        with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", query_params) as copy:
-                            for block in copy:
-                                buffer.write(block)
-                        self.frames[i] = _csv_frame(buffer.getvalue(), schema)
+                        self.frames[i] = _csv_frame(_copy_out(cur, sql, query_params), schema)
         except Exception as exc:  # each frame not read is read by the caller itself
             logger.info("The frame reader thread: %s", exc)
 
@@ -204,8 +198,9 @@ class _ThreadReader:
 
 
 def _csv_frame(data: bytes, schema: dict[str, Any]) -> pl.DataFrame | None:
-    """PostgreSQL's CSV of a query as a frame of `schema`: numbers and text as `_copy_frame` reads them,
-    dates (ISO) and booleans (t, f) read as text and converted. None if a value does not parse."""
+    """PostgreSQL's CSV of a query (`_copy_out`) as a frame of `schema`: numbers and text parsed as their
+    columns' types, dates (ISO) and booleans (t, f) read as text and converted. None if a value does not
+    parse (the caller reads the rows another way)."""
     if not data:
         return pl.DataFrame(schema=schema)
     as_text = {k: pl.Utf8 if v in (pl.Date, pl.Boolean) else v for k, v in schema.items()}
@@ -220,7 +215,7 @@ def _csv_frame(data: bytes, schema: dict[str, Any]) -> pl.DataFrame | None:
             for k, v in schema.items()
         )
     except pl.exceptions.PolarsError as exc:
-        logger.info("The frame reader's CSV did not fit: %s", exc)
+        logger.info("The CSV of a COPY did not fit its schema: %s", exc)
         return None
 
 
