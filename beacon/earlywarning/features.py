@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 from django.db import connection
-from django.db.models import Max
 
 from beacon.core.frames import PendingFrame, start_query_frames
 
@@ -148,7 +147,7 @@ SCHOOL_SCHEMA = {
 def start_sources() -> list[PendingFrame]:
     """Start reading the inspections, their grades and the register for `load_sources` (on a national SQLite
     file, outside a transaction, in a separate process while the caller goes on: decision 0032)."""
-    from beacon.indicators.models import SchoolMeasure
+    from beacon.indicators.selectors import school_measures_held
     from beacon.inspections.models import Inspection, InspectionGrade
     from beacon.schools.models import School
 
@@ -191,9 +190,7 @@ def start_sources() -> list[PendingFrame]:
             SCHOOL_SCHEMA,
         ),
     ]
-    # The size of the database by its largest table: a national one is read separately, an LA's here.
-    expected = SchoolMeasure.objects.aggregate(last=Max("pk"))["last"] or 0
-    return start_query_frames(queries, expected_rows=expected)
+    return start_query_frames(queries, expected_rows=school_measures_held())
 
 
 def load_sources(

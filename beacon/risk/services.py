@@ -24,11 +24,11 @@ from typing import Any
 
 import polars as pl
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from beacon.core.frames import PendingFrame, query_frame, start_query_frames
 from beacon.indicators.models import AreaMeasure, Measure, SchoolMeasure
+from beacon.indicators.selectors import school_measures_held
 from beacon.inspections.models import Inspection, InspectionGrade
 from beacon.risk.checks import CHECKS as CHECKS
 from beacon.risk.checks.attainment import intake_bands as intake_bands
@@ -189,7 +189,7 @@ def load_frames(
             inspections({"school_id__in": qs.values("id")}),
             grades({"school_id__in": qs.values("id")}),
         ]
-    expected = SchoolMeasure.objects.aggregate(last=Max("pk"))["last"] or 0
+    expected = school_measures_held()
     # Two readers at once: the school measures (most of the rows), and the rest.
     pending = [
         *start_query_frames(queries[:1], expected_rows=expected),
