@@ -22,7 +22,7 @@ import polars as pl
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Model
 
-from beacon.core.bulk import copy_text, insert_columns
+from beacon.core.bulk import copy_blocks, insert_columns
 from beacon.risk.models import Criterion, CriterionResult, Rulebook, Term
 from beacon.schools.models import School
 
@@ -170,24 +170,20 @@ class ResultWriter:
                 )
             if out.height and self._conn.vendor == "postgresql":
                 cols = ", ".join(self._conn.ops.quote_name(c) for c in (*COLUMNS, "evaluated_at"))
-                # COPY's text format, built in polars: tab-separated, one row a line, text escaped.
-                lines = out.select(
-                    pl.concat_str(
-                        pl.col("school_id").cast(pl.Utf8),
-                        pl.lit(f"\t{t}\t"),
-                        pl.col("criterion_id").cast(pl.Utf8),
-                        pl.lit(f"\t{b}\t"),
-                        copy_text(pl.col("outcome")),
-                        pl.lit("\t"),
-                        copy_text(pl.col("evidence")),
-                        pl.lit("\t"),
-                        pl.col("fingerprint"),
-                        pl.lit(f"\t{self.now.isoformat()}\n"),
-                    ).alias("line")
-                )["line"]
+                # COPY's text format, built in polars (`copy_blocks`): the term, rulebook and time as columns.
+                rows = out.select(
+                    "school_id",
+                    pl.lit(t, dtype=pl.Int64).alias("term_id"),
+                    "criterion_id",
+                    pl.lit(b, dtype=pl.Int64).alias("rulebook_id"),
+                    "outcome",
+                    "evidence",
+                    "fingerprint",
+                    pl.lit(self.now.isoformat()).alias("evaluated_at"),
+                )
                 with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for start in range(0, lines.len(), 10000):
-                        copy.write(lines.slice(start, 10000).str.join("").item())
+                    for block in copy_blocks(rows):
+                        copy.write(block)
             elif out.height:
                 n = out.height
                 insert_columns(
