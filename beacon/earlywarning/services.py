@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,8 +161,8 @@ def finish_scores(pending: PendingScores) -> int:
         score_row.reasons, score_row.inputs = reasons, inputs
         new.append(score_row)
     doomed.extend(pk for pk, *_ in stored.values())  # schools no longer scored on this date
-    for start in range(0, len(doomed), 900):
-        RiskScore.objects.filter(pk__in=doomed[start : start + 900]).delete()
+    for chunk in itertools.batched(doomed, 900):
+        RiskScore.objects.filter(pk__in=chunk).delete()
     # The imports' bulk insert (decision 0026): database-ready tuples, not the ORM's per-row SQL compilation.
     bulk_upsert(RiskScore, new, unique_fields=["school", "as_of", "model_version"], update_fields=[])
     return scores.height

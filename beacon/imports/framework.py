@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import logging
 import operator
 import re
@@ -903,8 +904,7 @@ def copy_to_history(
         if conn.vendor == "postgresql":  # one statement, the ids as one array parameter
             cur.execute(f"{select} WHERE {pk} = ANY(%s) ORDER BY {pk}", [*params, list(pks)])
             return len(pks)
-        for start in range(0, len(pks), 900):
-            chunk = list(pks[start : start + 900])
+        for chunk in itertools.batched(pks, 900):
             cur.execute(
                 f"{select} WHERE {pk} IN ({', '.join(['%s'] * len(chunk))}) ORDER BY {pk}", [*params, *chunk]
             )
@@ -1088,8 +1088,6 @@ def update_rows(
                 f"UPDATE {table} SET {', '.join(f'{qn(c)} = %s' for c in col)} "  # noqa: S608
                 f"WHERE {qn(pk)} = %s AND ({mine}) IS DISTINCT FROM ({theirs})"
             )
-            for start in range(0, len(rows), batch_size):
-                cur.executemany(
-                    sql, [(*row[1:], row[0], *row[1:]) for row in rows[start : start + batch_size]]
-                )
+            for batch in itertools.batched(rows, batch_size):
+                cur.executemany(sql, [(*row[1:], row[0], *row[1:]) for row in batch])
     return len(rows)

@@ -27,6 +27,7 @@ Writes are upserts by (school, framework, start_date) and (inspection, area), so
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -194,10 +195,10 @@ def _outranked(frame: pl.DataFrame, ctx: ImportContext) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     school_ids = frame["school_id"].unique().to_list()
     rows: list[tuple[Any, ...]] = []
-    for start in range(0, len(school_ids), 5000):
-        rows += Inspection.objects.filter(
-            school_id__in=school_ids[start : start + 5000], source_run__source__in=higher
-        ).values_list("school_id", "framework", "start_date")
+    for chunk in itertools.batched(school_ids, 5000):
+        rows += Inspection.objects.filter(school_id__in=chunk, source_run__source__in=higher).values_list(
+            "school_id", "framework", "start_date"
+        )
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -232,10 +233,8 @@ def save_inspections(
     ids: dict[tuple[int, str, dt.date], int] = {}
     school_ids = frame["school_id"].unique().to_list()
     frameworks = frame["framework"].unique().to_list()
-    for start in range(0, len(school_ids), 5000):
-        qs = Inspection.objects.filter(
-            school_id__in=school_ids[start : start + 5000], framework__in=frameworks
-        )
+    for chunk in itertools.batched(school_ids, 5000):
+        qs = Inspection.objects.filter(school_id__in=chunk, framework__in=frameworks)
         for pk, school_id, framework, start_date in qs.values_list(
             "id", "school_id", "framework", "start_date"
         ):
