@@ -167,7 +167,7 @@ def test_the_separate_reader_reads_the_rows_as_they_were_written(tmp_path: Any) 
         for i in range(10, 5000)
     ]
     name = _sqlite_file(tmp_path, special + many)
-    first, second = start_reader(
+    first, second, third = start_reader(
         name,
         [
             (
@@ -182,6 +182,12 @@ def test_the_separate_reader_reads_the_rows_as_they_were_written(tmp_path: Any) 
                 READER_SCHEMA,
                 _never,
             ),
+            (  # text and a float as parameters (the pass sends its cut-off date as ISO text)
+                "SELECT id, value, label, count, day, flag FROM t WHERE label >= %s AND value > %s ORDER BY id",
+                ["x", 4.5],
+                READER_SCHEMA,
+                _never,
+            ),
         ],
     )
     frame = first.result()
@@ -193,6 +199,8 @@ def test_the_separate_reader_reads_the_rows_as_they_were_written(tmp_path: Any) 
     assert frame["value"].to_list()[:2] == [0.1 + 0.2, 1 / 3]
     assert frame["label"].to_list()[1:3] == ["", None]
     assert second.result()["id"].to_list() == [4998, 4996, 4994] and second.separately
+    # "x", "y" and "z" (ids 5-7) sort after "x" or on it; of their values (-2.5e17, inf, -inf) only inf > 4.5
+    assert third.result()["id"].to_list() == [6] and third.separately
 
 
 def test_the_separate_reader_gives_way_when_it_cannot_read_the_rows(tmp_path: Any) -> None:
