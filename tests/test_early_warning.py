@@ -464,6 +464,52 @@ def test_scores_from_a_worker_process_are_those_computed_here(slice_db: None, db
     assert store_scores(model, as_of, src=src) == n and _stored_scores(as_of) == first
 
 
+def test_a_saved_model_has_a_card_and_a_worker_scores_from_the_file(
+    slice_db: None, db: None, tmp_path: Path
+) -> None:
+    """`save` writes the card beside the artefact (its version and the file's SHA-256): `read_card` knows the
+    model by it without reading the model, and only while the card is the file's. Given the card, the
+    scores' worker reads the model from the file: the same scores, reasons and fingerprints as scoring the
+    saved model here (decision 0033)."""
+    import json
+
+    from beacon.earlywarning.artefact import Artefact, card_path, read_card, save, warm_worker
+    from beacon.earlywarning.features import load_sources
+    from beacon.earlywarning.model import fit, model_digest, score
+    from beacon.earlywarning.scoring import finish_scores, start_scores
+    from beacon.earlywarning.services import load
+
+    src = load_sources()
+    as_of = dt.date(2019, 9, 1)
+    path = save(fit(src, as_of), tmp_path / "m.joblib")
+    card = json.loads(card_path(path).read_text())
+    assert card["version"] and card["data_cut_off"] == "2019-09-01" and len(card["sha256"]) == 64
+    assert read_card(path) == Artefact(path, card["version"])
+
+    saved = load(path)
+    here = score(saved, src, as_of, digest=model_digest(saved))
+    pending = start_scores(
+        Artefact(path, card["version"]), as_of, src=src, in_worker=True, warm=warm_worker()
+    )
+    with pending.job:
+        assert finish_scores(pending) == here.height > 100
+    assert pending.job.in_worker
+    assert {s: v[1:] for s, v in _stored_scores(as_of).items()} == {
+        s: (p, r, reasons, inputs)
+        for s, p, r, reasons, inputs in here.select(
+            "school_id", "probability", "rank", "reasons", "inputs"
+        ).iter_rows()
+    }
+
+    # A card that is not this file's is not believed: the file changed, the card is gone, or unreadable.
+    path.write_bytes(path.read_bytes() + b"\0")
+    assert read_card(path) is None
+    card_path(path).write_text("{not json")
+    assert read_card(path) is None
+    card_path(path).unlink()
+    assert read_card(path) is None
+
+
 def test_the_termly_pass_scores_in_a_worker_beside_its_rules(
     slice_db: None, db: None, tmp_path: Path, settings: Any
 ) -> None:
@@ -494,4 +540,16 @@ def test_the_termly_pass_scores_in_a_worker_beside_its_rules(
     assert all(a.probability == stored[a.school_id][1] for a in assessments if a.school_id in stored)
 
     assert "beside the rules" not in run(10**9)
+    assert _stored_scores(term.start_date) == stored
+
+    # The pass read the card train_risk_model saved; with a card that is not the file's, it reads the model
+    # itself and hands it to the worker: the same scores.
+    from beacon.earlywarning.artefact import card_path, read_card
+    from beacon.earlywarning.model import MODEL_VERSION
+
+    assert read_card(path) is not None
+    card_path(path).write_text(f'{{"version": "{MODEL_VERSION}", "sha256": "not this file"}}')
+    assert read_card(path) is None
+    out = run(0)
+    assert "beside the rules" in out and f"(model {MODEL_VERSION})" in out
     assert _stored_scores(term.start_date) == stored

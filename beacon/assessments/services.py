@@ -311,6 +311,7 @@ class PassTimings:
     score_worker_s: float = 0.0
     refresh_s: float = 0.0
     total_s: float = 0.0
+    model_version: str = ""  # the early-warning model's version the scores are filed under ("": not scored)
 
 
 RESULT_PLAN_FIELDS = ("term", "rulebook", "school", "criterion", "outcome")
@@ -342,9 +343,12 @@ def _analyse_after_bulk_writes(*, scored: bool) -> None:
 
 def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) -> PassTimings:
     """Evaluate every school (or the schools of `la_code`) for the term under the active rulebook, score
-    the open schools with the early-warning `model` (a beacon.earlywarning TrainedModel; None: scores are
-    not refreshed) as of the term's start, then refresh their proposals and the register's stored
-    figures (decision 0027). What `evaluate_risk` runs."""
+    the open schools with the early-warning `model` as of the term's start, then refresh their proposals
+    and the register's stored figures (decision 0027). What `evaluate_risk` runs.
+
+    `model`: a beacon.earlywarning TrainedModel, or the path of its saved artefact (with a card beside it,
+    the model is read by the scores' worker, not by this process: decision 0033); None: scores are not
+    refreshed."""
     with collector_paused():  # millions of short-lived objects, no cycles (beacon.core.gcpause)
         return _run_term_pass(term, model, la_code=la_code)
 
@@ -366,9 +370,15 @@ def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTiming
         warm = None
         sources: list[Any] = []
         if model is not None:
+            from pathlib import Path
+
             from django.conf import settings
 
-            from beacon.earlywarning.services import warm_worker
+            from beacon.earlywarning.artefact import load, read_card, warm_worker
+
+            if isinstance(model, Path):
+                model = read_card(model) or load(model)
+            out.model_version = model.version
 
             in_scope = School.objects.filter(is_state_funded=True, close_date__isnull=True)
             if la_code is not None:
@@ -390,7 +400,7 @@ def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTiming
         pending = None
         if model is not None:
             from beacon.earlywarning.features import load_sources
-            from beacon.earlywarning.services import start_scores
+            from beacon.earlywarning.scoring import start_scores
 
             # The school measures the rules read hold every year published before the term starts: read once.
             # The scores are computed beside the rules (in a worker process for a national pass: decision
@@ -402,7 +412,7 @@ def _run_term_pass(term: Term, model: Any, *, la_code: int | None) -> PassTiming
         summary = evaluate(term, book, ids, frames=frames)
         evaluated = time.perf_counter()
         if pending is not None:
-            from beacon.earlywarning.services import finish_scores
+            from beacon.earlywarning.scoring import finish_scores
 
             out.scores = finish_scores(pending)
             out.score_worker_s = pending.job.seconds if pending.job.in_worker else 0.0

@@ -4,56 +4,31 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import polars as pl
-from django.conf import settings
-from django.db import transaction
 from sklearn.metrics import roc_auc_score
 
-from beacon.core import workers
-from beacon.core.bulk import Prototype
-from beacon.earlywarning.features import Sources, first_graded_after, load_sources, population
-from beacon.earlywarning.model import TrainedModel, fit, model_digest, score
-from beacon.earlywarning.models import RiskScore
-from beacon.imports.framework import bulk_upsert
+from beacon.earlywarning.artefact import DEFAULT_ARTEFACT as DEFAULT_ARTEFACT
+from beacon.earlywarning.artefact import artefact_card as artefact_card
+from beacon.earlywarning.artefact import load as load
+from beacon.earlywarning.artefact import save as save
+from beacon.earlywarning.artefact import warm_worker as warm_worker
+from beacon.earlywarning.features import Sources, first_graded_after, load_sources
+from beacon.earlywarning.model import TrainedModel, fit, score
+from beacon.earlywarning.scoring import PendingScores as PendingScores
+from beacon.earlywarning.scoring import finish_scores, start_scores
 
 EXPORT_COLUMNS = ("urn", "probability", "rank", "top_reasons")
-DEFAULT_ARTEFACT = Path(settings.BASE_DIR) / "var" / "models" / "early_warning.joblib"
 
 
 def train(
     as_of: dt.date, *, seed: int = 0, src: Sources | None = None, history_until: dt.date | None = None
 ) -> TrainedModel:
     return fit(src or load_sources(), as_of, seed=seed, history_until=history_until)
-
-
-def save(model: TrainedModel, path: Path = DEFAULT_ARTEFACT) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, path)
-    return path
-
-
-def load(path: Path = DEFAULT_ARTEFACT) -> TrainedModel:
-    model: TrainedModel = joblib.load(path)
-    return model
-
-
-def artefact_card(model: TrainedModel) -> dict[str, Any]:
-    return {
-        "version": model.version,
-        "data_cut_off": str(model.as_of),
-        "library": model.library,
-        "seed": model.seed,
-        "params": model.params,
-        "features": model.names,
-        "metrics": model.metrics,
-    }
 
 
 def export_scores(
@@ -74,97 +49,6 @@ def export_scores(
         w.writerow(EXPORT_COLUMNS)
         for r in scores.iter_rows(named=True):
             w.writerow([r["urn"], f"{r['probability']:.4f}", r["rank"], "; ".join(r["reasons"])])
-    return scores.height
-
-
-def _stored_scores(
-    version: str, as_of: dt.date, la_code: int | None
-) -> dict[int, tuple[int, float, int, list[str], str]]:
-    """school_id -> (pk, probability, rank, reasons, inputs) of the scores stored for the date and version."""
-    qs = RiskScore.objects.filter(as_of=as_of, model_version=version)
-    if la_code is not None:
-        qs = qs.filter(school__la_code=la_code)
-    return {
-        school_id: (pk, probability, rank, reasons, inputs)
-        for pk, school_id, probability, rank, reasons, inputs in qs.values_list(
-            "pk", "school_id", "probability", "rank", "reasons", "inputs"
-        )
-    }
-
-
-@dataclass
-class PendingScores:
-    """Scores being computed (`start_scores`), to be stored by `finish_scores`."""
-
-    version: str
-    as_of: dt.date
-    la_code: int | None
-    job: workers.Job[pl.DataFrame]
-
-
-def start_scores(
-    model: TrainedModel,
-    as_of: dt.date,
-    *,
-    src: Sources,
-    la_code: int | None = None,
-    in_worker: bool | None = None,
-    warm: workers.Warm | None = None,
-) -> PendingScores:
-    """Start scoring the schools open on `as_of` (decision 0028): in a worker process when at least
-    `settings.BEACON_SCORING_WORKER_MIN_SCHOOLS` schools are to be scored (`in_worker` None), so the
-    caller's own work (the termly pass's rules and their write) goes on beside it; at once, in this process,
-    otherwise. A school whose stored fingerprint is unchanged is not scored again. `warm`: a worker already
-    started for this (`warm_worker`), used if the scores go to a worker and closed otherwise."""
-    stored = _stored_scores(model.version, as_of, la_code)
-    known = {s: (v[4], v[1], v[3]) for s, v in stored.items() if v[4]}
-    if in_worker is None:  # by the schools to be scored (an LA's, on a national database, are few)
-        in_worker = population(src, as_of, la_code).height >= settings.BEACON_SCORING_WORKER_MIN_SCHOOLS
-    digest = model_digest(model)
-    if in_worker and warm is not None:
-        job = workers.start_in(warm, score, model, src, as_of, la_code=la_code, known=known, digest=digest)
-    else:
-        if warm is not None:
-            warm.close()
-        run = workers.start if in_worker else workers.run_here
-        job = run(score, model, src, as_of, la_code=la_code, known=known, digest=digest)
-    return PendingScores(model.version, as_of, la_code, job)
-
-
-def warm_worker() -> workers.Warm:
-    """A worker process for `start_scores`, started now with the modules scoring imports (decision 0028)."""
-    return workers.Warm("beacon.earlywarning.model", "beacon.earlywarning.features")
-
-
-@transaction.atomic
-def finish_scores(pending: PendingScores) -> int:
-    """Wait for the scores and store them: replace the stored scores of this date and model version (all or
-    nothing). A school whose probability, rank, reasons and inputs are those already stored keeps its row;
-    changed rows are replaced, new ones added, and the rows of schools no longer scored removed (the same
-    rows as deleting them all and inserting every score, without rewriting 23,000 unchanged rows each term:
-    decision 0027). The stored rows are read again here, in the write's transaction."""
-    scores = pending.job.result()
-    stored = _stored_scores(pending.version, pending.as_of, pending.la_code)
-    doomed: list[int] = []
-    new: list[RiskScore] = []
-    unsaved = Prototype(RiskScore(as_of=pending.as_of, model_version=pending.version))
-    for school_id, probability, rank, reasons, inputs in scores.select(
-        "school_id", "probability", "rank", "reasons", "inputs"
-    ).iter_rows():
-        held = stored.pop(school_id, None)
-        if held is not None:
-            if held[1:] == (probability, rank, reasons, inputs):
-                continue
-            doomed.append(held[0])
-        score_row = unsaved.new()
-        score_row.school_id, score_row.probability, score_row.rank = school_id, probability, rank
-        score_row.reasons, score_row.inputs = reasons, inputs
-        new.append(score_row)
-    doomed.extend(pk for pk, *_ in stored.values())  # schools no longer scored on this date
-    for chunk in itertools.batched(doomed, 900):
-        RiskScore.objects.filter(pk__in=chunk).delete()
-    # The imports' bulk insert (decision 0026): database-ready tuples, not the ORM's per-row SQL compilation.
-    bulk_upsert(RiskScore, new, unique_fields=["school", "as_of", "model_version"], update_fields=[])
     return scores.height
 
 

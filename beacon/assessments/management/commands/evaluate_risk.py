@@ -57,20 +57,22 @@ class Command(BaseCommand):
 
     def _term_pass(self, term: Term, book: Rulebook, opts: dict[str, Any]) -> None:
         from beacon.assessments.services import run_term_pass
-        from beacon.earlywarning.services import DEFAULT_ARTEFACT, load
+        from beacon.earlywarning.artefact import DEFAULT_ARTEFACT
 
         model = None
         path = opts["scores_from"] or DEFAULT_ARTEFACT
         if opts["no_scores"]:
             note = "early-warning scores not refreshed (--no-scores)"
         elif path.exists():
-            model = load(path)
-            note = f"early-warning scores from {path} (model {model.version})"
+            model = path  # read where the scores are computed (decision 0033)
+            note = f"early-warning scores from {path}"
         elif opts["scores_from"]:
             raise FileNotFoundError(f"No early-warning model at {path}")
         else:
             note = f"early-warning scores not refreshed (no model at {path}: run train_risk_model)"
         t = run_term_pass(term, model, la_code=opts["la"])
+        if t.model_version:
+            note += f" (model {t.model_version})"
         worker = f" + worker {t.score_worker_s:.2f}s beside the rules" if t.score_worker_s else ""
         self.stdout.write(
             f"{term} with {book}: {t.schools} schools, {t.results} results in {t.total_s:.2f}s "
