@@ -75,32 +75,41 @@ def similar_schools_frame(fr: Frames, measure: str, spec: dict[str, Any]) -> pl.
     Similar = same phase, and the sum over contexts of |band difference| at most `max_band_distance`.
     Schools sharing a band cell share their neighbours, so the work is done per (phase, cell, year) with
     sorted numpy arrays (a school's own value is taken out by index), never as school-by-school pairs:
-    linear in the number of schools, also nationally."""
+    linear in the number of schools, also nationally. The bands of one intake spec are computed once per
+    evaluation (`Frames.similar_cache`): every measure compared with similar schools shares them."""
     names = list(spec["context"])
     cols = [f"{n}_band" for n in names]
     max_d = int(spec.get("max_band_distance", 1))
     min_similar = int(spec.get("min_similar", 3))
-    bands = intake_bands(fr, spec).drop_nulls(cols).select("school_id", "phase", *cols)
+    bands_key = "bands|" + json.dumps(
+        {"context": spec["context"], "bands": spec.get("bands", 3)}, sort_keys=True
+    )
+    if bands_key not in fr.similar_cache:
+        fr.similar_cache[bands_key] = (
+            intake_bands(fr, spec).drop_nulls(cols).select("school_id", "phase", *cols)
+        )
+    bands = fr.similar_cache[bands_key]
     values = fr.school_measures.filter(
         (pl.col("measure") == measure) & _ok() & pl.col("value").is_not_null()
     ).select("school_id", "year", "value")
-    joined = bands.join(values, on="school_id", how="left")
+    # Each phase's schools with a value, and each band cell's members: split once, not filtered per cell.
+    joined = bands.join(values, on="school_id", how="inner")
+    valued = joined.partition_by("phase", as_dict=True, maintain_order=True)
+    no_values = joined.clear()
     out_ids: list[np.ndarray] = []
     out_years: list[np.ndarray] = []
     out_median: list[np.ndarray] = []
     out_n: list[np.ndarray] = []
     for (phase,), group in bands.group_by(["phase"]):
-        cells = group.select(cols).unique().to_numpy()
-        with_values = joined.filter((pl.col("phase") == phase) & pl.col("year").is_not_null())
+        with_values = valued.get((phase,), no_values)
         peer_cells = with_values.select(cols).to_numpy()
         peer_years = with_values["year"].to_numpy()
         peer_values = with_values["value"].to_numpy().astype(float)
         peer_ids = with_values["school_id"].to_numpy()
-        for cell in cells:
+        for key, cell_members in group.partition_by(cols, as_dict=True, maintain_order=True).items():
+            cell = np.asarray(key)
             near = np.abs(peer_cells - cell).sum(axis=1) <= max_d if len(peer_cells) else np.zeros(0, bool)
-            members = group.filter(
-                pl.all_horizontal([pl.col(c) == int(v) for c, v in zip(cols, cell, strict=True)])
-            )["school_id"].to_numpy()
+            members = cell_members["school_id"].to_numpy()
             for year in np.unique(peer_years[near]):
                 pool = near & (peer_years == year)
                 s_sorted = np.sort(peer_values[pool])
