@@ -116,6 +116,11 @@ def test_a_prototype_makes_the_instances_init_makes() -> None:
             assert getattr(a, f.attname) == getattr(expected, f.attname), f.name
         assert a.term is term and a._state.adding and a._state.db == expected._state.db
     assert len({id(a._state) for a in made} | {id(unsaved.template._state)}) == 4
+    # Each state its own cache of related objects: a state clears its cache when it is collected.
+    assert len({id(a._state.fields_cache) for a in made} | {id(unsaved.template._state.fields_cache)}) == 4
+    spare = unsaved.new()
+    del spare
+    assert all(a.term is term for a in made)
     reasons = [a.proposal_reasons for a in made] + [unsaved.template.proposal_reasons]
     assert len({id(r) for r in reasons}) == 4  # a list each, not one shared
     made[0].proposal_reasons.append({"text": "only mine"})
