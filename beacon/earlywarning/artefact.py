@@ -99,7 +99,7 @@ def score_artefact(
 
 
 def warm_worker() -> workers.Warm:
-    """A worker process for `services.start_scores`, started now with the modules scoring imports
+    """A worker process for `scoring.start_scores`, started now with the modules scoring imports
     (decision 0028)."""
     return workers.Warm(
         "beacon.earlywarning.model", "beacon.earlywarning.features", "beacon.earlywarning.artefact"

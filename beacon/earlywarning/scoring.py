@@ -2,9 +2,9 @@
 
 Light on purpose, like `artefact`: importing it imports neither scikit-learn nor the model's code. Given a
 saved model known by its card (`artefact.read_card`), `start_scores` hands the artefact's path to the worker
-process, which reads the model (`artefact.score_artefact`); the pass's own process then never imports scikit-learn,
-about 1.3 s of CPU at the start of a pass (decision 0033). Given a model already read, or scoring in this
-process, the model's code is imported here when needed.
+process, which reads the model (`artefact.score_artefact`); the pass's own process then never imports
+scikit-learn, about 1.3 s of CPU at the start of a pass (decision 0033). Given a model already read, or
+scoring in this process, the model's code is imported here when needed.
 """
 
 from __future__ import annotations
