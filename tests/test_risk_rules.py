@@ -418,6 +418,13 @@ def test_judgement_routes_score_and_the_sras_pack(camden_demo: None) -> None:
         user=director,
     )
     assert engine.risk_scores(term)[other.pk] == pytest.approx(before - 1.0)
+    # The proposals' scores (read from the results met) are the register's (read from every result), for
+    # every school: judgements applying and not, on data and judgement criteria.
+    register = risk_score_frame(term, engine.active_rulebook(), engine.judgements_frame(term))
+    assert engine.risk_scores(term) == dict(
+        zip(register["school_id"].to_list(), register["score"].to_list(), strict=True)
+    )
+    assert len(register) > 40
     _, _, reasons = services.compute_proposal(other, term)
     assert not any("At risk of not being secure" in str(r.get("text")) for r in reasons)
     assert any(r.get("code") == "A-i" and r.get("applies") is False for r in reasons)

@@ -59,14 +59,22 @@ def proposal_from_codes(codes: set[str] | frozenset[str]) -> tuple[str, str, lis
 def met_codes_by_school(term: Term, rulebook: Rulebook, school_ids: list[int] | None) -> dict[int, set[str]]:
     """school_id -> codes of the data criteria met this term under the rulebook (one query; None: every
     school)."""
-    out: dict[int, set[str]] = {}
+    return _codes_by_school(_met_frame(term, rulebook, school_ids))
+
+
+_MET_SCHEMA = {"school_id": pl.Int64, "criterion_id": pl.Int64, "code": pl.Utf8}
+
+
+def _met_frame(term: Term, rulebook: Rulebook, school_ids: list[int] | None) -> pl.DataFrame:
+    """The data results met this term under the rulebook: school_id, criterion_id, code."""
     qs = CriterionResult.objects.filter(term=term, rulebook=rulebook, outcome=Outcome.MET)
     if school_ids is not None:
         qs = qs.filter(school_id__in=school_ids)
-    df = query_frame(qs.values_list("school_id", "criterion__code"), {"school_id": pl.Int64, "code": pl.Utf8})
-    for school_id, codes in df.group_by("school_id").agg("code").iter_rows():
-        out[school_id] = set(codes)
-    return out
+    return query_frame(qs.order_by().values_list("school_id", "criterion_id", "criterion__code"), _MET_SCHEMA)
+
+
+def _codes_by_school(met: pl.DataFrame) -> dict[int, set[str]]:
+    return {school_id: set(codes) for school_id, codes in met.group_by("school_id").agg("code").iter_rows()}
 
 
 @lru_cache(maxsize=512)
@@ -98,13 +106,52 @@ def risk_scores(
 ) -> dict[int, float]:
     """school_id -> risk score for the term: the weighted data criteria met and the judgement criteria
     recorded as met (a judgement on a data criterion replaces its data result); empty when nothing is held.
-    `school_ids`: only these schools (None: every school)."""
+    `school_ids`: only these schools (None: every school). The same scores as the register's
+    `risk.selectors.risk_score_frame`."""
     book = rulebook or active_rulebook()
-    judgements = judgements_frame(term, school_ids) if book.model == RiskModel.CAMDEN else None
-    frame: pl.DataFrame = _selectors().risk_score_frame(term, book, judgements, school_ids=school_ids)
-    if frame.height == 0:
-        return {}
-    return {
-        int(a): float(b or 0)
-        for a, b in zip(frame["school_id"].to_list(), frame["score"].to_list(), strict=True)
-    }
+    if book.model != RiskModel.CAMDEN:
+        frame: pl.DataFrame = _selectors().risk_score_frame(term, book, None, school_ids=school_ids)
+        return {
+            int(a): float(b or 0)
+            for a, b in zip(frame["school_id"].to_list(), frame["score"].to_list(), strict=True)
+        }
+    return met_and_scores(term, book, school_ids)[1]
+
+
+def met_and_scores(
+    term: Term, rulebook: Rulebook, school_ids: list[int] | None
+) -> tuple[dict[int, set[str]], dict[int, float]]:
+    """(`met_codes_by_school`, `risk_scores`) of a Camden rulebook from one read of the results met, where
+    the register's `risk_score_frame` reads every result of the term (270,000 nationally): a score is the
+    sum of the weights of the criteria met, a judgement replacing the data result of its criterion. A
+    school with a result or a judgement but nothing met scores 0; one with neither has no score."""
+    met = _met_frame(term, rulebook, school_ids)
+    judged = judgements_frame(term, school_ids).select("school_id", "criterion_id", "applies")
+    held = CriterionResult.objects.filter(term=term, rulebook=rulebook)
+    if school_ids is not None:
+        held = held.filter(school_id__in=school_ids)
+    schools = query_frame(held.order_by().values_list("school_id").distinct(), {"school_id": pl.Int64})
+    weights = dict(rulebook.rules.values_list("criterion_id", "weight"))
+    counted = pl.concat(
+        [
+            met.select("school_id", "criterion_id").join(
+                judged, on=["school_id", "criterion_id"], how="anti"
+            ),
+            judged.filter(pl.col("applies")).select("school_id", "criterion_id"),
+        ]
+    )
+    totals = counted.group_by("school_id").agg(
+        pl.col("criterion_id")
+        .replace_strict(weights, default=1.0, return_dtype=pl.Float64)
+        .sum()
+        .alias("score")
+    )
+    scored = (
+        pl.concat([schools, judged.select("school_id")])
+        .unique()
+        .join(totals, on="school_id", how="left")
+        .with_columns(pl.col("score").fill_null(0.0))
+    )
+    return _codes_by_school(met), dict(
+        zip(scored["school_id"].to_list(), scored["score"].to_list(), strict=True)
+    )

@@ -188,9 +188,8 @@ def _refresh_bulk(term: Term, book: Rulebook, ids: list[int] | None) -> tuple[in
 
     threshold = watch_probability()
     targets = list(term_schools(term).values_list("pk", flat=True)) if ids is None else ids
-    met = engine.met_codes_by_school(term, book, ids)
+    met, scores = engine.met_and_scores(term, book, ids)
     judgements = _applying_judgements(term, ids)
-    scores = engine.risk_scores(term, book, school_ids=ids)
     probabilities = latest_probabilities(term.start_date, ids)
     judged_qs = JudgementRecord.objects.filter(term=term, applies=True)
     if ids is not None:
