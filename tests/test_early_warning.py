@@ -320,7 +320,7 @@ def test_scores_and_reasons_equal_the_reference_implementation(slice_db: None, d
 def test_store_scores_rewrites_only_what_changed(slice_db: None, db: None) -> None:
     """Stored scores are those of a delete-and-insert of every score; unchanged rows keep their id."""
     from beacon.earlywarning.features import load_sources
-    from beacon.earlywarning.model import fit
+    from beacon.earlywarning.model import fit, score
     from beacon.earlywarning.models import RiskScore
     from beacon.earlywarning.services import store_scores
     from beacon.schools.models import School
@@ -332,6 +332,15 @@ def test_store_scores_rewrites_only_what_changed(slice_db: None, db: None) -> No
     n = store_scores(model, as_of, src=src)
     first = _stored_scores(as_of)
     assert len(first) == n > 100
+    # What is stored is what the model scored, read back through the ORM (the rows are written from the
+    # scores' frame, column by column), with one creation time for the write.
+    scored = score(model, src, as_of).select("school_id", "probability", "rank", "reasons", "inputs")
+    assert {s: v[1:] for s, v in first.items()} == {
+        s: (prob, rank, reasons, inputs) for s, prob, rank, reasons, inputs in scored.iter_rows()
+    }
+    stored = RiskScore.objects.filter(as_of=as_of)
+    assert stored.values("created_at").distinct().count() == 1
+    assert stored.filter(created_at__isnull=True).count() == 0
     assert store_scores(model, as_of, src=src) == n and _stored_scores(as_of) == first  # nothing rewritten
 
     # A stored row that differs from the model's score is replaced; a school not scored loses its row.

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.utils import timezone
 
 from beacon.core import workers
-from beacon.core.bulk import Prototype
 from beacon.earlywarning.artefact import Artefact, load, score_artefact
 from beacon.earlywarning.features import Sources, population
 from beacon.earlywarning.models import RiskScore
-from beacon.imports.framework import bulk_upsert
+from beacon.imports.framework import upsert_rows
 
 if TYPE_CHECKING:
     from beacon.earlywarning.model import TrainedModel
@@ -103,27 +104,55 @@ def finish_scores(pending: PendingScores) -> int:
     nothing). A school whose probability, rank, reasons and inputs are those already stored keeps its row;
     changed rows are replaced, new ones added, and the rows of schools no longer scored removed (the same
     rows as deleting them all and inserting every score, without rewriting 23,000 unchanged rows each term:
-    decision 0027). The stored rows are read again here, in the write's transaction."""
+    decision 0027). The stored rows are read again here, in the write's transaction. The rows written go
+    to the database column by column (`upsert_rows` given a frame), with one creation time, the write's."""
     scores = pending.job.result()
     stored = _stored_scores(pending.version, pending.as_of, pending.la_code)
     doomed: list[int] = []
-    new: list[RiskScore] = []
-    unsaved = Prototype(RiskScore(as_of=pending.as_of, model_version=pending.version))
+    written: list[bool] = []
     for school_id, probability, rank, reasons, inputs in scores.select(
         "school_id", "probability", "rank", "reasons", "inputs"
     ).iter_rows():
         held = stored.pop(school_id, None)
         if held is not None:
             if held[1:] == (probability, rank, reasons, inputs):
+                written.append(False)
                 continue
             doomed.append(held[0])
-        score_row = unsaved.new()
-        score_row.school_id, score_row.probability, score_row.rank = school_id, probability, rank
-        score_row.reasons, score_row.inputs = reasons, inputs
-        new.append(score_row)
+        written.append(True)
     doomed.extend(pk for pk, *_ in stored.values())  # schools no longer scored on this date
     for chunk in itertools.batched(doomed, 900):
         RiskScore.objects.filter(pk__in=chunk).delete()
-    # The imports' bulk insert (decision 0026): database-ready tuples, not the ORM's per-row SQL compilation.
-    bulk_upsert(RiskScore, new, unique_fields=["school", "as_of", "model_version"], update_fields=[])
+    new = scores.filter(pl.Series(written, dtype=pl.Boolean))
+    if new.height:
+        _insert_scores(new, pending)
     return scores.height
+
+
+# RiskScore's columns as `_insert_scores` writes them.
+_SCORE_FIELDS = ["school", "as_of", "probability", "rank", "reasons", "model_version", "inputs", "created_at"]
+
+
+def _insert_scores(new: pl.DataFrame, pending: PendingScores) -> None:
+    """Insert scores (school_id, probability, rank, reasons, inputs) of the pending date and version as the
+    imports' bulk insert does (decision 0026), from a frame: no model instance or tuple per score. Each
+    value as the ORM would store it: the date and time as the backend's text, the reasons as JSON text."""
+    conn = connections[router.db_for_write(RiskScore)]
+    now = timezone.now()
+    created = now.isoformat() if conn.vendor == "postgresql" else conn.ops.adapt_datetimefield_value(now)
+    reasons = RiskScore._meta.get_field("reasons")
+    frame = new.select(
+        "school_id",
+        pl.lit(str(conn.ops.adapt_datefield_value(pending.as_of))).alias("as_of"),
+        pl.col("probability").cast(pl.Float64),
+        pl.col("rank").cast(pl.Int64),
+        pl.Series(
+            "reasons", [json.dumps(r, cls=reasons.encoder) for r in new["reasons"].to_list()], dtype=pl.Utf8
+        ),
+        pl.lit(pending.version).alias("model_version"),
+        pl.col("inputs").cast(pl.Utf8),
+        pl.lit(str(created)).alias("created_at"),
+    )
+    upsert_rows(
+        RiskScore, _SCORE_FIELDS, frame, unique_fields=["school", "as_of", "model_version"], update_fields=[]
+    )
