@@ -462,6 +462,15 @@ def occlusion(
         per_tree = tree_outputs(model, X)
     assert per_tree is not None
     raw = float(np.ravel(est._baseline_prediction)[0]) + per_tree.sum(axis=1)
+    # The features as the trees read them, and the reference likewise, prepared once: the estimator prepares
+    # each column on its own (categories encoded, numbers as they are), so a school's row with a group set
+    # to the reference, prepared, is its prepared row with the group's columns set to the prepared
+    # reference; the same values bit for bit as preparing each group's copy again (a ColumnTransformer pass
+    # per group).
+    Xp = _columns_first(est, X)
+    ref_p = _columns_first(est, model.reference.reshape(1, -1))[0]
+    position = np.empty(X.shape[1], dtype=np.intp)
+    position[orig] = np.arange(X.shape[1])
     for j, g in enumerate(names):
         cols = groups[g]
         touched = [k for k, f in enumerate(split_on) if f.intersection(cols)]
@@ -471,9 +480,9 @@ def occlusion(
         rows = np.flatnonzero(~same)
         if not touched or rows.size == 0:
             continue  # the group cannot move these scores: contribution 0
-        Xr = X[rows].copy()
-        Xr[:, cols] = ref
-        Xrp = _columns_first(est, Xr)
+        at = position[cols]
+        Xrp = np.asfortranarray(Xp[rows])
+        Xrp[:, at] = ref_p[at]
         raw_r = raw[rows].copy()
         for k in touched:
             raw_r += tree_out(k, Xrp) - per_tree[rows, k]
