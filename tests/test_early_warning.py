@@ -339,7 +339,7 @@ def test_store_scores_rewrites_only_what_changed(slice_db: None, db: None) -> No
         s: (prob, rank, reasons, inputs) for s, prob, rank, reasons, inputs in scored.iter_rows()
     }
     stored = RiskScore.objects.filter(as_of=as_of)
-    assert stored.values("created_at").distinct().count() == 1
+    assert stored.order_by().values("created_at").distinct().count() == 1
     assert stored.filter(created_at__isnull=True).count() == 0
     assert store_scores(model, as_of, src=src) == n and _stored_scores(as_of) == first  # nothing rewritten
 
