@@ -131,7 +131,6 @@ def met_and_scores(
     if school_ids is not None:
         held = held.filter(school_id__in=school_ids)
     schools = query_frame(held.order_by().values_list("school_id").distinct(), {"school_id": pl.Int64})
-    weights = dict(rulebook.rules.values_list("criterion_id", "weight"))
     counted = pl.concat(
         [
             met.select("school_id", "criterion_id").join(
@@ -140,12 +139,8 @@ def met_and_scores(
             judged.filter(pl.col("applies")).select("school_id", "criterion_id"),
         ]
     )
-    totals = counted.group_by("school_id").agg(
-        pl.col("criterion_id")
-        .replace_strict(weights, default=1.0, return_dtype=pl.Float64)
-        .sum()
-        .alias("score")
-    )
+    weight = _selectors().criterion_weight(rulebook)
+    totals = counted.group_by("school_id").agg(weight.sum().alias("score"))
     scored = (
         pl.concat([schools, judged.select("school_id")])
         .unique()

@@ -45,13 +45,19 @@ def results_for_school(school: School, term: Term, rulebook: Rulebook | None = N
     )
 
 
+def criterion_weight(rulebook: Rulebook) -> pl.Expr:
+    """A criterion's weight in the risk score, from `criterion_id`: its rule's weight in the rulebook, 1.0
+    where the rulebook has no rule for it (a judgement criterion)."""
+    weights = dict(rulebook.rules.values_list("criterion_id", "weight"))
+    return pl.col("criterion_id").replace_strict(weights, default=1.0, return_dtype=pl.Float64)
+
+
 def results_frame(
     term: Term, rulebook: Rulebook | None = None, school_ids: list[int] | None = None
 ) -> pl.DataFrame:
     """One row per result: school_id, urn, criterion code, outcome, weight, evaluation area (`school_ids`:
     only these schools)."""
     book = _rulebook(rulebook)
-    weights = dict(book.rules.values_list("criterion_id", "weight"))
     qs = CriterionResult.objects.filter(term=term, rulebook=book)
     schools = School.objects.order_by()  # joined below: no need for the register's order by name
     if school_ids is not None:
@@ -73,9 +79,7 @@ def results_frame(
         .join(criteria, on="criterion_id", how="inner", maintain_order="left")
         .select("school_id", "urn", "criterion_id", "code", "evaluation_area", "outcome")
     )
-    return df.with_columns(
-        pl.col("criterion_id").replace_strict(weights, default=1.0, return_dtype=pl.Float64).alias("weight")
-    )
+    return df.with_columns(criterion_weight(book).alias("weight"))
 
 
 JUDGEMENT_SCHEMA = {
@@ -104,7 +108,6 @@ def risk_score_frame(
     book = _rulebook(rulebook)
     df = results_frame(term, book, school_ids)
     if judgements is not None and judgements.height:
-        weights = dict(book.rules.values_list("criterion_id", "weight"))
         j = judgements.select(
             "school_id",
             "urn",
@@ -115,9 +118,7 @@ def risk_score_frame(
             .then(pl.lit(Outcome.MET.value))
             .otherwise(pl.lit(Outcome.NOT_MET.value))
             .alias("outcome"),
-            pl.col("criterion_id")
-            .replace_strict(weights, default=1.0, return_dtype=pl.Float64)
-            .alias("weight"),
+            criterion_weight(book).alias("weight"),
         )
         df = pl.concat(
             [df.join(j.select("school_id", "criterion_id"), on=["school_id", "criterion_id"], how="anti"), j]
