@@ -348,7 +348,11 @@ def run_term_pass(term: Term, model: Any = None, *, la_code: int | None = None) 
     `model`: a beacon.earlywarning TrainedModel, or the path of its saved artefact (with a card beside it,
     the model is read by the scores' worker, not by this process: decision 0033); None: scores are not
     refreshed."""
-    with collector_paused():  # millions of short-lived objects, no cycles (beacon.core.gcpause)
+    from beacon.core.checkpoints import background_checkpoints
+
+    # millions of short-lived objects, no cycles (beacon.core.gcpause); SQLite's checkpoints of the pass's
+    # commits on the second core (beacon.core.checkpoints)
+    with collector_paused(), background_checkpoints():
         return _run_term_pass(term, model, la_code=la_code)
 
 

@@ -532,14 +532,17 @@ def import_files(
     has been sent for the files already loaded."""
     import time
 
+    from beacon.core.checkpoints import background_checkpoints
+
     runs: list[ImportRun] = []
     try:
-        for key, path, year in items:
-            started = time.perf_counter()
-            run = create_run(key, path, year=year, la_code=la_code, user=user)
-            runs.append(execute_run(run, path, force=force, notify=False))
-            if on_run is not None:
-                on_run(run, time.perf_counter() - started)
+        with background_checkpoints():
+            for key, path, year in items:
+                started = time.perf_counter()
+                run = create_run(key, path, year=year, la_code=la_code, user=user)
+                runs.append(execute_run(run, path, force=force, notify=False))
+                if on_run is not None:
+                    on_run(run, time.perf_counter() - started)
     finally:  # what is derived from the files loaded so far follows them, even if a later one raised
         succeeded = [r for r in runs if r.status == RunStatus.SUCCEEDED]
         if succeeded:
