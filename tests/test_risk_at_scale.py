@@ -504,6 +504,16 @@ def test_evidence_is_plain_text_and_the_pass_reads_results_from_the_index(evalua
                 [table, "evidence"],
             )
             assert cur.fetchone()[0] == "text"
+            # Compressed with lz4 where the server has it (decision 0034), else PostgreSQL's default.
+            cur.execute(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+            )
+            has_lz4 = cur.fetchone()[0]
+            cur.execute(
+                "SELECT attcompression FROM pg_attribute WHERE attrelid = %s::regclass AND attname = %s",
+                [table, "evidence"],
+            )
+            assert cur.fetchone()[0] == ("l" if has_lz4 else "")
             return
         cur.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
         assert "JSON_VALID" not in cur.fetchone()[0].upper()
