@@ -555,6 +555,38 @@ def test_results_keep_only_the_unique_key_and_the_covering_index(evaluated: Any)
     assert CriterionResult.objects.filter(pk=result.pk).exists()
 
 
+def test_assessments_index_school_and_term_only_through_their_keys(evaluated: Any) -> None:
+    """A national pass writes 23,000 proposals through every index of their table: school and term have no
+    single-column index (decision 0034). A school's assessments are read through the unique key (school
+    first), a term's through the register's ranking index (term first)."""
+    from django.db import connection
+
+    from beacon.assessments.models import TermlyAssessment
+
+    table = TermlyAssessment._meta.db_table
+    with connection.cursor() as cur:
+        constraints = connection.introspection.get_constraints(cur, table)
+    indexed = {
+        tuple(c["columns"])
+        for c in constraints.values()
+        if (c["index"] or c["unique"]) and not c["primary_key"] and c["columns"]
+    }
+    assert ("school_id",) not in indexed and ("term_id",) not in indexed
+    assert ("school_id", "term_id") in indexed
+    assert next(c for c in indexed if c[0] == "term_id")[:2] == ("term_id", "rank_probability")
+    school_id = TermlyAssessment.objects.filter(term=evaluated).values_list("school_id", flat=True).first()
+    assert TermlyAssessment.objects.filter(school_id=school_id).count() >= 1
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            for where, index in (
+                ("school_id", "unique_assessment_per_term"),
+                ("term_id", "assessment_register_rank"),
+            ):
+                cur.execute(f"EXPLAIN QUERY PLAN SELECT id FROM {table} WHERE {where} = %s", [1])  # noqa: S608
+                plan = " ".join(str(row[-1]) for row in cur.fetchall())
+                assert index in plan or "autoindex" in plan, plan
+
+
 def test_the_write_refuses_a_result_for_a_school_or_criterion_that_does_not_exist(evaluated: Any) -> None:
     """The results' references are checked by the write, once per table (PostgreSQL has no constraint on them
     any more): a result for a school or a criterion that does not exist is refused with an IntegrityError
