@@ -692,7 +692,8 @@ def _enforced_by_sqlite(
     """The references among `refs` that SQLite itself enforces on this connection: foreign keys on, and the
     table created with the reference (the school and area measures keep theirs on SQLite: decision 0026,
     fourth amendment). SQLite checks those at commit (Django declares them deferred); checking them on the
-    staged rows as well probed the referenced table twice per row, about 3 s of a national import."""
+    staged rows as well probed the referenced table twice per row: the three anti-joins over a national
+    import's 1.57 million school values took 0.96 s in SQLite's shell (decision 0034)."""
     cur.execute("PRAGMA foreign_keys")
     if not cur.fetchone()[0]:
         return set()

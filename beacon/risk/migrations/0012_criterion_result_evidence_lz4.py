@@ -2,7 +2,7 @@
 
 A national pass writes 270,000 evidence documents (171 MB); the 40,000 of them over TOAST's 2 kB threshold
 are compressed as the row is stored, by the server, on the same two cores as the pass. A COPY of a national
-term's results took 2.7-2.8 s with lz4 against 3.0-3.2 s with pglz, for the same size on disk (206 MB
+term's results took 2.7-3.0 s with lz4 against 3.0-3.2 s with pglz, for the same size on disk (206 MB
 against 204 MB). Values already stored keep their compression until rewritten; either is read the same way.
 
 A server built without lz4 (`--with-lz4`; Debian's and the official images have it) keeps pglz: the change
