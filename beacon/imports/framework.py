@@ -657,7 +657,8 @@ def _unconstrained_references(
 ) -> list[tuple[str, str, str]]:
     """(column, referenced table, referenced column) of the foreign keys among `columns` that the database
     does not check (`db_constraint=False`: the school and area measures, whose per-row triggers on
-    PostgreSQL were a third of a national import; decision 0026, fourth amendment)."""
+    PostgreSQL were a third of a national import; decision 0026, fourth amendment). On SQLite the measures'
+    tables still carry theirs: `_staged_upsert_sqlite` leaves those to SQLite (`_enforced_by_sqlite`)."""
     refs = []
     for name in columns:
         f = model._meta.get_field(name)
